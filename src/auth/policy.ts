@@ -1,0 +1,71 @@
+/**
+ * Who may do what (DESIGN §2). Pure: turns verified claims into a Principal and
+ * answers the role × action table. Token verification (I/O) lives in `verify.ts`.
+ */
+
+export const ROLES = ["viewer", "editor", "dispatcher", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Action = "read" | "create" | "cancel" | "delete";
+
+/** The caller, as the API sees it after verification. Plain data: it crosses RPC. */
+export interface Principal {
+  sub: string;
+  roles: Role[];
+  projects: string[];
+}
+
+export type ClaimsResult = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+/** Reads `sub`, `roles`, `projects` and `active` from verified JWT claims. */
+export function principalFromClaims(claims: Record<string, unknown>): ClaimsResult {
+  if (claims.active === false) return { ok: false, reason: "token is not active" };
+  const sub = claims.sub;
+  if (typeof sub !== "string" || sub.length === 0) return { ok: false, reason: "missing sub" };
+  const roles = Array.isArray(claims.roles)
+    ? claims.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r))
+    : [];
+  const projects = Array.isArray(claims.projects)
+    ? claims.projects.filter((p): p is string => typeof p === "string")
+    : [];
+  return { ok: true, principal: { sub, roles, projects } };
+}
+
+export function isAdmin(p: Principal): boolean {
+  return p.roles.includes("admin");
+}
+
+/** True when the caller belongs to the project (admins reach every project). */
+export function canSeeProject(p: Principal, projectId: string): boolean {
+  return isAdmin(p) || p.projects.includes(projectId);
+}
+
+const ALLOWED: Record<Action, readonly Role[]> = {
+  read: ["viewer", "editor", "dispatcher", "admin"],
+  create: ["editor", "admin"],
+  cancel: ["editor", "dispatcher", "admin"],
+  delete: ["editor", "dispatcher", "admin"],
+};
+
+/** Roles that may cancel any job of a project; an editor may cancel only its own. */
+const CANCEL_ANY: readonly Role[] = ["dispatcher", "admin"];
+
+export type Decision = "allow" | "hidden" | "forbidden";
+
+/**
+ * Decides one action on one project. `hidden` means the caller cannot see the
+ * project at all; id-addressed routes turn that into 404 so nothing leaks.
+ * `createdBy` is the job's creator, needed for cancel.
+ */
+export function authorize(
+  p: Principal,
+  action: Action,
+  target: { projectId: string; createdBy?: string },
+): Decision {
+  if (!canSeeProject(p, target.projectId)) return "hidden";
+  if (!p.roles.some((r) => ALLOWED[action].includes(r))) return "forbidden";
+  if (action === "cancel" && !p.roles.some((r) => CANCEL_ANY.includes(r))) {
+    return target.createdBy === p.sub ? "allow" : "forbidden";
+  }
+  return "allow";
+}

@@ -1,0 +1,65 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { Config } from "../config";
+import { principalFromClaims, type Principal } from "./policy";
+
+/** Clock skew accepted on `exp`/`nbf`/`iat` (DESIGN §2). */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** Explicit allow-lists (RFC 8725 §3.1): never let the token pick its own algorithm. */
+const SECRET_ALGORITHMS = ["HS256"];
+const JWKS_ALGORITHMS = ["RS256", "ES256"];
+
+export type VerifyResult =
+  | { ok: true; principal: Principal; expiresAt: number }
+  | { ok: false; reason: string };
+
+export type TokenVerifier = (token: string) => Promise<VerifyResult>;
+
+const verifiers = new Map<string, TokenVerifier>();
+
+/** One verifier per auth config, kept for the isolate's life (keys imported once). */
+export function tokenVerifier(auth: Config["auth"]): TokenVerifier {
+  const cacheKey = JSON.stringify(auth);
+  let verifier = verifiers.get(cacheKey);
+  if (!verifier) {
+    verifier = buildVerifier(auth);
+    verifiers.set(cacheKey, verifier);
+  }
+  return verifier;
+}
+
+function buildVerifier(auth: Config["auth"]): TokenVerifier {
+  const options = {
+    algorithms: auth.kind === "secret" ? SECRET_ALGORITHMS : JWKS_ALGORITHMS,
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    requiredClaims: ["exp", "sub"],
+  };
+  let key: Promise<CryptoKey> | JWTVerifyGetKey;
+  if (auth.kind === "secret") {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(auth.secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+  } else {
+    key = createRemoteJWKSet(new URL(auth.url));
+  }
+  return async (token) => {
+    try {
+      const { payload } =
+        typeof key === "function"
+          ? await jwtVerify(token, key, options)
+          : await jwtVerify(token, await key, options);
+      const claims = principalFromClaims(payload as Record<string, unknown>);
+      if (!claims.ok) return claims;
+      return { ok: true, principal: claims.principal, expiresAt: (payload.exp ?? 0) * 1000 };
+    } catch (err) {
+      if (err instanceof errors.JOSEError) return { ok: false, reason: err.code };
+      throw err;
+    }
+  };
+}

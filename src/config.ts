@@ -1,0 +1,79 @@
+import type { Env } from "./env";
+
+/** Validated runtime configuration (DESIGN §6). */
+export interface Config {
+  auth:
+    | { kind: "secret"; secret: string; issuer?: string; audience?: string }
+    | { kind: "jwks"; url: string; issuer?: string; audience?: string };
+  cursorSecret: string;
+  maxUploadBytes: number;
+  rateLimitProjectPerMinute: number;
+  rateLimitUserPerHour: number;
+  stageMaxAttempts: number;
+  jobStartDelayMs: number;
+}
+
+/** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * Parses and validates config once per `env` object, so a misconfiguration fails
+ * the first request loudly instead of a random later one.
+ */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const config = parseConfig(env);
+  cache.set(env, config);
+  return config;
+}
+
+function parseConfig(env: Env): Config {
+  const issuer = env.JWT_ISSUER || undefined;
+  const audience = env.JWT_AUDIENCE || undefined;
+  if (env.JWT_SECRET && env.JWKS_URL) {
+    throw new ConfigError("Set either JWT_SECRET or JWKS_URL, not both: one verifier never mixes key kinds");
+  }
+  let auth: Config["auth"];
+  if (env.JWT_SECRET) {
+    // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
+    if (new TextEncoder().encode(env.JWT_SECRET).length < 32) {
+      throw new ConfigError("JWT_SECRET must be at least 32 bytes (RFC 7518 §3.2)");
+    }
+    auth = { kind: "secret", secret: env.JWT_SECRET, issuer, audience };
+  } else if (env.JWKS_URL) {
+    if (!/^https:\/\//.test(env.JWKS_URL)) throw new ConfigError("JWKS_URL must be an https URL");
+    auth = { kind: "jwks", url: env.JWKS_URL, issuer, audience };
+  } else {
+    throw new ConfigError("Set JWT_SECRET (local) or JWKS_URL (production)");
+  }
+  const cursorSecret = env.CURSOR_SECRET || env.JWT_SECRET;
+  if (!cursorSecret) throw new ConfigError("CURSOR_SECRET is required when JWKS_URL is used");
+  return {
+    auth,
+    cursorSecret,
+    maxUploadBytes: positiveInt(env, "MAX_UPLOAD_BYTES", 104_857_600),
+    rateLimitProjectPerMinute: positiveInt(env, "RATE_LIMIT_PROJECT_PER_MINUTE", 100),
+    rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
+    stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
+    jobStartDelayMs: nonNegativeInt(env, "JOB_START_DELAY_MS", 0),
+  };
+}
+
+function positiveInt(env: Env, name: keyof Env, fallback: number): number {
+  const n = nonNegativeInt(env, name, fallback);
+  if (n === 0) throw new ConfigError(`${name} must be a positive integer`);
+  return n;
+}
+
+function nonNegativeInt(env: Env, name: keyof Env, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${String(raw)}"`);
+  return n;
+}

@@ -1,0 +1,24 @@
+import type { IngestJob } from "./jobs/ingest-job";
+import type { ProjectHub } from "./events/project-hub";
+import type { RateLimiter } from "./http/rate-limiter";
+
+/** Bindings and vars of the Worker, as `wrangler.toml` declares them. */
+export interface Env {
+  INGEST_JOB: DurableObjectNamespace<IngestJob>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  PROJECT_HUB: DurableObjectNamespace<ProjectHub>;
+  DB: D1Database;
+  BUCKET: R2Bucket;
+  JOB_EVENTS?: Queue;
+
+  JWT_SECRET?: string;
+  JWKS_URL?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  CURSOR_SECRET?: string;
+  MAX_UPLOAD_BYTES?: string;
+  RATE_LIMIT_PROJECT_PER_MINUTE?: string;
+  RATE_LIMIT_USER_PER_HOUR?: string;
+  STAGE_MAX_ATTEMPTS?: string;
+  JOB_START_DELAY_MS?: string;
+}
