@@ -1,7 +1,8 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
+// Relative to the repo root, where `npm test` runs.
+const migrations = await readD1Migrations("./migrations");
 
 export default defineConfig({
   plugins: [
@@ -11,8 +12,8 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: migrations,
           JWT_SECRET: "test-secret-that-is-at-least-32-bytes-long!!",
-          // Jobs wait for an explicit alarm in tests, so each test steps the pipeline itself.
-          JOB_START_DELAY_MS: "3600000",
+          // Alarms never fire by themselves in tests: each test steps a job's alarm by hand.
+          ALARM_DELAY_MS: "3600000",
         },
       },
     }),

@@ -10,7 +10,8 @@ export interface Config {
   rateLimitProjectPerMinute: number;
   rateLimitUserPerHour: number;
   stageMaxAttempts: number;
-  jobStartDelayMs: number;
+  /** Floor on every alarm delay; 0 in production. Tests set it high and step alarms by hand. */
+  alarmDelayMs: number;
 }
 
 /** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
@@ -60,7 +61,7 @@ function parseConfig(env: Env): Config {
     rateLimitProjectPerMinute: positiveInt(env, "RATE_LIMIT_PROJECT_PER_MINUTE", 100),
     rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
-    jobStartDelayMs: nonNegativeInt(env, "JOB_START_DELAY_MS", 0),
+    alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
   };
 }
 

@@ -20,5 +20,5 @@ export interface Env {
   RATE_LIMIT_PROJECT_PER_MINUTE?: string;
   RATE_LIMIT_USER_PER_HOUR?: string;
   STAGE_MAX_ATTEMPTS?: string;
-  JOB_START_DELAY_MS?: string;
+  ALARM_DELAY_MS?: string;
 }

@@ -69,3 +69,12 @@ export function authorize(
   }
   return "allow";
 }
+
+/**
+ * Whether any of the caller's roles may attempt `action` at all. Project routes check
+ * this before touching a job; the per-job rule (an editor cancels only its own jobs) is
+ * applied by the job's object, which knows the creator.
+ */
+export function hasRoleFor(p: Principal, action: Action): boolean {
+  return p.roles.some((r) => ALLOWED[action].includes(r));
+}

@@ -16,6 +16,7 @@ const TITLES: Record<number, string> = {
   411: "Length Required",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  426: "Upgrade Required",
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",

@@ -1,0 +1,113 @@
+/**
+ * The D1 schema (drizzle). `drizzle-kit generate` turns it into the SQL files in
+ * `migrations/`, which `wrangler d1 migrations apply` and the tests apply.
+ *
+ * Every list query and count is served by an index whose left prefix is `project_id`
+ * (D1 bills rows scanned); the job indexes are partial on `deleted_at IS NULL` because
+ * deleted jobs never appear in a listing.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** The listing index: one row per job, written only by the job's Durable Object. */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    sourceId: text("source_id"),
+    sourcePath: text("source_path").notNull(),
+    originalFilename: text("original_filename").notNull(),
+    mimeType: text("mime_type").notNull(),
+    byteSize: integer("byte_size").notNull(),
+    status: text("status").notNull(),
+    stage: text("stage").notNull(),
+    progress: real("progress").notNull(),
+    createdBy: text("created_by").notNull(),
+    /** Epoch milliseconds: the keyset's first column, at full precision. */
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+    /** The object's commit counter: an upsert only lands when it is newer. */
+    version: integer("version").notNull(),
+    /** The full job as JSON, so a listing never has to call the objects. */
+    data: text("data").notNull(),
+  },
+  (t) => [
+    index("jobs_project_created").on(t.projectId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("jobs_project_status_created")
+      .on(t.projectId, t.status, t.createdAt, t.id)
+      .where(sql`deleted_at IS NULL`),
+    index("jobs_project_stage_created")
+      .on(t.projectId, t.stage, t.createdAt, t.id)
+      .where(sql`deleted_at IS NULL`),
+    index("jobs_project_source_created")
+      .on(t.projectId, t.sourceId, t.createdAt, t.id)
+      .where(sql`deleted_at IS NULL`),
+  ],
+);
+
+/** `Idempotency-Key` claims: the first job created with a key, for 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    projectId: text("project_id").notNull(),
+    key: text("key").notNull(),
+    jobId: text("job_id").notNull(),
+    /** SHA-256 of the uploaded bytes: the same key with another file is a conflict. */
+    requestHash: text("request_hash").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.key] })],
+);
+
+/** Canonical documents: inserted last by a completing job, so never partial. */
+export const documents = sqliteTable(
+  "documents",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    jobId: text("job_id").notNull(),
+    title: text("title").notNull(),
+    mimeType: text("mime_type").notNull(),
+    pageCount: integer("page_count"),
+    characterCount: integer("character_count").notNull(),
+    chunkCount: integer("chunk_count").notNull(),
+    contentHash: text("content_hash").notNull(),
+    simhash: text("simhash"),
+    band0: text("band0"),
+    band1: text("band1"),
+    band2: text("band2"),
+    band3: text("band3"),
+    language: text("language"),
+    duplicateOf: text("duplicate_of"),
+    textKey: text("text_key").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("documents_project_hash").on(t.projectId, t.contentHash),
+    index("documents_project_band0").on(t.projectId, t.band0),
+    index("documents_project_band1").on(t.projectId, t.band1),
+    index("documents_project_band2").on(t.projectId, t.band2),
+    index("documents_project_band3").on(t.projectId, t.band3),
+  ],
+);
+
+/** A document's chunks, in order. */
+export const chunks = sqliteTable(
+  "chunks",
+  {
+    documentId: text("document_id").notNull(),
+    ordinal: integer("ordinal").notNull(),
+    text: text("text").notNull(),
+    charStart: integer("char_start").notNull(),
+    charEnd: integer("char_end").notNull(),
+    page: integer("page"),
+    contentHash: text("content_hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.documentId, t.ordinal] })],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+export type DocumentRow = typeof documents.$inferSelect;
+export type ChunkRow = typeof chunks.$inferSelect;

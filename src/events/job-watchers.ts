@@ -1,0 +1,101 @@
+/**
+ * The watchers of one job: per-job WebSockets (hibernation API) and the forwarding of
+ * every logged event to the project's hub and, when bound, the `JOB_EVENTS` queue.
+ */
+import type { Env } from "../env";
+import type { JobEvent, JobStore } from "../jobs/job-store";
+import { acceptWatcher, broadcast, closeAll, closeExpired, enableAutoPong } from "./sockets";
+
+const TAG = "job";
+/** Events per hub/queue call; a queue batch holds at most 100 messages. */
+const FORWARD_BATCH = 100;
+
+export class JobWatchers {
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly store: JobStore,
+  ) {
+    enableAutoPong(ctx);
+  }
+
+  /**
+   * Accepts a watcher: a `job.snapshot` first, or with `?after=<seq>` the logged events
+   * it missed. Nothing awaits between reading the log and registering the socket, so
+   * the next committed event is the next frame: no gap, no duplicate.
+   */
+  accept(request: Request): Response {
+    const job = this.store.job();
+    if (!job || job.deletedAt) {
+      return Response.json({ detail: "Ingest job not found" }, { status: 404 });
+    }
+    const { response, socket } = acceptWatcher(this.ctx, request, TAG);
+    const afterParam = new URL(request.url).searchParams.get("after");
+    if (afterParam === null) {
+      socket.send(JSON.stringify({ type: "job.snapshot", seq: this.store.lastSeq(), job }));
+    } else {
+      let after = Number(afterParam);
+      for (;;) {
+        const batch = this.store.events(after, 1000);
+        for (const e of batch) socket.send(JSON.stringify(e));
+        if (batch.length < 1000) break;
+        after = batch[batch.length - 1]!.seq;
+      }
+    }
+    return response;
+  }
+
+  /** Delivers a just-committed event to this job's sockets. */
+  publish(frame: JobEvent): void {
+    broadcast(this.ctx, TAG, JSON.stringify(frame));
+  }
+
+  /**
+   * Hands every logged event not yet forwarded to the project hub and the queue, in
+   * order. Returns false when a hop failed; the caller retries from its alarm, and the
+   * hub drops events it has already seen (delivery to the queue is at-least-once).
+   */
+  async forward(): Promise<boolean> {
+    const job = this.store.job();
+    if (!job) return true;
+    for (;;) {
+      const from = this.store.forwardedSeq();
+      const batch = this.store.events(from, FORWARD_BATCH);
+      if (batch.length === 0) return true;
+      try {
+        const hub = this.env.PROJECT_HUB.get(this.env.PROJECT_HUB.idFromName(job.projectId));
+        await Promise.all([
+          hub.publish(batch),
+          this.env.JOB_EVENTS?.sendBatch(batch.map((body) => ({ body, contentType: "json" as const }))),
+        ]);
+      } catch (err) {
+        console.warn(JSON.stringify({ msg: "event forward failed", jobId: job.id, error: String(err) }));
+        return false;
+      }
+      this.store.markForwarded(batch[batch.length - 1]!.seq);
+    }
+  }
+
+  /** Closes watchers whose token expired; the next expiry ahead, or null. */
+  expire(): number | null {
+    return closeExpired(this.ctx);
+  }
+
+  closeAll(code: number, reason: string): void {
+    closeAll(this.ctx, code, reason);
+  }
+
+  onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    // Watchers only listen; anything but the auto-answered "ping" is ignored.
+    void ws;
+    void message;
+  }
+
+  onClose(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code === 1005 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+}

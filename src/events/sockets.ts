@@ -1,0 +1,78 @@
+/**
+ * Hibernatable WebSocket watchers, shared by the job object and the project hub.
+ * Connection state lives in the socket attachment, so it survives hibernation.
+ */
+
+/** What each socket carries across hibernation. */
+export interface WatcherAttachment {
+  /** Epoch ms at which the watcher's token expires; the socket is closed then. */
+  expiresAt: number;
+}
+
+/** RFC 6455 §7.4.2: 4000–4999 are ours. 4001: the bearer token expired. */
+export const CLOSE_TOKEN_EXPIRED = 4001;
+/** Sent when the watched job is deleted (1000: normal closure, nothing more will come). */
+export const CLOSE_NORMAL = 1000;
+
+/** Header the Worker uses to pass the verified token's expiry to the object. */
+export const EXPIRES_HEADER = "X-Token-Expires-At";
+
+/**
+ * Accepts an upgrade through the hibernation API and returns the 101 response plus the
+ * server end, so the caller can send its first frames before anything else is delivered.
+ */
+export function acceptWatcher(ctx: DurableObjectState, request: Request, tag: string): { response: Response; socket: WebSocket } {
+  const expiresAt = Number(request.headers.get(EXPIRES_HEADER) ?? "0") || Date.now() + 3_600_000;
+  const pair = new WebSocketPair();
+  const [client, server] = [pair[0], pair[1]];
+  ctx.acceptWebSocket(server, [tag]);
+  server.serializeAttachment({ expiresAt } satisfies WatcherAttachment);
+  return { response: new Response(null, { status: 101, webSocket: client }), socket: server };
+}
+
+/** Sends `data` to every open watcher with `tag`; closing or broken sockets are skipped. */
+export function broadcast(ctx: DurableObjectState, tag: string, data: string): void {
+  const now = Date.now();
+  for (const ws of ctx.getWebSockets(tag)) {
+    if (ws.readyState !== WebSocket.OPEN) continue;
+    const att = ws.deserializeAttachment() as WatcherAttachment | null;
+    if (att && att.expiresAt <= now) {
+      safeClose(ws, CLOSE_TOKEN_EXPIRED, "Token expired");
+      continue;
+    }
+    try {
+      ws.send(data);
+    } catch {
+      // The peer went away between the state check and the send; its close event follows.
+    }
+  }
+}
+
+/** Closes every watcher whose token has expired; returns the next expiry still ahead. */
+export function closeExpired(ctx: DurableObjectState, now = Date.now()): number | null {
+  let next: number | null = null;
+  for (const ws of ctx.getWebSockets()) {
+    const att = ws.deserializeAttachment() as WatcherAttachment | null;
+    if (!att) continue;
+    if (att.expiresAt <= now) safeClose(ws, CLOSE_TOKEN_EXPIRED, "Token expired");
+    else next = next === null ? att.expiresAt : Math.min(next, att.expiresAt);
+  }
+  return next;
+}
+
+export function closeAll(ctx: DurableObjectState, code: number, reason: string): void {
+  for (const ws of ctx.getWebSockets()) safeClose(ws, code, reason);
+}
+
+function safeClose(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closed.
+  }
+}
+
+/** Keep-alive: "ping" is answered "pong" by the runtime without waking the object. */
+export function enableAutoPong(ctx: DurableObjectState): void {
+  ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+}

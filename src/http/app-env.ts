@@ -1,0 +1,15 @@
+import type { Env } from "../env";
+import type { Principal } from "../auth/policy";
+
+/** Hono's typing for this app: the bindings and what middleware puts on the context. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    /** Set by the auth middleware on every `/api/**` route. */
+    principal: Principal;
+    /** Epoch ms at which the bearer token expires (WebSocket watchers are closed then). */
+    tokenExpiresAt: number;
+    /** Echoed in `X-Request-Id` and in every log line about the request. */
+    requestId: string;
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Request-wide middleware: a request id on every response, bearer authentication on
+ * `/api/**`, and the single `onError` that renders every failure as an RFC 9457 problem.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { tokenVerifier } from "../auth/verify";
+import { ConfigError, loadConfig } from "../config";
+import type { AppEnv } from "./app-env";
+import { internalError, Problem, renderProblem, unauthorized } from "./problem";
+
+/** Accepts a caller's `X-Request-Id` if it is sane, else makes one. */
+export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const given = c.req.header("X-Request-Id");
+  const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+  c.set("requestId", id);
+  await next();
+  c.res.headers.set("X-Request-Id", id);
+};
+
+/**
+ * Verifies `Authorization: Bearer <JWT>`. Browsers cannot set headers on a WebSocket,
+ * so on an upgrade request only, `?access_token=` is accepted too (RFC 6750 §2.3 warns
+ * against query tokens elsewhere: they end up in logs).
+ */
+export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header("Authorization");
+  let token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token && c.req.header("Upgrade")?.toLowerCase() === "websocket") {
+    token = c.req.query("access_token") || undefined;
+  }
+  if (!token) throw unauthorized();
+  const result = await tokenVerifier(loadConfig(c.env).auth)(token);
+  if (!result.ok) throw unauthorized();
+  c.set("principal", result.principal);
+  c.set("tokenExpiresAt", result.expiresAt);
+  await next();
+};
+
+/** The one place errors become responses. Unknown errors never leak their message. */
+export function onError(err: Error, c: Context<AppEnv>): Response {
+  const id = c.get("requestId") ?? crypto.randomUUID();
+  let problem: Problem;
+  if (err instanceof Problem) {
+    problem = err;
+  } else {
+    console.error(
+      JSON.stringify({
+        msg: err instanceof ConfigError ? "configuration error" : "unhandled error",
+        requestId: id,
+        method: c.req.method,
+        path: c.req.path,
+        error: err.stack ?? String(err),
+      }),
+    );
+    problem = internalError();
+  }
+  const res = renderProblem(problem, c.req.path);
+  res.headers.set("X-Request-Id", id);
+  return res;
+}

@@ -1,0 +1,327 @@
+/**
+ * IngestJob: one Durable Object per job (`idFromName(jobId)`), the job's single source
+ * of truth. A thin shell around the pure lifecycle: it loads the job, calls a lifecycle
+ * function, commits the result and its event atomically, then brings the D1 index row
+ * and the watchers up to date. One alarm is multiplexed over a table of due work.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { authorize, type Action, type Principal } from "../auth/policy";
+import { loadConfig } from "../config";
+import type { Env } from "../env";
+import { upsertJobRow } from "./job-index";
+import { JobStore, type JobEvent, type WorkKind } from "./job-store";
+import {
+  advanceStage,
+  cancelJob,
+  completeJob,
+  createJob,
+  deleteJob,
+  failJob,
+  isActive,
+  recordAttemptFailure,
+  recordProgress,
+  startJob,
+  type Job,
+  type JobInit,
+  type JobStatus,
+  type Transition,
+} from "./lifecycle";
+import { PipelineRunner } from "./slice-runner";
+import { JobWatchers } from "../events/job-watchers";
+import { CLOSE_NORMAL } from "../events/sockets";
+
+/** Who is asking, and through which project (absent on routes addressed by job id alone). */
+export interface Access {
+  principal: Principal;
+  projectId?: string;
+}
+
+export type JobReply =
+  | { ok: true; job: Job }
+  | { ok: false; reason: "not_found" | "forbidden" }
+  | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
+
+/** Index retries back off from 500 ms to 30 s; the alarm retries until D1 agrees. */
+const INDEX_RETRY_BASE_MS = 500;
+const INDEX_RETRY_MAX_MS = 30_000;
+/** Slice retries back off exponentially from 1 s (DESIGN §1, STAGE_MAX_ATTEMPTS tries). */
+const SLICE_RETRY_BASE_MS = 1_000;
+/** `job.progress` is logged at most this often (DESIGN §5: a few per second). */
+const PROGRESS_EVENT_INTERVAL_MS = 250;
+
+export class IngestJob extends DurableObject<Env> {
+  private readonly store: JobStore;
+  private readonly runner: PipelineRunner;
+  private readonly watchers: JobWatchers;
+  private alarmChecked = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new JobStore(ctx.storage);
+    this.runner = new PipelineRunner(ctx.storage, env);
+    this.watchers = new JobWatchers(ctx, env, this.store);
+  }
+
+  private get config() {
+    return loadConfig(this.env);
+  }
+
+  /** Creates the job once; a repeated call returns the job it created. */
+  async create(init: JobInit): Promise<Job> {
+    const existing = this.store.job();
+    if (existing) return existing;
+    this.commit(createJob(init, new Date()));
+    this.store.schedule("slice", this.after(0));
+    await this.settle();
+    return this.store.job()!;
+  }
+
+  /** The job, if `access` may read it. */
+  async get(access: Access): Promise<JobReply> {
+    const checked = this.check(access, "read");
+    if (checked.ok) await this.ensureArmed();
+    return checked;
+  }
+
+  /** QUEUED | RUNNING → CANCELLED; the pipeline alarm is dropped before this returns. */
+  async cancel(access: Access): Promise<JobReply> {
+    const checked = this.check(access, "cancel");
+    if (!checked.ok) return checked;
+    const result = cancelJob(checked.job, new Date());
+    if (!result.ok) return result.reason === "already_deleted" ? { ok: false, reason: "not_found" } : result;
+    // No await between the check and this commit: a slice that resumes later sees CANCELLED.
+    this.commit(result);
+    this.store.unschedule("slice");
+    this.store.schedule("cleanup", this.after(0));
+    await this.settle();
+    return { ok: true, job: result.job };
+  }
+
+  /** Soft delete of a finished job. */
+  async remove(access: Access): Promise<JobReply> {
+    const checked = this.check(access, "delete");
+    if (!checked.ok) return checked;
+    const result = deleteJob(checked.job, new Date());
+    if (!result.ok) return result.reason === "already_deleted" ? { ok: false, reason: "not_found" } : result;
+    this.commit(result);
+    this.store.schedule("cleanup", this.after(0));
+    await this.settle();
+    this.watchers.closeAll(CLOSE_NORMAL, "Job deleted");
+    return { ok: true, job: result.job };
+  }
+
+  /** The stored event log after `after`, if `access` may read the job. */
+  async events(access: Access, after: number): Promise<{ ok: true; events: JobEvent[]; lastSeq: number } | JobReply> {
+    const checked = this.check(access, "read");
+    if (!checked.ok) return checked;
+    return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };
+  }
+
+  /** WebSocket upgrades, already authenticated and authorised by the Worker. */
+  override async fetch(request: Request): Promise<Response> {
+    const response = this.watchers.accept(request);
+    if (response.status === 101) {
+      const next = this.watchers.expire();
+      const scheduled = this.store.scheduled("expiry");
+      if (next !== null && (!scheduled || next < scheduled.due)) {
+        this.store.schedule("expiry", next);
+        await this.arm();
+      }
+    }
+    return response;
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.watchers.onMessage(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    this.watchers.onClose(ws, code, reason);
+  }
+
+  /** Runs every piece of work due by the time this alarm was set for, then re-arms. */
+  override async alarm(): Promise<void> {
+    // The alarm fired for `armedFor` (in tests it is fired early on purpose): all work
+    // due by then runs now.
+    const horizon = Math.max(Date.now(), this.store.armedFor() ?? 0);
+    this.store.setArmedFor(null);
+    for (const work of this.store.dueWork(horizon)) {
+      await this.runWork(work.kind, work.attempts);
+    }
+    await this.arm();
+  }
+
+  private async runWork(kind: WorkKind, attempts: number): Promise<void> {
+    switch (kind) {
+      case "index":
+        return this.flushIndex(attempts);
+      case "cleanup":
+        return this.cleanUp(attempts);
+      case "slice":
+        return this.runSlice();
+      case "forward":
+        return this.forwardEvents(attempts);
+      case "expiry": {
+        const next = this.watchers.expire();
+        if (next === null) this.store.unschedule("expiry");
+        else this.store.schedule("expiry", next);
+        return;
+      }
+    }
+  }
+
+  /** One bounded slice of pipeline work; see `PipelineRunner`. */
+  private async runSlice(): Promise<void> {
+    let job = this.store.job();
+    if (!job || !isActive(job.status)) {
+      this.store.unschedule("slice");
+      return;
+    }
+    if (job.status === "QUEUED") {
+      this.commit(startJob(job, new Date())!);
+      job = this.store.job()!;
+    }
+    const outcome = await this.runner.runSlice(job);
+    const now = new Date();
+    const current = this.store.job()!;
+    if (current.status !== "RUNNING") {
+      // Cancelled while the slice awaited: nothing of it is committed.
+      this.store.unschedule("slice");
+      return;
+    }
+    switch (outcome.kind) {
+      case "progress":
+        outcome.persist();
+        this.commitProgress(recordProgress(current, outcome.fraction, outcome.counters, now)!);
+        this.store.schedule("slice", this.after(0));
+        break;
+      case "stage-done": {
+        outcome.persist();
+        const progressed = recordProgress(current, 1, outcome.counters, now)!;
+        this.commit(progressed);
+        this.commit(advanceStage(progressed.job, now)!);
+        this.store.schedule("slice", this.after(0));
+        break;
+      }
+      case "completed":
+        outcome.persist();
+        this.commit(recordProgress(current, 1, outcome.counters, now)!);
+        this.commit(completeJob(this.store.job()!, outcome.documentId, now)!);
+        this.store.unschedule("slice");
+        this.store.schedule("cleanup", this.after(0));
+        break;
+      case "failed": {
+        const error = { code: outcome.code, message: outcome.message };
+        const attempts = current.errors.length + 1;
+        if (outcome.permanent || attempts >= this.config.stageMaxAttempts) {
+          this.commit(failJob(current, error, now)!);
+          this.store.unschedule("slice");
+          this.store.schedule("cleanup", this.after(0));
+        } else {
+          this.commit({ job: recordAttemptFailure(current, error, now), event: "job.progress" }, false);
+          this.store.schedule("slice", this.after(SLICE_RETRY_BASE_MS * 2 ** (attempts - 1)));
+        }
+        break;
+      }
+    }
+    await this.settle();
+  }
+
+  /** Removes what an unfinished or deleted job left outside this object. */
+  private async cleanUp(attempts: number): Promise<void> {
+    const job = this.store.job();
+    if (!job) return this.store.unschedule("cleanup");
+    try {
+      await this.runner.cleanUp(job);
+      this.store.unschedule("cleanup");
+    } catch (err) {
+      console.warn(JSON.stringify({ msg: "cleanup failed", jobId: job.id, error: String(err) }));
+      this.store.schedule("cleanup", Date.now() + backoff(attempts), attempts + 1);
+    }
+  }
+
+  /**
+   * Writes the job's D1 row at the current version. On failure the write is put on the
+   * alarm's schedule with backoff, so the index always converges to the object.
+   */
+  private async flushIndex(attempts = 0): Promise<void> {
+    const state = this.store.state();
+    if (!state || state.indexedVersion >= state.version) {
+      this.store.unschedule("index");
+      return;
+    }
+    try {
+      await upsertJobRow(this.env.DB, state.job, state.version);
+      this.store.markIndexed(state.version);
+      if (this.store.state()!.indexedVersion >= this.store.state()!.version) this.store.unschedule("index");
+    } catch (err) {
+      console.warn(JSON.stringify({ msg: "index write failed", jobId: state.job.id, attempts, error: String(err) }));
+      this.store.schedule("index", this.after(backoff(attempts)), attempts + 1);
+    }
+  }
+
+  /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
+  private async settle(): Promise<void> {
+    await Promise.all([this.flushIndex(), this.forwardEvents(0)]);
+    await this.arm();
+  }
+
+  /** Forwards logged events to the project hub and queue; on failure, retries from the alarm. */
+  private async forwardEvents(attempts: number): Promise<void> {
+    if (await this.watchers.forward()) this.store.unschedule("forward");
+    else this.store.schedule("forward", this.after(backoff(attempts)), attempts + 1);
+  }
+
+  /** Commits a transition and its event, then hands the event to the watchers. */
+  private commit(t: Transition, log = true): void {
+    const frame = this.store.commit(t.job, log ? t.event : null);
+    if (frame) this.watchers.publish(frame);
+  }
+
+  /** Progress is committed every slice but logged at most every 250 ms. */
+  private commitProgress(t: Transition): void {
+    const due = Date.parse(t.job.updatedAt) - this.store.lastProgressEventAt() >= PROGRESS_EVENT_INTERVAL_MS;
+    this.commit(t, due);
+  }
+
+  /** Sets the alarm for the earliest due work, or deletes it when nothing is due. */
+  private async arm(): Promise<void> {
+    const next = this.store.nextDue();
+    if (next === null) {
+      this.store.setArmedFor(null);
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    // `setAlarm(Date.now())` is dropped inside alarm() locally (workerd #6866): keep +1.
+    const at = Math.max(next, Date.now() + 1);
+    this.store.setArmedFor(at);
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  /** A job with work to do always has an alarm: re-arm once per wake-up if it was lost. */
+  private async ensureArmed(): Promise<void> {
+    if (this.alarmChecked) return;
+    this.alarmChecked = true;
+    if (this.store.nextDue() !== null && (await this.ctx.storage.getAlarm()) === null) await this.arm();
+  }
+
+  /** `delayMs` from now, but never earlier than the configured floor (tests step alarms). */
+  private after(delayMs: number): number {
+    return Date.now() + Math.max(delayMs, this.config.alarmDelayMs);
+  }
+
+  /** Applies the role table and project scoping; anything the caller may not see is not found. */
+  private check(access: Access, action: Action): { ok: true; job: Job } | { ok: false; reason: "not_found" | "forbidden" } {
+    const job = this.store.job();
+    if (!job || job.deletedAt) return { ok: false, reason: "not_found" };
+    if (access.projectId !== undefined && access.projectId !== job.projectId) return { ok: false, reason: "not_found" };
+    const decision = authorize(access.principal, action, { projectId: job.projectId, createdBy: job.createdBy });
+    if (decision === "hidden") return { ok: false, reason: "not_found" };
+    if (decision === "forbidden") return { ok: false, reason: "forbidden" };
+    return { ok: true, job };
+  }
+}
+
+function backoff(attempts: number): number {
+  return Math.min(INDEX_RETRY_MAX_MS, INDEX_RETRY_BASE_MS * 2 ** attempts);
+}

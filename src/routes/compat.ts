@@ -1,0 +1,126 @@
+/**
+ * The seed's compatibility routes, addressed by job id alone. A job the caller cannot
+ * see is "not found" here, never 403, so ids of other projects leak nothing.
+ */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../http/app-env";
+import { badRequest } from "../http/problem";
+import { chargeRateLimits } from "../http/rate-limit";
+import type { Job as JobData } from "../jobs/lifecycle";
+import { isJobId } from "../jobs/ids";
+import type { JobReply } from "../jobs/ingest-job";
+import { jobOrThrow, jobStub, PROJECT_MESSAGES } from "./access";
+import { CompatCancelled, CompatJob, CompatJobParams, Job, JobIdParams, problems } from "./schemas";
+import { validationHook } from "./validation";
+
+export const compatRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const SEED_STATUS = {
+  QUEUED: "pending",
+  RUNNING: "running",
+  COMPLETED: "completed",
+  FAILED: "failed",
+  CANCELLED: "cancelled",
+} as const;
+
+/**
+ * The seed's job shape. One job ingests one source file, so the seed's paper/PDF
+ * counters are 0 or 1 each (see README, "Compatibility counters").
+ */
+export function toSeedJob(job: JobData) {
+  const c = job.counters;
+  const sourceRead = c.bytesRead >= job.byteSize ? 1 : 0;
+  const extracted = job.stage !== "EXTRACTING" && job.stage !== "PENDING" ? 1 : 0;
+  const created = job.status === "COMPLETED" ? 1 : 0;
+  return {
+    job_id: job.id,
+    status: SEED_STATUS[job.status],
+    progress: {
+      papers_fetched: sourceRead,
+      papers_created: created,
+      papers_updated: 0,
+      pdfs_downloaded: sourceRead,
+      pdfs_processed: extracted,
+      errors: job.errors.length,
+    },
+    created_at: job.createdAt,
+    started_at: job.startedAt,
+    completed_at: job.completedAt,
+    errors: job.errors.map((e) => ({ timestamp: e.at, error: `${e.code}: ${e.message}`, stage: e.stage.toLowerCase() })),
+    stats: {
+      bytes_read: c.bytesRead,
+      pages: c.pagesExtracted,
+      characters: c.charactersExtracted,
+      chunks: c.chunksCreated,
+      chunks_indexed: c.chunksIndexed,
+      duplicates_found: c.duplicatesFound,
+      progress: job.progress,
+    },
+  };
+}
+
+/**
+ * Looks the job up first (to learn its project), charges the request to that project,
+ * and returns the reply. Ids that are not UUIDs are not found without waking an object.
+ */
+async function lookUp(c: Context<AppEnv>, jobId: string): Promise<JobReply> {
+  if (!isJobId(jobId)) {
+    await chargeRateLimits(c, null);
+    return { ok: false, reason: "not_found" };
+  }
+  const reply = await jobStub(c.env, jobId).get({ principal: c.get("principal") });
+  await chargeRateLimits(c, reply.ok ? reply.job.projectId : null);
+  return reply;
+}
+
+compatRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/v1/ingestion/job/{job_id}",
+    summary: "Get a job (seed-compatible shape)",
+    request: { params: CompatJobParams },
+    responses: { 200: { description: "The job", content: { "application/json": { schema: CompatJob } } }, ...problems(401, 403, 404, 429) },
+  }),
+  async (c) => {
+    const reply = await lookUp(c, c.req.valid("param").job_id);
+    return c.json(toSeedJob(jobOrThrow(reply, { notFound: "Job not found" })), 200);
+  },
+);
+
+compatRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/api/v1/ingestion/job/{job_id}",
+    summary: "Cancel a job (seed-compatible)",
+    request: { params: CompatJobParams },
+    responses: {
+      200: { description: "Cancelled", content: { "application/json": { schema: CompatCancelled } } },
+      ...problems(400, 401, 403, 429),
+    },
+  }),
+  async (c) => {
+    const jobId = c.req.valid("param").job_id;
+    const found = await lookUp(c, jobId);
+    const reply = found.ok ? await jobStub(c.env, jobId).cancel({ principal: c.get("principal") }) : found;
+    if (!reply.ok && reply.reason === "forbidden") jobOrThrow(reply, PROJECT_MESSAGES);
+    if (!reply.ok) throw badRequest("Job could not be cancelled");
+    return c.json({ message: `Job ${jobId} cancelled successfully` }, 200);
+  },
+);
+
+compatRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/api/jobs/{jobId}/cancel",
+    summary: "Cancel a job by id alone",
+    request: { params: JobIdParams },
+    responses: { 200: { description: "The cancelled job", content: { "application/json": { schema: Job } } }, ...problems(400, 401, 403, 404, 429) },
+  }),
+  async (c) => {
+    const jobId = c.req.valid("param").jobId;
+    const found = await lookUp(c, jobId);
+    const reply = found.ok ? await jobStub(c.env, jobId).cancel({ principal: c.get("principal") }) : found;
+    return c.json(jobOrThrow(reply, PROJECT_MESSAGES), 200);
+  },
+);

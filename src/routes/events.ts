@@ -1,0 +1,76 @@
+/**
+ * Live events (DESIGN §5): per-job and per-project WebSockets, and the stored log as
+ * JSON. Upgrades are authenticated and authorised here, before the object accepts the
+ * socket, so a refused upgrade is an HTTP problem, never a socket that closes later.
+ */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../http/app-env";
+import { Problem } from "../http/problem";
+import { EXPIRES_HEADER } from "../events/sockets";
+import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
+import { EventsQuery, JobEventLog, JobParams, problems, ProjectParams } from "./schemas";
+import { validationHook } from "./validation";
+
+export const eventRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+function isUpgrade(c: Context<AppEnv>): boolean {
+  return c.req.header("Upgrade")?.toLowerCase() === "websocket";
+}
+
+/** The upgrade as the object should see it: the token's expiry, and `after` if given. */
+function forwardedUpgrade(c: Context<AppEnv>, after: number | null): Request {
+  const url = new URL(c.req.url);
+  url.search = after === null ? "" : `?after=${after}`;
+  return new Request(url, { headers: { Upgrade: "websocket", [EXPIRES_HEADER]: String(c.get("tokenExpiresAt")) } });
+}
+
+eventRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/projects/{projectId}/ingest/jobs/{jobId}/events",
+    summary: "A job's events: live over WebSocket (Upgrade), or the stored log as JSON",
+    description:
+      "With `Upgrade: websocket`: a `job.snapshot` frame, then every event as it is committed; with `?after=<seq>`, the missed events first instead of the snapshot. Without the upgrade: the stored log after `after`.",
+    request: { params: JobParams, query: EventsQuery },
+    responses: {
+      200: { description: "The stored event log", content: { "application/json": { schema: JobEventLog } } },
+      101: { description: "Switching Protocols (WebSocket)" },
+      ...problems(400, 401, 403, 404, 429),
+    },
+  }),
+  async (c) => {
+    const { projectId, jobId } = c.req.valid("param");
+    const { after } = c.req.valid("query");
+    const access = await enterProject(c, projectId, "read");
+    requireJobId(jobId, PROJECT_MESSAGES.notFound);
+    const stub = jobStub(c.env, jobId);
+    if (isUpgrade(c)) {
+      jobOrThrow(await stub.get(access), PROJECT_MESSAGES);
+      return stub.fetch(forwardedUpgrade(c, c.req.query("after") === undefined ? null : after)) as unknown as Response;
+    }
+    const reply = await stub.events(access, after);
+    if (!("events" in reply)) jobOrThrow(reply, PROJECT_MESSAGES);
+    const log = reply as { events: unknown[]; lastSeq: number };
+    return c.json({ items: log.events, lastSeq: log.lastSeq } as never, 200);
+  },
+);
+
+eventRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/projects/{projectId}/ingest/events",
+    summary: "Live events of every job in the project (WebSocket only)",
+    request: { params: ProjectParams, query: EventsQuery.pick({ access_token: true }) },
+    responses: { 101: { description: "Switching Protocols (WebSocket)" }, ...problems(401, 403, 426, 429) },
+  }),
+  async (c) => {
+    const { projectId } = c.req.valid("param");
+    await enterProject(c, projectId, "read");
+    if (!isUpgrade(c)) {
+      throw new Problem(426, "This route is WebSocket only: send Upgrade: websocket", { headers: { Upgrade: "websocket" } });
+    }
+    const hub = c.env.PROJECT_HUB.get(c.env.PROJECT_HUB.idFromName(projectId));
+    return hub.fetch(forwardedUpgrade(c, null)) as unknown as Response;
+  },
+);
