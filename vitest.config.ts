@@ -1,25 +1,44 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 
 // Relative to the repo root, where `npm test` runs.
 const migrations = await readD1Migrations("./migrations");
 
-export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: migrations,
-          JWT_SECRET: "test-secret-that-is-at-least-32-bytes-long!!",
-          // Alarms never fire by themselves in tests: each test steps a job's alarm by hand.
-          ALARM_DELAY_MS: "3600000",
+/** One workerd-backed test project; `vars` override wrangler.toml for that project. */
+function workerProject(name: string, vars: Record<string, string>, test: { include: string[]; exclude?: string[] }): TestProjectInlineConfiguration {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            JWT_SECRET: "test-secret-that-is-at-least-32-bytes-long!!",
+            // Alarms never fire by themselves in tests: each test steps a job's alarm by hand.
+            ALARM_DELAY_MS: "3600000",
+            ...vars,
+          },
         },
-      },
-    }),
-  ],
+      }),
+    ],
+    test: { name, setupFiles: ["./test/setup.ts"], testTimeout: 60_000, hookTimeout: 60_000, ...test },
+  };
+}
+
+export default defineConfig({
   test: {
-    setupFiles: ["./test/setup.ts"],
-    testTimeout: 30000,
+    projects: [
+      // Budgets far above what any test spends, so only the rate-limit suite meets them.
+      workerProject(
+        "worker",
+        { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" },
+        { include: ["test/**/*.test.ts"], exclude: ["test/http/rate-limit.test.ts"] },
+      ),
+      workerProject(
+        "rate-limits",
+        { RATE_LIMIT_PROJECT_PER_MINUTE: "10", RATE_LIMIT_USER_PER_HOUR: "25" },
+        { include: ["test/http/rate-limit.test.ts"] },
+      ),
+    ],
   },
 });

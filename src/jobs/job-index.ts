@@ -73,6 +73,20 @@ export async function listProjectJobs(
   limit: number,
 ): Promise<JobPage> {
   const db = drizzle(d1);
+  const [pageQuery, countQuery] = jobListQueries(d1, projectId, filters, after, limit);
+  const [rows, totals] = await db.batch([pageQuery, countQuery]);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => JSON.parse(r.data) as Job),
+    next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+    total: totals[0]?.total ?? 0,
+  };
+}
+
+/** The page query (limit + 1 rows, to know if another page follows) and the count. */
+export function jobListQueries(d1: D1Database, projectId: string, filters: JobFilters, after: JobKey | null, limit: number) {
+  const db = drizzle(d1);
   const where: SQL[] = [eq(jobs.projectId, projectId), isNull(jobs.deletedAt)];
   if (filters.status) where.push(eq(jobs.status, filters.status));
   if (filters.stage) where.push(eq(jobs.stage, filters.stage));
@@ -81,7 +95,7 @@ export async function listProjectJobs(
   const pageWhere = after
     ? and(matching, sql`(${jobs.createdAt}, ${jobs.id}) < (${after.createdAt}, ${after.id})`)
     : matching;
-  const [rows, totals] = await db.batch([
+  return [
     db
       .select({ data: jobs.data, createdAt: jobs.createdAt, id: jobs.id })
       .from(jobs)
@@ -89,12 +103,5 @@ export async function listProjectJobs(
       .orderBy(desc(jobs.createdAt), desc(jobs.id))
       .limit(limit + 1),
     db.select({ total: count() }).from(jobs).where(matching),
-  ]);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => JSON.parse(r.data) as Job),
-    next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-    total: totals[0]?.total ?? 0,
-  };
+  ] as const;
 }

@@ -1,0 +1,86 @@
+/** Shared test helpers: tokens, requests through the Worker's fetch, stepping alarms. */
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { expect } from "vitest";
+import { env, exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
+import type { Job } from "../src/jobs/lifecycle";
+
+export const ORIGIN = "http://edge-ingest.test";
+
+export interface TokenClaims {
+  sub?: string;
+  roles?: string[];
+  projects?: string[];
+  /** Seconds from now; negative for an expired token. */
+  ttl?: number;
+  active?: boolean;
+  secret?: string;
+}
+
+/** An HS256 token signed with the test secret. */
+export async function token(c: TokenClaims = {}): Promise<string> {
+  const claims: Record<string, unknown> = { roles: c.roles ?? ["editor"], projects: c.projects ?? ["proj_a"] };
+  if (c.active !== undefined) claims.active = c.active;
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (c.ttl ?? 3600));
+  if (c.sub !== "") jwt = jwt.setSubject(c.sub ?? "alice");
+  return jwt.sign(new TextEncoder().encode(c.secret ?? env.JWT_SECRET));
+}
+
+/** A request through the Worker's own `fetch`, as a client would send it. */
+export function call(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("Authorization", `Bearer ${init.token}`);
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }));
+}
+
+export const jobsPath = (projectId: string) => `/api/projects/${projectId}/ingest/jobs`;
+
+/** Creates a job with a raw upload and returns it (asserting 201). */
+export async function createJob(
+  t: string,
+  projectId: string,
+  body: string | Uint8Array = "hello world, this is a small document.",
+  opts: { filename?: string; type?: string; query?: Record<string, string>; headers?: Record<string, string> } = {},
+): Promise<Job> {
+  const q = new URLSearchParams({ filename: opts.filename ?? "doc.txt", ...opts.query });
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const res = await call(`${jobsPath(projectId)}?${q}`, {
+    method: "POST",
+    token: t,
+    body: bytes,
+    headers: { "Content-Type": opts.type ?? "text/plain", "Content-Length": String(bytes.byteLength), ...opts.headers },
+  });
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export function jobStub(jobId: string) {
+  return env.INGEST_JOB.get(env.INGEST_JOB.idFromName(jobId));
+}
+
+/** Runs the job's alarm until nothing is scheduled (or `max` runs); returns the runs. */
+export async function drive(jobId: string, max = 10_000): Promise<number> {
+  const stub = jobStub(jobId);
+  let runs = 0;
+  while (runs < max && (await runDurableObjectAlarm(stub))) runs++;
+  return runs;
+}
+
+/** Runs exactly one alarm of the job; false when none was set. */
+export function step(jobId: string): Promise<boolean> {
+  return runDurableObjectAlarm(jobStub(jobId));
+}
+
+export async function getJob(t: string, projectId: string, jobId: string): Promise<Job> {
+  const res = await call(`${jobsPath(projectId)}/${jobId}`, { token: t });
+  if (res.status !== 200) throw new Error(`get failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function problem(res: Response): Promise<{ status: number; detail: string; type: string; title: string }> {
+  expect(res.headers.get("Content-Type")).toBe("application/problem+json");
+  return res.json();
+}

@@ -1,0 +1,55 @@
+/** Runs with RATE_LIMIT_PROJECT_PER_MINUTE=10 and RATE_LIMIT_USER_PER_HOUR=25 (vitest.config.ts). */
+import { describe, expect, it } from "vitest";
+import { call, jobsPath, problem, token } from "../helpers";
+
+/** Fixed windows: start a burst well inside a minute so it cannot straddle two. */
+async function awayFromMinuteEdge() {
+  const into = Date.now() % 60_000;
+  if (into > 50_000) await new Promise((r) => setTimeout(r, 60_000 - into + 50));
+}
+
+describe("rate limits", () => {
+  it("lets exactly 10 of 20 concurrent requests through a project limit of 10", async () => {
+    await awayFromMinuteEdge();
+    const t = await token({ sub: "burst", roles: ["viewer"], projects: ["proj_rl"] });
+    const responses = await Promise.all(Array.from({ length: 20 }, () => call(jobsPath("proj_rl"), { token: t })));
+    const ok = responses.filter((r) => r.status === 200);
+    const limited = responses.filter((r) => r.status === 429);
+    expect(ok).toHaveLength(10);
+    expect(limited).toHaveLength(10);
+    for (const r of limited) {
+      const retryAfter = Number(r.headers.get("Retry-After"));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(r.headers.get("RateLimit-Limit")).toBe("10");
+      expect(r.headers.get("RateLimit-Remaining")).toBe("0");
+      expect((await problem(r)).detail).toBe("Rate limit exceeded");
+    }
+    const remaining = ok.map((r) => Number(r.headers.get("RateLimit-Remaining"))).sort((a, b) => a - b);
+    expect(remaining).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it("charges each user per hour across projects", async () => {
+    await awayFromMinuteEdge();
+    const t = await token({ sub: "hourly", roles: ["viewer"], projects: ["p1", "p2", "p3"] });
+    const statuses: number[] = [];
+    for (const p of ["p1", "p2", "p3"]) {
+      for (let i = 0; i < 9; i++) statuses.push((await call(jobsPath(p), { token: t })).status);
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(25);
+    expect(statuses.slice(25)).toEqual([429, 429]);
+  });
+
+  it("does not let a stranger spend a project's budget", async () => {
+    await awayFromMinuteEdge();
+    const stranger = await token({ sub: "stranger", roles: ["viewer"], projects: ["elsewhere"] });
+    for (let i = 0; i < 12; i++) expect((await call(jobsPath("proj_guarded"), { token: stranger })).status).toBe(403);
+    const member = await token({ sub: "member", roles: ["viewer"], projects: ["proj_guarded"] });
+    expect((await call(jobsPath("proj_guarded"), { token: member })).status).toBe(200);
+  });
+
+  it("leaves unauthenticated routes unlimited", async () => {
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => call("/health")));
+    expect(statuses.every((r) => r.status === 200)).toBe(true);
+  });
+});
