@@ -1,5 +1,5 @@
 /** Shared test helpers: tokens, requests through the Worker's fetch, stepping alarms. */
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
@@ -61,11 +61,18 @@ export function jobStub(jobId: string) {
   return env.INGEST_JOB.get(env.INGEST_JOB.idFromName(jobId));
 }
 
-/** Runs the job's alarm until nothing is scheduled (or `max` runs); returns the runs. */
+/** Work the job's object still has scheduled, other than closing expired watchers. */
+export function pendingWork(jobId: string): Promise<number> {
+  return runInDurableObject(jobStub(jobId), (_instance, state) =>
+    state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM work WHERE kind != 'expiry'").one().n,
+  );
+}
+
+/** Runs the job's alarm until no work is left (or `max` runs); returns the runs. */
 export async function drive(jobId: string, max = 10_000): Promise<number> {
   const stub = jobStub(jobId);
   let runs = 0;
-  while (runs < max && (await runDurableObjectAlarm(stub))) runs++;
+  while (runs < max && (await pendingWork(jobId)) > 0 && (await runDurableObjectAlarm(stub))) runs++;
   return runs;
 }
 

@@ -111,3 +111,20 @@ export const chunks = sqliteTable(
 export type JobRow = typeof jobs.$inferSelect;
 export type DocumentRow = typeof documents.$inferSelect;
 export type ChunkRow = typeof chunks.$inferSelect;
+
+/**
+ * Every job event as received from the `JOB_EVENTS` queue: an audit trail kept by this
+ * Worker's own consumer, standing in for the other services that subscribe to it.
+ */
+export const jobEventAudit = sqliteTable(
+  "job_event_audit",
+  {
+    jobId: text("job_id").notNull(),
+    seq: integer("seq").notNull(),
+    projectId: text("project_id").notNull(),
+    type: text("type").notNull(),
+    at: text("at").notNull(),
+    frame: text("frame").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.seq] }), index("job_event_audit_project_at").on(t.projectId, t.at)],
+);

@@ -14,7 +14,14 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
   c.set("requestId", id);
   await next();
-  c.res.headers.set("X-Request-Id", id);
+  if (c.res.webSocket) {
+    // A 101 from a Durable Object carries immutable headers: re-wrap it.
+    const headers = new Headers(c.res.headers);
+    headers.set("X-Request-Id", id);
+    c.res = new Response(null, { status: 101, webSocket: c.res.webSocket, headers });
+  } else {
+    c.res.headers.set("X-Request-Id", id);
+  }
 };
 
 /**

@@ -139,13 +139,18 @@ export class IngestJob extends DurableObject<Env> {
     this.watchers.onClose(ws, code, reason);
   }
 
-  /** Runs every piece of work due by the time this alarm was set for, then re-arms. */
+  /**
+   * Runs every piece of work that is due, then re-arms. An alarm that fires with nothing
+   * due (tests fire alarms early on purpose, with `runDurableObjectAlarm`) runs the
+   * earliest pipeline work instead; watcher expiry always waits for the real time.
+   */
   override async alarm(): Promise<void> {
-    // The alarm fired for `armedFor` (in tests it is fired early on purpose): all work
-    // due by then runs now.
-    const horizon = Math.max(Date.now(), this.store.armedFor() ?? 0);
-    this.store.setArmedFor(null);
-    for (const work of this.store.dueWork(horizon)) {
+    let due = this.store.dueWork(Date.now());
+    if (due.length === 0) {
+      const next = this.store.earliestWork("expiry");
+      if (next) due = [next];
+    }
+    for (const work of due) {
       await this.runWork(work.kind, work.attempts);
     }
     await this.arm();
@@ -288,14 +293,11 @@ export class IngestJob extends DurableObject<Env> {
   private async arm(): Promise<void> {
     const next = this.store.nextDue();
     if (next === null) {
-      this.store.setArmedFor(null);
       await this.ctx.storage.deleteAlarm();
       return;
     }
     // `setAlarm(Date.now())` is dropped inside alarm() locally (workerd #6866): keep +1.
-    const at = Math.max(next, Date.now() + 1);
-    this.store.setArmedFor(at);
-    await this.ctx.storage.setAlarm(at);
+    await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
   }
 
   /** A job with work to do always has an alarm: re-arm once per wake-up if it was lost. */

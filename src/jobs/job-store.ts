@@ -47,10 +47,6 @@ CREATE TABLE IF NOT EXISTS work (
   due INTEGER NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS alarm (
-  k INTEGER PRIMARY KEY CHECK (k = 1),
-  armed_for INTEGER
-);
 `;
 
 export class JobStore {
@@ -174,19 +170,12 @@ export class JobStore {
     return this.sql.exec("SELECT kind, due, attempts FROM work WHERE due <= ? ORDER BY due", horizon).toArray() as unknown as Work[];
   }
 
+  /** The earliest scheduled work other than `except`, due or not. */
+  earliestWork(except: WorkKind): Work | null {
+    return (this.sql.exec("SELECT kind, due, attempts FROM work WHERE kind != ? ORDER BY due LIMIT 1", except).toArray()[0] as Work | undefined) ?? null;
+  }
+
   nextDue(): number | null {
     return this.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM work").toArray()[0]?.due ?? null;
-  }
-
-  /** The time the alarm was last set for, or null when none is set. */
-  armedFor(): number | null {
-    return this.sql.exec<{ armed_for: number | null }>("SELECT armed_for FROM alarm WHERE k = 1").toArray()[0]?.armed_for ?? null;
-  }
-
-  setArmedFor(t: number | null): void {
-    this.sql.exec(
-      "INSERT INTO alarm (k, armed_for) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET armed_for = excluded.armed_for",
-      t,
-    );
   }
 }

@@ -140,10 +140,6 @@ export class PipelineStore {
       .map((r) => r.offset);
   }
 
-  firstHeading(): string | null {
-    return this.sql.exec<{ title: string }>("SELECT title FROM headings ORDER BY offset LIMIT 1").toArray()[0]?.title ?? null;
-  }
-
   chunks(fromOrdinal: number, limit: number): StoredChunk[] {
     return this.sql
       .exec<{ ordinal: number; char_start: number; char_end: number; page: number | null; text: string; content_hash: string }>(

@@ -129,7 +129,14 @@ export class PipelineRunner {
     const input = new TextDecoder().decode(bytes.subarray(0, complete));
     const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
     const out = extractSlice(input, state, isLast, cp.chars);
-    const next: Checkpoint = { ...cp, sourceOffset: end, carry: Array.from(bytes.subarray(complete)), extract: out.state };
+    const next: Checkpoint = {
+      ...cp,
+      sourceOffset: end,
+      carry: Array.from(bytes.subarray(complete)),
+      extract: out.state,
+      // The document's title: its first heading, if it has one.
+      title: cp.title ?? out.headings[0]?.title ?? null,
+    };
     const segments = this.appendText(next, out.text, null);
     if (isLast) this.finishText(next);
     const counters = { bytesRead: end, charactersExtracted: next.chars };
@@ -201,7 +208,6 @@ export class PipelineRunner {
 
   private finishText(cp: Checkpoint): void {
     cp.contentHash = (cp.sha ? Sha256.fromState(cp.sha) : new Sha256()).digestHex();
-    cp.title = this.store.firstHeading();
   }
 
   /** Plans the chunks of the next window of text; a window's decisions are final. */

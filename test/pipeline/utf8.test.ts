@@ -30,7 +30,7 @@ describe("completeUtf8Length", () => {
         buf.set(carry);
         buf.set(bytes.subarray(off, end), carry.length);
         const n = end === bytes.length ? buf.length : completeUtf8Length(buf);
-        out += new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, n));
+        out += new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(buf.subarray(0, n));
         carry = buf.slice(n);
         off = end;
       }

@@ -144,7 +144,7 @@ export class HtmlWriter {
   /** Writes `s` with runs of HTML whitespace collapsed to one space. */
   private collapsed(s: string): void {
     const st = this.st;
-    const c = /[ \t\n\f\r]/.test(s) ? s.replace(/[ \t\n\f\r]+/g, " ") : s;
+    const c = needsCollapse(s) ? s.replace(/[ \t\n\f\r]+/g, " ") : s;
     let from = 0;
     let to = c.length;
     if (c.charCodeAt(0) === 32) {
@@ -186,4 +186,21 @@ function headingLevel(name: string): number {
   if (name.length !== 2 || name.charCodeAt(0) !== 104 /* h */) return 0;
   const d = name.charCodeAt(1) - 48;
   return d >= 1 && d <= 6 ? d : 0;
+}
+
+/** Whether `s` has whitespace other than single spaces (the common case needs no rewrite). */
+function needsCollapse(s: string): boolean {
+  let prevSpace = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 32) {
+      prevSpace = false;
+    } else if (c === 32) {
+      if (prevSpace) return true;
+      prevSpace = true;
+    } else if (c === 9 || c === 10 || c === 12 || c === 13) {
+      return true;
+    }
+  }
+  return false;
 }
