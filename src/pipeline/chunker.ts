@@ -56,8 +56,8 @@ export function chunkLookahead(o: ChunkOptions): number {
  * chars past the cursor or reaches the end. A window that holds fewer (and
  * is not at the end) yields no chunks and leaves the cursor unchanged.
  *
- * A chunk ends at the best break in its second half: just before a heading,
- * then after a blank line, then after a sentence end, then at a word start,
+ * A chunk ends just before the first heading inside it; otherwise at the best
+ * break in its second half: after a blank line, then after a sentence end, then at a word start,
  * else a hard cut at `size` (never inside a surrogate pair). The next chunk
  * starts `overlap` chars before the end, moved forward to a word start when
  * one lies in the overlap; after a heading break it starts at the heading.
@@ -83,7 +83,7 @@ export function planChunks(
   const minLen = Math.ceil(o.size / 2);
   for (;;) {
     const avail = windowEnd - s;
-    if (eof && avail <= o.size) {
+    if (eof && avail <= o.size && firstHeadingIn(sorted, s + 1, windowEnd - 1) < 0) {
       if (avail > 0 && hasNonSpace(window, s - windowStart, windowEnd - windowStart)) {
         chunks.push({ ordinal: ordinal++, charStart: s, charEnd: windowEnd, text: window.slice(s - windowStart) });
       }
@@ -92,7 +92,8 @@ export function planChunks(
     if (!eof && avail < lookahead) return { chunks, cursor: { ordinal, start: s }, done: false };
 
     const ls = s - windowStart;
-    const heading = lastHeadingIn(sorted, s + minLen, s + o.size);
+    // A heading always starts a new chunk, wherever it falls in this one.
+    const heading = firstHeadingIn(sorted, s + 1, s + o.size);
     let end: number;
     let next: number;
     if (heading >= 0) {
@@ -144,17 +145,17 @@ function overlapStart(w: string, windowStart: number, start: number, end: number
   return windowStart + c;
 }
 
-/** The last heading offset in [lo, hi], or -1. */
-function lastHeadingIn(sorted: number[], lo: number, hi: number): number {
+/** The first heading offset in [lo, hi], or -1. */
+function firstHeadingIn(sorted: number[], lo: number, hi: number): number {
   let a = 0;
   let b = sorted.length;
   while (a < b) {
     const m = (a + b) >>> 1;
-    if (sorted[m]! <= hi) a = m + 1;
+    if (sorted[m]! < lo) a = m + 1;
     else b = m;
   }
-  const h = a > 0 ? sorted[a - 1]! : -1;
-  return h >= lo ? h : -1;
+  const h = a < sorted.length ? sorted[a]! : -1;
+  return h >= 0 && h <= hi ? h : -1;
 }
 
 function isAscending(xs: number[]): boolean {
