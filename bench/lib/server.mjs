@@ -1,0 +1,125 @@
+/**
+ * Shared by the benchmarks and scripts: starts `wrangler dev` (local D1, R2 and
+ * Durable Objects under its own --persist-to directory), waits for /health, mints
+ * tokens, finds the workerd process, and stops everything.
+ */
+import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { SignJWT } from "jose";
+
+export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
+const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
+
+/**
+ * Starts wrangler dev on `port` with state in `persistTo`. `vars` override wrangler.toml.
+ * Returns { url, stop(), workerdPids() }.
+ */
+export async function startDev({ port, persistTo, vars = {}, log = false }) {
+  const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
+    env: ENV,
+    encoding: "utf8",
+    input: "y\n",
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", log ? "info" : "warn"];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"], detached: true });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      process.kill(-child.pid, "SIGKILL");
+      throw new Error("wrangler dev did not come up within 60 s");
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    child,
+    workerdPids: () => descendants(child.pid).filter((pid) => cmdline(pid).includes("workerd")),
+    async stop() {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    },
+  };
+}
+
+function descendants(pid) {
+  let out = [];
+  let kids = [];
+  try {
+    kids = execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+  } catch {
+    kids = [];
+  }
+  for (const k of kids) out = out.concat([k], descendants(k));
+  return out;
+}
+
+function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}
+
+/** Resident memory of a process in bytes (VmRSS), or 0 if it is gone. */
+export function rssBytes(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** An HS256 token for the bench secret. */
+export function token({ sub = "bench", roles = ["admin"], projects = [], ttl = 6 * 3600 } = {}) {
+  return new SignJWT({ roles, projects })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+/** Polls a job until it is finished; returns the job. */
+export async function waitForJob(url, t, projectId, jobId, timeoutMs = 600_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${url}/api/projects/${projectId}/ingest/jobs/${jobId}`, { headers: { Authorization: `Bearer ${t}` } });
+    const job = await res.json();
+    if (["COMPLETED", "FAILED", "CANCELLED"].includes(job.status)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Uploads `bytes` as a raw streaming create; returns the job. */
+export async function upload(url, t, projectId, bytes, { filename, type, query = {} }) {
+  const q = new URLSearchParams({ filename, ...query });
+  const res = await fetch(`${url}/api/projects/${projectId}/ingest/jobs?${q}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${t}`, "Content-Type": type },
+    body: bytes,
+  });
+  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
