@@ -138,7 +138,11 @@ export class PipelineRunner {
       title: cp.title ?? out.headings[0]?.title ?? null,
     };
     const segments = this.appendText(next, out.text, null);
-    if (isLast) this.finishText(next);
+    if (isLast) {
+      // An HTML page's <title> names it better than its first heading.
+      if (out.state.kind === "html" && out.state.title) next.title = out.state.title;
+      this.finishText(next);
+    }
     const counters = { bytesRead: end, charactersExtracted: next.chars };
     const persist = () => {
       for (const s of segments) this.store.putSegment(s);

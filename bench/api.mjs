@@ -1,0 +1,234 @@
+/**
+ * API throughput and latency under `wrangler dev`, each endpoint as a ratio to `/health`
+ * measured in the same run:
+ *
+ *   1. GET /health                                         (baseline: no auth, no storage)
+ *   2. GET /api/projects/{p}/ingest/jobs/{id}              (one job: JWT + rate limiter + job DO)
+ *   3. GET /api/projects/{p}/ingest/jobs?limit=50          (first page: D1 page + count)
+ *   4. GET the same list ~page 150 deep (of 10,000 jobs)   (cursor followed once, then hammered)
+ *   5. POST /api/projects/{q}/ingest/jobs?filename=…       (raw 1 KB text/plain create)
+ *
+ * How: starts its own `wrangler dev` (fresh state dir under /tmp, a free port) with auth on
+ * and the rate limiter on but never refusing (RATE_LIMIT_* = 1e9: the limiter Durable Objects
+ * are still called on every request), and ALARM_DELAY_MS = 1 day so seeded jobs stay QUEUED
+ * and no pipeline work competes with the measurement. Seeds 10,000 jobs into one project
+ * through the create API (32 at a time), then runs autocannon with the same settings for
+ * every endpoint (32 connections, 10 s, after a 2 s warm-up). Creates go to another project
+ * so the listed project keeps exactly the seeded jobs.
+ *
+ * Targets: GET one job ≥ 0.8 × /health req/s; deep page p50 ≤ 1.2 × first page p50.
+ * When the first is missed (or with --breakdown) two extra probes split the GET cost:
+ * auth only (an unknown /api path: JWT, then 404) and auth + rate limiter (a malformed job
+ * id: 404 before any job object is woken).
+ *
+ *   npm run bench                 # full: 10,000 jobs, 10 s per endpoint
+ *   npm run bench -- --quick      # 1,000 jobs, page 15, 5 s per endpoint (< 2 min)
+ *   npm run bench -- --breakdown  # always run the breakdown probes
+ *
+ * Writes bench/out/api.json. The load generator shares the machine's CPUs with workerd, so
+ * absolute figures depend on the host; the ratios are the point.
+ */
+import autocannon from "autocannon";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, loadavg } from "node:os";
+import { startDev, token } from "./lib/server.mjs";
+
+const QUICK = process.argv.includes("--quick");
+const BREAKDOWN = process.argv.includes("--breakdown");
+const JOBS = QUICK ? 1_000 : 10_000;
+const PAGE_LIMIT = 50;
+const DEEP_PAGE = Math.round((150 * JOBS) / 10_000); // page 150 of 10,000; 15 of 1,000
+const SEED_CONCURRENCY = 32;
+const LOAD = { connections: 32, duration: QUICK ? 5 : 10, warmup: 2 };
+const HUGE = "1000000000";
+const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: HUGE, RATE_LIMIT_USER_PER_HOUR: HUGE, ALARM_DELAY_MS: "86400000" };
+const LIST_PROJECT = "bench_list";
+const CREATE_PROJECT = "bench_create";
+const KB = "x".repeat(1000) + "\n".repeat(24); // 1,024 bytes of text
+
+/** A port nobody is listening on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `fn` over `items` with at most `n` in flight. */
+async function pool(items, n, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: n }, worker));
+}
+
+async function seed(url, auth) {
+  const started = Date.now();
+  let done = 0;
+  let firstId = null;
+  await pool(Array.from({ length: JOBS }, (_, i) => i), SEED_CONCURRENCY, async (i) => {
+    const res = await fetch(`${url}/api/projects/${LIST_PROJECT}/ingest/jobs?filename=seed-${i}.txt`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${auth}`, "Content-Type": "text/plain" },
+      body: `seed job ${i}\n`,
+    });
+    if (res.status !== 201) throw new Error(`seed create ${i}: ${res.status} ${await res.text()}`);
+    const job = await res.json();
+    firstId ??= job.id;
+    if (++done % 1000 === 0) process.stderr.write(`  seeded ${done}/${JOBS}\n`);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  return { jobId: firstId, seconds, createsPerSecond: JOBS / seconds };
+}
+
+/** Follows nextCursor from the first page to page `page` (1-based); returns that page's URL. */
+async function deepPageUrl(url, auth, page) {
+  const base = `${url}/api/projects/${LIST_PROJECT}/ingest/jobs?limit=${PAGE_LIMIT}`;
+  let pageUrl = base;
+  let body;
+  for (let p = 1; ; p++) {
+    const res = await fetch(pageUrl, { headers: { Authorization: `Bearer ${auth}` } });
+    if (res.status !== 200) throw new Error(`list page ${p}: ${res.status} ${await res.text()}`);
+    body = await res.json();
+    if (p === 1 && body.total !== JOBS) throw new Error(`expected total ${JOBS}, got ${body.total}`);
+    if (p === page) break;
+    if (!body.nextCursor) throw new Error(`no nextCursor after page ${p}`);
+    pageUrl = `${base}&cursor=${encodeURIComponent(body.nextCursor)}`;
+  }
+  if (body.items.length !== PAGE_LIMIT) throw new Error(`page ${page} has ${body.items.length} items`);
+  return pageUrl;
+}
+
+function cannon(opts, duration) {
+  return autocannon({ connections: LOAD.connections, duration, ...opts });
+}
+
+/** A warm-up, then the measured run; returns req/s, p50/p99 ms and failure counts. */
+async function measure(name, opts) {
+  process.stderr.write(`  ${name}…\n`);
+  await cannon(opts, LOAD.warmup);
+  const r = await cannon(opts, LOAD.duration);
+  return {
+    name,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+const fmt = (n, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+
+function table(rows, health) {
+  const lines = [
+    "| endpoint | req/s | p50 ms | p99 ms | ratio to /health (throughput) |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.name} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.reqPerSec / health.reqPerSec, 2)} |`);
+  }
+  return lines.join("\n");
+}
+
+async function main() {
+  const port = await freePort();
+  const persistTo = mkdtempSync("/tmp/bench-api-");
+  const load = loadavg()[0];
+  process.stderr.write(`wrangler dev on :${port}, state in ${persistTo}\n`);
+  const dev = await startDev({ port, persistTo, vars: VARS });
+  const stopAll = async () => {
+    await dev.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => stopAll().then(() => process.exit(130)));
+  try {
+    const { url } = dev;
+    const auth = await token({ sub: "bench", roles: ["admin"], projects: [LIST_PROJECT, CREATE_PROJECT] });
+    const authHeaders = { Authorization: `Bearer ${auth}` };
+
+    process.stderr.write(`seeding ${JOBS} jobs into ${LIST_PROJECT} (${SEED_CONCURRENCY} at a time)…\n`);
+    const seeded = await seed(url, auth);
+    const deepUrl = await deepPageUrl(url, auth, DEEP_PAGE);
+    await new Promise((r) => setTimeout(r, 3000)); // let the queue consumer drain the seeding's events
+
+    const listBase = `${url}/api/projects/${LIST_PROJECT}/ingest/jobs`;
+    const rows = [
+      await measure("GET /health", { url: `${url}/health` }),
+      await measure("GET one job", { url: `${listBase}/${seeded.jobId}`, headers: authHeaders }),
+      await measure(`GET list, first page (limit ${PAGE_LIMIT})`, { url: `${listBase}?limit=${PAGE_LIMIT}`, headers: authHeaders }),
+      await measure(`GET list, page ${DEEP_PAGE} of ${JOBS / PAGE_LIMIT} (cursor)`, { url: deepUrl, headers: authHeaders }),
+      await measure("POST create, 1 KB raw text/plain", {
+        url: `${url}/api/projects/${CREATE_PROJECT}/ingest/jobs?filename=bench.txt`,
+        method: "POST",
+        headers: { ...authHeaders, "Content-Type": "text/plain" },
+        body: KB,
+      }),
+    ];
+    const [health, getOne, first, deep] = rows;
+
+    const getRatio = getOne.reqPerSec / health.reqPerSec;
+    const deepRatio = deep.p50 / first.p50;
+    const targets = [
+      { target: "GET one job ≥ 0.8 × /health throughput", value: getRatio, met: getRatio >= 0.8 },
+      { target: "deep page p50 ≤ 1.2 × first page p50", value: deepRatio, met: deepRatio <= 1.2 },
+    ];
+
+    let breakdown = null;
+    if (BREAKDOWN || !targets[0].met) {
+      process.stderr.write("breakdown of GET one job…\n");
+      breakdown = [
+        health,
+        await measure("auth only (unknown /api path → 404)", { url: `${url}/api/bench-unknown`, headers: authHeaders }),
+        await measure("auth + rate limiter (bad job id → 404)", { url: `${listBase}/not-a-job-id`, headers: authHeaders }),
+        getOne,
+      ];
+    }
+
+    const settings = `autocannon: ${LOAD.connections} connections, ${LOAD.duration} s per endpoint after a ${LOAD.warmup} s warm-up`;
+    console.log(`\n## API benchmark${QUICK ? " (--quick)" : ""}\n`);
+    console.log(`wrangler dev (local), ${cpus().length} CPUs shared with the load generator; load average before start ${fmt(load, 2)}.`);
+    console.log(`${settings}. Auth ON (HS256 bearer token on every /api request).`);
+    console.log(
+      `Rate limiting ON: RATE_LIMIT_PROJECT_PER_MINUTE and RATE_LIMIT_USER_PER_HOUR = ${HUGE}, so both limiter Durable Objects are called on every /api request but never refuse.`,
+    );
+    console.log(
+      `${JOBS} jobs seeded through the API in ${fmt(seeded.seconds)} s (${fmt(seeded.createsPerSecond, 0)} creates/s at concurrency ${SEED_CONCURRENCY}); ALARM_DELAY_MS = 86400000 keeps them QUEUED (no pipeline work during the run).\n`,
+    );
+    console.log(table(rows, health));
+    const failures = rows.concat(breakdown ?? []).filter((r) => r.non2xx > 0 || r.errors > 0);
+    const expected404 = (r) => r.name.includes("→ 404");
+    for (const r of failures) {
+      if (expected404(r)) continue;
+      console.log(`\nWARNING: ${r.name}: ${r.non2xx} non-2xx responses and ${r.errors} errors/timeouts of ${r.requests}`);
+    }
+    console.log("");
+    for (const t of targets) console.log(`Target: ${t.target}: ${fmt(t.value, 2)} → ${t.met ? "MET" : "NOT MET"}`);
+    if (breakdown) {
+      console.log("\nWhere a GET of one job spends its time (same server, same settings; the 404 probes are expected 404s):\n");
+      console.log(table(breakdown, health));
+    }
+
+    mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
+    const out = { quick: QUICK, date: new Date().toISOString(), cpus: cpus().length, loadAverageBefore: load, load: LOAD, jobs: JOBS, deepPage: DEEP_PAGE, seeding: seeded, rows, targets, breakdown };
+    writeFileSync(new URL("./out/api.json", import.meta.url), JSON.stringify(out, null, 2) + "\n");
+    console.log("\nFigures written to bench/out/api.json");
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

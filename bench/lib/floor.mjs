@@ -1,0 +1,125 @@
+/**
+ * The "floor" of the pipeline: the service's own pure extraction, hashing and chunking
+ * modules (src/pipeline) run directly in Node on the same bytes, slice by slice as
+ * src/jobs/slice-runner.ts does, without Workers, Durable Objects, D1 or R2. The modules
+ * are bundled with esbuild into a temp file and imported.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+// The same constants as src/jobs/slice-runner.ts.
+const SOURCE_SLICE_BYTES = 1 << 20;
+const SEGMENT_CHARS = 1 << 18;
+const PDF_PAGES_PER_SLICE = 10;
+const CHUNK_WINDOW_CHARS = 1 << 18;
+
+/** Bundles src/pipeline for Node and returns its exports. */
+export async function loadPipeline() {
+  const dir = mkdtempSync(join(tmpdir(), "floor-"));
+  try {
+    const entry = join(dir, "entry.ts");
+    writeFileSync(
+      entry,
+      [
+        `export { extractSlice, initialExtractState } from "${ROOT}src/pipeline/extract/index.ts";`,
+        `export { planChunks, chunkLookahead, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
+        `export { Sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
+        `export { completeUtf8Length } from "${ROOT}src/pipeline/utf8.ts";`,
+        `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
+      ].join("\n"),
+    );
+    const out = join(dir, "pipeline.mjs");
+    execFileSync(`${ROOT}node_modules/.bin/esbuild`, [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${out}`, "--log-level=error"], {
+      cwd: ROOT,
+    });
+    return await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs extraction + hashing + chunking + per-chunk hashes on `bytes` and returns
+ * { ms, chars, chunkCount, contentHash, chunkHashes }. `kind` is "markdown" | "text" | "html" | "pdf".
+ */
+export async function runFloor(P, bytes, kind, opts = P.DEFAULT_CHUNK_OPTIONS) {
+  const t0 = performance.now();
+  const doc = { segments: [], headings: [], chars: 0, sha: new P.Sha256(), encoder: new TextEncoder() };
+  if (kind === "pdf") await extractPdf(P, bytes, doc);
+  else extractText(P, bytes, kind, doc);
+  const contentHash = doc.sha.digestHex();
+  const chunkHashes = await chunk(P, doc, opts);
+  return { ms: performance.now() - t0, chars: doc.chars, chunkCount: chunkHashes.length, contentHash, chunkHashes };
+}
+
+/** EXTRACTING for text: 1 MiB byte ranges, UTF-8 carry, extractSlice, segments + running hash. */
+function extractText(P, bytes, kind, doc) {
+  let state = P.initialExtractState(kind);
+  let carry = new Uint8Array(0);
+  for (let offset = 0; ; ) {
+    const body = bytes.subarray(offset, Math.min(bytes.length, offset + SOURCE_SLICE_BYTES));
+    offset += body.length;
+    const isLast = offset >= bytes.length;
+    const buf = carry.length ? Buffer.concat([carry, body]) : body;
+    const complete = isLast ? buf.length : P.completeUtf8Length(buf);
+    const input = new TextDecoder().decode(buf.subarray(0, complete));
+    const out = P.extractSlice(input, state, isLast, doc.chars);
+    state = out.state;
+    carry = buf.slice(complete);
+    for (const h of out.headings) doc.headings.push(h.offset);
+    appendText(doc, out.text, null);
+    if (isLast) return;
+  }
+}
+
+/** EXTRACTING for PDF: open once, then 10 pages per slice, as the runner joins them. */
+async function extractPdf(P, bytes, doc) {
+  const pdf = await P.openPdf(bytes);
+  for (let done = 0; done < pdf.pageCount; ) {
+    const pages = await P.extractPdfPages(pdf, done + 1, Math.min(PDF_PAGES_PER_SLICE, pdf.pageCount - done));
+    for (const p of pages) appendText(doc, p.page < pdf.pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd(), p.page);
+    done += pages.length;
+  }
+  await pdf.proxy.destroy();
+}
+
+function appendText(doc, text, page) {
+  for (let i = 0; i < text.length; ) {
+    let end = Math.min(text.length, i + SEGMENT_CHARS);
+    const c = text.charCodeAt(end - 1);
+    if (end < text.length && c >= 0xd800 && c <= 0xdbff) end += 1;
+    const part = text.slice(i, end);
+    doc.sha.update(doc.encoder.encode(part));
+    doc.segments.push({ charStart: doc.chars, page, text: part });
+    doc.chars += part.length;
+    i = end;
+  }
+}
+
+/** CHUNKING: windows of 256K chars (+ lookahead) from the segment holding the cursor. */
+async function chunk(P, doc, opts) {
+  const hashes = [];
+  let cursor = { ordinal: 0, start: 0 };
+  for (;;) {
+    let first = 0;
+    while (first + 1 < doc.segments.length && doc.segments[first + 1].charStart <= cursor.start) first++;
+    const parts = [];
+    let covered = 0;
+    for (let s = first; s < doc.segments.length && covered < CHUNK_WINDOW_CHARS + P.chunkLookahead(opts); s++) {
+      parts.push(doc.segments[s].text);
+      covered = doc.segments[s].charStart + doc.segments[s].text.length - cursor.start;
+    }
+    const windowStart = doc.segments[first]?.charStart ?? cursor.start;
+    const window = parts.join("");
+    const eof = windowStart + window.length >= doc.chars;
+    const headings = doc.headings.filter((h) => h >= windowStart && h < windowStart + window.length);
+    const plan = P.planChunks(window, windowStart, eof, cursor, headings, opts);
+    for (const c of plan.chunks) hashes.push(await P.sha256Hex(c.text));
+    cursor = plan.cursor;
+    if (plan.done) return hashes;
+  }
+}
