@@ -46,33 +46,6 @@ export interface JobOptions {
   chunkOverlap: number;
 }
 
-/** The full job, exactly as the API returns it. */
-export interface Job {
-  id: string;
-  projectId: string;
-  sourceId: string | null;
-  originalFilename: string;
-  sourcePath: string;
-  byteSize: number;
-  mimeType: string;
-  isDeepScan: boolean;
-  status: JobStatus;
-  stage: JobStage;
-  progress: number;
-  counters: JobCounters;
-  options: JobOptions;
-  attempts: number;
-  errorMessage: string | null;
-  errors: JobError[];
-  canonicalDocumentId: string | null;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  deletedAt: string | null;
-}
-
 /** What a caller supplies to create a job (the upload is already stored). */
 export interface JobInit {
   id: string;
@@ -85,6 +58,23 @@ export interface JobInit {
   isDeepScan: boolean;
   options: JobOptions;
   createdBy: string;
+}
+
+/** The full job, exactly as the API returns it. */
+export interface Job extends JobInit {
+  status: JobStatus;
+  stage: JobStage;
+  progress: number;
+  counters: JobCounters;
+  attempts: number;
+  errorMessage: string | null;
+  errors: JobError[];
+  canonicalDocumentId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  deletedAt: string | null;
 }
 
 /** A committed change: the job after it and the event that describes it. */

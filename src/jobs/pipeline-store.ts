@@ -4,6 +4,7 @@
  * here and stage their writes in a closure that the object runs only if the job is still
  * running, together with the job commit (no await in between: one atomic write).
  */
+import type { NewChunk } from "../documents/document-store";
 import type { ChunkCursor } from "../pipeline/chunker";
 import type { ExtractState } from "../pipeline/extract";
 import type { Sha256State } from "../pipeline/sha256";
@@ -43,14 +44,8 @@ export interface Segment {
   text: string;
 }
 
-export interface StoredChunk {
-  ordinal: number;
-  charStart: number;
-  charEnd: number;
-  page: number | null;
-  text: string;
-  contentHash: string;
-}
+/** A planned chunk, kept here until the indexing stage writes it to D1. */
+export type StoredChunk = NewChunk;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pipeline (k INTEGER PRIMARY KEY CHECK (k = 1), data TEXT NOT NULL);

@@ -48,6 +48,15 @@ async function checkpoint(jobId: string): Promise<{ documentId: string } & Recor
   });
 }
 
+/** Steps the job until the indexing stage has stored the text (chunk batches come next). */
+async function stepUntilTextStored(jobId: string) {
+  for (;;) {
+    const cp = await checkpoint(jobId).catch(() => null);
+    if (cp?.textStored) return cp;
+    if (!(await step(jobId))) throw new Error("job finished before indexing");
+  }
+}
+
 async function d1ChunkCount(documentId: string): Promise<number> {
   const r = await env.DB.prepare("SELECT count(*) AS n FROM chunks WHERE document_id = ?").bind(documentId).first<{ n: number }>();
   return r!.n;
@@ -213,11 +222,7 @@ describe("idempotent, resumable slices", () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P, "Paragraph of text for chunks. ".repeat(3000), { query: { chunkSize: "200", chunkOverlap: "20" } });
     // Step until the first chunk batch is written to D1.
-    let cp = await checkpoint(job.id).catch(() => null);
-    while (!cp || !(cp.textStored as boolean)) {
-      await step(job.id);
-      cp = await checkpoint(job.id);
-    }
+    const cp = await stepUntilTextStored(job.id);
     const before = cp;
     await step(job.id); // writes a batch of chunks and checkpoints
     // Replay that same slice: put the checkpoint back as if the commit had been lost.
@@ -283,11 +288,7 @@ describe("cancel during a slice", () => {
   it("removes chunks an indexing slice wrote before the cancel, and never shows a document", async () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P, "Chunk me please. ".repeat(20_000), { query: { chunkSize: "100", chunkOverlap: "0" } });
-    let cp = await checkpoint(job.id).catch(() => null);
-    while (!cp || !(cp.textStored as boolean)) {
-      await step(job.id);
-      cp = await checkpoint(job.id);
-    }
+    const cp = await stepUntilTextStored(job.id);
     await runInDurableObject(jobStub(job.id), async (instance: IngestJob) => {
       const slice = instance.alarm(); // writes a batch of chunks to D1
       await instance.cancel({ principal: { sub: "alice", roles: ["editor"], projects: [P] } });

@@ -1,0 +1,330 @@
+/**
+ * Live-event fan-out under `wrangler dev`: WebSocket watchers on one running job
+ * (1, 100 and 1,000) and on the project stream (100), and what the watchers cost the job.
+ *
+ * - Latency: from an event's commit (its `at`, set by the job object when it commits the
+ *   event) to its receipt by each watcher (`Date.now()` in the message handler; same
+ *   machine, same clock). The snapshot frame is skipped; every live event counts.
+ *   Rows marked "steady" keep only events committed after the last watcher connected.
+ * - Connecting: a job's id exists only once its upload returns, and the job starts at
+ *   once, so per-job watchers connect (parallel batches of 100) while the job runs.
+ *   Project-stream watchers connect before the upload.
+ * - Checks: after its snapshot's seq each watcher must see every logged event, in order,
+ *   exactly as the stored log has it (no gap, no duplicate, same `at`), up to the final
+ *   event; and every socket must still be open at the end.
+ * - Slowdown: the same Markdown bytes (generated here) are run with 0 and with the most
+ *   watchers, fresh `wrangler dev` each, interleaved; ratio of the medians of upload →
+ *   COMPLETED (`completedAt` − the client's clock before the upload). Because connecting
+ *   overlaps the run, a steady-state ratio is also given: from the job's progress when
+ *   the last watcher connected to COMPLETED, against the unwatched runs' time from the
+ *   same progress (interpolated in their event logs).
+ *
+ * Run: cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node bench/watchers.mjs [--quick]
+ * Writes bench/out/watchers.json.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { startDev, token, upload } from "./lib/server.mjs";
+
+const QUICK = process.argv.includes("--quick");
+const CFG = QUICK
+  ? { mb: 8, jobWatchers: [1, 50, 200], projectWatchers: 20, reps: 1 }
+  : { mb: 40, jobWatchers: [1, 100, 1000], projectWatchers: 100, reps: 2 };
+const MAX_WATCHERS = Math.max(...CFG.jobWatchers);
+const TARGET_P99_MS = 50;
+const TARGET_SLOWDOWN = 1.1;
+const PROJECT = "bench_watch";
+const BATCH = 100;
+const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000000", RATE_LIMIT_USER_PER_HOUR: "1000000000" };
+const FINAL = new Set(["job.completed", "job.failed", "job.cancelled"]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let port = 18730 + Math.floor(Math.random() * 200);
+
+/** Deterministic Markdown of exactly `bytes` bytes: headings, paragraphs, lists. */
+function markdown(bytes) {
+  const words = ("ingest edge worker durable object alarm slice chunk index stream socket watcher event " +
+    "project token latency commit progress stage extract document canonical text hash queue").split(" ");
+  let seed = 42;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const parts = [];
+  let size = 0;
+  for (let section = 1; size < bytes; section++) {
+    let s = `## Section ${section}\n\n`;
+    for (let p = 0; p < 4; p++) {
+      const n = 40 + rand(80);
+      const line = Array.from({ length: n }, () => words[rand(words.length)]).join(" ");
+      s += p === 3 ? `- ${line.slice(0, 80)}\n- ${line.slice(80, 160)}\n\n` : `${line}.\n\n`;
+    }
+    parts.push(s);
+    size += s.length;
+  }
+  return Buffer.from(parts.join("")).subarray(0, bytes);
+}
+
+/** Opens one watcher; resolves once its first frame (or, for the project stream, the open) arrives. */
+function openWatcher(url, waitForFrame) {
+  const w = { frames: [], closed: null, openedAt: 0 };
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    w.ws = ws;
+    const timer = setTimeout(() => resolve(Object.assign(w, { failed: "timeout" })), 60_000);
+    ws.onopen = () => {
+      w.openedAt = Date.now();
+      if (!waitForFrame) clearTimeout(timer), resolve(w);
+    };
+    ws.onmessage = (m) => {
+      w.frames.push([Date.now(), m.data]); // parsed after the run, to keep the handler cheap
+      if (waitForFrame && w.frames.length === 1) clearTimeout(timer), resolve(w);
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      resolve(Object.assign(w, { failed: w.failed ?? "error" }));
+    };
+    ws.onclose = (e) => (w.closed = w.closed ?? { code: e.code, at: Date.now() });
+  });
+}
+
+/** Opens `n` watchers in parallel batches of BATCH. */
+async function openWatchers(url, n, waitForFrame) {
+  const all = [];
+  for (let i = 0; i < n; i += BATCH) {
+    all.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => openWatcher(url, waitForFrame)))));
+  }
+  return all;
+}
+
+/** One fresh `wrangler dev`, one upload of `bytes`, `jobN` job watchers and `projectN` project watchers. */
+async function runJob(bytes, { jobN = 0, projectN = 0 }) {
+  const persistTo = `/tmp/bench-watchers-${process.pid}-${port}`;
+  const dev = await startDev({ port: port++, persistTo, vars: VARS });
+  const all = [];
+  try {
+    const t = await token({ sub: "watch-bench", roles: ["admin"], projects: [PROJECT] });
+    const wsBase = `${dev.url.replace(/^http/, "ws")}/api/projects/${PROJECT}/ingest`;
+    const projectWatchers = await openWatchers(`${wsBase}/events?access_token=${t}`, projectN, false);
+    all.push(...projectWatchers);
+    const t0 = Date.now();
+    const created = await upload(dev.url, t, PROJECT, bytes, { filename: "watch.md", type: "text/markdown" });
+    const uploadedAt = Date.now();
+    const jobWatchers = await openWatchers(`${wsBase}/jobs/${created.id}/events?access_token=${t}`, jobN, true);
+    all.push(...jobWatchers);
+    const connectedAt = Date.now();
+    const headers = { Authorization: `Bearer ${t}` };
+    const jobUrl = `${dev.url}/api/projects/${PROJECT}/ingest/jobs/${created.id}`;
+    let job;
+    for (const deadline = Date.now() + 600_000; ; await sleep(250)) {
+      job = await (await fetch(jobUrl, { headers })).json();
+      if (["COMPLETED", "FAILED", "CANCELLED"].includes(job.status)) break;
+      if (Date.now() > deadline) throw new Error(`job still ${job.status} after 10 minutes`);
+    }
+    const log = (await (await fetch(`${jobUrl}/events`, { headers })).json()).items;
+    // Let the last frames arrive before the sockets are checked and closed.
+    const hasFinal = (w) => w.frames.length > 0 && FINAL.has(JSON.parse(w.frames[w.frames.length - 1][1]).type);
+    for (const until = Date.now() + 10_000; Date.now() < until && !all.every((w) => w.failed || hasFinal(w)); ) await sleep(50);
+    const stillOpen = all.filter((w) => !w.failed && !w.closed && w.ws.readyState === WebSocket.OPEN).length;
+    return {
+      status: job.status,
+      totalMs: Date.parse(job.completedAt) - t0,
+      uploadMs: uploadedAt - t0,
+      connectMs: connectedAt - uploadedAt,
+      connectedAt,
+      failed: all.filter((w) => w.failed).length,
+      closedEarly: all.filter((w) => w.closed).map((w) => w.closed.code),
+      stillOpen,
+      log,
+      job: analyse(jobWatchers, log, true, connectedAt),
+      project: analyse(projectWatchers, log, false, connectedAt),
+    };
+  } finally {
+    for (const w of all) w.ws?.close();
+    await dev.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Latencies and the gap check. Each watcher's events after its start (the snapshot's seq,
+ * or 0 for the project stream, which connected before the job existed) must equal the
+ * stored log from there on: same seq, type and `at`, none missing, through the last event.
+ */
+function analyse(watchers, log, snapshot, connectedAt) {
+  const lat = [];
+  const steady = [];
+  let events = 0;
+  let gapFree = 0;
+  const problems = [];
+  const perEvent = new Map(); // seq → [first, last] receipt latency across the watchers
+  for (const w of watchers) {
+    if (w.failed) continue;
+    const frames = w.frames.map(([recv, d]) => ({ recv, e: JSON.parse(d) }));
+    let from = 0;
+    if (snapshot) {
+      const first = frames.shift();
+      if (first?.e.type !== "job.snapshot") {
+        problems.push(`first frame ${first?.e.type}`);
+        continue;
+      }
+      from = first.e.seq;
+    }
+    const expected = log.slice(from);
+    const mine = frames.filter((f) => f.e.type !== "pong");
+    let ok = mine.length === expected.length;
+    mine.forEach(({ recv, e }, i) => {
+      const x = expected[i];
+      if (!x || x.seq !== e.seq || x.type !== e.type || x.at !== e.at || e.jobId !== x.jobId) ok = false;
+      const ms = recv - Date.parse(e.at);
+      lat.push(ms);
+      const fl = perEvent.get(e.seq) ?? [ms, ms];
+      perEvent.set(e.seq, [Math.min(fl[0], ms), Math.max(fl[1], ms)]);
+      if (Date.parse(e.at) >= connectedAt) steady.push(ms);
+    });
+    events += mine.length;
+    if (ok) gapFree++;
+    else if (problems.length < 5) problems.push(`got seqs ${mine.map((f) => f.e.seq).join(",")} expected ${from + 1}..${log.length}`);
+  }
+  const fanout = [...perEvent.values()].map(([first, last]) => ({ first, spread: last - first }));
+  return { watchers: watchers.length, events, gapFree, problems, lat, steady, fanout };
+}
+
+function pct(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function stats(values) {
+  const s = Float64Array.from(values).sort();
+  return { n: s.length, p50: pct(s, 50), p99: pct(s, 99), max: s.length ? s[s.length - 1] : null };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Epoch ms at which a run's logged progress first reached `p` (linear between events). */
+function timeAtProgress(log, p) {
+  for (let i = 1; i < log.length; i++) {
+    const [a, b] = [log[i - 1], log[i]];
+    if (b.job.progress >= p) {
+      const [ta, tb] = [Date.parse(a.at), Date.parse(b.at)];
+      const span = b.job.progress - a.job.progress;
+      return span > 0 ? ta + ((p - a.job.progress) / span) * (tb - ta) : tb;
+    }
+  }
+  return Date.parse(log[log.length - 1].at);
+}
+
+/** Steady-state span of a watched run: from the first event committed after the last watcher connected. */
+function steadySpan(run) {
+  const end = Date.parse(run.log[run.log.length - 1].at);
+  const first = run.log.find((e) => Date.parse(e.at) >= run.connectedAt && !FINAL.has(e.type));
+  return first ? { progress: first.job.progress, ms: end - Date.parse(first.at) } : null;
+}
+
+const fmt = (x, d = 0) => (x === null || x === undefined ? "n/a" : Number(x).toFixed(d));
+
+async function main() {
+  const bytes = markdown(CFG.mb * 1024 * 1024);
+  console.log(`watchers bench${QUICK ? " (--quick)" : ""}: ${CFG.mb} MB Markdown, job watchers ${CFG.jobWatchers.join("/")}, project watchers ${CFG.projectWatchers}`);
+  const runs = [];
+  const run = async (label, opts) => {
+    const r = await runJob(bytes, opts);
+    console.log(
+      `  ${label}: ${r.status} in ${r.totalMs} ms (upload ${r.uploadMs} ms, connecting ${r.connectMs} ms), ` +
+        `${r.log.length} logged events, open ${r.stillOpen}/${(opts.jobN ?? 0) + (opts.projectN ?? 0)}` +
+        (r.failed ? `, ${r.failed} failed to connect` : "") +
+        (r.closedEarly.length ? `, closed early: ${r.closedEarly.slice(0, 5).join(",")}` : ""),
+    );
+    runs.push({ label, ...opts, ...r });
+    return r;
+  };
+  // Slowdown pairs first, interleaved so drift on the machine hits both sides alike.
+  for (let i = 1; i <= CFG.reps; i++) {
+    await run(`0 watchers #${i}`, { jobN: 0 });
+    await run(`${MAX_WATCHERS} watchers #${i}`, { jobN: MAX_WATCHERS });
+  }
+  for (const n of CFG.jobWatchers.filter((n) => n !== MAX_WATCHERS)) await run(`${n} watchers`, { jobN: n });
+  await run(`project stream ${CFG.projectWatchers}`, { projectN: CFG.projectWatchers });
+
+  const rows = [];
+  const row = (scenario, n, parts, key, extra = {}) => {
+    const s = stats(parts.flatMap((p) => p[key]));
+    const r = { scenario, watchers: n, events: s.n, p50: s.p50, p99: s.p99, max: s.max, ...extra };
+    rows.push(r);
+    return r;
+  };
+  const checks = [];
+  for (const n of CFG.jobWatchers) {
+    const rs = runs.filter((r) => r.jobN === n);
+    const parts = rs.map((r) => r.job);
+    row("job stream, all live events", n, parts, "lat", { connectMs: rs.map((r) => r.connectMs) });
+    if (n > 1) row("job stream, steady (after last connect)", n, parts, "steady");
+    for (const r of rs) checks.push({ label: r.label, watchers: n, gapFree: r.job.gapFree, open: r.stillOpen, problems: r.job.problems });
+  }
+  const proj = runs.find((r) => r.projectN);
+  row("project stream, all events", CFG.projectWatchers, [proj.project], "lat");
+  checks.push({ label: proj.label, watchers: proj.projectN, gapFree: proj.project.gapFree, open: proj.stillOpen, problems: proj.project.problems });
+
+  const base = runs.filter((r) => r.jobN === 0 && !r.projectN);
+  const loaded = runs.filter((r) => r.jobN === MAX_WATCHERS);
+  const slowdown = median(loaded.map((r) => r.totalMs)) / median(base.map((r) => r.totalMs));
+  const steadyRatios = loaded
+    .map((r) => {
+      const s = steadySpan(r);
+      if (!s) return null;
+      const baseSpans = base.map((b) => Date.parse(b.log[b.log.length - 1].at) - timeAtProgress(b.log, s.progress));
+      return { fromProgress: s.progress, ms: s.ms, baseMs: median(baseSpans), ratio: s.ms / median(baseSpans) };
+    })
+    .filter(Boolean);
+  const steadySlowdown = steadyRatios.length ? median(steadyRatios.map((s) => s.ratio)) : null;
+
+  console.log("\n| scenario | watchers | events received | p50 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of rows) console.log(`| ${r.scenario} | ${r.watchers} | ${r.events} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`);
+  console.log("\nFan-out per event (median over events): first watcher's latency, and last − first receipt:");
+  for (const n of CFG.jobWatchers) {
+    const f = runs.filter((r) => r.jobN === n).flatMap((r) => r.job.fanout);
+    console.log(`  ${n} job watchers: first ${fmt(median(f.map((x) => x.first)))} ms, spread ${fmt(median(f.map((x) => x.spread)))} ms (max ${fmt(Math.max(...f.map((x) => x.spread)))} ms)`);
+  }
+  console.log("\nConnecting (upload returned → every job watcher had its snapshot):");
+  for (const r of runs.filter((r) => r.jobN > 0)) console.log(`  ${r.label}: ${r.connectMs} ms (${fmt((r.jobN / r.connectMs) * 1000)} sockets/s)`);
+  console.log("\nDelivery checks (gap-free = saw exactly the stored log after its snapshot, through the final event):");
+  for (const c of checks) {
+    console.log(`  ${c.label}: gap-free ${c.gapFree}/${c.watchers}, still open at the end ${c.open}/${c.watchers}${c.problems.length ? `; e.g. ${c.problems[0]}` : ""}`);
+  }
+  const fmtRuns = (rs) => rs.map((r) => r.totalMs).join(", ");
+  console.log(`\nSlowdown: upload → COMPLETED, median ${MAX_WATCHERS} watchers [${fmtRuns(loaded)}] ÷ median 0 watchers [${fmtRuns(base)}] = ${fmt(slowdown, 3)}`);
+  for (const s of steadyRatios) {
+    console.log(`  steady state: from progress ${fmt(s.fromProgress, 3)} to COMPLETED ${s.ms} ms vs ${fmt(s.baseMs)} ms unwatched = ${fmt(s.ratio, 3)}`);
+  }
+  const top = rows.find((r) => r.watchers === MAX_WATCHERS && r.scenario.startsWith("job stream, all"));
+  const allChecks = checks.every((c) => c.gapFree === c.watchers && c.open === c.watchers);
+  const targets = {
+    p99: { value: top.p99, target: `< ${TARGET_P99_MS} ms at ${MAX_WATCHERS} watchers`, met: top.p99 !== null && top.p99 < TARGET_P99_MS },
+    slowdown: { value: slowdown, target: `< ${TARGET_SLOWDOWN} (upload → COMPLETED)`, met: slowdown < TARGET_SLOWDOWN },
+    steadySlowdown: { value: steadySlowdown, target: `< ${TARGET_SLOWDOWN} (after the last watcher connected)`, met: steadySlowdown !== null && steadySlowdown < TARGET_SLOWDOWN },
+    delivery: { value: allChecks, target: "every watcher gap-free and still open", met: allChecks },
+  };
+  console.log("");
+  for (const [name, t] of Object.entries(targets)) {
+    const v = typeof t.value === "number" ? fmt(t.value, name === "p99" ? 0 : 3) : String(t.value);
+    console.log(`Target ${name} ${t.target}: ${v} → ${t.met ? "MET" : "NOT MET"}`);
+  }
+  if (QUICK) console.log("(--quick: smaller file and watcher counts; the targets are stated for the full run)");
+
+  mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
+  const out = {
+    quick: QUICK,
+    config: CFG,
+    rows,
+    checks,
+    slowdown: { ratio: slowdown, steady: steadySlowdown, steadyRuns: steadyRatios, watched: loaded.map((r) => r.totalMs), unwatched: base.map((r) => r.totalMs) },
+    runs: runs.map(({ log, job, project, ...r }) => ({ ...r, loggedEvents: log.length })),
+    targets,
+  };
+  writeFileSync(new URL("./out/watchers.json", import.meta.url), JSON.stringify(out, null, 2));
+  console.log("Wrote bench/out/watchers.json");
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,170 @@
+/**
+ * Crash recovery, proved outside the test runner: a job whose dev server is killed
+ * mid-pipeline finishes after a restart with exactly the output of an uninterrupted run.
+ *
+ *  1. starts `wrangler dev` (own --persist-to dir) and uploads a 30 MB Markdown file
+ *     (--quick: 8 MB);
+ *  2. once the job is RUNNING with progress > 0.1, SIGKILLs the workerd process(es) and
+ *     the wrangler parent (the whole process group), and checks they are gone;
+ *  3. starts `wrangler dev` again on the SAME persist dir and watches the job's D1 index
+ *     row (the listing, which does not wake the job's object) for up to 30 s: if it
+ *     moves, the job's own alarm resumed it; if not, one GET of the job (which re-arms
+ *     a lost alarm on the object's first request) resumes it. Reports which happened;
+ *  4. uploads the same bytes again as a second job on the restarted server and lets it
+ *     finish uninterrupted;
+ *  5. compares the two documents: characters, chunk count, content hash, and every
+ *     chunk's (ordinal, charStart, charEnd, contentHash) from
+ *     GET /documents/{id}/chunks (limit=100, all pages); also the first job's event
+ *     log (seq 1..n with no gaps). Prints PASS/FAIL; exits 1 on FAIL.
+ *
+ *   cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node scripts/crash-recovery.mjs [--quick] [--port 8941]
+ *
+ * Writes bench/out/crash-recovery.json.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startDev, token, upload, waitForJob } from "../bench/lib/server.mjs";
+import { markdown } from "../bench/lib/corpus.mjs";
+import { allChunks, getJson } from "../bench/lib/jobs.mjs";
+
+const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, port: { type: "string", default: "8941" } } });
+const PROJECT = "crash-recovery";
+const SIZE = (args.quick ? 8 : 30) << 20;
+const RESUME_WAIT_MS = 30_000;
+const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${msg}`);
+
+const persistTo = mkdtempSync(join(tmpdir(), "crash-recovery-"));
+const port = Number(args.port);
+const bytes = markdown(SIZE, 42);
+const t = await token({ sub: "crash-recovery", roles: ["admin"], projects: [PROJECT] });
+const jobPath = (id) => `/api/projects/${PROJECT}/ingest/jobs/${id}`;
+const result = { quick: args.quick, bytes: bytes.length, checks: {} };
+let dev = null;
+
+try {
+  // 1. Upload and wait for the job to be partly done.
+  dev = await startDev({ port, persistTo, vars: VARS });
+  log(`wrangler dev #1 up on ${dev.url} (persist ${persistTo}); uploading ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+  const created = await upload(dev.url, t, PROJECT, bytes, { filename: "big.md", type: "text/markdown" });
+  let job;
+  for (;;) {
+    job = await getJson(dev.url, t, jobPath(created.id));
+    if (job.status === "RUNNING" && job.progress > 0.1) break;
+    if (job.status !== "QUEUED" && job.status !== "RUNNING") throw new Error(`job ended ${job.status} before the kill`);
+    await sleep(25);
+  }
+  result.atKill = { stage: job.stage, progress: job.progress, counters: job.counters };
+  log(`job ${job.id} ${job.status} ${job.stage} progress ${job.progress}: killing the dev server`);
+
+  // 2. SIGKILL workerd, then the whole wrangler process group.
+  const pids = [...dev.workerdPids(), dev.child.pid];
+  for (const pid of pids) tryKill(pid);
+  tryKill(-dev.child.pid);
+  for (let i = 0; i < 100 && pids.some((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid)); i++) await sleep(50);
+  const alive = pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
+  if (alive.length) throw new Error(`processes still alive after SIGKILL: ${alive.join(", ")}`);
+  const down = await fetch(`${dev.url}/health`).then(() => false, () => true);
+  log(`killed ${pids.length} processes (${pids.join(", ")}); server down: ${down}`);
+  dev = null;
+
+  // 3. Restart on the same state; watch the D1 row without touching the job's object.
+  dev = await startDev({ port, persistTo, vars: VARS });
+  log("wrangler dev #2 up on the same persist dir; watching the job's index row");
+  const before = await listed(dev.url, job.id);
+  // Nothing has touched the job's object since the restart: if the row is already final, the alarm did it.
+  let resumedBy = before && before.status !== "RUNNING" ? "its own alarm (finished before the first look)" : null;
+  const restartAt = Date.now();
+  while (!resumedBy && Date.now() - restartAt < RESUME_WAIT_MS) {
+    const row = await listed(dev.url, job.id);
+    if (row && (row.progress !== before?.progress || row.status !== before?.status)) {
+      resumedBy = "its own alarm";
+      log(`index row moved after ${Date.now() - restartAt} ms: ${row.status} progress ${row.progress}`);
+      break;
+    }
+    await sleep(250);
+  }
+  if (!resumedBy) {
+    resumedBy = "a GET re-arming the lost alarm";
+    log(`no movement in ${RESUME_WAIT_MS / 1000} s; GET the job to re-arm its alarm`);
+    await getJson(dev.url, t, jobPath(job.id));
+  }
+  result.resumedBy = resumedBy;
+  const recovered = await waitForJob(dev.url, t, PROJECT, job.id);
+  result.recovered = { status: recovered.status, attempts: recovered.attempts, errors: recovered.errors, ms: Date.now() - restartAt };
+  log(`interrupted job ${recovered.status} ${Date.now() - restartAt} ms after the restart (attempts ${recovered.attempts})`);
+
+  // 4. The same bytes, never interrupted.
+  const again = await upload(dev.url, t, PROJECT, bytes, { filename: "big.md", type: "text/markdown" });
+  const reference = await waitForJob(dev.url, t, PROJECT, again.id);
+  log(`reference job ${reference.status}`);
+
+  // 5. Compare.
+  const check = (name, ok, detail) => {
+    result.checks[name] = { ok, detail };
+    console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${detail}`);
+  };
+  check("interrupted job completed", recovered.status === "COMPLETED", `${recovered.status}`);
+  check("reference job completed", reference.status === "COMPLETED", `${reference.status}`);
+  if (recovered.status === "COMPLETED" && reference.status === "COMPLETED") {
+    const docPath = (id) => `/api/projects/${PROJECT}/documents/${id}`;
+    const [a, b] = await Promise.all([getJson(dev.url, t, docPath(recovered.canonicalDocumentId)), getJson(dev.url, t, docPath(reference.canonicalDocumentId))]);
+    check("content hash", a.contentHash === b.contentHash, `${a.contentHash} vs ${b.contentHash}`);
+    check("character count", a.characterCount === b.characterCount, `${a.characterCount} vs ${b.characterCount}`);
+    check("chunk count", a.chunkCount === b.chunkCount, `${a.chunkCount} vs ${b.chunkCount}`);
+    const [ca, cb] = await Promise.all([allChunks(dev.url, t, PROJECT, a.id), allChunks(dev.url, t, PROJECT, b.id)]);
+    check("listed chunks = chunkCount", ca.length === a.chunkCount && cb.length === b.chunkCount, `${ca.length} and ${cb.length} listed`);
+    check("ordinals 0..n-1", ca.every((c, i) => c.ordinal === i), `${ca.length} chunks`);
+    const key = (c) => `${c.ordinal}:${c.charStart}:${c.charEnd}:${c.contentHash}`;
+    const diff = ca.findIndex((c, i) => !cb[i] || key(c) !== key(cb[i]));
+    check("chunk hashes and extents", diff < 0 && ca.length === cb.length, diff < 0 ? "all equal" : `first difference at ordinal ${diff}`);
+    const events = await getJson(dev.url, t, `${jobPath(job.id)}/events`);
+    const gap = events.items.findIndex((e, i) => e.seq !== i + 1);
+    check("event log seq 1..n, no gaps", gap < 0, `${events.items.length} events, lastSeq ${events.lastSeq}`);
+    result.documents = { interrupted: a, reference: b };
+  }
+} catch (err) {
+  result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
+  console.error(err);
+} finally {
+  if (dev) await dev.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
+
+const pass = Object.keys(result.checks).length > 1 && Object.values(result.checks).every((c) => c.ok);
+result.pass = pass;
+console.log("");
+console.log(`resumed by: ${result.resumedBy ?? "n/a"}`);
+console.log(`${pass ? "PASS" : "FAIL"}: crash recovery (${(bytes.length / 2 ** 20).toFixed(1)} MiB, killed at ${result.atKill?.stage} ${result.atKill?.progress})`);
+mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
+writeFileSync(new URL("../bench/out/crash-recovery.json", import.meta.url), JSON.stringify(result, null, 2));
+process.exit(pass ? 0 : 1);
+
+/** The job's row in the D1 listing (reading it does not wake the job's Durable Object). */
+async function listed(url, jobId) {
+  try {
+    const page = await getJson(url, t, `/api/projects/${PROJECT}/ingest/jobs?limit=10`);
+    return page.items.find((j) => j.id === jobId) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function tryKill(pid) {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+function isZombie(pid) {
+  try {
+    return /State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return true;
+  }
+}
