@@ -17,6 +17,9 @@ export type TokenVerifier = (token: string) => Promise<VerifyResult>;
 
 const verifiers = new Map<string, TokenVerifier>();
 
+/** Verified tokens remembered per isolate (until they expire). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** One verifier per auth config, kept for the isolate's life (keys imported once). */
 export function tokenVerifier(auth: Config["auth"]): TokenVerifier {
   const cacheKey = JSON.stringify(auth);
@@ -48,7 +51,15 @@ function buildVerifier(auth: Config["auth"]): TokenVerifier {
   } else {
     key = createRemoteJWKSet(new URL(auth.url));
   }
+  // Verified tokens, newest last (Map keeps insertion order): a client sends the same
+  // token on every request, and an HMAC or signature check per request is wasted work.
+  const verified = new Map<string, { principal: Principal; expiresAt: number }>();
   return async (token) => {
+    const hit = verified.get(token);
+    if (hit && Date.now() <= hit.expiresAt + CLOCK_TOLERANCE_SECONDS * 1000) {
+      return { ok: true, principal: hit.principal, expiresAt: hit.expiresAt };
+    }
+    if (hit) verified.delete(token);
     try {
       const { payload } =
         typeof key === "function"
@@ -56,7 +67,11 @@ function buildVerifier(auth: Config["auth"]): TokenVerifier {
           : await jwtVerify(token, await key, options);
       const claims = principalFromClaims(payload as Record<string, unknown>);
       if (!claims.ok) return claims;
-      return { ok: true, principal: claims.principal, expiresAt: (payload.exp ?? 0) * 1000 };
+      const expiresAt = (payload.exp ?? 0) * 1000;
+      // A token not yet valid (nbf) is refused by jwtVerify and so never cached.
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal: claims.principal, expiresAt });
+      return { ok: true, principal: claims.principal, expiresAt };
     } catch (err) {
       if (err instanceof errors.JOSEError) return { ok: false, reason: err.code };
       throw err;
