@@ -16,6 +16,7 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
             JWT_SECRET: "test-secret-that-is-at-least-32-bytes-long!!",
             // Alarms never fire by themselves in tests: each test steps a job's alarm by hand.
             ALARM_DELAY_MS: "3600000",
+            SLICES_PER_ALARM: "1",
             ...vars,
           },
         },

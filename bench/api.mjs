@@ -76,11 +76,18 @@ async function seed(url, auth) {
   let done = 0;
   let firstId = null;
   await pool(Array.from({ length: JOBS }, (_, i) => i), SEED_CONCURRENCY, async (i) => {
-    const res = await fetch(`${url}/api/projects/${LIST_PROJECT}/ingest/jobs?filename=seed-${i}.txt`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${auth}`, "Content-Type": "text/plain" },
-      body: `seed job ${i}\n`,
-    });
+    let res;
+    // wrangler dev restarts the worker when src/ changes under it (a 503): retry a few times.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      res = await fetch(`${url}/api/projects/${LIST_PROJECT}/ingest/jobs?filename=seed-${i}.txt`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${auth}`, "Content-Type": "text/plain" },
+        body: `seed job ${i}\n`,
+      });
+      if (res.status !== 503) break;
+      await res.text();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     if (res.status !== 201) throw new Error(`seed create ${i}: ${res.status} ${await res.text()}`);
     const job = await res.json();
     firstId ??= job.id;

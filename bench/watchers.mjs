@@ -24,6 +24,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { startDev, token, upload } from "./lib/server.mjs";
+import { harnessFloor, markdown, median, openWatchers, stats } from "./lib/watch.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const CFG = QUICK
@@ -33,64 +34,10 @@ const MAX_WATCHERS = Math.max(...CFG.jobWatchers);
 const TARGET_P99_MS = 50;
 const TARGET_SLOWDOWN = 1.1;
 const PROJECT = "bench_watch";
-const BATCH = 100;
 const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000000", RATE_LIMIT_USER_PER_HOUR: "1000000000" };
 const FINAL = new Set(["job.completed", "job.failed", "job.cancelled"]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let port = 18730 + Math.floor(Math.random() * 200);
-
-/** Deterministic Markdown of exactly `bytes` bytes: headings, paragraphs, lists. */
-function markdown(bytes) {
-  const words = ("ingest edge worker durable object alarm slice chunk index stream socket watcher event " +
-    "project token latency commit progress stage extract document canonical text hash queue").split(" ");
-  let seed = 42;
-  const rand = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
-  const parts = [];
-  let size = 0;
-  for (let section = 1; size < bytes; section++) {
-    let s = `## Section ${section}\n\n`;
-    for (let p = 0; p < 4; p++) {
-      const n = 40 + rand(80);
-      const line = Array.from({ length: n }, () => words[rand(words.length)]).join(" ");
-      s += p === 3 ? `- ${line.slice(0, 80)}\n- ${line.slice(80, 160)}\n\n` : `${line}.\n\n`;
-    }
-    parts.push(s);
-    size += s.length;
-  }
-  return Buffer.from(parts.join("")).subarray(0, bytes);
-}
-
-/** Opens one watcher; resolves once its first frame (or, for the project stream, the open) arrives. */
-function openWatcher(url, waitForFrame) {
-  const w = { frames: [], closed: null, openedAt: 0 };
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    w.ws = ws;
-    const timer = setTimeout(() => resolve(Object.assign(w, { failed: "timeout" })), 60_000);
-    ws.onopen = () => {
-      w.openedAt = Date.now();
-      if (!waitForFrame) clearTimeout(timer), resolve(w);
-    };
-    ws.onmessage = (m) => {
-      w.frames.push([Date.now(), m.data]); // parsed after the run, to keep the handler cheap
-      if (waitForFrame && w.frames.length === 1) clearTimeout(timer), resolve(w);
-    };
-    ws.onerror = () => {
-      clearTimeout(timer);
-      resolve(Object.assign(w, { failed: w.failed ?? "error" }));
-    };
-    ws.onclose = (e) => (w.closed = w.closed ?? { code: e.code, at: Date.now() });
-  });
-}
-
-/** Opens `n` watchers in parallel batches of BATCH. */
-async function openWatchers(url, n, waitForFrame) {
-  const all = [];
-  for (let i = 0; i < n; i += BATCH) {
-    all.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => openWatcher(url, waitForFrame)))));
-  }
-  return all;
-}
 
 /** One fresh `wrangler dev`, one upload of `bytes`, `jobN` job watchers and `projectN` project watchers. */
 async function runJob(bytes, { jobN = 0, projectN = 0 }) {
@@ -100,12 +47,12 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
   try {
     const t = await token({ sub: "watch-bench", roles: ["admin"], projects: [PROJECT] });
     const wsBase = `${dev.url.replace(/^http/, "ws")}/api/projects/${PROJECT}/ingest`;
-    const projectWatchers = await openWatchers(`${wsBase}/events?access_token=${t}`, projectN, false);
+    const projectWatchers = await openWatchers(`${wsBase}/events?access_token=${t}`, projectN);
     all.push(...projectWatchers);
     const t0 = Date.now();
     const created = await upload(dev.url, t, PROJECT, bytes, { filename: "watch.md", type: "text/markdown" });
     const uploadedAt = Date.now();
-    const jobWatchers = await openWatchers(`${wsBase}/jobs/${created.id}/events?access_token=${t}`, jobN, true);
+    const jobWatchers = await openWatchers(`${wsBase}/jobs/${created.id}/events?access_token=${t}`, jobN, { waitForFrame: true });
     all.push(...jobWatchers);
     const connectedAt = Date.now();
     const headers = { Authorization: `Bearer ${t}` };
@@ -185,21 +132,6 @@ function analyse(watchers, log, snapshot, connectedAt) {
   return { watchers: watchers.length, events, gapFree, problems, lat, steady, fanout };
 }
 
-function pct(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function stats(values) {
-  const s = Float64Array.from(values).sort();
-  return { n: s.length, p50: pct(s, 50), p99: pct(s, 99), max: s.length ? s[s.length - 1] : null };
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /** Epoch ms at which a run's logged progress first reached `p` (linear between events). */
 function timeAtProgress(log, p) {
   for (let i = 1; i < log.length; i++) {
@@ -248,9 +180,9 @@ async function main() {
   const rows = [];
   const row = (scenario, n, parts, key, extra = {}) => {
     const s = stats(parts.flatMap((p) => p[key]));
-    const r = { scenario, watchers: n, events: s.n, p50: s.p50, p99: s.p99, max: s.max, ...extra };
-    rows.push(r);
-    return r;
+    const fan = parts.flatMap((p) => p.fanout);
+    const fanout = key === "lat" ? { firstP50: median(fan.map((x) => x.first)), spreadP50: median(fan.map((x) => x.spread)) } : {};
+    rows.push({ scenario, watchers: n, events: s.n, p50: s.p50, p99: s.p99, max: s.max, ...fanout, ...extra });
   };
   const checks = [];
   for (const n of CFG.jobWatchers) {
@@ -263,6 +195,8 @@ async function main() {
   const proj = runs.find((r) => r.projectN);
   row("project stream, all events", CFG.projectWatchers, [proj.project], "lat");
   checks.push({ label: proj.label, watchers: proj.projectN, gapFree: proj.project.gapFree, open: proj.stillOpen, problems: proj.project.problems });
+  const floor = await harnessFloor(MAX_WATCHERS);
+  rows.push({ scenario: "harness floor: Node WebSocket server, no workerd", watchers: floor.watchers, events: floor.n, p50: floor.p50, p99: floor.p99, max: floor.max });
 
   const base = runs.filter((r) => r.jobN === 0 && !r.projectN);
   const loaded = runs.filter((r) => r.jobN === MAX_WATCHERS);
@@ -279,11 +213,8 @@ async function main() {
 
   console.log("\n| scenario | watchers | events received | p50 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) console.log(`| ${r.scenario} | ${r.watchers} | ${r.events} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`);
-  console.log("\nFan-out per event (median over events): first watcher's latency, and last − first receipt:");
-  for (const n of CFG.jobWatchers) {
-    const f = runs.filter((r) => r.jobN === n).flatMap((r) => r.job.fanout);
-    console.log(`  ${n} job watchers: first ${fmt(median(f.map((x) => x.first)))} ms, spread ${fmt(median(f.map((x) => x.spread)))} ms (max ${fmt(Math.max(...f.map((x) => x.spread)))} ms)`);
-  }
+  console.log("\nFan-out per event (median over events): latency of the first watcher to get it, and last − first receipt:");
+  for (const r of rows.filter((r) => r.firstP50 !== undefined)) console.log(`  ${r.scenario}, ${r.watchers}: first ${fmt(r.firstP50)} ms, spread ${fmt(r.spreadP50)} ms`);
   console.log("\nConnecting (upload returned → every job watcher had its snapshot):");
   for (const r of runs.filter((r) => r.jobN > 0)) console.log(`  ${r.label}: ${r.connectMs} ms (${fmt((r.jobN / r.connectMs) * 1000)} sockets/s)`);
   console.log("\nDelivery checks (gap-free = saw exactly the stored log after its snapshot, through the final event):");

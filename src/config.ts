@@ -12,6 +12,8 @@ export interface Config {
   stageMaxAttempts: number;
   /** Floor on every alarm delay; 0 in production. Tests set it high and step alarms by hand. */
   alarmDelayMs: number;
+  /** Pipeline slices one alarm runs back to back before re-arming (tests: 1). */
+  slicesPerAlarm: number;
 }
 
 /** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
@@ -62,6 +64,7 @@ function parseConfig(env: Env): Config {
     rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
+    slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
   };
 }
 

@@ -21,4 +21,5 @@ export interface Env {
   RATE_LIMIT_USER_PER_HOUR?: string;
   STAGE_MAX_ATTEMPTS?: string;
   ALARM_DELAY_MS?: string;
+  SLICES_PER_ALARM?: string;
 }

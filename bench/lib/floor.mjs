@@ -11,11 +11,6 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-// The same constants as src/jobs/slice-runner.ts.
-const SOURCE_SLICE_BYTES = 1 << 20;
-const SEGMENT_CHARS = 1 << 18;
-const PDF_PAGES_PER_SLICE = 10;
-const CHUNK_WINDOW_CHARS = 1 << 18;
 
 /** Bundles src/pipeline for Node and returns its exports. */
 export async function loadPipeline() {
@@ -30,6 +25,7 @@ export async function loadPipeline() {
         `export { Sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
         `export { completeUtf8Length } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
+        `export * from "${ROOT}src/pipeline/limits.ts";`,
       ].join("\n"),
     );
     const out = join(dir, "pipeline.mjs");
@@ -61,7 +57,7 @@ function extractText(P, bytes, kind, doc) {
   let state = P.initialExtractState(kind);
   let carry = new Uint8Array(0);
   for (let offset = 0; ; ) {
-    const body = bytes.subarray(offset, Math.min(bytes.length, offset + SOURCE_SLICE_BYTES));
+    const body = bytes.subarray(offset, Math.min(bytes.length, offset + P.SOURCE_SLICE_BYTES));
     offset += body.length;
     const isLast = offset >= bytes.length;
     const buf = carry.length ? Buffer.concat([carry, body]) : body;
@@ -71,7 +67,7 @@ function extractText(P, bytes, kind, doc) {
     state = out.state;
     carry = buf.slice(complete);
     for (const h of out.headings) doc.headings.push(h.offset);
-    appendText(doc, out.text, null);
+    appendText(P, doc, out.text, null);
     if (isLast) return;
   }
 }
@@ -80,16 +76,16 @@ function extractText(P, bytes, kind, doc) {
 async function extractPdf(P, bytes, doc) {
   const pdf = await P.openPdf(bytes);
   for (let done = 0; done < pdf.pageCount; ) {
-    const pages = await P.extractPdfPages(pdf, done + 1, Math.min(PDF_PAGES_PER_SLICE, pdf.pageCount - done));
-    for (const p of pages) appendText(doc, p.page < pdf.pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd(), p.page);
+    const pages = await P.extractPdfPages(pdf, done + 1, Math.min(P.PDF_PAGES_PER_SLICE, pdf.pageCount - done));
+    for (const p of pages) appendText(P, doc, p.page < pdf.pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd(), p.page);
     done += pages.length;
   }
   await pdf.proxy.destroy();
 }
 
-function appendText(doc, text, page) {
+function appendText(P, doc, text, page) {
   for (let i = 0; i < text.length; ) {
-    let end = Math.min(text.length, i + SEGMENT_CHARS);
+    let end = Math.min(text.length, i + P.SEGMENT_CHARS);
     const c = text.charCodeAt(end - 1);
     if (end < text.length && c >= 0xd800 && c <= 0xdbff) end += 1;
     const part = text.slice(i, end);
@@ -109,7 +105,7 @@ async function chunk(P, doc, opts) {
     while (first + 1 < doc.segments.length && doc.segments[first + 1].charStart <= cursor.start) first++;
     const parts = [];
     let covered = 0;
-    for (let s = first; s < doc.segments.length && covered < CHUNK_WINDOW_CHARS + P.chunkLookahead(opts); s++) {
+    for (let s = first; s < doc.segments.length && covered < P.CHUNK_WINDOW_CHARS + P.chunkLookahead(opts); s++) {
       parts.push(doc.segments[s].text);
       covered = doc.segments[s].charStart + doc.segments[s].text.length - cursor.start;
     }

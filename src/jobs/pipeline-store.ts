@@ -44,8 +44,8 @@ export interface Segment {
   text: string;
 }
 
-/** A planned chunk, kept here until the indexing stage writes it to D1. */
-export type StoredChunk = NewChunk;
+/** A planned chunk: offsets and hash; its text is cut from the segments when indexed. */
+export type PlannedChunkRow = Omit<NewChunk, "text">;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pipeline (k INTEGER PRIMARY KEY CHECK (k = 1), data TEXT NOT NULL);
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS segments (seq INTEGER PRIMARY KEY, char_start INTEGER
 CREATE TABLE IF NOT EXISTS headings (offset INTEGER PRIMARY KEY, level INTEGER NOT NULL, title TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS planned_chunks (
   ordinal INTEGER PRIMARY KEY, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
-  page INTEGER, text TEXT NOT NULL, content_hash TEXT NOT NULL
+  page INTEGER, content_hash TEXT NOT NULL
 );
 `;
 
@@ -87,14 +87,13 @@ export class PipelineStore {
     this.sql.exec("INSERT OR REPLACE INTO headings (offset, level, title) VALUES (?, ?, ?)", offset, level, title);
   }
 
-  putChunk(c: StoredChunk): void {
+  putChunk(c: PlannedChunkRow): void {
     this.sql.exec(
-      "INSERT OR REPLACE INTO planned_chunks (ordinal, char_start, char_end, page, text, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO planned_chunks (ordinal, char_start, char_end, page, content_hash) VALUES (?, ?, ?, ?, ?)",
       c.ordinal,
       c.charStart,
       c.charEnd,
       c.page,
-      c.text,
       c.contentHash,
     );
   }
@@ -135,22 +134,29 @@ export class PipelineStore {
       .map((r) => r.offset);
   }
 
-  chunks(fromOrdinal: number, limit: number): StoredChunk[] {
-    return this.sql
-      .exec<{ ordinal: number; char_start: number; char_end: number; page: number | null; text: string; content_hash: string }>(
-        "SELECT * FROM planned_chunks WHERE ordinal >= ? ORDER BY ordinal LIMIT ?",
+  /** Planned chunks from `fromOrdinal` on, with their text cut from the segments. */
+  chunkTexts(fromOrdinal: number, limit: number): NewChunk[] {
+    const rows = this.sql
+      .exec<{ ordinal: number; char_start: number; char_end: number; page: number | null; content_hash: string }>(
+        "SELECT ordinal, char_start, char_end, page, content_hash FROM planned_chunks WHERE ordinal >= ? ORDER BY ordinal LIMIT ?",
         fromOrdinal,
         limit,
       )
-      .toArray()
-      .map((r) => ({
-        ordinal: r.ordinal,
-        charStart: r.char_start,
-        charEnd: r.char_end,
-        page: r.page,
-        text: r.text,
-        contentHash: r.content_hash,
-      }));
+      .toArray();
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (!first || !last) return [];
+    const segments = this.segmentsFrom(first.char_start, last.char_end - first.char_start);
+    const base = segments[0]?.charStart ?? first.char_start;
+    const text = segments.map((s) => s.text).join("");
+    return rows.map((r) => ({
+      ordinal: r.ordinal,
+      charStart: r.char_start,
+      charEnd: r.char_end,
+      page: r.page,
+      text: text.slice(r.char_start - base, r.char_end - base),
+      contentHash: r.content_hash,
+    }));
   }
 
   chunkCount(): number {

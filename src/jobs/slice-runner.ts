@@ -16,17 +16,15 @@ import { extractSlice, initialExtractState, type TextKind } from "../pipeline/ex
 import { extractPdfPages, openPdf, type PdfDocument } from "../pipeline/extract/pdf";
 import { chunkLookahead, planChunks } from "../pipeline/chunker";
 import { hammingDistance, LanguageGuesser, SimHasher, simhashBands } from "../pipeline/analyze";
+import {
+  ANALYZE_SEGMENTS_PER_SLICE,
+  CHUNK_WINDOW_CHARS,
+  INDEX_CHUNKS_PER_SLICE,
+  PDF_PAGES_PER_SLICE,
+  SEGMENT_CHARS,
+  SOURCE_SLICE_BYTES,
+} from "../pipeline/limits";
 import { deleteDocumentOutputs, findDuplicate, insertDocument, storeChunks, storeText, textKey } from "../documents/document-store";
-
-/** Bytes of a text source read per slice (one R2 range request). */
-const SOURCE_SLICE_BYTES = 1 << 20;
-/** Longest segment row (chars); SQLite rows stay far below the 2 MB limit. */
-const SEGMENT_CHARS = 1 << 18;
-const PDF_PAGES_PER_SLICE = 10;
-/** Characters of text chunked per slice. */
-const CHUNK_WINDOW_CHARS = 1 << 18;
-const ANALYZE_SEGMENTS_PER_SLICE = 8;
-const INDEX_CHUNKS_PER_SLICE = 700;
 
 type Persist = () => void;
 
@@ -224,8 +222,15 @@ export class PipelineRunner {
     const eof = windowStart + window.length >= cp.chars;
     const headings = this.store.headingOffsets(windowStart, windowStart + window.length);
     const plan = planChunks(window, windowStart, eof, cp.chunk, headings, opts);
+    // Only offsets and hashes are kept: indexing cuts the text from the segments again.
     const chunks = await Promise.all(
-      plan.chunks.map(async (c) => ({ ...c, page: pageAt(segments, c.charStart), contentHash: await sha256Hex(c.text) })),
+      plan.chunks.map(async ({ ordinal, charStart, charEnd, text }) => ({
+        ordinal,
+        charStart,
+        charEnd,
+        page: pageAt(segments, charStart),
+        contentHash: await sha256Hex(text),
+      })),
     );
     const next: Checkpoint = { ...cp, chunk: plan.cursor };
     const counters = { chunksCreated: plan.cursor.ordinal };
@@ -274,7 +279,7 @@ export class PipelineRunner {
       return { kind: "progress", fraction: 0.05, counters: {}, persist: () => this.store.saveCheckpoint(next) };
     }
     if (cp.chunksIndexed < total) {
-      const batch = this.store.chunks(cp.chunksIndexed, INDEX_CHUNKS_PER_SLICE);
+      const batch = this.store.chunkTexts(cp.chunksIndexed, INDEX_CHUNKS_PER_SLICE);
       await storeChunks(this.env, cp.documentId, batch);
       const indexed = cp.chunksIndexed + batch.length;
       const next = { ...cp, chunksIndexed: indexed };
