@@ -76,19 +76,24 @@ async function seed(url, auth) {
   let done = 0;
   let firstId = null;
   await pool(Array.from({ length: JOBS }, (_, i) => i), SEED_CONCURRENCY, async (i) => {
+    // wrangler dev restarts the worker when src/ changes under it (a 503 or a dropped
+    // connection): retry, with an Idempotency-Key so a retry never makes a second job.
     let res;
-    // wrangler dev restarts the worker when src/ changes under it (a 503): retry a few times.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      res = await fetch(`${url}/api/projects/${LIST_PROJECT}/ingest/jobs?filename=seed-${i}.txt`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${auth}`, "Content-Type": "text/plain" },
-        body: `seed job ${i}\n`,
-      });
-      if (res.status !== 503) break;
-      await res.text();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await fetch(`${url}/api/projects/${LIST_PROJECT}/ingest/jobs?filename=seed-${i}.txt`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${auth}`, "Content-Type": "text/plain", "Idempotency-Key": `seed-${i}` },
+          body: `seed job ${i}\n`,
+        });
+        if ((res.status !== 503 && res.status !== 409) || attempt === 5) break;
+        await res.text();
+      } catch (err) {
+        if (attempt === 5) throw err;
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
-    if (res.status !== 201) throw new Error(`seed create ${i}: ${res.status} ${await res.text()}`);
+    if (res.status !== 201 && res.status !== 200) throw new Error(`seed create ${i}: ${res.status} ${await res.text()}`);
     const job = await res.json();
     firstId ??= job.id;
     if (++done % 1000 === 0) process.stderr.write(`  seeded ${done}/${JOBS}\n`);

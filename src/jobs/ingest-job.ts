@@ -275,7 +275,7 @@ export class IngestJob extends DurableObject<Env> {
       this.store.markIndexed(state.version);
       if (this.store.state()!.indexedVersion >= this.store.state()!.version) this.store.unschedule("index");
     } catch (err) {
-      console.warn(JSON.stringify({ msg: "index write failed", jobId: state.job.id, attempts, error: String(err) }));
+      console.warn(JSON.stringify({ msg: "index write failed", jobId: state.job.id, attempts, error: String(err).slice(0, 200) }));
       this.store.schedule("index", this.after(backoff(attempts)), attempts + 1);
     }
   }
