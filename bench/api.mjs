@@ -102,22 +102,23 @@ async function seed(url, auth) {
   return { jobId: firstId, seconds, createsPerSecond: JOBS / seconds };
 }
 
-/** Follows nextCursor from the first page to page `page` (1-based); returns that page's URL. */
+/** Follows nextCursor from the first page to page `page` (1-based); returns its URL and the list's total. */
 async function deepPageUrl(url, auth, page) {
   const base = `${url}/api/projects/${LIST_PROJECT}/ingest/jobs?limit=${PAGE_LIMIT}`;
   let pageUrl = base;
   let body;
+  let total;
   for (let p = 1; ; p++) {
     const res = await fetch(pageUrl, { headers: { Authorization: `Bearer ${auth}` } });
     if (res.status !== 200) throw new Error(`list page ${p}: ${res.status} ${await res.text()}`);
     body = await res.json();
-    if (p === 1 && body.total !== JOBS) throw new Error(`expected total ${JOBS}, got ${body.total}`);
+    if (p === 1) total = body.total;
     if (p === page) break;
     if (!body.nextCursor) throw new Error(`no nextCursor after page ${p}`);
     pageUrl = `${base}&cursor=${encodeURIComponent(body.nextCursor)}`;
   }
   if (body.items.length !== PAGE_LIMIT) throw new Error(`page ${page} has ${body.items.length} items`);
-  return pageUrl;
+  return { deepUrl: pageUrl, indexed: total };
 }
 
 function cannon(opts, duration) {
@@ -171,7 +172,11 @@ async function main() {
 
     process.stderr.write(`seeding ${JOBS} jobs into ${LIST_PROJECT} (${SEED_CONCURRENCY} at a time)…\n`);
     const seeded = await seed(url, auth);
-    const deepUrl = await deepPageUrl(url, auth, DEEP_PAGE);
+    const { deepUrl, indexed } = await deepPageUrl(url, auth, DEEP_PAGE);
+    // A create whose D1 index write failed is retried from the alarm, which ALARM_DELAY_MS
+    // defers by a day: a few missing rows are reported, not fatal.
+    if (indexed < JOBS * 0.99) throw new Error(`only ${indexed} of ${JOBS} seeded jobs are listed`);
+    seeded.indexed = indexed;
     await new Promise((r) => setTimeout(r, 3000)); // let the queue consumer drain the seeding's events
 
     const listBase = `${url}/api/projects/${LIST_PROJECT}/ingest/jobs`;
@@ -220,6 +225,7 @@ async function main() {
     console.log(
       `${JOBS} jobs seeded through the API in ${fmt(seeded.seconds)} s (${fmt(seeded.createsPerSecond, 0)} creates/s at concurrency ${SEED_CONCURRENCY}); ALARM_DELAY_MS = 86400000 keeps them QUEUED (no pipeline work during the run).\n`,
     );
+    if (indexed !== JOBS) console.log(`NOTE: the list's total is ${indexed}, not ${JOBS}: ${JOBS - indexed} index row(s) not written yet (their retry waits for ALARM_DELAY_MS).\n`);
     console.log(table(rows, health));
     console.log(
       `\n/health measured first (${fmt(healthBefore.reqPerSec, 0)} req/s) and again last (${fmt(healthAfter.reqPerSec, 0)} req/s); ratios are to the mean, ${fmt(health.reqPerSec, 0)} req/s.`,
@@ -231,7 +237,7 @@ async function main() {
       console.log(`\nWARNING: ${r.name}: ${r.non2xx} non-2xx responses and ${r.errors} errors/timeouts of ${r.requests}`);
     }
     console.log("");
-    for (const t of targets) console.log(`Target: ${t.target}: ${fmt(t.value, 2)} → ${t.met ? "MET" : "NOT MET"}`);
+    for (const t of targets) console.log(`Target: ${t.target}: ${fmt(t.value, 3)} → ${t.met ? "MET" : "NOT MET"}`);
     if (breakdown) {
       console.log("\nWhere a GET of one job spends its time (same server, same settings; the 404 probes are expected 404s):\n");
       console.log(table(breakdown, health));

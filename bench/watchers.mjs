@@ -23,13 +23,14 @@
  * Writes bench/out/watchers.json.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { startDev, token, upload } from "./lib/server.mjs";
-import { harnessFloor, markdown, median, openWatchers, stats } from "./lib/watch.mjs";
+import { harnessFloor, markdown, median, openWatchers, probeUpgrade, stats } from "./lib/watch.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const CFG = QUICK
-  ? { mb: 8, jobWatchers: [1, 50, 200], projectWatchers: 20, reps: 1 }
-  : { mb: 40, jobWatchers: [1, 100, 1000], projectWatchers: 100, reps: 2 };
+  ? { mb: 24, jobWatchers: [1, 50, 200], projectWatchers: 20, reps: 1 }
+  : { mb: 96, jobWatchers: [1, 100, 1000], projectWatchers: 100, reps: 2 };
 const MAX_WATCHERS = Math.max(...CFG.jobWatchers);
 const TARGET_P99_MS = 50;
 const TARGET_SLOWDOWN = 1.1;
@@ -37,12 +38,20 @@ const PROJECT = "bench_watch";
 const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000000", RATE_LIMIT_USER_PER_HOUR: "1000000000" };
 const FINAL = new Set(["job.completed", "job.failed", "job.cancelled"]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let port = 18730 + Math.floor(Math.random() * 200);
+/** A port nobody listens on now (another bench may be running on this machine). */
+const freePort = () =>
+  new Promise((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 
 /** One fresh `wrangler dev`, one upload of `bytes`, `jobN` job watchers and `projectN` project watchers. */
 async function runJob(bytes, { jobN = 0, projectN = 0 }) {
+  const port = await freePort();
   const persistTo = `/tmp/bench-watchers-${process.pid}-${port}`;
-  const dev = await startDev({ port: port++, persistTo, vars: VARS });
+  const dev = await startDev({ port, persistTo, vars: VARS });
   const all = [];
   try {
     const t = await token({ sub: "watch-bench", roles: ["admin"], projects: [PROJECT] });
@@ -52,9 +61,11 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
     const t0 = Date.now();
     const created = await upload(dev.url, t, PROJECT, bytes, { filename: "watch.md", type: "text/markdown" });
     const uploadedAt = Date.now();
-    const jobWatchers = await openWatchers(`${wsBase}/jobs/${created.id}/events?access_token=${t}`, jobN, { waitForFrame: true });
+    const jobWs = `${wsBase}/jobs/${created.id}/events?access_token=${t}`;
+    const jobWatchers = await openWatchers(jobWs, jobN, { waitForFrame: true });
     all.push(...jobWatchers);
     const connectedAt = Date.now();
+    const refused = all.some((w) => w.failed) ? await probeUpgrade(jobWatchers.length ? jobWs : `${wsBase}/events?access_token=${t}`) : null;
     const headers = { Authorization: `Bearer ${t}` };
     const jobUrl = `${dev.url}/api/projects/${PROJECT}/ingest/jobs/${created.id}`;
     let job;
@@ -75,6 +86,7 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
       connectMs: connectedAt - uploadedAt,
       connectedAt,
       failed: all.filter((w) => w.failed).length,
+      refused,
       closedEarly: all.filter((w) => w.closed).map((w) => w.closed.code),
       stillOpen,
       log,
@@ -163,7 +175,7 @@ async function main() {
     console.log(
       `  ${label}: ${r.status} in ${r.totalMs} ms (upload ${r.uploadMs} ms, connecting ${r.connectMs} ms), ` +
         `${r.log.length} logged events, open ${r.stillOpen}/${(opts.jobN ?? 0) + (opts.projectN ?? 0)}` +
-        (r.failed ? `, ${r.failed} failed to connect` : "") +
+        (r.failed ? `, ${r.failed} failed to connect (a probe upgrade got: ${r.refused})` : "") +
         (r.closedEarly.length ? `, closed early: ${r.closedEarly.slice(0, 5).join(",")}` : ""),
     );
     runs.push({ label, ...opts, ...r });
@@ -236,7 +248,7 @@ async function main() {
   };
   console.log("");
   for (const [name, t] of Object.entries(targets)) {
-    const v = typeof t.value === "number" ? fmt(t.value, name === "p99" ? 0 : 3) : String(t.value);
+    const v = typeof t.value === "number" ? fmt(t.value, name === "p99" ? 0 : 3) : t.value === null ? "n/a (the job finished before the last watcher connected)" : String(t.value);
     console.log(`Target ${name} ${t.target}: ${v} → ${t.met ? "MET" : "NOT MET"}`);
   }
   if (QUICK) console.log("(--quick: smaller file and watcher counts; the targets are stated for the full run)");

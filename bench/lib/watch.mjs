@@ -128,3 +128,21 @@ export async function harnessFloor(n, frames = 20) {
     worker.postMessage("stop");
   }
 }
+
+/** One raw upgrade request: the status and body a refused upgrade got (the WebSocket API hides them). */
+export async function probeUpgrade(wsUrl) {
+  const { request } = await import("node:http");
+  const url = new URL(wsUrl.replace(/^ws/, "http"));
+  const headers = { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" };
+  return new Promise((resolve) => {
+    const req = request(url, { headers });
+    req.on("upgrade", (res, socket) => (socket.destroy(), resolve(`${res.statusCode} (upgrade accepted)`)));
+    req.on("response", (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve(`${res.statusCode} ${body.slice(0, 200)}`));
+    });
+    req.on("error", (err) => resolve(`request error: ${err.message}`));
+    req.end();
+  });
+}
