@@ -1,4 +1,6 @@
 /** Runs with RATE_LIMIT_PROJECT_PER_MINUTE=10 and RATE_LIMIT_USER_PER_HOUR=25 (vitest.config.ts). */
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, jobsPath, problem, token } from "../helpers";
 
@@ -46,6 +48,16 @@ describe("rate limits", () => {
     for (let i = 0; i < 12; i++) expect((await call(jobsPath("proj_guarded"), { token: stranger })).status).toBe(403);
     const member = await token({ sub: "member", roles: ["viewer"], projects: ["proj_guarded"] });
     expect((await call(jobsPath("proj_guarded"), { token: member })).status).toBe(200);
+  });
+
+  it("keeps a window's count when the limiter object is evicted", async () => {
+    await awayFromMinuteEdge();
+    const t = await token({ sub: "evict", roles: ["viewer"], projects: ["proj_evict"] });
+    for (let i = 0; i < 6; i++) expect((await call(jobsPath("proj_evict"), { token: t })).status).toBe(200);
+    await evictDurableObject(env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("project:proj_evict")));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call(jobsPath("proj_evict"), { token: t })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
   });
 
   it("leaves unauthenticated routes unlimited", async () => {
