@@ -17,12 +17,14 @@
  *   COMPLETED (`completedAt` − the client's clock before the upload). Because connecting
  *   overlaps the run, a steady-state ratio is also given: from the job's progress when
  *   the last watcher connected to COMPLETED, against the unwatched runs' time from the
- *   same progress (interpolated in their event logs).
+ *   same progress (interpolated in their event logs). The full run uses 96 MB (under the
+ *   100 MB upload limit) so the job outlasts connecting 1,000 sockets (50-140/s measured).
+ *   A "harness floor" row runs the same client against a bare Node WebSocket server.
  *
  * Run: cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node bench/watchers.mjs [--quick]
  * Writes bench/out/watchers.json.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { startDev, token, upload } from "./lib/server.mjs";
 import { harnessFloor, markdown, median, openWatchers, probeUpgrade, stats } from "./lib/watch.mjs";
@@ -38,6 +40,12 @@ const PROJECT = "bench_watch";
 const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000000", RATE_LIMIT_USER_PER_HOUR: "1000000000" };
 const FINAL = new Set(["job.completed", "job.failed", "job.cancelled"]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Files under src/ changed since `since` (wrangler dev reloads on them, dropping every socket: 1006). */
+function srcChangedSince(since) {
+  const dir = new URL("../src/", import.meta.url).pathname;
+  return readdirSync(dir, { recursive: true }).filter((f) => statSync(dir + f).mtimeMs > since);
+}
+
 /** A port nobody listens on now (another bench may be running on this machine). */
 const freePort = () =>
   new Promise((resolve) => {
@@ -87,6 +95,7 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
       connectedAt,
       failed: all.filter((w) => w.failed).length,
       refused,
+      srcChanged: srcChangedSince(t0),
       closedEarly: all.filter((w) => w.closed).map((w) => w.closed.code),
       stillOpen,
       log,
@@ -176,7 +185,8 @@ async function main() {
       `  ${label}: ${r.status} in ${r.totalMs} ms (upload ${r.uploadMs} ms, connecting ${r.connectMs} ms), ` +
         `${r.log.length} logged events, open ${r.stillOpen}/${(opts.jobN ?? 0) + (opts.projectN ?? 0)}` +
         (r.failed ? `, ${r.failed} failed to connect (a probe upgrade got: ${r.refused})` : "") +
-        (r.closedEarly.length ? `, closed early: ${r.closedEarly.slice(0, 5).join(",")}` : ""),
+        (r.closedEarly.length ? `, closed early: ${r.closedEarly.slice(0, 5).join(",")}` : "") +
+        (r.srcChanged.length ? ` — src/ changed during the run (${r.srcChanged.join(", ")}): wrangler dev reloaded, figures invalid` : ""),
     );
     runs.push({ label, ...opts, ...r });
     return r;

@@ -24,12 +24,9 @@ export class JobWatchers {
    * it missed. Nothing awaits between reading the log and registering the socket, so
    * the next committed event is the next frame: no gap, no duplicate.
    */
-  accept(request: Request): Response {
-    const job = this.store.job();
-    if (!job || job.deletedAt) {
-      return Response.json({ detail: "Ingest job not found" }, { status: 404 });
-    }
-    const { response, socket } = acceptWatcher(this.ctx, request, TAG);
+  accept(request: Request): { response: Response; expiresAt: number } {
+    const job = this.store.job()!;
+    const { response, socket, expiresAt } = acceptWatcher(this.ctx, request, TAG);
     const afterParam = new URL(request.url).searchParams.get("after");
     if (afterParam === null) {
       socket.send(JSON.stringify({ type: "job.snapshot", seq: this.store.lastSeq(), job }));
@@ -42,7 +39,7 @@ export class JobWatchers {
         after = batch[batch.length - 1]!.seq;
       }
     }
-    return response;
+    return { response, expiresAt };
   }
 
   /** Delivers a just-committed event to this job's sockets. */

@@ -38,10 +38,9 @@ export class ProjectHub extends DurableObject<Env> {
 
   /** WebSocket upgrades, already authenticated and authorised by the Worker. */
   override async fetch(request: Request): Promise<Response> {
-    const { response } = acceptWatcher(this.ctx, request, TAG);
-    const next = closeExpired(this.ctx);
+    const { response, expiresAt } = acceptWatcher(this.ctx, request, TAG);
     const armed = await this.ctx.storage.getAlarm();
-    if (next !== null && (armed === null || next < armed)) await this.ctx.storage.setAlarm(next);
+    if (armed === null || expiresAt < armed) await this.ctx.storage.setAlarm(expiresAt);
     return response;
   }
 

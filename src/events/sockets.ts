@@ -16,18 +16,24 @@ export const CLOSE_NORMAL = 1000;
 
 /** Header the Worker uses to pass the verified token's expiry to the object. */
 export const EXPIRES_HEADER = "X-Token-Expires-At";
+/** Header the Worker uses to pass the verified caller (an `Access`) to the job's object. */
+export const ACCESS_HEADER = "X-Watch-Access";
 
 /**
  * Accepts an upgrade through the hibernation API and returns the 101 response plus the
  * server end, so the caller can send its first frames before anything else is delivered.
  */
-export function acceptWatcher(ctx: DurableObjectState, request: Request, tag: string): { response: Response; socket: WebSocket } {
+export function acceptWatcher(
+  ctx: DurableObjectState,
+  request: Request,
+  tag: string,
+): { response: Response; socket: WebSocket; expiresAt: number } {
   const expiresAt = Number(request.headers.get(EXPIRES_HEADER) ?? "0") || Date.now() + 3_600_000;
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   ctx.acceptWebSocket(server, [tag]);
   server.serializeAttachment({ expiresAt } satisfies WatcherAttachment);
-  return { response: new Response(null, { status: 101, webSocket: client }), socket: server };
+  return { response: new Response(null, { status: 101, webSocket: client }), socket: server, expiresAt };
 }
 
 /** Sends `data` to every open watcher with `tag`; closing or broken sockets are skipped. */

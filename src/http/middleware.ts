@@ -14,13 +14,14 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
   c.set("requestId", id);
   await next();
-  if (c.res.webSocket) {
-    // A 101 from a Durable Object carries immutable headers: re-wrap it.
+  try {
+    c.res.headers.set("X-Request-Id", id);
+  } catch {
+    // A response from a Durable Object (a 101, or its refusal) has immutable headers.
     const headers = new Headers(c.res.headers);
     headers.set("X-Request-Id", id);
-    c.res = new Response(null, { status: 101, webSocket: c.res.webSocket, headers });
-  } else {
-    c.res.headers.set("X-Request-Id", id);
+    const { status, webSocket } = c.res;
+    c.res = new Response(webSocket ? null : c.res.body, { status, headers, webSocket });
   }
 };
 

@@ -28,7 +28,8 @@ import {
 } from "./lifecycle";
 import { PipelineRunner } from "./slice-runner";
 import { JobWatchers } from "../events/job-watchers";
-import { CLOSE_NORMAL } from "../events/sockets";
+import { ACCESS_HEADER, CLOSE_NORMAL } from "../events/sockets";
+import { forbidden, notFound, renderProblem } from "../http/problem";
 
 /** Who is asking, and through which project (absent on routes addressed by job id alone). */
 export interface Access {
@@ -56,6 +57,8 @@ export class IngestJob extends DurableObject<Env> {
   private readonly runner: PipelineRunner;
   private readonly watchers: JobWatchers;
   private alarmChecked = false;
+  /** The forwarding pass in flight (see `forwardEvents`). */
+  private forwarding: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -119,16 +122,21 @@ export class IngestJob extends DurableObject<Env> {
     return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };
   }
 
-  /** WebSocket upgrades, already authenticated and authorised by the Worker. */
+  /**
+   * WebSocket upgrades. The Worker has verified the token and forwards the caller in
+   * `X-Watch-Access`; the object applies the same read rule as `get` before accepting.
+   */
   override async fetch(request: Request): Promise<Response> {
-    const response = this.watchers.accept(request);
-    if (response.status === 101) {
-      const next = this.watchers.expire();
-      const scheduled = this.store.scheduled("expiry");
-      if (next !== null && (!scheduled || next < scheduled.due)) {
-        this.store.schedule("expiry", next);
-        await this.arm();
-      }
+    const access = JSON.parse(request.headers.get(ACCESS_HEADER) ?? "null") as Access | null;
+    const checked = access ? this.check(access, "read") : ({ ok: false, reason: "forbidden" } as const);
+    if (!checked.ok) {
+      return renderProblem(checked.reason === "forbidden" ? forbidden() : notFound("Ingest job not found"));
+    }
+    const { response, expiresAt } = this.watchers.accept(request);
+    const scheduled = this.store.scheduled("expiry");
+    if (!scheduled || expiresAt < scheduled.due) {
+      this.store.schedule("expiry", expiresAt);
+      await this.arm();
     }
     return response;
   }
@@ -287,15 +295,22 @@ export class IngestJob extends DurableObject<Env> {
   }
 
   /** Forwards logged events to the project hub and queue; on failure, retries from the alarm. */
-  private async forwardEvents(attempts: number): Promise<void> {
-    if (await this.watchers.forward()) this.store.unschedule("forward");
-    else this.store.schedule("forward", this.after(backoff(attempts)), attempts + 1);
+  private forwardEvents(attempts: number): Promise<void> {
+    // One forwarding pass at a time, in order; a commit starts one without waiting for it.
+    this.forwarding = this.forwarding.then(async () => {
+      if (await this.watchers.forward()) this.store.unschedule("forward");
+      else this.store.schedule("forward", this.after(backoff(attempts)), attempts + 1);
+    });
+    return this.forwarding;
   }
 
   /** Commits a transition and its event, then hands the event to the watchers. */
   private commit(t: Transition, log = true): void {
     const frame = this.store.commit(t.job, log ? t.event : null);
-    if (frame) this.watchers.publish(frame);
+    if (!frame) return;
+    this.watchers.publish(frame);
+    // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).
+    void this.forwardEvents(0);
   }
 
   /** Progress is committed every slice but logged at most every 250 ms. */

@@ -7,7 +7,8 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
-import { EXPIRES_HEADER } from "../events/sockets";
+import { ACCESS_HEADER, EXPIRES_HEADER } from "../events/sockets";
+import type { Access } from "../jobs/ingest-job";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { EventsQuery, JobEventLog, JobParams, problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
@@ -18,11 +19,13 @@ function isUpgrade(c: Context<AppEnv>): boolean {
   return c.req.header("Upgrade")?.toLowerCase() === "websocket";
 }
 
-/** The upgrade as the object should see it: the token's expiry, and `after` if given. */
-function forwardedUpgrade(c: Context<AppEnv>, after: number | null): Request {
+/** The upgrade as an object should see it: the token's expiry, the caller, and `after` if given. */
+function forwardedUpgrade(c: Context<AppEnv>, after: number | null, access?: Access): Request {
   const url = new URL(c.req.url);
   url.search = after === null ? "" : `?after=${after}`;
-  return new Request(url, { headers: { Upgrade: "websocket", [EXPIRES_HEADER]: String(c.get("tokenExpiresAt")) } });
+  const headers: Record<string, string> = { Upgrade: "websocket", [EXPIRES_HEADER]: String(c.get("tokenExpiresAt")) };
+  if (access) headers[ACCESS_HEADER] = JSON.stringify(access);
+  return new Request(url, { headers });
 }
 
 eventRoutes.openapi(
@@ -46,8 +49,8 @@ eventRoutes.openapi(
     requireJobId(jobId, PROJECT_MESSAGES.notFound);
     const stub = jobStub(c.env, jobId);
     if (isUpgrade(c)) {
-      jobOrThrow(await stub.get(access), PROJECT_MESSAGES);
-      return stub.fetch(forwardedUpgrade(c, c.req.query("after") === undefined ? null : after)) as unknown as Response;
+      // The object authorises and accepts in one call; a refusal is its problem response.
+      return stub.fetch(forwardedUpgrade(c, c.req.query("after") === undefined ? null : after, access)) as unknown as Response;
     }
     const reply = await stub.events(access, after);
     if (!("events" in reply)) jobOrThrow(reply, PROJECT_MESSAGES);
