@@ -1,5 +1,5 @@
 /** Runs with RATE_LIMIT_PROJECT_PER_MINUTE=10 and RATE_LIMIT_USER_PER_HOUR=25 (vitest.config.ts). */
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, jobsPath, problem, token } from "../helpers";
@@ -50,11 +50,13 @@ describe("rate limits", () => {
     expect((await call(jobsPath("proj_guarded"), { token: member })).status).toBe(200);
   });
 
-  it("keeps a window's count when the limiter object is evicted", async () => {
+  it("keeps a window's count, saved by its alarm, when the limiter object is evicted", async () => {
     await awayFromMinuteEdge();
     const t = await token({ sub: "evict", roles: ["viewer"], projects: ["proj_evict"] });
     for (let i = 0; i < 6; i++) expect((await call(jobsPath("proj_evict"), { token: t })).status).toBe(200);
-    await evictDurableObject(env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("project:proj_evict")));
+    const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("project:proj_evict"));
+    expect(await runDurableObjectAlarm(limiter)).toBe(true); // the save, due within a second
+    await evictDurableObject(limiter);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await call(jobsPath("proj_evict"), { token: t })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
