@@ -173,7 +173,7 @@ export class IngestJob extends DurableObject<Env> {
       case "cleanup":
         return this.cleanUp(attempts);
       case "slice":
-        return this.runSlices();
+        return this.runSlices(attempts);
       case "forward":
         return this.forwardEvents(attempts);
       case "expiry": {
@@ -191,16 +191,19 @@ export class IngestJob extends DurableObject<Env> {
    * Several slices per alarm spare the per-alarm round trips without making any one
    * slice bigger.
    */
-  private async runSlices(): Promise<void> {
+  private async runSlices(failedTries: number): Promise<void> {
     const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
     for (let n = 0; n < this.config.slicesPerAlarm; n++) {
-      if (!(await this.runSlice()) || Date.now() >= deadline) break;
+      if (!(await this.runSlice(n === 0 ? failedTries : 0)) || Date.now() >= deadline) break;
     }
     await this.settle();
   }
 
-  /** One bounded slice of pipeline work (see `PipelineRunner`); true if the next is due now. */
-  private async runSlice(): Promise<boolean> {
+  /**
+   * One bounded slice of pipeline work (see `PipelineRunner`); true if the next is due
+   * now. `failedTries` counts the failed tries of this same slice so far.
+   */
+  private async runSlice(failedTries: number): Promise<boolean> {
     let job = this.store.job();
     if (!job || !isActive(job.status)) {
       this.store.unschedule("slice");
@@ -241,14 +244,14 @@ export class IngestJob extends DurableObject<Env> {
         return false;
       case "failed": {
         const error = { code: outcome.code, message: outcome.message };
-        const attempts = current.errors.length + 1;
-        if (outcome.permanent || attempts >= this.config.stageMaxAttempts) {
+        const tries = failedTries + 1;
+        if (outcome.permanent || tries >= this.config.stageMaxAttempts) {
           this.commit(failJob(current, error, now)!);
           this.store.unschedule("slice");
           this.store.schedule("cleanup", this.after(0));
         } else {
           this.commit({ job: recordAttemptFailure(current, error, now), event: "job.progress" }, false);
-          this.store.schedule("slice", this.after(SLICE_RETRY_BASE_MS * 2 ** (attempts - 1)));
+          this.store.schedule("slice", this.after(SLICE_RETRY_BASE_MS * 2 ** (tries - 1)), tries);
         }
         return false;
       }
@@ -297,10 +300,12 @@ export class IngestJob extends DurableObject<Env> {
   /** Forwards logged events to the project hub and queue; on failure, retries from the alarm. */
   private forwardEvents(attempts: number): Promise<void> {
     // One forwarding pass at a time, in order; a commit starts one without waiting for it.
-    this.forwarding = this.forwarding.then(async () => {
-      if (await this.watchers.forward()) this.store.unschedule("forward");
-      else this.store.schedule("forward", this.after(backoff(attempts)), attempts + 1);
-    });
+    this.forwarding = this.forwarding
+      .then(async () => {
+        if (await this.watchers.forward()) this.store.unschedule("forward");
+        else this.store.schedule("forward", this.after(backoff(attempts)), attempts + 1);
+      })
+      .catch((err) => console.error(JSON.stringify({ msg: "event forwarding failed", error: String(err) })));
     return this.forwarding;
   }
 

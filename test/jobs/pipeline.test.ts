@@ -217,6 +217,31 @@ describe("failures", () => {
   });
 });
 
+describe("retries per slice", () => {
+  it("counts the tries of each slice on its own: failures in two stages do not add up", async () => {
+    const t = await token({ projects: [P] });
+    const job = await createJob(t, P, "Retry me. ".repeat(500));
+    const key = `sources/${P}/${job.id}`;
+    const saved = await (await env.BUCKET.get(key))!.arrayBuffer();
+    await env.BUCKET.delete(key);
+    for (let i = 0; i < 3; i++) await step(job.id); // three failed reads (R2)
+    await env.BUCKET.put(key, saved);
+    await stepUntilTextStored(job.id);
+    await env.DB.exec("ALTER TABLE chunks RENAME TO chunks_offline");
+    try {
+      for (let i = 0; i < 3; i++) await step(job.id); // three failed chunk writes (D1)
+    } finally {
+      await env.DB.exec("ALTER TABLE chunks_offline RENAME TO chunks");
+    }
+    const mid = await getJob(t, P, job.id);
+    expect(mid.status).toBe("RUNNING");
+    expect(mid.errors.map((e) => e.stage)).toEqual(["EXTRACTING", "EXTRACTING", "EXTRACTING", "INDEXING", "INDEXING", "INDEXING"]);
+    const done = await runToEnd(t, job);
+    expect(done.status).toBe("COMPLETED");
+    expect(await d1ChunkCount(done.canonicalDocumentId!)).toBe(done.counters.chunksCreated);
+  });
+});
+
 describe("idempotent, resumable slices", () => {
   it("produces no duplicate chunks when the same alarm runs twice", async () => {
     const t = await token({ projects: [P] });
