@@ -36,16 +36,14 @@ export function acceptWatcher(
   return { response: new Response(null, { status: 101, webSocket: client }), socket: server, expiresAt };
 }
 
-/** Sends `data` to every open watcher with `tag`; closing or broken sockets are skipped. */
+/**
+ * Sends `data` to every open watcher with `tag`; closing or broken sockets are skipped.
+ * Expired tokens are not checked here (that would deserialize every attachment for every
+ * event): the owner's alarm closes them at their expiry (`closeExpired`).
+ */
 export function broadcast(ctx: DurableObjectState, tag: string, data: string): void {
-  const now = Date.now();
   for (const ws of ctx.getWebSockets(tag)) {
     if (ws.readyState !== WebSocket.OPEN) continue;
-    const att = ws.deserializeAttachment() as WatcherAttachment | null;
-    if (att && att.expiresAt <= now) {
-      safeClose(ws, CLOSE_TOKEN_EXPIRED, "Token expired");
-      continue;
-    }
     try {
       ws.send(data);
     } catch {
