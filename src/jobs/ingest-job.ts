@@ -195,6 +195,8 @@ export class IngestJob extends DurableObject<Env> {
     const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
     for (let n = 0; n < this.config.slicesPerAlarm; n++) {
       if (!(await this.runSlice(n === 0 ? failedTries : 0)) || Date.now() >= deadline) break;
+      // Let the runtime flush what the slice sent (WebSocket frames wait for the thread).
+      await scheduler.wait(0);
     }
     await this.settle();
   }
