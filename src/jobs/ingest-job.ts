@@ -50,7 +50,7 @@ const SLICE_RETRY_BASE_MS = 1_000;
 /** Wall time an alarm keeps running consecutive slices (Date.now() advances on I/O only). */
 const ALARM_SLICE_BUDGET_MS = 250;
 /** `job.progress` is logged at most this often (DESIGN §5: a few per second). */
-const PROGRESS_EVENT_INTERVAL_MS = 250;
+const PROGRESS_EVENT_INTERVAL_MS = 500;
 
 export class IngestJob extends DurableObject<Env> {
   private readonly store: JobStore;
