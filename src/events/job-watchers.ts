@@ -11,6 +11,8 @@ const TAG = "job";
 const FORWARD_BATCH = 100;
 
 export class JobWatchers {
+  private sent = false;
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
@@ -42,9 +44,16 @@ export class JobWatchers {
     return { response, expiresAt };
   }
 
+  /** True if frames were sent since the last call (so the caller may yield to flush them). */
+  takeSent(): boolean {
+    const sent = this.sent;
+    this.sent = false;
+    return sent;
+  }
+
   /** Delivers a just-committed event to this job's sockets. */
   publish(frame: JobEvent): void {
-    broadcast(this.ctx, TAG, JSON.stringify(frame));
+    this.sent = broadcast(this.ctx, TAG, JSON.stringify(frame)) > 0 || this.sent;
   }
 
   /**

@@ -37,19 +37,23 @@ export function acceptWatcher(
 }
 
 /**
- * Sends `data` to every open watcher with `tag`; closing or broken sockets are skipped.
+ * Sends `data` to every open watcher with `tag` and returns how many got it; closing or
+ * broken sockets are skipped.
  * Expired tokens are not checked here (that would deserialize every attachment for every
  * event): the owner's alarm closes them at their expiry (`closeExpired`).
  */
-export function broadcast(ctx: DurableObjectState, tag: string, data: string): void {
+export function broadcast(ctx: DurableObjectState, tag: string, data: string): number {
+  let sent = 0;
   for (const ws of ctx.getWebSockets(tag)) {
     if (ws.readyState !== WebSocket.OPEN) continue;
     try {
       ws.send(data);
+      sent++;
     } catch {
       // The peer went away between the state check and the send; its close event follows.
     }
   }
+  return sent;
 }
 
 /** Closes every watcher whose token has expired; returns the next expiry still ahead. */

@@ -195,8 +195,10 @@ export class IngestJob extends DurableObject<Env> {
     const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
     for (let n = 0; n < this.config.slicesPerAlarm; n++) {
       if (!(await this.runSlice(n === 0 ? failedTries : 0)) || Date.now() >= deadline) break;
-      // Let the runtime flush what the slice sent (WebSocket frames wait for the thread).
-      await scheduler.wait(0);
+      // If the slice sent frames, let the runtime flush them (they wait for the thread).
+      // Otherwise keep going: slices with no I/O between them then share one storage
+      // commit (yielding after every slice cost a third of the chunking stage's speed).
+      if (this.watchers.takeSent()) await scheduler.wait(0);
     }
     await this.settle();
   }
