@@ -28,6 +28,9 @@ import { deleteDocumentOutputs, findDuplicate, insertDocument, storeChunks, stor
 
 type Persist = () => void;
 
+/** Longest error message kept in a job's `errors[]`. */
+const MAX_ERROR_MESSAGE = 300;
+
 export type SliceOutcome =
   | { kind: "progress"; fraction: number; counters: Partial<JobCounters>; persist: Persist }
   | { kind: "stage-done"; counters: Partial<JobCounters>; persist: Persist }
@@ -72,7 +75,9 @@ export class PipelineRunner {
       }
     } catch (err) {
       if (err instanceof PipelineError) return { kind: "failed", code: err.code, message: err.message, permanent: err.permanent };
-      return { kind: "failed", code: "TRANSIENT", message: err instanceof Error ? err.message : String(err), permanent: false };
+      // Storage errors can carry whole statements; the job keeps the first line, bounded.
+      const message = (err instanceof Error ? err.message : String(err)).split("\n")[0]!.slice(0, MAX_ERROR_MESSAGE);
+      return { kind: "failed", code: "TRANSIENT", message, permanent: false };
     }
   }
 
@@ -124,7 +129,9 @@ export class PipelineRunner {
     const isLast = end >= job.byteSize;
     const bytes = concat(Uint8Array.from(cp.carry), body);
     const complete = isLast ? bytes.length : completeUtf8Length(bytes);
-    const input = new TextDecoder().decode(bytes.subarray(0, complete));
+    // ignoreBOM: a fresh decoder would drop U+FEFF at the start of *every* range, making
+    // the text depend on where ranges fall; the extractor strips the document's own BOM.
+    const input = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, complete));
     const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
     const out = extractSlice(input, state, isLast, cp.chars);
     const next: Checkpoint = {
