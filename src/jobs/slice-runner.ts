@@ -131,7 +131,7 @@ export class PipelineRunner {
     const complete = isLast ? bytes.length : completeUtf8Length(bytes);
     // ignoreBOM: a fresh decoder would drop U+FEFF at the start of *every* range, making
     // the text depend on where ranges fall; the extractor strips the document's own BOM.
-    const input = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, complete));
+    const input = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes.subarray(0, complete));
     const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
     const out = extractSlice(input, state, isLast, cp.chars);
     const next: Checkpoint = {
