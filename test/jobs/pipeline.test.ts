@@ -126,6 +126,17 @@ describe("a job through every stage", () => {
     expect(doc.contentHash).toBe(await sha256Hex(text));
   });
 
+  it("keeps a U+FEFF that happens to start a range, and strips only the document's own BOM", async () => {
+    const t = await token({ projects: [P] });
+    // The document's BOM (3 bytes) + 2^20 - 3 bytes: the second U+FEFF opens the second range.
+    const text = "a".repeat((1 << 20) - 3) + "\uFEFFtail";
+    const job = await createJob(t, P, "\uFEFF" + text, { filename: "bom.txt" });
+    const done = await runToEnd(t, job);
+    expect(done.counters.charactersExtracted).toBe(text.length);
+    const stored = await (await call(`${docsPath(done.canonicalDocumentId!)}/text`, { token: t })).text();
+    expect(stored).toBe(text);
+  });
+
   it("extracts visible HTML text only: no scripts, styles or markup, entities decoded", async () => {
     const t = await token({ projects: [P] });
     const html = `<!DOCTYPE html><html><head><title>T</title><style>p{color:red}</style><script>var x = "<p>hidden</p>";</script></head>
