@@ -96,7 +96,7 @@ function appendText(P, doc, text, page) {
   }
 }
 
-/** CHUNKING: windows of 256K chars (+ lookahead) from the segment holding the cursor. */
+/** CHUNKING: windows of CHUNK_WINDOW_CHARS (+ lookahead) from the segment holding the cursor. */
 async function chunk(P, doc, opts) {
   const hashes = [];
   let cursor = { ordinal: 0, start: 0 };

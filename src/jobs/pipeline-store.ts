@@ -7,6 +7,7 @@
 import type { NewChunk } from "../documents/document-store";
 import type { ChunkCursor } from "../pipeline/chunker";
 import type { ExtractState } from "../pipeline/extract";
+import type { TextSegment } from "../pipeline/segments";
 import type { Sha256State } from "../pipeline/sha256";
 
 /** Everything a slice needs to resume where the last committed one stopped. */
@@ -37,12 +38,7 @@ export interface Checkpoint {
   title: string | null;
 }
 
-export interface Segment {
-  seq: number;
-  charStart: number;
-  page: number | null;
-  text: string;
-}
+export type Segment = TextSegment;
 
 /** A planned chunk: offsets and hash; its text is cut from the segments when indexed. */
 export type PlannedChunkRow = Omit<NewChunk, "text">;

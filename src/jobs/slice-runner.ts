@@ -11,7 +11,8 @@ import type { Job, JobCounters } from "./lifecycle";
 import { PipelineStore, type Checkpoint, type Segment } from "./pipeline-store";
 import { PipelineError } from "../pipeline/errors";
 import { completeUtf8Length } from "../pipeline/utf8";
-import { Sha256, sha256Hex } from "../pipeline/sha256";
+import { sha256Hex } from "../pipeline/sha256";
+import { appendSegments, pageAt, textHash } from "../pipeline/segments";
 import { extractSlice, initialExtractState, type TextKind } from "../pipeline/extract";
 import { extractPdfPages, openPdf, type PdfDocument } from "../pipeline/extract/pdf";
 import { chunkLookahead, planChunks } from "../pipeline/chunker";
@@ -21,7 +22,6 @@ import {
   CHUNK_WINDOW_CHARS,
   INDEX_CHUNKS_PER_SLICE,
   PDF_PAGES_PER_SLICE,
-  SEGMENT_CHARS,
   SOURCE_SLICE_BYTES,
 } from "../pipeline/limits";
 import { deleteDocumentOutputs, findDuplicate, insertDocument, storeChunks, storeText, textKey } from "../documents/document-store";
@@ -142,11 +142,11 @@ export class PipelineRunner {
       // The document's title: its first heading, if it has one.
       title: cp.title ?? out.headings[0]?.title ?? null,
     };
-    const segments = this.appendText(next, out.text, null);
+    const segments = appendSegments(next, out.text, null);
     if (isLast) {
       // An HTML page's <title> names it better than its first heading.
       if (out.state.kind === "html" && out.state.title) next.title = out.state.title;
-      this.finishText(next);
+      next.contentHash = textHash(next);
     }
     const counters = { bytesRead: end, charactersExtracted: next.chars };
     const persist = () => {
@@ -170,10 +170,10 @@ export class PipelineRunner {
     const segments: Segment[] = [];
     for (const p of pages) {
       const text = p.page < pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd();
-      segments.push(...this.appendText(next, text, p.page));
+      segments.push(...appendSegments(next, text, p.page));
     }
     const isLast = next.pagesDone >= pageCount;
-    if (isLast) this.finishText(next);
+    if (isLast) next.contentHash = textHash(next);
     const counters = { bytesRead: job.byteSize, pagesExtracted: next.pagesDone, charactersExtracted: next.chars };
     const persist = () => {
       for (const s of segments) this.store.putSegment(s);
@@ -191,32 +191,6 @@ export class PipelineRunner {
     const doc = await openPdf(new Uint8Array(await obj.arrayBuffer()));
     this.pdf = { jobId: job.id, doc };
     return doc;
-  }
-
-  /** Splits new output text into segments and advances the running totals and hash. */
-  private appendText(cp: Checkpoint, text: string, page: number | null): Segment[] {
-    const segments: Segment[] = [];
-    const sha = cp.sha ? Sha256.fromState(cp.sha) : new Sha256();
-    const encoder = new TextEncoder();
-    for (let i = 0; i < text.length; ) {
-      let end = Math.min(text.length, i + SEGMENT_CHARS);
-      // Keep surrogate pairs whole so every segment is valid UTF-16 on its own.
-      if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end += 1;
-      const part = text.slice(i, end);
-      const bytes = encoder.encode(part);
-      sha.update(bytes);
-      segments.push({ seq: cp.segments, charStart: cp.chars, page, text: part });
-      cp.segments += 1;
-      cp.chars += part.length;
-      cp.textBytes += bytes.length;
-      i = end;
-    }
-    cp.sha = sha.toState();
-    return segments;
-  }
-
-  private finishText(cp: Checkpoint): void {
-    cp.contentHash = (cp.sha ? Sha256.fromState(cp.sha) : new Sha256()).digestHex();
   }
 
   /** Plans the chunks of the next window of text; a window's decisions are final. */
@@ -336,19 +310,6 @@ export class PipelineRunner {
       },
     });
   }
-}
-
-function pageAt(segments: Segment[], charOffset: number): number | null {
-  let page: number | null = null;
-  for (const s of segments) {
-    if (s.charStart > charOffset) break;
-    page = s.page;
-  }
-  return page;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
