@@ -38,13 +38,13 @@ const inputs = args.quick
   ? [
       { name: "md-1MB", kind: "markdown", make: () => markdown(1 * MB) },
       { name: "md-5MB", kind: "markdown", make: () => markdown(5 * MB) },
-      { name: "pdf-20p", kind: "pdf", make: () => pdf(20) },
+      { name: "pdf-20p", kind: "pdf", make: () => pdf(P.buildPdf, 20) },
     ]
   : [
       { name: "md-1MB", kind: "markdown", make: () => markdown(1 * MB) },
       { name: "md-10MB", kind: "markdown", make: () => markdown(10 * MB) },
       { name: "md-50MB", kind: "markdown", make: () => markdown(50 * MB) },
-      { name: "pdf-200p", kind: "pdf", make: () => pdf(200) },
+      { name: "pdf-200p", kind: "pdf", make: () => pdf(P.buildPdf, 200) },
     ];
 
 // 1. Inputs and the floor, before the dev server exists (nothing else of ours running).

@@ -3,7 +3,6 @@
  * paragraphs, sentences, some multi-byte characters incl. surrogate pairs) and a PDF of
  * N pages. The same seed always gives the same bytes.
  */
-import { buildPdf } from "./pdf.mjs";
 
 const WORDS = (
   "the of and to in is that for it as was with be by on not he this are or his from at which but have an they " +
@@ -61,8 +60,12 @@ export function markdown(bytes, seed = 1) {
   return new Uint8Array(Buffer.from(parts.join(""), "utf8"));
 }
 
-/** A PDF with `pages` pages of ~45 lines of text each (Latin-1 only, as the generator draws it). */
-export function pdf(pages, seed = 1) {
+/**
+ * A PDF with `pages` pages of ~45 lines of text each (Latin-1 only, as the generator
+ * draws it). `buildPdf` is the tests' own generator (test/fixtures/pdf.ts), which
+ * floor.mjs bundles for Node.
+ */
+export function pdf(buildPdf, pages, seed = 1) {
   const rand = rng(seed);
   const texts = [];
   for (let p = 0; p < pages; p++) {

@@ -26,6 +26,7 @@ export async function loadPipeline() {
         `export { completeUtf8Length } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
+        `export { buildPdf } from "${ROOT}test/fixtures/pdf.ts";`,
       ].join("\n"),
     );
     const out = join(dir, "pipeline.mjs");
