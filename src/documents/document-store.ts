@@ -6,6 +6,7 @@ import { and, asc, eq, gt, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { chunks, documents, type ChunkRow, type DocumentRow } from "../db/schema";
 import type { Env } from "../env";
+import { hammingDistance, simhashBands } from "../pipeline/analyze";
 
 /** Chunks per INSERT: about 200 KB of JSON, well under D1's statement and row limits. */
 const CHUNKS_PER_STATEMENT = 200;
@@ -61,15 +62,11 @@ export type NewDocument = Omit<DocumentRow, "band0" | "band1" | "band2" | "band3
 
 /** The last write of a job: the document becomes visible with everything it points at. */
 export async function insertDocument(env: Env, doc: NewDocument): Promise<void> {
-  const bands = doc.simhash ? bandsOf(doc.simhash) : [null, null, null, null];
+  const bands = doc.simhash ? simhashBands(doc.simhash) : [null, null, null, null];
   await drizzle(env.DB)
     .insert(documents)
     .values({ ...doc, band0: bands[0], band1: bands[1], band2: bands[2], band3: bands[3] })
     .onConflictDoNothing();
-}
-
-function bandsOf(hex: string): (string | null)[] {
-  return [0, 4, 8, 12].map((i) => hex.slice(i, i + 4));
 }
 
 /**
@@ -81,9 +78,8 @@ export async function findDuplicate(
   projectId: string,
   contentHash: string,
   simhash: string,
-  bands: readonly string[],
-  distance: (a: string, b: string) => number,
 ): Promise<string | null> {
+  const bands = simhashBands(simhash);
   const db = drizzle(env.DB);
   const [exact, near] = await db.batch([
     db
@@ -112,7 +108,7 @@ export async function findDuplicate(
   let best: { id: string; d: number } | null = null;
   for (const c of near) {
     if (!c.simhash) continue;
-    const d = distance(c.simhash, simhash);
+    const d = hammingDistance(c.simhash, simhash);
     if (d <= NEAR_DUPLICATE_DISTANCE && (!best || d < best.d)) best = { id: c.id, d };
   }
   return best?.id ?? null;

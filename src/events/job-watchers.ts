@@ -91,17 +91,4 @@ export class JobWatchers {
     closeAll(this.ctx, code, reason);
   }
 
-  onMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    // Watchers only listen; anything but the auto-answered "ping" is ignored.
-    void ws;
-    void message;
-  }
-
-  onClose(ws: WebSocket, code: number, reason: string): void {
-    try {
-      ws.close(code === 1005 ? 1000 : code, reason);
-    } catch {
-      // Already closed.
-    }
-  }
 }

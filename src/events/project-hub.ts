@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { JobEvent } from "../jobs/job-store";
-import { acceptWatcher, broadcast, closeExpired, enableAutoPong } from "./sockets";
+import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
 
 const TAG = "project";
 
@@ -55,10 +55,6 @@ export class ProjectHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, reason);
-    } catch {
-      // Already closed.
-    }
+    echoClose(ws, code, reason);
   }
 }

@@ -72,6 +72,14 @@ export function closeAll(ctx: DurableObjectState, code: number, reason: string):
   for (const ws of ctx.getWebSockets()) safeClose(ws, code, reason);
 }
 
+/**
+ * Completes a close the peer started (the hibernation API leaves that to the handler).
+ * 1005 ("no status") may not be sent back, so it is answered 1000.
+ */
+export function echoClose(ws: WebSocket, code: number, reason: string): void {
+  safeClose(ws, code === 1005 ? CLOSE_NORMAL : code, reason);
+}
+
 function safeClose(ws: WebSocket, code: number, reason: string): void {
   try {
     ws.close(code, reason);

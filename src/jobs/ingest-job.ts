@@ -28,7 +28,7 @@ import {
 } from "./lifecycle";
 import { PipelineRunner } from "./slice-runner";
 import { JobWatchers } from "../events/job-watchers";
-import { ACCESS_HEADER, CLOSE_NORMAL } from "../events/sockets";
+import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
 
 /** Who is asking, and through which project (absent on routes addressed by job id alone). */
@@ -141,12 +141,12 @@ export class IngestJob extends DurableObject<Env> {
     return response;
   }
 
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    this.watchers.onMessage(ws, message);
+  override async webSocketMessage(): Promise<void> {
+    // Watchers only listen; "ping" is answered by the runtime's auto-response.
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    this.watchers.onClose(ws, code, reason);
+    echoClose(ws, code, reason);
   }
 
   /**

@@ -16,7 +16,7 @@ import { appendSegments, pageAt, textHash } from "../pipeline/segments";
 import { extractSlice, initialExtractState, type TextKind } from "../pipeline/extract";
 import { extractPdfPages, openPdf, type PdfDocument } from "../pipeline/extract/pdf";
 import { chunkLookahead, planChunks } from "../pipeline/chunker";
-import { hammingDistance, LanguageGuesser, SimHasher, simhashBands } from "../pipeline/analyze";
+import { LanguageGuesser, SimHasher } from "../pipeline/analyze";
 import {
   ANALYZE_SEGMENTS_PER_SLICE,
   CHUNK_WINDOW_CHARS,
@@ -239,7 +239,7 @@ export class PipelineRunner {
       return { kind: "progress", fraction: seq / cp.segments, counters: {}, persist: () => this.store.saveCheckpoint(next) };
     }
     const simhash = hasher.digest();
-    const duplicateOf = await findDuplicate(this.env, job.projectId, cp.contentHash!, simhash, simhashBands(simhash), hammingDistance);
+    const duplicateOf = await findDuplicate(this.env, job.projectId, cp.contentHash!, simhash);
     next.analysis = { simhash, language: guesser.guess(), duplicateOf };
     return {
       kind: "stage-done",

@@ -176,12 +176,8 @@ async function awaitJob(env: AppEnv["Bindings"], jobId: string, access: Access):
   const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
     const reply = await jobStub(env, jobId).get(access);
-    if (reply.ok || reply.reason !== "not_found" || Date.now() > deadline) {
-      if (!reply.ok && reply.reason === "not_found") {
-        throw conflict("A request with this Idempotency-Key is still being processed; retry shortly");
-      }
-      return jobOrThrow(reply, PROJECT_MESSAGES);
-    }
+    if (reply.ok || reply.reason !== "not_found") return jobOrThrow(reply, PROJECT_MESSAGES);
+    if (Date.now() > deadline) throw conflict("A request with this Idempotency-Key is still being processed; retry shortly");
     await new Promise((r) => setTimeout(r, wait));
   }
 }

@@ -104,10 +104,12 @@ export const CreateJobFields = z
   .openapi("CreateJobFields");
 
 const limitError = { error: "Invalid limit. Must be between 1 and 100." };
+/** `limit` of every paginated route. */
+const PageLimit = z.coerce.number(limitError).int(limitError).min(1, limitError).max(100, limitError).default(50);
 
 export const ListJobsQuery = z.object({
   cursor: z.string().optional(),
-  limit: z.coerce.number(limitError).int(limitError).min(1, limitError).max(100, limitError).default(50),
+  limit: PageLimit,
   status: z.enum(JOB_STATUSES, { error: `Invalid status. Must be one of ${JOB_STATUSES.join(", ")}.` }).optional(),
   stage: z.enum(JOB_STAGES, { error: `Invalid stage. Must be one of ${JOB_STAGES.join(", ")}.` }).optional(),
   sourceId: z.string().min(1).optional(),
@@ -167,7 +169,7 @@ export const ChunkList = z.object({ items: z.array(Chunk), nextCursor: z.string(
 
 export const ChunksQuery = z.object({
   cursor: z.string().optional(),
-  limit: z.coerce.number(limitError).int(limitError).min(1, limitError).max(100, limitError).default(50),
+  limit: PageLimit,
 });
 
 export const CompatJob = z
