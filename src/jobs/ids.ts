@@ -1,3 +1,5 @@
+import { toHex } from "../bytes";
+
 /**
  * Job ids are UUIDv7 (RFC 9562 §5.7): time-ordered, so ids created together sit
  * together in indexes, and random enough (74 bits) not to be guessed.
@@ -11,7 +13,7 @@ export function uuidv7(now = Date.now()): string {
   }
   bytes[6] = 0x70 | (bytes[6]! & 0x0f);
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = toHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -6,6 +6,7 @@
  * job commit, so a cancelled slice commits nothing and a replayed one rewrites the
  * same rows (every write is keyed by position: segment seq, heading offset, ordinal).
  */
+import { concatBytes } from "../bytes";
 import type { Env } from "../env";
 import type { Job, JobCounters } from "./lifecycle";
 import { PipelineStore, type Checkpoint, type Segment } from "./pipeline-store";
@@ -127,7 +128,7 @@ export class PipelineRunner {
     }
     const end = cp.sourceOffset + body.length;
     const isLast = end >= job.byteSize;
-    const bytes = concat(Uint8Array.from(cp.carry), body);
+    const bytes = concatBytes([Uint8Array.from(cp.carry), body]);
     const complete = isLast ? bytes.length : completeUtf8Length(bytes);
     // ignoreBOM: a fresh decoder would drop U+FEFF at the start of *every* range, making
     // the text depend on where ranges fall; the extractor strips the document's own BOM.
@@ -310,12 +311,4 @@ export class PipelineRunner {
       },
     });
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,3 +1,5 @@
+import { toHex } from "../bytes";
+
 /** Checkpointable SHA-256 state: plain JSON, safe to store between alarm slices. */
 export interface Sha256State {
   /** The eight 32-bit chaining words (unsigned). */
@@ -147,10 +149,7 @@ export class Sha256 {
 
 /** SHA-256 of the UTF-8 encoding of `text`, as 64 hex chars (crypto.subtle). */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  let hex = "";
-  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
 function bytesToBase64(bytes: Uint8Array): string {

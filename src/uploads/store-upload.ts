@@ -5,6 +5,7 @@
  * buffered), and a body shorter than its `Content-Length` fails the put, so nothing is
  * stored.
  */
+import { concatBytes, toHex } from "../bytes";
 import type { Env } from "../env";
 import { badRequest, Problem } from "../http/problem";
 import { SNIFF_BYTES, sniffType, type SupportedType } from "./sniff";
@@ -40,7 +41,7 @@ export async function storeStreamedUpload(
     head.push(value);
     headBytes += value.byteLength;
   }
-  const sniffed = sniffType(concat(head).subarray(0, SNIFF_BYTES), declaredType, filename);
+  const sniffed = sniffType(concatBytes(head).subarray(0, SNIFF_BYTES), declaredType, filename);
   if (!sniffed.ok) {
     await reader.cancel().catch(() => {});
     throw unsupported(sniffed.detail);
@@ -68,7 +69,7 @@ export async function storeStreamedUpload(
     await env.BUCKET.delete(key);
     throw badRequest(`The upload ended before ${length} bytes (its Content-Length) were received`);
   }
-  return { byteSize: length, mimeType: sniffed.mimeType, sha256: hex(await digest.digest) };
+  return { byteSize: length, mimeType: sniffed.mimeType, sha256: toHex(await digest.digest) };
 }
 
 /** Stores a file that multipart parsing already holds in memory (small files only). */
@@ -80,20 +81,6 @@ export async function storeBufferedUpload(env: Env, key: string, file: File): Pr
     crypto.subtle.digest("SHA-256", bytes),
     env.BUCKET.put(key, bytes, { httpMetadata: { contentType: sniffed.mimeType } }),
   ]);
-  return { byteSize: bytes.byteLength, mimeType: sniffed.mimeType, sha256: hex(sha) };
+  return { byteSize: bytes.byteLength, mimeType: sniffed.mimeType, sha256: toHex(sha) };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
-function hex(buf: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
-}
