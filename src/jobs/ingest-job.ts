@@ -24,6 +24,7 @@ import {
   type Job,
   type JobInit,
   type JobStatus,
+  type Refusal,
   type Transition,
 } from "./lifecycle";
 import { PipelineRunner } from "./slice-runner";
@@ -93,7 +94,7 @@ export class IngestJob extends DurableObject<Env> {
     const checked = this.check(access, "cancel");
     if (!checked.ok) return checked;
     const result = cancelJob(checked.job, new Date());
-    if (!result.ok) return result.reason === "already_deleted" ? { ok: false, reason: "not_found" } : result;
+    if (!result.ok) return refusal(result);
     // No await between the check and this commit: a slice that resumes later sees CANCELLED.
     this.commit(result);
     this.store.unschedule("slice");
@@ -107,7 +108,7 @@ export class IngestJob extends DurableObject<Env> {
     const checked = this.check(access, "delete");
     if (!checked.ok) return checked;
     const result = deleteJob(checked.job, new Date());
-    if (!result.ok) return result.reason === "already_deleted" ? { ok: false, reason: "not_found" } : result;
+    if (!result.ok) return refusal(result);
     this.commit(result);
     this.store.schedule("cleanup", this.after(0));
     await this.settle();
@@ -288,7 +289,8 @@ export class IngestJob extends DurableObject<Env> {
     try {
       await upsertJobRow(this.env.DB, state.job, state.version);
       this.store.markIndexed(state.version);
-      if (this.store.state()!.indexedVersion >= this.store.state()!.version) this.store.unschedule("index");
+      const latest = this.store.state()!;
+      if (latest.indexedVersion >= latest.version) this.store.unschedule("index");
     } catch (err) {
       console.warn(JSON.stringify({ msg: "index write failed", jobId: state.job.id, attempts, error: String(err).slice(0, 200) }));
       this.store.schedule("index", this.after(backoff(attempts)), attempts + 1);
@@ -361,6 +363,11 @@ export class IngestJob extends DurableObject<Env> {
     if (decision === "forbidden") return { ok: false, reason: "forbidden" };
     return { ok: true, job };
   }
+}
+
+/** A refused command as a reply; a job deleted meanwhile is simply not found. */
+function refusal(r: Refusal): JobReply {
+  return r.reason === "already_deleted" ? { ok: false, reason: "not_found" } : r;
 }
 
 function backoff(attempts: number): number {
