@@ -117,7 +117,10 @@ export class IngestJob extends DurableObject<Env> {
   }
 
   /** The stored event log after `after`, if `access` may read the job. */
-  async events(access: Access, after: number): Promise<{ ok: true; events: JobEvent[]; lastSeq: number } | JobReply> {
+  async events(
+    access: Access,
+    after: number,
+  ): Promise<{ ok: true; events: JobEvent[]; lastSeq: number } | { ok: false; reason: "not_found" | "forbidden" }> {
     const checked = this.check(access, "read");
     if (!checked.ok) return checked;
     return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };

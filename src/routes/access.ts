@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import { canSeeProject, hasRoleFor, type Action } from "../auth/policy";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
-import { badRequest, forbidden, notFound } from "../http/problem";
+import { badRequest, forbidden, notFound, type Problem } from "../http/problem";
 import { chargeRateLimits } from "../http/rate-limit";
 import { isJobId } from "../jobs/ids";
 import type { Access, JobReply } from "../jobs/ingest-job";
@@ -47,17 +47,22 @@ export const PROJECT_MESSAGES: ReplyMessages = {
   notDeletable: (s) => `Cannot delete job with status ${s}. Cancel the job first.`,
 };
 
+/** The problem a route family answers a refused reply with. */
+export function refusalProblem(reply: Exclude<JobReply, { ok: true }>, messages: ReplyMessages): Problem {
+  switch (reply.reason) {
+    case "not_found":
+      return notFound(messages.notFound);
+    case "forbidden":
+      return forbidden();
+    case "not_cancellable":
+      return badRequest(messages.notCancellable?.(reply.status) ?? messages.notFound);
+    case "not_deletable":
+      return badRequest(messages.notDeletable?.(reply.status) ?? messages.notFound);
+  }
+}
+
 /** The job from a reply, or the problem the route family answers with. */
 export function jobOrThrow(reply: JobReply, messages: ReplyMessages): Job {
   if (reply.ok) return reply.job;
-  switch (reply.reason) {
-    case "not_found":
-      throw notFound(messages.notFound);
-    case "forbidden":
-      throw forbidden();
-    case "not_cancellable":
-      throw badRequest(messages.notCancellable?.(reply.status) ?? messages.notFound);
-    case "not_deletable":
-      throw badRequest(messages.notDeletable?.(reply.status) ?? messages.notFound);
-  }
+  throw refusalProblem(reply, messages);
 }

@@ -10,7 +10,7 @@ import { chargeRateLimits } from "../http/rate-limit";
 import type { Job as JobData } from "../jobs/lifecycle";
 import { isJobId } from "../jobs/ids";
 import type { JobReply } from "../jobs/ingest-job";
-import { jobOrThrow, jobStub, PROJECT_MESSAGES } from "./access";
+import { jobOrThrow, jobStub, PROJECT_MESSAGES, refusalProblem } from "./access";
 import { CompatCancelled, CompatJob, CompatJobParams, Job, JobIdParams, problems } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -103,7 +103,7 @@ compatRoutes.openapi(
     const jobId = c.req.valid("param").job_id;
     const found = await lookUp(c, jobId);
     const reply = found.ok ? await jobStub(c.env, jobId).cancel({ principal: c.get("principal") }) : found;
-    if (!reply.ok && reply.reason === "forbidden") jobOrThrow(reply, PROJECT_MESSAGES);
+    if (!reply.ok && reply.reason === "forbidden") throw refusalProblem(reply, PROJECT_MESSAGES);
     if (!reply.ok) throw badRequest("Job could not be cancelled");
     return c.json({ message: `Job ${jobId} cancelled successfully` }, 200);
   },

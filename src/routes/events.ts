@@ -9,7 +9,7 @@ import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
 import { ACCESS_HEADER, EXPIRES_HEADER } from "../events/sockets";
 import type { Access } from "../jobs/ingest-job";
-import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
+import { enterProject, jobStub, PROJECT_MESSAGES, refusalProblem, requireJobId } from "./access";
 import { EventsQuery, JobEventLog, JobParams, problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
 
@@ -53,9 +53,8 @@ eventRoutes.openapi(
       return stub.fetch(forwardedUpgrade(c, c.req.query("after") === undefined ? null : after, access)) as unknown as Response;
     }
     const reply = await stub.events(access, after);
-    if (!("events" in reply)) jobOrThrow(reply, PROJECT_MESSAGES);
-    const log = reply as { events: unknown[]; lastSeq: number };
-    return c.json({ items: log.events, lastSeq: log.lastSeq } as never, 200);
+    if (!reply.ok) throw refusalProblem(reply, PROJECT_MESSAGES);
+    return c.json({ items: reply.events, lastSeq: reply.lastSeq }, 200);
   },
 );
 
