@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import type { Job } from "../src/jobs/lifecycle";
+import { jobStub as routeJobStub } from "../src/routes/access";
 
 export const ORIGIN = "http://edge-ingest.test";
 
@@ -57,8 +58,9 @@ export async function createJob(
   return res.json();
 }
 
+/** The job's object, found the way the routes find it. */
 export function jobStub(jobId: string) {
-  return env.INGEST_JOB.get(env.INGEST_JOB.idFromName(jobId));
+  return routeJobStub(env, jobId);
 }
 
 /** Work the job's object still has scheduled, other than closing expired watchers. */
