@@ -270,7 +270,7 @@ async function main() {
     rows,
     checks,
     slowdown: { ratio: slowdown, steady: steadySlowdown, steadyRuns: steadyRatios, watched: loaded.map((r) => r.totalMs), unwatched: base.map((r) => r.totalMs) },
-    runs: runs.map(({ log, job, project, ...r }) => ({ ...r, loggedEvents: log.length })),
+    runs: runs.map(({ log, job: _job, project: _project, ...r }) => ({ ...r, loggedEvents: log.length })),
     targets,
   };
   writeFileSync(new URL("./out/watchers.json", import.meta.url), JSON.stringify(out, null, 2));

@@ -49,7 +49,7 @@ function parseConfig(env: Env): Config {
     }
     auth = { kind: "secret", secret: env.JWT_SECRET, issuer, audience };
   } else if (env.JWKS_URL) {
-    if (!/^https:\/\//.test(env.JWKS_URL)) throw new ConfigError("JWKS_URL must be an https URL");
+    if (!env.JWKS_URL.startsWith("https://")) throw new ConfigError("JWKS_URL must be an https URL");
     auth = { kind: "jwks", url: env.JWKS_URL, issuer, audience };
   } else {
     throw new ConfigError("Set JWT_SECRET (local) or JWKS_URL (production)");

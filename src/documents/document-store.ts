@@ -5,6 +5,7 @@
 import { and, asc, eq, gt, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { chunks, documents, type ChunkRow, type DocumentRow } from "../db/schema";
+import { projectDb } from "../db/shards";
 import type { Env } from "../env";
 import { hammingDistance, simhashBands } from "../pipeline/analyze";
 
@@ -63,7 +64,7 @@ export type NewDocument = Omit<DocumentRow, "band0" | "band1" | "band2" | "band3
 /** The last write of a job: the document becomes visible with everything it points at. */
 export async function insertDocument(env: Env, doc: NewDocument): Promise<void> {
   const bands = doc.simhash ? simhashBands(doc.simhash) : [null, null, null, null];
-  await drizzle(env.DB)
+  await drizzle(projectDb(env, doc.projectId))
     .insert(documents)
     .values({ ...doc, band0: bands[0], band1: bands[1], band2: bands[2], band3: bands[3] })
     .onConflictDoNothing();
@@ -80,7 +81,7 @@ export async function findDuplicate(
   simhash: string,
 ): Promise<string | null> {
   const bands = simhashBands(simhash);
-  const db = drizzle(env.DB);
+  const db = drizzle(projectDb(env, projectId));
   const [exact, near] = await db.batch([
     db
       .select({ id: documents.id })
@@ -119,7 +120,7 @@ export const NEAR_DUPLICATE_DISTANCE = 3;
 
 /** Removes everything a document consists of: text, chunks, row. Idempotent. */
 export async function deleteDocumentOutputs(env: Env, job: { projectId: string }, documentId: string): Promise<void> {
-  const db = drizzle(env.DB);
+  const db = drizzle(projectDb(env, job.projectId));
   await env.BUCKET.delete(textKey(job.projectId, documentId));
   await db.batch([
     db.delete(chunks).where(eq(chunks.documentId, documentId)),
@@ -128,7 +129,7 @@ export async function deleteDocumentOutputs(env: Env, job: { projectId: string }
 }
 
 export async function getDocument(env: Env, projectId: string, documentId: string): Promise<DocumentRow | null> {
-  const rows = await drizzle(env.DB)
+  const rows = await drizzle(projectDb(env, projectId))
     .select()
     .from(documents)
     .where(and(eq(documents.id, documentId), eq(documents.projectId, projectId)))

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { authorize, type Action, type Principal } from "../auth/policy";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { projectDb } from "../db/shards";
 import { upsertJobRow } from "./job-index";
 import { JobStore, type JobEvent, type WorkKind } from "./job-store";
 import {
@@ -290,7 +291,7 @@ export class IngestJob extends DurableObject<Env> {
       return;
     }
     try {
-      await upsertJobRow(this.env.DB, state.job, state.version);
+      await upsertJobRow(projectDb(this.env, state.job.projectId), state.job, state.version);
       this.store.markIndexed(state.version);
       const latest = this.store.state()!;
       if (latest.indexedVersion >= latest.version) this.store.unschedule("index");

@@ -1,6 +1,7 @@
 /** Project-scoped job routes (DESIGN §4), base `/api/projects/{projectId}/ingest`. */
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
+import { projectDb } from "../db/shards";
 import type { AppEnv } from "../http/app-env";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, conflict, Problem } from "../http/problem";
@@ -81,7 +82,7 @@ jobRoutes.openapi(
       : await receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, config.maxUploadBytes);
 
     if (idempotencyKey !== undefined) {
-      const claim = await claimIdempotencyKey(c.env.DB, projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
+      const claim = await claimIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
         await c.env.BUCKET.delete(key);
         throw err;
       });
@@ -108,7 +109,7 @@ jobRoutes.openapi(
       return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}` });
     } catch (err) {
       await c.env.BUCKET.delete(key);
-      if (idempotencyKey !== undefined) await releaseIdempotencyKey(c.env.DB, projectId, idempotencyKey, jobId);
+      if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId);
       throw err;
     }
   },
@@ -223,7 +224,7 @@ jobRoutes.openapi(
       if (!isJobKey(position)) throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
       after = { createdAt: position.c, id: position.i };
     }
-    const page = await listProjectJobs(c.env.DB, projectId, q, after, q.limit);
+    const page = await listProjectJobs(projectDb(c.env, projectId), projectId, q, after, q.limit);
     const nextCursor = page.next ? await encodeCursor(secret, scope, { c: page.next.createdAt, i: page.next.id }) : null;
     return c.json({ items: page.items, nextCursor, total: page.total }, 200);
   },
