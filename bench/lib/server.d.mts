@@ -1,0 +1,23 @@
+/** Types of `server.mjs`, shared by the benchmarks, scripts and the e2e tests. */
+import type { ChildProcess } from "node:child_process";
+
+export const SECRET: string;
+
+export interface DevServer {
+  url: string;
+  child: ChildProcess;
+  workerdPids(): number[];
+  stop(): Promise<void>;
+}
+
+export function startDev(opts: { port: number; persistTo: string; vars?: Record<string, string>; log?: boolean }): Promise<DevServer>;
+export function rssBytes(pid: number): number;
+export function token(opts?: { sub?: string; roles?: string[]; projects?: string[]; ttl?: number }): Promise<string>;
+export function waitForJob(url: string, t: string, projectId: string, jobId: string, timeoutMs?: number): Promise<Record<string, unknown> & { status: string }>;
+export function upload(
+  url: string,
+  t: string,
+  projectId: string,
+  bytes: Uint8Array | string,
+  opts: { filename: string; type: string; query?: Record<string, string> },
+): Promise<Record<string, unknown> & { id: string }>;
