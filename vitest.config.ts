@@ -17,6 +17,10 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
             // Alarms never fire by themselves in tests: each test steps a job's alarm by hand.
             ALARM_DELAY_MS: "3600000",
             SLICES_PER_ALARM: "1",
+            WEBHOOK_SECRET_KEY: "dGVzdCB3ZWJob29rIGtleSwgMzIgYnl0ZXMgbG9uZyE=",
+            // Webhook retries a few ms apart and a short timeout, so delivery tests run in real time.
+            WEBHOOK_RETRY_DELAYS_MS: "20,20,20,20,20",
+            WEBHOOK_TIMEOUT_MS: "300",
             ...vars,
           },
         },

@@ -22,4 +22,8 @@ export interface Env {
   STAGE_MAX_ATTEMPTS?: string;
   ALARM_DELAY_MS?: string;
   SLICES_PER_ALARM?: string;
+  WEBHOOK_SECRET_KEY?: string;
+  WEBHOOK_ALLOW_HTTP_LOCALHOST?: string;
+  WEBHOOK_RETRY_DELAYS_MS?: string;
+  WEBHOOK_TIMEOUT_MS?: string;
 }

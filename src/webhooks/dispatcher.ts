@@ -1,0 +1,172 @@
+/**
+ * Webhook delivery for one project, run inside the ProjectHub (which sees every job
+ * event of the project, in order, exactly once after its dedup). Matching events become
+ * rows of the hub's `deliveries` table in the same synchronous block that logs them, so
+ * an event is never logged without its deliveries; the hub's alarm sends what is due.
+ */
+import type { WebhookConfig } from "../config";
+import type { Env } from "../env";
+import type { ProjectFrame } from "../events/project-log";
+import { uuidv7 } from "../jobs/ids";
+import { type Delivery, DeliveryLog, type DueDelivery } from "./delivery-log";
+import { afterAttempt, type AttemptOutcome, describeFailure, subscribes } from "./retry-policy";
+import { decryptSecret } from "./secrets";
+import { signedHeaders } from "./signing";
+import { subscriptionsForDelivery } from "./subscriptions";
+
+/** A subscription with its secret opened, held only in the hub's memory. */
+interface OpenSubscription {
+  id: string;
+  url: string;
+  events: string[];
+  enabled: boolean;
+  secret: string;
+}
+
+/** The hub re-reads subscriptions at least this often, even if no route told it of a change. */
+const CACHE_TTL_MS = 60_000;
+/** Attempts in flight at once per project. */
+const CONCURRENCY = 32;
+/** One alarm sends for at most this long, then re-arms (alarms may run 15 min; stay well inside). */
+const ALARM_BUDGET_MS = 60_000;
+/** Time past the timeout before a leased delivery counts as abandoned by a dead runtime. */
+const LEASE_SLACK_MS = 5_000;
+const USER_AGENT = "edge-ingest-webhooks/1";
+
+export const TEST_EVENT = "webhook.test";
+
+/** A delivery id: `msg_` + a UUIDv7's hex, time-ordered. Stable across retries (`webhook-id`). */
+export function newDeliveryId(now = Date.now()): string {
+  return `msg_${uuidv7(now).replaceAll("-", "")}`;
+}
+
+export class WebhookDispatcher {
+  private cache: { projectId: string; loadedAt: number; subs: Map<string, OpenSubscription> } | null = null;
+
+  constructor(
+    private readonly env: Env,
+    private readonly config: WebhookConfig,
+    readonly log: DeliveryLog,
+  ) {}
+
+  /** The project's subscriptions, from the cache or D1. A failed reload falls back to a stale cache. */
+  async subscriptions(projectId: string, now = Date.now()): Promise<Map<string, OpenSubscription>> {
+    const c = this.cache;
+    if (c && c.projectId === projectId && now - c.loadedAt < CACHE_TTL_MS) return c.subs;
+    try {
+      const rows = await subscriptionsForDelivery(this.env, projectId);
+      const subs = new Map<string, OpenSubscription>();
+      for (const r of rows) {
+        const secret = await decryptSecret(this.config.secretKey, r.id, r.sealedSecret);
+        subs.set(r.id, { id: r.id, url: r.url, events: r.events, enabled: r.enabled, secret });
+      }
+      this.cache = { projectId, loadedAt: Date.now(), subs };
+      return subs;
+    } catch (err) {
+      if (c && c.projectId === projectId) {
+        console.warn(JSON.stringify({ msg: "webhook subscriptions reload failed; using the cached ones", projectId, error: String(err) }));
+        return c.subs;
+      }
+      throw err;
+    }
+  }
+
+  /** A route changed a subscription: the next use reloads them. */
+  invalidate(): void {
+    this.cache = null;
+  }
+
+  /** Queues one delivery per (frame, enabled subscription that wants it). Synchronous. */
+  enqueue(frames: { frame: ProjectFrame; json: string }[], subs: Map<string, OpenSubscription>, now: number): number {
+    let queued = 0;
+    for (const sub of subs.values()) {
+      if (!sub.enabled) continue;
+      for (const { frame, json } of frames) {
+        if (!subscribes(sub.events, frame.type)) continue;
+        this.log.add(
+          {
+            id: newDeliveryId(now),
+            subscriptionId: sub.id,
+            eventType: frame.type,
+            jobId: frame.jobId,
+            seq: frame.seq,
+            payload: json,
+            eventAtMs: Date.parse(frame.at) || now,
+          },
+          now,
+        );
+        queued++;
+      }
+    }
+    return queued;
+  }
+
+  /** Queues a `webhook.test` event for one subscription, whatever its filter. */
+  enqueueTest(projectId: string, subscriptionId: string, now: number): Delivery {
+    const id = newDeliveryId(now);
+    const at = new Date(now).toISOString();
+    const payload = JSON.stringify({ type: TEST_EVENT, webhookId: subscriptionId, projectId, at });
+    this.log.add({ id, subscriptionId, eventType: TEST_EVENT, jobId: null, seq: null, payload, eventAtMs: now }, now);
+    return this.log.get(subscriptionId, id)!;
+  }
+
+  /**
+   * Sends every due delivery, `CONCURRENCY` at a time, until none is due or the alarm's
+   * budget is spent. `onLease` is told the latest lease so the caller can keep an alarm
+   * armed for it: a runtime that dies mid-attempt retries after the lease.
+   */
+  async sendDue(projectId: string, onLease: (until: number) => Promise<void>): Promise<number> {
+    const started = Date.now();
+    const subs = await this.subscriptions(projectId);
+    const leaseMs = this.config.timeoutMs + LEASE_SLACK_MS;
+    await onLease(Date.now() + leaseMs);
+    let sent = 0;
+    const lane = async (): Promise<void> => {
+      for (;;) {
+        const now = Date.now();
+        if (now - started > ALARM_BUDGET_MS) return;
+        const [due] = this.log.takeDue(now, now + leaseMs, 1);
+        if (!due) return;
+        await this.send(due, subs);
+        sent++;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+    return sent;
+  }
+
+  /** One attempt of one delivery, recorded in the log. */
+  private async send(d: DueDelivery, subs: Map<string, OpenSubscription>): Promise<void> {
+    const sub = subs.get(d.subscriptionId);
+    if (!sub) return this.log.abandon(d.id, "webhook was deleted");
+    if (!sub.enabled && d.eventType !== TEST_EVENT) return this.log.abandon(d.id, "webhook is disabled");
+    const outcome = await this.post(sub, d);
+    const now = Date.now();
+    const state = afterAttempt(outcome, d.attempts - d.roundStart + 1, now, this.config.retryDelaysMs);
+    this.log.record(d.id, state, outcome.kind === "response" ? outcome.status : null, describeFailure(outcome, this.config.timeoutMs), now);
+  }
+
+  private async post(sub: OpenSubscription, d: DueDelivery): Promise<AttemptOutcome> {
+    const headers = {
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      ...signedHeaders(sub.secret, d.id, new Date(), d.payload),
+    };
+    try {
+      const res = await fetch(sub.url, {
+        method: "POST",
+        headers,
+        body: d.payload,
+        // A redirect is not a 2xx: it is logged and retried, never followed to another host.
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+      await res.body?.cancel();
+      return { kind: "response", status: res.status };
+    } catch (err) {
+      const name = err instanceof Error ? err.name : "";
+      if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout" };
+      return { kind: "network", message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+}
