@@ -32,6 +32,12 @@ export class ProjectHub extends DurableObject<Env> {
     sql.exec("CREATE TABLE IF NOT EXISTS hub (k INTEGER PRIMARY KEY CHECK (k = 1), project_id TEXT NOT NULL)");
     this.log = new ProjectLog(sql);
     this.webhooks = new WebhookDispatcher(env, loadConfig(env).webhooks, new DeliveryLog(sql));
+    // Deliveries are durable; the alarm that sends them should be too. Should it ever be
+    // lost (a runtime that did not restore it after a crash), the first request re-arms it.
+    void ctx.blockConcurrencyWhile(async () => {
+      const due = this.webhooks.log.nextDue();
+      if (due !== null && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Math.max(due, Date.now() + 1));
+    });
   }
 
   /** Logs, fans out and queues deliveries for a job's events, in order, skipping those already seen. */
