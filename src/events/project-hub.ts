@@ -61,7 +61,7 @@ export class ProjectHub extends DurableObject<Env> {
     const frames = this.log.append(fresh, now).map((frame) => ({ frame, json: JSON.stringify(frame) }));
     const queued = this.webhooks.enqueue(frames, subs, now);
     for (const f of frames) broadcast(this.ctx, TAG, f.json);
-    if (queued > 0) await this.armBy(now + 1);
+    if (queued > 0) await this.deliverSoon(first.projectId, now);
   }
 
   /** A route created, changed or rotated a subscription: reload them before the next delivery. */
@@ -87,7 +87,7 @@ export class ProjectHub extends DurableObject<Env> {
     this.rememberProject(projectId);
     const now = Date.now();
     if (!this.webhooks.log.redeliver(webhookId, deliveryId, now)) return null;
-    await this.armBy(now + 1);
+    await this.deliverSoon(projectId, now);
     return this.webhooks.log.get(webhookId, deliveryId);
   }
 
@@ -97,7 +97,7 @@ export class ProjectHub extends DurableObject<Env> {
     this.webhooks.invalidate();
     const now = Date.now();
     const delivery = this.webhooks.enqueueTest(projectId, webhookId, now);
-    await this.armBy(now + 1);
+    await this.deliverSoon(projectId, now);
     return delivery;
   }
 
@@ -124,7 +124,7 @@ export class ProjectHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const projectId = this.projectId();
     if (projectId !== null && this.webhooks.log.nextDue() !== null) {
-      await this.webhooks.sendDue(projectId, (until) => this.ctx.storage.setAlarm(until));
+      await this.webhooks.pump(projectId);
       this.webhooks.log.prune(Date.now());
     }
     const expiry = closeExpired(this.ctx);
@@ -139,6 +139,20 @@ export class ProjectHub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     echoClose(ws, code, reason);
+  }
+
+  /**
+   * Deliveries were just queued: the alarm is armed for them (durable), and they are
+   * sent now rather than when it fires. What this pump leases, the alarm finds leased
+   * and re-arms for the lease's end, so an attempt cut short by a restart is retried.
+   */
+  private async deliverSoon(projectId: string, now: number): Promise<void> {
+    await this.armBy(now + 1);
+    this.ctx.waitUntil(
+      this.webhooks.pump(projectId).catch((err: unknown) => {
+        console.warn(JSON.stringify({ msg: "webhook pump failed; the alarm retries", projectId, error: String(err) }));
+      }),
+    );
   }
 
   /** Arms the alarm for `t` unless it is already armed earlier. */

@@ -131,6 +131,13 @@ export class DeliveryLog {
     }));
   }
 
+  /** How many deliveries are due by `now`, counting at most `max`. */
+  countDue(now: number, max: number): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT ?)", now, max)
+      .one().n;
+  }
+
   /** Records one attempt's result; does nothing if the delivery is gone (subscription deleted meanwhile). */
   record(id: string, state: DeliveryState, responseStatus: number | null, error: string | null, now: number): void {
     this.sql.exec(

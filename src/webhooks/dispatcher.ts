@@ -27,8 +27,8 @@ interface OpenSubscription {
 const CACHE_TTL_MS = 60_000;
 /** Attempts in flight at once per project. */
 const CONCURRENCY = 32;
-/** One alarm sends for at most this long, then re-arms (alarms may run 15 min; stay well inside). */
-const ALARM_BUDGET_MS = 60_000;
+/** One pump sends for at most this long; the alarm picks up the rest (alarms may run 15 min). */
+const BUDGET_MS = 60_000;
 /** Time past the timeout before a leased delivery counts as abandoned by a dead runtime. */
 const LEASE_SLACK_MS = 5_000;
 const USER_AGENT = "edge-ingest-webhooks/1";
@@ -42,6 +42,8 @@ export function newDeliveryId(now = Date.now()): string {
 
 export class WebhookDispatcher {
   private cache: { projectId: string; loadedAt: number; subs: Map<string, OpenSubscription> } | null = null;
+  /** Attempts in flight in this object, whoever started them. */
+  private lanes = 0;
 
   constructor(
     private readonly env: Env,
@@ -111,28 +113,34 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Sends every due delivery, `CONCURRENCY` at a time, until none is due or the alarm's
-   * budget is spent. `onLease` is told the latest lease so the caller can keep an alarm
-   * armed for it: a runtime that dies mid-attempt retries after the lease.
+   * Sends what is due, `CONCURRENCY` attempts at a time across every caller: starts as
+   * many lanes as there are due deliveries and free lanes; each lane takes one due
+   * delivery at a time (leasing it until the attempt's timeout has passed, so a runtime
+   * that dies mid-attempt tries it again after the lease) until none is due or
+   * `BUDGET_MS` has passed. Resolves when the lanes it started have ended.
+   * Called by the alarm and, so a delivery need not wait for the alarm to fire, by
+   * whoever just queued one: the alarm stays the durable backstop either way.
    */
-  async sendDue(projectId: string, onLease: (until: number) => Promise<void>): Promise<number> {
-    const started = Date.now();
+  async pump(projectId: string): Promise<void> {
     const subs = await this.subscriptions(projectId);
+    const started = Date.now();
     const leaseMs = this.config.timeoutMs + LEASE_SLACK_MS;
-    await onLease(Date.now() + leaseMs);
-    let sent = 0;
     const lane = async (): Promise<void> => {
-      for (;;) {
-        const now = Date.now();
-        if (now - started > ALARM_BUDGET_MS) return;
-        const [due] = this.log.takeDue(now, now + leaseMs, 1);
-        if (!due) return;
-        await this.send(due, subs);
-        sent++;
+      this.lanes++;
+      try {
+        for (;;) {
+          const now = Date.now();
+          if (now - started > BUDGET_MS) return;
+          const [due] = this.log.takeDue(now, now + leaseMs, 1);
+          if (!due) return;
+          await this.send(due, subs);
+        }
+      } finally {
+        this.lanes--;
       }
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-    return sent;
+    const free = Math.min(CONCURRENCY - this.lanes, this.log.countDue(Date.now(), CONCURRENCY));
+    await Promise.all(Array.from({ length: Math.max(0, free) }, lane));
   }
 
   /** One attempt of one delivery, recorded in the log. */
