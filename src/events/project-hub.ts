@@ -16,10 +16,13 @@ import { ProjectLog } from "./project-log";
 import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
 
 const TAG = "project";
+/** The delivery log is bounded (src/webhooks/delivery-log.ts) by a sweep at most this often. */
+const PRUNE_EVERY_MS = 60_000;
 
 export class ProjectHub extends DurableObject<Env> {
   private readonly log: ProjectLog;
   private readonly webhooks: WebhookDispatcher;
+  private prunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -125,7 +128,10 @@ export class ProjectHub extends DurableObject<Env> {
     const projectId = this.projectId();
     if (projectId !== null && this.webhooks.log.nextDue() !== null) {
       await this.webhooks.pump(projectId);
-      this.webhooks.log.prune(Date.now());
+      if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+        this.webhooks.log.prune(Date.now());
+        this.prunedAt = Date.now();
+      }
     }
     const expiry = closeExpired(this.ctx);
     const due = this.webhooks.log.nextDue();
