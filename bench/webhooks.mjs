@@ -18,10 +18,11 @@
  * - Checks: every logged event of every job arrived exactly once per subscription (by
  *   `webhook-id`), each one 2xx on its first try.
  *
- * Run: npm run bench:webhooks [-- --events 1000 --concurrency 8]
+ * Run: npm run bench:webhooks [-- --events 1000 --concurrency 8 --port N]
  * Writes bench/out/webhooks.json. 2 shared cores here: compare ratios, not absolutes.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -30,7 +31,7 @@ import { startDev, token, upload } from "./lib/server.mjs";
 import { stats } from "./lib/watch.mjs";
 
 const { values: args } = parseArgs({
-  options: { events: { type: "string", default: "1000" }, concurrency: { type: "string", default: "8" }, port: { type: "string", default: "8961" } },
+  options: { events: { type: "string", default: "1000" }, concurrency: { type: "string", default: "8" }, port: { type: "string" } },
 });
 const EVENTS = Number(args.events);
 const CONCURRENCY = Number(args.concurrency);
@@ -40,7 +41,7 @@ const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${
 
 const persistTo = mkdtempSync(join(tmpdir(), "bench-webhooks-"));
 const receiver = await startReceiver({ answer: () => 204 });
-const dev = await startDev({ port: Number(args.port), persistTo, vars: VARS });
+const dev = await startDev({ port: args.port ? Number(args.port) : await freePort(), persistTo, vars: VARS });
 const out = { events: EVENTS, concurrency: CONCURRENCY, scenarios: {} };
 
 try {
@@ -196,4 +197,16 @@ async function projectSocket(project, t) {
 
 function waitCompleted(socket, jobId) {
   return Promise.race([socket.waitCompletedOf(jobId), sleep(120_000).then(() => Promise.reject(new Error(`job ${jobId} did not finish`)))]);
+}
+
+/** A port nothing listens on right now (a fixed default could meet another server). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }

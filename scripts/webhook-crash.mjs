@@ -16,11 +16,12 @@
  *     `standardwebhooks` package, the log shows the delivery succeeded after 2 attempts,
  *     and no other delivery was made. Prints PASS/FAIL; exits 1 on FAIL.
  *
- *   npm run webhook-crash [-- --port 8951]
+ *   npm run webhook-crash [-- --port N]   (default: a free port for each start)
  *
  * Writes bench/out/webhook-crash.json.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -28,7 +29,7 @@ import { Webhook } from "standardwebhooks";
 import { startDev, token, upload, waitForJob } from "../bench/lib/server.mjs";
 import { startReceiver } from "../bench/lib/receiver.mjs";
 
-const { values: args } = parseArgs({ options: { port: { type: "string", default: "8951" } } });
+const { values: args } = parseArgs({ options: { port: { type: "string" } } });
 const PROJECT = "webhook-crash";
 const RESUME_WAIT_MS = 30_000;
 const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", WEBHOOK_ALLOW_HTTP_LOCALHOST: "true" };
@@ -36,7 +37,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${msg}`);
 
 const persistTo = mkdtempSync(join(tmpdir(), "webhook-crash-"));
-const port = Number(args.port);
+const port = () => (args.port ? Number(args.port) : freePort());
 const t = await token({ sub: "webhook-crash", roles: ["admin"], projects: [PROJECT] });
 const result = { checks: {} };
 const receiver = await startReceiver({ answer: () => 500 });
@@ -54,7 +55,7 @@ const api = async (path, init = {}) => {
 
 try {
   // 1. Receiver refusing, server up, subscription made.
-  dev = await startDev({ port, persistTo, vars: VARS });
+  dev = await startDev({ port: await port(), persistTo, vars: VARS });
   log(`wrangler dev #1 up on ${dev.url}; receiver on ${receiver.url} answers 500`);
   const hook = await api("/webhooks", { method: "POST", body: JSON.stringify({ url: `${receiver.url}/hook`, events: ["job.completed"] }) });
 
@@ -84,7 +85,7 @@ try {
   // 3. Receiver now accepts; restart on the same state without touching the project.
   receiver.setAnswer(() => 204);
   const restartAt = Date.now();
-  dev = await startDev({ port, persistTo, vars: VARS });
+  dev = await startDev({ port: await port(), persistTo, vars: VARS });
   result.restartMs = Date.now() - restartAt;
   log(`wrangler dev #2 up on the same persist dir after ${result.restartMs} ms; waiting for the retry`);
   let resumedBy = null;
@@ -162,4 +163,16 @@ function isZombie(pid) {
   } catch {
     return true;
   }
+}
+
+/** A port nothing listens on right now (a fixed default could meet another server). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -134,7 +134,7 @@ export class ProjectHub extends DurableObject<Env> {
       }
     }
     const expiry = closeExpired(this.ctx);
-    const due = this.webhooks.log.nextDue();
+    const due = this.webhooks.nextWake();
     const next = expiry === null ? due : due === null ? expiry : Math.min(expiry, due);
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
   }
@@ -149,8 +149,8 @@ export class ProjectHub extends DurableObject<Env> {
 
   /**
    * Deliveries were just queued: the alarm is armed for them (durable), and they are
-   * sent now rather than when it fires. What this pump leases, the alarm finds leased
-   * and re-arms for the lease's end, so an attempt cut short by a restart is retried.
+   * sent now rather than when it fires. When it fires, it skips what is in flight and
+   * re-arms for what is left; a restart mid-attempt leaves the delivery due.
    */
   private async deliverSoon(projectId: string, now: number): Promise<void> {
     await this.armBy(now + 1);

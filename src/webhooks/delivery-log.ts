@@ -107,34 +107,34 @@ export class DeliveryLog {
   }
 
   /**
-   * Up to `limit` deliveries due by `now`, each leased until `leaseUntil`: if the runtime
-   * dies during the attempt, the lease runs out and the delivery is tried again (at least once).
+   * The oldest delivery due by `now` that is not `inFlight` (ids of attempts under way in
+   * this object, held in its memory only: when the object dies they are due at once).
    */
-  takeDue(now: number, leaseUntil: number, limit: number): DueDelivery[] {
-    const rows = this.sql
+  takeDue(now: number, inFlight: ReadonlySet<string>): DueDelivery | null {
+    const r = this.sql
       .exec<{ id: string; subscription_id: string; event_type: string; payload: string; attempts: number; round_start: number; event_at: number }>(
         `SELECT id, subscription_id, event_type, payload, attempts, round_start, event_at FROM deliveries
-         WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+         WHERE status = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY next_attempt_at LIMIT 1`,
         now,
-        limit,
+        JSON.stringify([...inFlight]),
       )
-      .toArray();
-    for (const r of rows) this.sql.exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", leaseUntil, r.id);
-    return rows.map((r) => ({
-      id: r.id,
-      subscriptionId: r.subscription_id,
-      eventType: r.event_type,
-      payload: r.payload,
-      attempts: r.attempts,
-      roundStart: r.round_start,
-      eventAtMs: r.event_at,
-    }));
+      .toArray()[0];
+    return r
+      ? { id: r.id, subscriptionId: r.subscription_id, eventType: r.event_type, payload: r.payload, attempts: r.attempts, roundStart: r.round_start, eventAtMs: r.event_at }
+      : null;
   }
 
-  /** How many deliveries are due by `now`, counting at most `max`. */
-  countDue(now: number, max: number): number {
+  /** How many deliveries not `inFlight` are due by `now`, counting at most `max`. */
+  countDue(now: number, inFlight: ReadonlySet<string>, max: number): number {
     return this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT ?)", now, max)
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+           AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?)`,
+        now,
+        JSON.stringify([...inFlight]),
+        max,
+      )
       .one().n;
   }
 
@@ -170,9 +170,14 @@ export class DeliveryLog {
     return changed > 0;
   }
 
-  /** The earliest `next_attempt_at` of a pending delivery, or null. */
-  nextDue(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'").one().t;
+  /** The earliest `next_attempt_at` of a pending delivery not `inFlight`, or null. */
+  nextDue(inFlight: ReadonlySet<string> = new Set()): number | null {
+    return this.sql
+      .exec<{ t: number | null }>(
+        "SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND id NOT IN (SELECT value FROM json_each(?))",
+        JSON.stringify([...inFlight]),
+      )
+      .one().t;
   }
 
   get(subscriptionId: string, id: string): Delivery | null {

@@ -29,7 +29,7 @@ const CACHE_TTL_MS = 60_000;
 const CONCURRENCY = 32;
 /** One pump sends for at most this long; the alarm picks up the rest (alarms may run 15 min). */
 const BUDGET_MS = 60_000;
-/** Time past the timeout before a leased delivery counts as abandoned by a dead runtime. */
+/** Slack past an attempt's timeout before the alarm looks at it again. */
 const LEASE_SLACK_MS = 5_000;
 const USER_AGENT = "edge-ingest-webhooks/1";
 
@@ -42,7 +42,8 @@ export function newDeliveryId(now = Date.now()): string {
 
 export class WebhookDispatcher {
   private cache: { projectId: string; loadedAt: number; subs: Map<string, OpenSubscription> } | null = null;
-  /** Attempts in flight in this object, whoever started them. */
+  /** Attempts in flight in this object, whoever started them: delivery id → when it times out. */
+  private readonly inFlight = new Map<string, number>();
   private lanes = 0;
 
   constructor(
@@ -114,33 +115,51 @@ export class WebhookDispatcher {
 
   /**
    * Sends what is due, `CONCURRENCY` attempts at a time across every caller: starts as
-   * many lanes as there are due deliveries and free lanes; each lane takes one due
-   * delivery at a time (leasing it until the attempt's timeout has passed, so a runtime
-   * that dies mid-attempt tries it again after the lease) until none is due or
-   * `BUDGET_MS` has passed. Resolves when the lanes it started have ended.
+   * many lanes as there are due deliveries and free lanes; each lane takes the oldest due
+   * delivery no other lane is sending, until none is due or `BUDGET_MS` has passed.
+   * Resolves when the lanes it started have ended. An attempt writes the log once, when
+   * it ends; a runtime that dies mid-attempt leaves the delivery pending and due, so the
+   * next alarm (or wake) sends it again: at least once.
    * Called by the alarm and, so a delivery need not wait for the alarm to fire, by
    * whoever just queued one: the alarm stays the durable backstop either way.
    */
   async pump(projectId: string): Promise<void> {
     const subs = await this.subscriptions(projectId);
     const started = Date.now();
-    const leaseMs = this.config.timeoutMs + LEASE_SLACK_MS;
+    const ids = () => new Set(this.inFlight.keys());
     const lane = async (): Promise<void> => {
       this.lanes++;
       try {
         for (;;) {
           const now = Date.now();
           if (now - started > BUDGET_MS) return;
-          const [due] = this.log.takeDue(now, now + leaseMs, 1);
+          const due = this.log.takeDue(now, ids());
           if (!due) return;
-          await this.send(due, subs);
+          this.inFlight.set(due.id, now + this.config.timeoutMs + LEASE_SLACK_MS);
+          try {
+            await this.send(due, subs);
+          } finally {
+            this.inFlight.delete(due.id);
+          }
         }
       } finally {
         this.lanes--;
       }
     };
-    const free = Math.min(CONCURRENCY - this.lanes, this.log.countDue(Date.now(), CONCURRENCY));
+    const free = Math.min(CONCURRENCY - this.lanes, this.log.countDue(Date.now(), ids(), CONCURRENCY));
     await Promise.all(Array.from({ length: Math.max(0, free) }, lane));
+  }
+
+  /**
+   * When the alarm should next fire: the earliest delivery due that is not being sent, or,
+   * while attempts are under way, when the first of them will have timed out (so a pump
+   * cut short by its budget or an exception is picked up again).
+   */
+  nextWake(): number | null {
+    const due = this.log.nextDue(new Set(this.inFlight.keys()));
+    const leases = [...this.inFlight.values()];
+    const lease = leases.length ? Math.min(...leases) : null;
+    return due === null ? lease : lease === null ? due : Math.min(due, lease);
   }
 
   /** One attempt of one delivery, recorded in the log. */

@@ -8,14 +8,19 @@ const add = (log: DeliveryLog, id: string, sub: string, now: number) =>
   log.add({ id, subscriptionId: sub, eventType: "job.completed", jobId: null, seq: null, payload: "{}", eventAtMs: now }, now);
 
 describe("DeliveryLog", () => {
-  it("leases a due delivery: not due again until the lease runs out (an attempt cut short is retried)", async () => {
-    await runInDurableObject(hub("dl_lease"), (_i, state) => {
+  it("takes the oldest due delivery that is not in flight; an interrupted one stays due", async () => {
+    await runInDurableObject(hub("dl_due"), (_i, state) => {
       const log = new DeliveryLog(state.storage.sql);
       add(log, "msg_a", "wh_1", 1000);
-      expect(log.takeDue(1000, 16_000, 10).map((d) => d.id)).toEqual(["msg_a"]);
-      expect(log.takeDue(15_999, 31_000, 10)).toEqual([]);
-      expect(log.nextDue()).toBe(16_000);
-      expect(log.takeDue(16_000, 31_000, 10).map((d) => d.id)).toEqual(["msg_a"]);
+      add(log, "msg_b", "wh_1", 1001);
+      expect(log.takeDue(999, new Set())).toBeNull();
+      expect(log.takeDue(2000, new Set())?.id).toBe("msg_a");
+      expect(log.takeDue(2000, new Set(["msg_a"]))?.id).toBe("msg_b");
+      expect(log.takeDue(2000, new Set(["msg_a", "msg_b"]))).toBeNull();
+      expect(log.countDue(2000, new Set(["msg_a"]), 10)).toBe(1);
+      expect(log.nextDue(new Set(["msg_a"]))).toBe(1001);
+      // Nothing was written by taking it: after a restart (no attempt in flight) it is due again.
+      expect(log.takeDue(2000, new Set())?.id).toBe("msg_a");
     });
   });
 
