@@ -23,7 +23,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startReceiver } from "./lib/receiver.mjs";
@@ -42,7 +42,7 @@ const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${
 const persistTo = mkdtempSync(join(tmpdir(), "bench-webhooks-"));
 const receiver = await startReceiver({ answer: () => 204 });
 const dev = await startDev({ port: args.port ? Number(args.port) : await freePort(), persistTo, vars: VARS });
-const out = { events: EVENTS, concurrency: CONCURRENCY, scenarios: {} };
+const out = { events: EVENTS, concurrency: CONCURRENCY, loadAverageAtStart: loadavg(), scenarios: {} };
 
 try {
   out.scenarios.live = await scenario("bench_wh_live", 1, EVENTS);
@@ -53,7 +53,9 @@ try {
   rmSync(persistTo, { recursive: true, force: true });
 }
 
+out.loadAverageAtEnd = loadavg();
 console.log("");
+console.log(`machine: ${navigator.hardwareConcurrency} cores; load average (1 min) ${out.loadAverageAtStart[0].toFixed(1)} at the start, ${out.loadAverageAtEnd[0].toFixed(1)} at the end`);
 console.log("| scenario | subscriptions | events | deliveries | events/s produced | deliveries/s | ratio | webhook p50 / p99 (ms) | socket p50 / p99 (ms) | added p50 / p99 (ms) |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
 for (const [name, s] of Object.entries(out.scenarios)) {
