@@ -15,6 +15,10 @@
  *   machine, same clock): p50 and p99. In the same run a project-stream WebSocket
  *   (`GET /events`) gets the same frames: its latency is the reference (job → hub hop plus
  *   fan-out), so webhook − socket is what webhooks add on top of the hub.
+ * - Backlog: deliveries still to come when the last event was committed, and the rate they
+ *   drained at once no job was running. Locally every object of the Worker shares one
+ *   workerd thread, so the jobs' pipeline slices and the hub's sends compete for it; the
+ *   drain rate is the hub's own pace.
  * - Checks: every logged event of every job arrived exactly once per subscription (by
  *   `webhook-id`), each one 2xx on its first try.
  *
@@ -56,11 +60,11 @@ try {
 out.loadAverageAtEnd = loadavg();
 console.log("");
 console.log(`machine: ${navigator.hardwareConcurrency} cores; load average (1 min) ${out.loadAverageAtStart[0].toFixed(1)} at the start, ${out.loadAverageAtEnd[0].toFixed(1)} at the end`);
-console.log("| scenario | subscriptions | events | deliveries | events/s produced | deliveries/s | ratio | webhook p50 / p99 (ms) | socket p50 / p99 (ms) | added p50 / p99 (ms) |");
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
+console.log("| scenario | subscriptions | events | deliveries | events/s produced | deliveries/s | ratio | backlog at last event | drain/s after it | webhook p50 / p99 (ms) | socket p50 / p99 (ms) | added p50 / p99 (ms) |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
 for (const [name, s] of Object.entries(out.scenarios)) {
   console.log(
-    `| ${name} | ${s.subscriptions} | ${s.events} | ${s.deliveries} | ${s.eventsPerSecond.toFixed(0)} | ${s.deliveriesPerSecond.toFixed(0)} | ${(s.deliveriesPerSecond / s.eventsPerSecond / s.subscriptions).toFixed(2)} | ${s.webhook.p50} / ${s.webhook.p99} | ${s.socket.p50} / ${s.socket.p99} | ${s.webhook.p50 - s.socket.p50} / ${s.webhook.p99 - s.socket.p99} |`,
+    `| ${name} | ${s.subscriptions} | ${s.events} | ${s.deliveries} | ${s.eventsPerSecond.toFixed(0)} | ${s.deliveriesPerSecond.toFixed(0)} | ${(s.deliveriesPerSecond / s.eventsPerSecond / s.subscriptions).toFixed(2)} | ${s.backlogAtLastEvent} | ${s.drainPerSecond.toFixed(0)} | ${s.webhook.p50} / ${s.webhook.p99} | ${s.socket.p50} / ${s.socket.p99} | ${s.webhook.p50 - s.socket.p50} / ${s.webhook.p99 - s.socket.p99} |`,
   );
 }
 const ok = Object.values(out.scenarios).every((s) => s.checks.every((c) => c.ok));
@@ -149,6 +153,9 @@ async function scenario(project, subs, events) {
     deliveries: mine.length,
     eventsPerSecond: frames.length / ((lastAt - firstAt) / 1000),
     deliveriesPerSecond: mine.length / ((lastReceipt - firstAt) / 1000),
+    /** The backlog left when the last event was committed, and how fast it drained with no job running. */
+    backlogAtLastEvent: mine.filter((r) => r.at > lastAt).length,
+    drainPerSecond: mine.filter((r) => r.at > lastAt).length / (Math.max(1, lastReceipt - lastAt) / 1000),
     webhook: stats(webhookLatency),
     socket: stats(socketLatency),
     /** Commit → the hub queues the delivery (the job → hub hop), and queued → received (the hub's alarm and the POST). */
