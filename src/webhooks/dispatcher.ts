@@ -42,6 +42,9 @@ export function newDeliveryId(now = Date.now()): string {
 
 export class WebhookDispatcher {
   private cache: { projectId: string; loadedAt: number; subs: Map<string, OpenSubscription> } | null = null;
+  /** Bumped by every notice of a change, so a reload that straddles one is not cached. */
+  private generation = 0;
+  private reloading: Promise<void> | null = null;
   /** Attempts in flight in this object, whoever started them: delivery id → when it times out. */
   private readonly inFlight = new Map<string, number>();
   private lanes = 0;
@@ -52,30 +55,48 @@ export class WebhookDispatcher {
     readonly log: DeliveryLog,
   ) {}
 
-  /** The project's subscriptions, from the cache or D1. A failed reload falls back to a stale cache. */
+  /**
+   * The project's subscriptions. After a route's notice (`invalidate`) they are read from
+   * D1 before use, so a change applies to the very next event. When the cache has only
+   * aged past its TTL, it is used as it is while a reload runs in the background, so the
+   * event path waits for D1 only after a change or on the object's first event.
+   * A failed reload keeps the cached copy.
+   */
   async subscriptions(projectId: string, now = Date.now()): Promise<Map<string, OpenSubscription>> {
     const c = this.cache;
-    if (c && c.projectId === projectId && now - c.loadedAt < CACHE_TTL_MS) return c.subs;
-    try {
-      const rows = await subscriptionsForDelivery(this.env, projectId);
-      const subs = new Map<string, OpenSubscription>();
-      for (const r of rows) {
-        const secret = await decryptSecret(this.config.secretKey, r.id, r.sealedSecret);
-        subs.set(r.id, { id: r.id, url: r.url, events: r.events, enabled: r.enabled, secret });
+    if (c && c.projectId === projectId) {
+      if (now - c.loadedAt >= CACHE_TTL_MS && !this.reloading) {
+        this.reloading = this.reload(projectId)
+          .then(() => undefined)
+          .catch((err: unknown) => {
+            console.warn(JSON.stringify({ msg: "webhook subscriptions reload failed; using the cached ones", projectId, error: String(err) }));
+          })
+          .finally(() => {
+            this.reloading = null;
+          });
       }
-      this.cache = { projectId, loadedAt: Date.now(), subs };
-      return subs;
-    } catch (err) {
-      if (c && c.projectId === projectId) {
-        console.warn(JSON.stringify({ msg: "webhook subscriptions reload failed; using the cached ones", projectId, error: String(err) }));
-        return c.subs;
-      }
-      throw err;
+      return c.subs;
     }
+    return this.reload(projectId);
   }
 
-  /** A route changed a subscription: the next use reloads them. */
+  /** Reads and opens the subscriptions; keeps them unless a notice came in meanwhile. */
+  private async reload(projectId: string): Promise<Map<string, OpenSubscription>> {
+    const generation = this.generation;
+    const rows = await subscriptionsForDelivery(this.env, projectId);
+    const subs = new Map<string, OpenSubscription>();
+    for (const r of rows) {
+      const secret = await decryptSecret(this.config.secretKey, r.id, r.sealedSecret);
+      subs.set(r.id, { id: r.id, url: r.url, events: r.events, enabled: r.enabled, secret });
+    }
+    // Rows read before a change must not overwrite the notice of that change.
+    if (generation === this.generation) this.cache = { projectId, loadedAt: Date.now(), subs };
+    return subs;
+  }
+
+  /** A route changed a subscription: the next use reads them again. */
   invalidate(): void {
+    this.generation++;
     this.cache = null;
   }
 
