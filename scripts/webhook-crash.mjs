@@ -14,7 +14,12 @@
  *     whose constructor re-arms a lost alarm) and waits again; reports which happened;
  *  4. checks: the retry arrived with the same `webhook-id`, it verifies with the
  *     `standardwebhooks` package, the log shows the delivery succeeded after 2 attempts,
- *     and no other delivery was made. Prints PASS/FAIL; exits 1 on FAIL.
+ *     and no other delivery was made;
+ *  5. mid-attempt: in a second project, a receiver holds the first try open (no answer);
+ *     while it is held, SIGKILL again, restart, and check the delivery is sent again with
+ *     the same `webhook-id` and logged as succeeded (the interrupted try never recorded
+ *     an outcome, so the log counts 1 attempt while the receiver saw 2: at least once).
+ * Prints PASS/FAIL; exits 1 on FAIL.
  *
  *   npm run webhook-crash [-- --port N]   (default: a free port for each start)
  *
@@ -38,13 +43,16 @@ const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${
 
 const persistTo = mkdtempSync(join(tmpdir(), "webhook-crash-"));
 const port = () => (args.port ? Number(args.port) : freePort());
-const t = await token({ sub: "webhook-crash", roles: ["admin"], projects: [PROJECT] });
+const PROJECT_B = "webhook-crash-mid-attempt";
+const t = await token({ sub: "webhook-crash", roles: ["admin"], projects: [PROJECT, PROJECT_B] });
 const result = { checks: {} };
-const receiver = await startReceiver({ answer: () => 500 });
+/** Answers by path: /hook refuses until told otherwise; /hold holds the first request open. */
+let accepting = false;
+const receiver = await startReceiver({ answer: (req) => (accepting ? 204 : req.path === "/hold" ? "hang" : 500) });
 let dev = null;
 
-const api = async (path, init = {}) => {
-  const res = await fetch(`${dev.url}/api/projects/${PROJECT}${path}`, {
+const api = async (path, init = {}, project = PROJECT) => {
+  const res = await fetch(`${dev.url}/api/projects/${project}${path}`, {
     ...init,
     headers: { Authorization: `Bearer ${t}`, "Content-Type": "application/json", ...init.headers },
   });
@@ -71,19 +79,11 @@ try {
   if (!pending) throw new Error("the delivery never reached backoff");
   result.beforeKill = pending;
   log(`delivery ${pending.id} refused once (${pending.lastError}); next try at ${pending.nextAttemptAt}: killing the dev server`);
-  const pids = [...dev.workerdPids(), dev.child.pid];
-  for (const pid of pids) tryKill(pid);
-  tryKill(-dev.child.pid);
-  for (let i = 0; i < 100 && pids.some((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid)); i++) await sleep(50);
-  const alive = pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
-  if (alive.length) throw new Error(`processes still alive after SIGKILL: ${alive.join(", ")}`);
-  const down = await fetch(`${dev.url}/health`).then(() => false, () => true);
-  log(`killed ${pids.length} processes (${pids.join(", ")}); server down: ${down}`);
-  dev = null;
+  const down = await killDev();
   const triesBeforeRestart = receiver.received.length;
 
   // 3. Receiver now accepts; restart on the same state without touching the project.
-  receiver.setAnswer(() => 204);
+  accepting = true;
   const restartAt = Date.now();
   dev = await startDev({ port: await port(), persistTo, vars: VARS });
   result.restartMs = Date.now() - restartAt;
@@ -133,6 +133,38 @@ try {
   check("log: succeeded after 2 attempts", after[0]?.status === "succeeded" && after[0]?.attempts === 2, JSON.stringify(after[0]));
   check("the receiver saw exactly the two tries", tries.length === 2, tries.map((r) => r.answer).join(", "));
   result.after = after;
+
+  // 5. Mid-attempt: kill while the receiver holds the first try open.
+  accepting = false;
+  const hookB = await api("/webhooks", { method: "POST", body: JSON.stringify({ url: `${receiver.url}/hold`, events: ["job.completed"] }) }, PROJECT_B);
+  const jobB = await upload(dev.url, t, PROJECT_B, "Another small document.", { filename: "b.txt", type: "text/plain" });
+  await waitForJob(dev.url, t, PROJECT_B, jobB.id);
+  const held = () => receiver.received.filter((r) => r.path === "/hold");
+  for (let i = 0; i < 400 && held().length === 0; i++) await sleep(25);
+  if (held().length === 0) throw new Error("the held try never arrived");
+  log(`receiver holds try 1 of ${held()[0].headers["webhook-id"]} open: killing the dev server`);
+  const downB = await killDev();
+  accepting = true;
+  dev = await startDev({ port: await port(), persistTo, vars: VARS });
+  log("wrangler dev #3 up on the same persist dir; waiting for the retry of the interrupted try");
+  for (let i = 0; i < 300 && held().length < 2; i++) await sleep(100);
+  if (held().length < 2) {
+    log("no retry in 30 s; one GET of the delivery log wakes the hub");
+    await api(`/webhooks/${hookB.id}/deliveries`, {}, PROJECT_B);
+    for (let i = 0; i < 300 && held().length < 2; i++) await sleep(100);
+  }
+  let afterB = [];
+  for (let i = 0; i < 100; i++) {
+    afterB = (await api(`/webhooks/${hookB.id}/deliveries`, {}, PROJECT_B)).items;
+    if (afterB[0]?.status !== "pending") break;
+    await sleep(50);
+  }
+  const triesB = held();
+  check("mid-attempt: server was down", downB, String(downB));
+  check("mid-attempt: the interrupted delivery was sent again after the restart", triesB.length === 2, triesB.map((r) => r.answer).join(", "));
+  check("mid-attempt: same webhook-id", triesB.length === 2 && triesB[0].headers["webhook-id"] === triesB[1].headers["webhook-id"], triesB.map((r) => r.headers["webhook-id"]).join(", "));
+  check("mid-attempt: log shows one delivery, succeeded", afterB.length === 1 && afterB[0].status === "succeeded", JSON.stringify(afterB[0]));
+  result.midAttempt = { tries: triesB.map((r) => ({ at: r.at, answer: r.answer, id: r.headers["webhook-id"] })), after: afterB };
 } catch (err) {
   result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
   console.error(err);
@@ -146,8 +178,22 @@ const pass = Object.keys(result.checks).length > 1 && Object.values(result.check
 result.pass = pass;
 mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../bench/out/webhook-crash.json", import.meta.url), JSON.stringify(result, null, 2));
-console.log(`\n${pass ? "PASS" : "FAIL"}: a delivery waiting in backoff when wrangler dev was SIGKILLed was ${pass ? "delivered after the restart" : "NOT delivered as expected"}`);
+console.log(`\n${pass ? "PASS" : "FAIL"}: deliveries interrupted by a SIGKILL of wrangler dev (one in backoff, one mid-attempt) were ${pass ? "delivered after the restart" : "NOT delivered as expected"}`);
 process.exit(pass ? 0 : 1);
+
+/** SIGKILLs workerd and the wrangler process group; true when the server no longer answers. */
+async function killDev() {
+  const pids = [...dev.workerdPids(), dev.child.pid];
+  for (const pid of pids) tryKill(pid);
+  tryKill(-dev.child.pid);
+  for (let i = 0; i < 100 && pids.some((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid)); i++) await sleep(50);
+  const alive = pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
+  if (alive.length) throw new Error(`processes still alive after SIGKILL: ${alive.join(", ")}`);
+  const down = await fetch(`${dev.url}/health`).then(() => false, () => true);
+  log(`killed ${pids.length} processes (${pids.join(", ")}); server down: ${down}`);
+  dev = null;
+  return down;
+}
 
 function tryKill(pid) {
   try {
