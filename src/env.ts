@@ -22,4 +22,5 @@ export interface Env {
   STAGE_MAX_ATTEMPTS?: string;
   ALARM_DELAY_MS?: string;
   SLICES_PER_ALARM?: string;
+  INDEX_PROGRESS_INTERVAL_MS?: string;
 }

@@ -10,6 +10,7 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { projectDb } from "../db/shards";
 import { upsertJobRow } from "./job-index";
+import { IndexOutbox, meterD1 } from "./outbox";
 import { JobStore, type JobEvent, type WorkKind } from "./job-store";
 import {
   advanceStage,
@@ -58,6 +59,7 @@ export class IngestJob extends DurableObject<Env> {
   private readonly store: JobStore;
   private readonly runner: PipelineRunner;
   private readonly watchers: JobWatchers;
+  private readonly outbox: IndexOutbox;
   private alarmChecked = false;
   /** The forwarding pass in flight (see `forwardEvents`). */
   private forwarding: Promise<void> = Promise.resolve();
@@ -65,7 +67,8 @@ export class IngestJob extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStore(ctx.storage);
-    this.runner = new PipelineRunner(ctx.storage, env);
+    this.outbox = new IndexOutbox(ctx.storage);
+    this.runner = new PipelineRunner(ctx.storage, env, () => this.d1());
     this.watchers = new JobWatchers(ctx, env, this.store);
   }
 
@@ -174,7 +177,7 @@ export class IngestJob extends DurableObject<Env> {
   private async runWork(kind: WorkKind, attempts: number): Promise<void> {
     switch (kind) {
       case "index":
-        return this.flushIndex(attempts);
+        return this.flushIndex(attempts, true);
       case "cleanup":
         return this.cleanUp(attempts);
       case "slice":
@@ -226,8 +229,10 @@ export class IngestJob extends DurableObject<Env> {
     const now = new Date();
     const current = this.store.job()!;
     if (current.status !== "RUNNING") {
-      // Cancelled while the slice awaited: nothing of it is committed.
+      // Cancelled while the slice awaited: nothing of it is committed, and what it
+      // started outside the object (an upload) is undone; the clean-up removes the rest.
       this.store.unschedule("slice");
+      if ("discard" in outcome && outcome.discard) await outcome.discard().catch(() => undefined);
       return false;
     }
     switch (outcome.kind) {
@@ -281,18 +286,31 @@ export class IngestJob extends DurableObject<Env> {
   }
 
   /**
-   * Writes the job's D1 row at the current version. On failure the write is put on the
-   * alarm's schedule with backoff, so the index always converges to the object.
+   * Writes the job's D1 row at the current version when the outbox says it is due (a
+   * status or stage change, or progress older than the interval); otherwise puts the
+   * write on the alarm's schedule. A failed write is retried from the alarm with
+   * backoff, so the index always converges to the object.
    */
-  private async flushIndex(attempts = 0): Promise<void> {
+  private async flushIndex(attempts = 0, fromAlarm = false): Promise<void> {
     const state = this.store.state();
-    if (!state || state.indexedVersion >= state.version) {
+    const decision = state
+      ? this.outbox.decide(state.version, state.indexedVersion, Date.now(), this.config.indexProgressIntervalMs)
+      : ({ kind: "none" } as const);
+    if (!state || decision.kind === "none") {
       this.store.unschedule("index");
       return;
     }
+    if (decision.kind === "at" && !fromAlarm) {
+      // Progress only: the alarm writes it once the interval has passed (an earlier
+      // entry, a retry, is kept).
+      const scheduled = this.store.scheduled("index");
+      if (!scheduled) this.store.schedule("index", Math.max(decision.due, this.after(0)));
+      return;
+    }
     try {
-      await upsertJobRow(projectDb(this.env, state.job.projectId), state.job, state.version);
+      await upsertJobRow(this.d1(), state.job, state.version);
       this.store.markIndexed(state.version);
+      this.outbox.markIndexed(Date.now());
       const latest = this.store.state()!;
       if (latest.indexedVersion >= latest.version) this.store.unschedule("index");
     } catch (err) {
@@ -321,7 +339,9 @@ export class IngestJob extends DurableObject<Env> {
 
   /** Commits a transition and its event, then hands the event to the watchers. */
   private commit(t: Transition, log = true): void {
+    const before = this.store.job();
     const frame = this.store.commit(t.job, log ? t.event : null);
+    this.outbox.noteCommit(before, t.job, this.store.state()!.version);
     if (!frame) return;
     this.watchers.publish(frame);
     // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).
@@ -332,6 +352,12 @@ export class IngestJob extends DurableObject<Env> {
   private commitProgress(t: Transition): void {
     const due = Date.parse(t.job.updatedAt) - this.store.lastProgressEventAt() >= PROGRESS_EVENT_INTERVAL_MS;
     this.commit(t, due);
+  }
+
+  /** The job's project database, every statement counted (DESIGN §8 budget). */
+  private d1(): D1Database {
+    const projectId = this.store.job()?.projectId ?? "";
+    return meterD1(projectDb(this.env, projectId), (n) => this.outbox.countStatements(n));
   }
 
   /** Sets the alarm for the earliest due work, or deletes it when nothing is due. */
