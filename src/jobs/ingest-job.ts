@@ -202,7 +202,11 @@ export class IngestJob extends DurableObject<Env> {
   private async runSlices(failedTries: number): Promise<void> {
     const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
     for (let n = 0; n < this.config.slicesPerAlarm; n++) {
-      if (!(await this.runSlice(n === 0 ? failedTries : 0)) || Date.now() >= deadline) break;
+      const more = await this.runSlice(n === 0 ? failedTries : 0);
+      // Each status or stage change gets its own index write, however many share an
+      // alarm, so a job's D1 statements do not depend on how its slices fall.
+      await this.flushUrgentIndex();
+      if (!more || Date.now() >= deadline) break;
       // If the slice sent frames, let the runtime flush them (they wait for the thread).
       // Otherwise keep going: slices with no I/O between them then share one storage
       // commit (yielding after every slice cost a third of the chunking stage's speed).
@@ -223,7 +227,9 @@ export class IngestJob extends DurableObject<Env> {
     }
     if (job.status === "QUEUED") {
       this.commit(startJob(job, new Date())!);
+      await this.flushUrgentIndex();
       job = this.store.job()!;
+      if (job.status !== "RUNNING") return false; // cancelled while the row was written
     }
     const outcome = await this.runner.runSlice(job);
     const now = new Date();
@@ -308,15 +314,22 @@ export class IngestJob extends DurableObject<Env> {
       return;
     }
     try {
+      const urgent = this.outbox.hasUrgent(state.indexedVersion);
       await upsertJobRow(this.d1(), state.job, state.version);
       this.store.markIndexed(state.version);
-      this.outbox.markIndexed(Date.now());
+      this.outbox.markIndexed(Date.now(), !urgent);
       const latest = this.store.state()!;
       if (latest.indexedVersion >= latest.version) this.store.unschedule("index");
     } catch (err) {
       console.warn(JSON.stringify({ msg: "index write failed", jobId: state.job.id, attempts, error: String(err).slice(0, 200) }));
       this.store.schedule("index", this.after(backoff(attempts)), attempts + 1);
     }
+  }
+
+  /** Writes the index row now if a status or stage change is not in D1 yet. */
+  private async flushUrgentIndex(): Promise<void> {
+    const state = this.store.state();
+    if (state && this.outbox.hasUrgent(state.indexedVersion)) await this.flushIndex();
   }
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */

@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS index_outbox (
   k INTEGER PRIMARY KEY CHECK (k = 1),
   urgent_version INTEGER NOT NULL DEFAULT 0,
   indexed_at INTEGER NOT NULL DEFAULT 0,
-  d1_statements INTEGER NOT NULL DEFAULT 0
+  d1_statements INTEGER NOT NULL DEFAULT 0,
+  progress_writes INTEGER NOT NULL DEFAULT 0
 );
 INSERT OR IGNORE INTO index_outbox (k) VALUES (1);
 `;
@@ -52,9 +53,18 @@ export class IndexOutbox {
     return due <= now ? { kind: "now" } : { kind: "at", due };
   }
 
-  /** A row write landed. */
-  markIndexed(now: number): void {
-    this.storage.sql.exec("UPDATE index_outbox SET indexed_at = ? WHERE k = 1", now);
+  /** True if a status or stage change is not in D1 yet. */
+  hasUrgent(indexedVersion: number): boolean {
+    return this.row().urgent_version > indexedVersion;
+  }
+
+  /** A row write landed; `progressOnly` when it carried no status or stage change. */
+  markIndexed(now: number, progressOnly: boolean): void {
+    this.storage.sql.exec(
+      "UPDATE index_outbox SET indexed_at = ?, progress_writes = progress_writes + ? WHERE k = 1",
+      now,
+      progressOnly ? 1 : 0,
+    );
   }
 
   /** Counts D1 statements issued on the job's behalf (benchmarks and tests read it). */
@@ -62,8 +72,12 @@ export class IndexOutbox {
     this.storage.sql.exec("UPDATE index_outbox SET d1_statements = d1_statements + ? WHERE k = 1", n);
   }
 
-  d1Statements(): number {
-    return this.row().d1_statements;
+  /** D1 statements so far, and how many of them were progress-only index writes. */
+  d1Statements(): { total: number; progressWrites: number } {
+    const row = this.storage.sql
+      .exec<{ d1_statements: number; progress_writes: number }>("SELECT d1_statements, progress_writes FROM index_outbox WHERE k = 1")
+      .one();
+    return { total: row.d1_statements, progressWrites: row.progress_writes };
   }
 }
 
