@@ -5,38 +5,10 @@
  * running, together with the job commit (no await in between: one atomic write).
  */
 import type { ChunkRecord } from "../documents/chunk-table";
-import type { ObjectUpload } from "../documents/object-upload";
-import type { ChunkCursor } from "../pipeline/chunker";
-import type { ExtractState } from "../pipeline/extract";
 import type { TextSegment } from "../pipeline/segments";
+import type { Checkpoint } from "./checkpoint";
 
-/** Everything a slice needs to resume where the last committed one stopped. */
-export interface Checkpoint {
-  documentId: string;
-  /** EXTRACTING: source bytes consumed, held-back partial UTF-8 bytes, extractor state. */
-  sourceOffset: number;
-  carry: number[];
-  extract: ExtractState | null;
-  pdfPages: number | null;
-  pagesDone: number;
-  /** Output so far: characters (UTF-16 units), UTF-8 bytes, segments. */
-  chars: number;
-  textBytes: number;
-  segments: number;
-  /** SHA-256 of the whole text, set by the last extracting slice. */
-  contentHash: string | null;
-  /** CHUNKING. */
-  chunk: ChunkCursor;
-  /** ANALYZING (deep scan). */
-  analyzedSegments: number;
-  simhasher: unknown;
-  language: unknown;
-  analysis: { simhash: string; language: string | null; duplicateOf: string | null } | null;
-  /** INDEXING: the text's and the chunk table's R2 uploads. */
-  textUpload: ObjectUpload | null;
-  tableUpload: ObjectUpload | null;
-  title: string | null;
-}
+export type { Checkpoint } from "./checkpoint";
 
 export type Segment = TextSegment;
 

@@ -9,7 +9,8 @@ import { abortUpload } from "../documents/object-upload";
 import { PipelineError } from "../pipeline/errors";
 import { chunkTableKey, sourceKey, textKey } from "../storage-keys";
 import type { Job } from "./lifecycle";
-import { PipelineStore, type Checkpoint } from "./pipeline-store";
+import { checkpointFor } from "./checkpoint";
+import { PipelineStore } from "./pipeline-store";
 import { analyze } from "./stages/analyze";
 import { chunk } from "./stages/chunk";
 import { extractPdf } from "./stages/extract-pdf";
@@ -46,9 +47,10 @@ export class PipelineRunner {
 
   /** Runs the next slice of `job`'s current stage. Never throws: failures are outcomes. */
   async runSlice(job: Job): Promise<SliceOutcome> {
-    const cp = this.store.checkpoint() ?? initialCheckpoint();
+    const cp = checkpointFor(job.stage, this.store.checkpoint(), () => crypto.randomUUID());
+    if (!cp) return { kind: "failed", code: "INVALID_STATE", message: `No checkpoint leads to stage ${job.stage}`, permanent: true };
     try {
-      switch (job.stage) {
+      switch (cp.stage) {
         case "EXTRACTING":
           return kindOf(job.mimeType) === "pdf" ? await extractPdf(job, cp, this.ctx) : await extractText(job, cp, this.ctx);
         case "CHUNKING":
@@ -57,13 +59,11 @@ export class PipelineRunner {
           return await analyze(job, cp, this.ctx);
         case "INDEXING":
           return await indexDocument(job, cp, this.ctx);
-        default:
-          return { kind: "failed", code: "INVALID_STAGE", message: `No work for stage ${job.stage}`, permanent: true };
       }
     } catch (err) {
       if (err instanceof PipelineError) return { kind: "failed", code: err.code, message: err.message, permanent: err.permanent };
       // Storage errors can carry whole statements; the job keeps the first line, bounded.
-      const message = (err instanceof Error ? err.message : String(err)).split("\n")[0]!.slice(0, MAX_ERROR_MESSAGE);
+      const message = ((err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "").slice(0, MAX_ERROR_MESSAGE);
       return { kind: "failed", code: "TRANSIENT", message, permanent: false };
     }
   }
@@ -77,9 +77,10 @@ export class PipelineRunner {
     const cp = this.store.checkpoint();
     if (cp && job.status !== "COMPLETED") {
       const bucket = this.ctx.env.BUCKET;
-      await abortUpload(bucket, textKey(job.projectId, cp.documentId), cp.textUpload);
-      await abortUpload(bucket, chunkTableKey(job.projectId, cp.documentId), cp.tableUpload);
-      if (cp.tableUpload?.complete) await deleteDocumentOutputs(bucket, this.ctx.d1, job.projectId, cp.documentId);
+      const indexing = cp.stage === "INDEXING" ? cp : null;
+      await abortUpload(bucket, textKey(job.projectId, cp.documentId), indexing?.textUpload);
+      await abortUpload(bucket, chunkTableKey(job.projectId, cp.documentId), indexing?.tableUpload);
+      if (indexing?.tableUpload?.complete) await deleteDocumentOutputs(bucket, this.ctx.d1, job.projectId, cp.documentId);
       else await bucket.delete([textKey(job.projectId, cp.documentId), chunkTableKey(job.projectId, cp.documentId)]);
     }
     if (job.deletedAt) await this.ctx.env.BUCKET.delete(sourceKey(job));
@@ -88,27 +89,4 @@ export class PipelineRunner {
       this.ctx.pdf = null;
     }
   }
-}
-
-function initialCheckpoint(): Checkpoint {
-  return {
-    documentId: crypto.randomUUID(),
-    sourceOffset: 0,
-    carry: [],
-    extract: null,
-    pdfPages: null,
-    pagesDone: 0,
-    chars: 0,
-    textBytes: 0,
-    segments: 0,
-    contentHash: null,
-    chunk: { ordinal: 0, start: 0 },
-    analyzedSegments: 0,
-    simhasher: null,
-    language: null,
-    analysis: null,
-    textUpload: null,
-    tableUpload: null,
-    title: null,
-  };
 }

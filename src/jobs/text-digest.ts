@@ -8,7 +8,8 @@
 import type { Hash } from "node:crypto";
 import { sha256 } from "../pipeline/sha256";
 import type { TextSegment } from "../pipeline/segments";
-import type { Checkpoint, PipelineStore } from "./pipeline-store";
+import type { ExtractingCheckpoint } from "./checkpoint";
+import type { PipelineStore } from "./pipeline-store";
 
 export class TextDigest {
   private state: { documentId: string; bytes: number; hash: Hash } | null = null;
@@ -19,7 +20,7 @@ export class TextDigest {
    * Adds a slice's new `segments` to the hash of the text committed up to `cp`, which
    * will then hold `bytesAfter` bytes; returns the hex digest when `finish`.
    */
-  append(cp: Checkpoint, segments: TextSegment[], bytesAfter: number, finish: boolean): string | null {
+  append(cp: ExtractingCheckpoint, segments: TextSegment[], bytesAfter: number, finish: boolean): string | null {
     const hash = this.committed(cp);
     for (const s of segments) hash.update(s.text);
     if (!finish) {
@@ -31,7 +32,7 @@ export class TextDigest {
   }
 
   /** The hash of exactly the committed text, rebuilt from the segments when memory lost it. */
-  private committed(cp: Checkpoint): Hash {
+  private committed(cp: ExtractingCheckpoint): Hash {
     if (this.state && this.state.documentId === cp.documentId && this.state.bytes === cp.textBytes) return this.state.hash;
     const hash = sha256();
     for (let seq = 0; seq < cp.segments; seq++) hash.update(this.store.segment(seq)?.text ?? "");

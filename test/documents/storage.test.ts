@@ -7,7 +7,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
-import type { Checkpoint } from "../../src/jobs/pipeline-store";
+import type { Checkpoint, IndexingCheckpoint } from "../../src/jobs/checkpoint";
 import { PART_BYTES } from "../../src/documents/object-upload";
 import { SEGMENT_CHARS } from "../../src/pipeline/limits";
 import { call, createJob, drive, getJob, jobStub, jobsPath, step, token } from "../helpers";
@@ -50,6 +50,12 @@ function checkpoint(jobId: string): Promise<Checkpoint | null> {
   });
 }
 
+/** The checkpoint once the job is indexing, else null. */
+async function indexing(jobId: string): Promise<IndexingCheckpoint | null> {
+  const cp = await checkpoint(jobId);
+  return cp?.stage === "INDEXING" ? cp : null;
+}
+
 function d1Statements(jobId: string): Promise<number> {
   return runInDurableObject(jobStub(jobId), (_i: IngestJob, state) =>
     state.storage.sql.exec<{ n: number }>("SELECT d1_statements AS n FROM index_outbox").one().n,
@@ -79,7 +85,7 @@ describe("chunks served from R2", () => {
     expect(done.status).toBe("COMPLETED");
     const id = done.canonicalDocumentId!;
     // The text went up as a two-part multipart upload.
-    expect((await checkpoint(job.id))!.textUpload!.parts.map((p) => p.partNumber)).toEqual([1, 2]);
+    expect((await indexing(job.id))!.textUpload!.parts.map((p) => p.partNumber)).toEqual([1, 2]);
     expect((await env.BUCKET.head(`documents/${P}/${id}.txt`))!.size).toBe(bytes.length);
 
     const chunks = await allChunks(t, id, 37);
@@ -158,10 +164,10 @@ describe("nothing left behind", () => {
   it("a job that fails while indexing leaves no text, chunk table or document row", async () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P, "Fails late. ".repeat(10_000));
-    let cp = await checkpoint(job.id);
+    let cp = await indexing(job.id);
     while (!cp?.tableUpload?.complete) {
       expect(await step(job.id)).toBe(true);
-      cp = await checkpoint(job.id);
+      cp = await indexing(job.id);
     }
     expect((await documentObjects(cp.documentId)).length).toBe(2);
     await env.DB.exec("ALTER TABLE documents RENAME TO documents_offline");
@@ -179,10 +185,10 @@ describe("nothing left behind", () => {
   it("a job cancelled in the middle of a multipart upload leaves no object and no upload", async () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P, enc.encode(multiByteText(PART_BYTES + 1024)), { query: { chunkSize: "8000", chunkOverlap: "0" } });
-    let cp = await checkpoint(job.id);
+    let cp = await indexing(job.id);
     while (!cp?.textUpload?.uploadId) {
       expect(await step(job.id)).toBe(true);
-      cp = await checkpoint(job.id);
+      cp = await indexing(job.id);
     }
     const upload = cp.textUpload!;
     expect(upload.complete).toBe(false);

@@ -3,14 +3,15 @@ import { chunkLookahead, planChunks } from "../../pipeline/chunker";
 import { CHUNK_WINDOW_CHARS } from "../../pipeline/limits";
 import { pageAt, utf8Offsets } from "../../pipeline/segments";
 import { sha256Hex } from "../../pipeline/sha256";
-import type { Checkpoint, PlannedChunkRow } from "../pipeline-store";
+import type { ChunkingCheckpoint } from "../checkpoint";
+import type { PlannedChunkRow } from "../pipeline-store";
 import type { Stage } from "./stage";
 
 /**
  * Keeps each chunk's char offsets, UTF-8 byte offsets, page and hash (the chunk table's
  * record); the text itself is served later from the document text in R2.
  */
-export const chunk: Stage = async (job, cp, ctx) => {
+export const chunk: Stage<ChunkingCheckpoint> = async (job, cp, ctx) => {
   const opts = { size: job.options.chunkSize, overlap: job.options.chunkOverlap };
   const start = cp.chunk.start;
   const segments = ctx.store.segmentsFrom(start, CHUNK_WINDOW_CHARS + chunkLookahead(opts));
@@ -30,7 +31,7 @@ export const chunk: Stage = async (job, cp, ctx) => {
     page: pageAt(segments, charStart),
     contentHash: sha256Hex(text),
   }));
-  const next: Checkpoint = { ...cp, chunk: plan.cursor };
+  const next: ChunkingCheckpoint = { ...cp, chunk: plan.cursor };
   const counters = { chunksCreated: plan.cursor.ordinal };
   const persist = () => {
     for (const c of chunks) ctx.store.putChunk(c);

@@ -5,16 +5,16 @@ import { PDF_PAGES_PER_SLICE } from "../../pipeline/limits";
 import { appendSegments, type TextSegment } from "../../pipeline/segments";
 import { sourceKey } from "../../storage-keys";
 import type { Job } from "../lifecycle";
-import type { Checkpoint } from "../pipeline-store";
+import type { ExtractingCheckpoint } from "../checkpoint";
 import type { Stage, StageContext } from "./stage";
 
-export const extractPdf: Stage = async (job, cp, ctx) => {
+export const extractPdf: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
   const doc = await openJobPdf(job, ctx);
   const pageCount = doc.pageCount;
   const from = cp.pagesDone + 1;
   const count = Math.min(PDF_PAGES_PER_SLICE, pageCount - cp.pagesDone);
   const pages = count > 0 ? await extractPdfPages(doc, from, count) : [];
-  const next: Checkpoint = { ...cp, pdfPages: pageCount, pagesDone: cp.pagesDone + count };
+  const next: ExtractingCheckpoint = { ...cp, pdfPages: pageCount, pagesDone: cp.pagesDone + count };
   const segments: TextSegment[] = [];
   for (const p of pages) {
     const text = p.page < pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd();

@@ -6,11 +6,11 @@ import { SOURCE_SLICE_BYTES } from "../../pipeline/limits";
 import { appendSegments } from "../../pipeline/segments";
 import { completeUtf8Length } from "../../pipeline/utf8";
 import { sourceKey } from "../../storage-keys";
-import type { Checkpoint } from "../pipeline-store";
+import type { ExtractingCheckpoint } from "../checkpoint";
 import { kindOf, type Stage } from "./stage";
 
 /** One R2 range of a text source → extracted text, hashed and stored as segments. */
-export const extractText: Stage = async (job, cp, ctx) => {
+export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
   const length = Math.min(SOURCE_SLICE_BYTES, job.byteSize - cp.sourceOffset);
   let body = new Uint8Array(0);
   if (length > 0) {
@@ -27,7 +27,7 @@ export const extractText: Stage = async (job, cp, ctx) => {
   const input = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes.subarray(0, complete));
   const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
   const out = extractSlice(input, state, isLast, cp.chars);
-  const next: Checkpoint = {
+  const next: ExtractingCheckpoint = {
     ...cp,
     sourceOffset: end,
     carry: Array.from(bytes.subarray(complete)),

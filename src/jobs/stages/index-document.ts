@@ -6,16 +6,16 @@
 import { CHUNK_RECORD_BYTES, encodeChunkRecords } from "../../documents/chunk-table";
 import { insertDocument } from "../../documents/document-store";
 import { abortUpload, newUpload, writeNextPart, type ObjectUpload } from "../../documents/object-upload";
-import { PipelineError } from "../../pipeline/errors";
 import { chunkTableKey, textKey } from "../../storage-keys";
 import type { JobCounters } from "../lifecycle";
-import type { Checkpoint, PipelineStore } from "../pipeline-store";
+import type { IndexingCheckpoint } from "../checkpoint";
+import type { PipelineStore } from "../pipeline-store";
 import type { SliceOutcome, Stage } from "./stage";
 
 /** Share of the stage's progress the text is worth (the chunk table is the rest). */
 const TEXT_SHARE = 0.9;
 
-export const indexDocument: Stage = async (job, cp, ctx) => {
+export const indexDocument: Stage<IndexingCheckpoint> = async (job, cp, ctx) => {
   const bucket = ctx.env.BUCKET;
   const total = ctx.store.chunkCount();
   const tableBytes = total * CHUNK_RECORD_BYTES;
@@ -23,19 +23,18 @@ export const indexDocument: Stage = async (job, cp, ctx) => {
     const key = textKey(job.projectId, cp.documentId);
     const before = cp.textUpload ?? newUpload();
     const after = await writeNextPart(bucket, key, cp.textBytes, before, (s, e) => ctx.store.textBytes(s, e), "text/plain; charset=utf-8");
-    const next: Checkpoint = { ...cp, textUpload: after };
+    const next: IndexingCheckpoint = { ...cp, textUpload: after };
     return uploadStep(next, TEXT_SHARE * (cp.textBytes ? after.written / cp.textBytes : 1), {}, () => abandon(bucket, key, before, after), ctx.store);
   }
   if (!cp.tableUpload?.complete) {
     const key = chunkTableKey(job.projectId, cp.documentId);
     const before = cp.tableUpload ?? newUpload();
     const after = await writeNextPart(bucket, key, tableBytes, before, (s, e) => tableBytesOf(ctx.store, s, e), "application/octet-stream");
-    const next: Checkpoint = { ...cp, tableUpload: after };
+    const next: IndexingCheckpoint = { ...cp, tableUpload: after };
     const fraction = TEXT_SHARE + (1 - TEXT_SHARE) * (tableBytes ? after.written / tableBytes : 1);
     const counters = { chunksIndexed: Math.floor(after.written / CHUNK_RECORD_BYTES) };
     return uploadStep(next, fraction, counters, () => abandon(bucket, key, before, after), ctx.store);
   }
-  if (!cp.contentHash) throw new PipelineError("INVALID_STATE", "Extraction finished without a content hash", true);
   await insertDocument(ctx.d1, {
     id: cp.documentId,
     projectId: job.projectId,
@@ -64,7 +63,7 @@ export const indexDocument: Stage = async (job, cp, ctx) => {
 };
 
 function uploadStep(
-  next: Checkpoint,
+  next: IndexingCheckpoint,
   fraction: number,
   counters: Partial<JobCounters>,
   discard: () => Promise<void>,

@@ -10,7 +10,8 @@ import type { Env } from "../../env";
 import type { PdfDocument } from "../../pipeline/extract/pdf";
 import type { TextKind } from "../../pipeline/extract";
 import type { Job, JobCounters } from "../lifecycle";
-import type { Checkpoint, PipelineStore } from "../pipeline-store";
+import type { Checkpoint } from "../checkpoint";
+import type { PipelineStore } from "../pipeline-store";
 import type { TextDigest } from "../text-digest";
 
 type Persist = () => void;
@@ -36,7 +37,8 @@ export interface StageContext {
   pdf: { jobId: string; doc: PdfDocument } | null;
 }
 
-export type Stage = (job: Job, cp: Checkpoint, ctx: StageContext) => Promise<SliceOutcome>;
+/** One stage's slice: reads its own variant of the checkpoint. */
+export type Stage<C extends Checkpoint> = (job: Job, cp: C, ctx: StageContext) => Promise<SliceOutcome>;
 
 export function kindOf(mimeType: string): TextKind | "pdf" {
   if (mimeType === "application/pdf") return "pdf";
