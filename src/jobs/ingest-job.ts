@@ -10,7 +10,7 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { projectDb } from "../db/shards";
 import { upsertJobRow } from "./job-index";
-import { IndexOutbox, meterD1 } from "./outbox";
+import { EventOutbox, IndexOutbox, meterD1 } from "./outbox";
 import { JobStore, type JobEvent } from "./job-store";
 import { Timers, type WorkKind } from "./timers";
 import { cancelJob, createJob, deleteJob, startJob, type Job, type JobInit, type JobStatus, type Refusal, type Transition } from "./lifecycle";
@@ -57,7 +57,7 @@ export class IngestJob extends DurableObject<Env> {
     this.outbox = new IndexOutbox(ctx.storage);
     this.timers = new Timers(ctx.storage);
     this.runner = new PipelineRunner(ctx.storage, env, () => this.d1());
-    this.watchers = new JobWatchers(ctx, env, this.store);
+    this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
   }
 
   private get config() {

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS job (
   version INTEGER NOT NULL,
   indexed_version INTEGER NOT NULL DEFAULT 0,
   last_progress_event_at INTEGER NOT NULL DEFAULT 0,
+  -- superseded by outbox.ts's event_outbox (read once there, for objects made before it)
   forwarded_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -101,15 +102,6 @@ export class JobStore {
   /** When the last `job.progress` event was logged (epoch ms), for throttling. */
   lastProgressEventAt(): number {
     return this.sql.exec<{ t: number }>("SELECT last_progress_event_at AS t FROM job WHERE k = 1").toArray()[0]?.t ?? 0;
-  }
-
-  /** The last `seq` handed to the project hub and the queue. */
-  forwardedSeq(): number {
-    return this.sql.exec<{ s: number }>("SELECT forwarded_seq AS s FROM job WHERE k = 1").toArray()[0]?.s ?? 0;
-  }
-
-  markForwarded(seq: number): void {
-    this.sql.exec("UPDATE job SET forwarded_seq = max(forwarded_seq, ?) WHERE k = 1", seq);
   }
 
   /** Records that D1 holds at least `version` of the row. */

@@ -1,5 +1,7 @@
 /**
- * The index outbox: when the job's D1 row must be written (DESIGN §8, a bounded number
+ * The job's outboxes: what of its state has reached D1 and the project hub/queue.
+ *
+ * The index outbox decides when the job's D1 row must be written (DESIGN §8, a bounded number
  * of statements per job), and how many D1 statements the job has issued.
  *
  * A commit that changes the status, the stage or `deletedAt` makes the row *urgent*:
@@ -78,6 +80,31 @@ export class IndexOutbox {
       .exec<{ d1_statements: number; progress_writes: number }>("SELECT d1_statements, progress_writes FROM index_outbox WHERE k = 1")
       .one();
     return { total: row.d1_statements, progressWrites: row.progress_writes };
+  }
+}
+
+const EVENT_SCHEMA = `
+CREATE TABLE IF NOT EXISTS event_outbox (k INTEGER PRIMARY KEY CHECK (k = 1), forwarded_seq INTEGER NOT NULL);
+INSERT OR IGNORE INTO event_outbox (k, forwarded_seq) SELECT 1, forwarded_seq FROM job WHERE k = 1;
+INSERT OR IGNORE INTO event_outbox (k, forwarded_seq) VALUES (1, 0);
+`;
+
+/**
+ * The event outbox: the last logged event handed to the project hub and the queue.
+ * Events are forwarded in `seq` order; the pointer only moves forward. (Objects created
+ * before this table kept the pointer in `job.forwarded_seq`; it is taken over once.)
+ */
+export class EventOutbox {
+  constructor(private readonly storage: DurableObjectStorage) {
+    storage.sql.exec(EVENT_SCHEMA);
+  }
+
+  forwardedSeq(): number {
+    return this.storage.sql.exec<{ s: number }>("SELECT forwarded_seq AS s FROM event_outbox WHERE k = 1").one().s;
+  }
+
+  markForwarded(seq: number): void {
+    this.storage.sql.exec("UPDATE event_outbox SET forwarded_seq = max(forwarded_seq, ?) WHERE k = 1", seq);
   }
 }
 
