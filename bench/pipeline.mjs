@@ -115,6 +115,7 @@ try {
     const d1Grown = d1UsedBytes(persistTo) - d1Before;
     const statements = jobD1Statements(persistTo, job.id);
     const doc = await getJson(dev.url, t, `/api/projects/${PROJECT}/documents/${job.canonicalDocumentId}`);
+    const stages = await stageTimes(dev.url, t, job.id);
     const same = doc.chunkCount === input.floor.chunkCount && doc.contentHash === input.floor.contentHash && doc.characterCount === input.floor.chars;
 
     // The same bytes again, with the live heap sampled.
@@ -141,6 +142,7 @@ try {
       idleHeapMiB: +(idleHeap / MB).toFixed(1),
       heapSamples: heap.samples,
       chunks: doc.chunkCount,
+      stageMs: stages,
       matchesFloor: same,
     };
     rows.push(row);
@@ -150,6 +152,20 @@ try {
   inspector?.close();
   await dev.stop();
   rmSync(persistTo, { recursive: true, force: true });
+}
+
+/** Milliseconds spent in each stage, from the job's stored event log (events carry `at`). */
+async function stageTimes(url, t, jobId) {
+  const log = await getJson(url, t, `/api/projects/${PROJECT}/ingest/jobs/${jobId}/events`);
+  const out = {};
+  let prev = null;
+  for (const e of log.items) {
+    if (prev && (e.type === "job.stage" || e.type === "job.completed" || e.type === "job.started")) {
+      out[prev.job.stage] = (out[prev.job.stage] ?? 0) + (Date.parse(e.at) - Date.parse(prev.at));
+    }
+    if (e.type === "job.stage" || e.type === "job.started" || e.type === "job.created") prev = e;
+  }
+  return out;
 }
 
 // 3. Report.
@@ -168,6 +184,7 @@ console.table(
     "D1 stmts/job": r.d1Statements,
     "of which progress rows": r.d1ProgressWrites,
     "peak heap MiB": r.peakHeapMiB,
+    "stages s (queue/extract/chunk/index)": ["PENDING", "EXTRACTING", "CHUNKING", "INDEXING"].map((k) => ((r.stageMs[k] ?? 0) / 1000).toFixed(2)).join(" / "),
     chunks: r.chunks,
     "same as floor": r.matchesFloor,
   })),
