@@ -14,7 +14,7 @@
  *   - D1 statements the job issued (the job object's own counter, read from its file);
  *   - the job's peak live JS heap: the same bytes again as a second job while the
  *     Worker's inspector forces a GC and reads `Runtime.getHeapUsage` every 250 ms
- *     (a separate job, so the GCs do not slow the timed one).
+ *     (a separate job, so the GCs do not slow the timed one); the upload's peak apart.
  * It checks that the service's document (characters, chunk count, content hash) equals
  * the floor's. Targets (issue 9): service >= 0.1x the limit at 50 MB, pure pipeline >=
  * 0.3x the limit, D1 growth < 1% of the source bytes, the same D1 statements per job at
@@ -118,9 +118,11 @@ try {
     const stages = await stageTimes(dev.url, t, job.id);
     const same = doc.chunkCount === input.floor.chunkCount && doc.contentHash === input.floor.contentHash && doc.characterCount === input.floor.chars;
 
-    // The same bytes again, with the live heap sampled.
-    const sampler = inspector.sample(250);
+    // The same bytes again, with the live heap sampled: during the upload, then the job.
+    const uploadSampler = inspector.sample(250);
     const again = await upload(dev.url, t, PROJECT, input.bytes, { filename, type });
+    const uploadHeap = await uploadSampler.stop();
+    const sampler = inspector.sample(250);
     await waitForJobSocket(dev.url, t, PROJECT, again.id);
     const heap = await sampler.stop();
 
@@ -139,6 +141,7 @@ try {
       d1Statements: statements?.total ?? null,
       d1ProgressWrites: statements?.progressWrites ?? null,
       peakHeapMiB: +(heap.peak / MB).toFixed(1),
+      uploadPeakHeapMiB: +(uploadHeap.peak / MB).toFixed(1),
       idleHeapMiB: +(idleHeap / MB).toFixed(1),
       heapSamples: heap.samples,
       chunks: doc.chunkCount,
@@ -184,6 +187,7 @@ console.table(
     "D1 stmts/job": r.d1Statements,
     "of which progress rows": r.d1ProgressWrites,
     "peak heap MiB": r.peakHeapMiB,
+    "upload peak heap MiB": r.uploadPeakHeapMiB,
     "stages s (queue/extract/chunk/index)": ["PENDING", "EXTRACTING", "CHUNKING", "INDEXING"].map((k) => ((r.stageMs[k] ?? 0) / 1000).toFixed(2)).join(" / "),
     chunks: r.chunks,
     "same as floor": r.matchesFloor,

@@ -297,10 +297,15 @@ export class IngestJob extends DurableObject<Env> {
     }
   }
 
-  /** Writes the index row now if a status or stage change is not in D1 yet. */
+  /**
+   * Writes the index row now if a status or stage change is not in D1 yet, unless a
+   * failed write is already waiting for its retry (the alarm's backoff owns it then).
+   */
   private async flushUrgentIndex(): Promise<void> {
     const state = this.store.state();
-    if (state && this.outbox.hasUrgent(state.indexedVersion)) await this.flushIndex();
+    if (!state || !this.outbox.hasUrgent(state.indexedVersion)) return;
+    if ((this.timers.scheduled("index")?.attempts ?? 0) > 0) return;
+    await this.flushIndex();
   }
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
