@@ -15,6 +15,8 @@ export interface Config {
   alarmDelayMs: number;
   /** Pipeline slices one alarm runs back to back before re-arming (tests: 1). */
   slicesPerAlarm: number;
+  /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
+  indexProgressIntervalMs: number;
   webhooks: WebhookConfig;
 }
 
@@ -85,6 +87,7 @@ function parseConfig(env: Env): Config {
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
     slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
+    indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
     webhooks: parseWebhookConfig(env),
   };
 }
