@@ -15,6 +15,12 @@ import { JobActions } from "./JobActions";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 
+/** `pagesExtracted` → "Pages extracted". */
+function counterLabel(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jobId: string }) {
   const [job, setJob] = useState<Job | null>(null);
   const [events, setEvents] = useState<JobFrame[]>([]);
@@ -97,7 +103,7 @@ export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jo
     ["Created", formatTime(job.createdAt)],
     ["Started", job.startedAt ? formatTime(job.startedAt) : "—"],
     ["Finished", job.completedAt ? formatTime(job.completedAt) : "—"],
-    ...Object.entries(job.counters).map(([k, v]): [string, preact.ComponentChildren] => [k, v.toLocaleString()]),
+    ...Object.entries(job.counters).map(([k, v]): [string, preact.ComponentChildren] => [counterLabel(k), v.toLocaleString()]),
   ];
   return (
     <div class="job-detail">

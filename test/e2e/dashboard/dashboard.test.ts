@@ -184,6 +184,9 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     expect(await watcher.getByRole("button", { name: /^(Cancel|Delete)\b/ }).count()).toBe(0);
 
     const page = await signedIn(editor);
+    await row(page, job.id).waitFor();
+    // The same query finds the editor's buttons: the viewer's zero is not a blind locator.
+    expect(await page.getByRole("button", { name: /^(Cancel|Delete)\b/ }).count()).toBeGreaterThan(0);
     await row(page, job.id).getByRole("button", { name: "Delete deletable.md" }).click();
     await row(page, job.id).waitFor({ state: "detached" });
     // The viewer's list drops it live (job.deleted), and the API no longer has it.
