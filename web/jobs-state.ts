@@ -79,14 +79,21 @@ export function applyFrame(list: JobsList, frame: JobFrame): FrameOutcome {
 }
 
 /**
- * Applies a `project.snapshot` (the project's QUEUED and RUNNING jobs). Returns the ids
- * of jobs shown as unfinished that the snapshot no longer lists: they finished (or were
- * deleted) while the stream was away, so the caller fetches them again.
+ * Applies a `project.snapshot` (a summary of each QUEUED and RUNNING job). Returns the
+ * ids to fetch in full: snapshot jobs the list does not know yet, and jobs shown as
+ * unfinished that the snapshot no longer lists (they finished, or were deleted, while
+ * the stream was away).
  */
-export function applySnapshot(list: JobsList, jobs: Job[], filters: JobFilters): { list: JobsList; stale: string[] } {
-  const live = new Set(jobs.map((j) => j.id));
-  const stale = list.jobs.filter((j) => !isTerminal(j) && !live.has(j.id)).map((j) => j.id);
-  return { list: upsertJobs(list, jobs, filters), stale };
+export function applySnapshot(list: JobsList, snapshot: JobFrameJob[]): { list: JobsList; fetch: string[] } {
+  const live = new Map(snapshot.map((j) => [j.id, j]));
+  const fetch = list.jobs.filter((j) => !isTerminal(j) && !live.has(j.id)).map((j) => j.id);
+  const jobs = list.jobs.map((j) => {
+    const now = live.get(j.id);
+    return now ? mergeJob(j, now) : j;
+  });
+  const known = new Set(list.jobs.map((j) => j.id));
+  for (const j of snapshot) if (!known.has(j.id)) fetch.push(j.id);
+  return { list: { ...list, jobs }, fetch };
 }
 
 export function removeJob(list: JobsList, jobId: string): JobsList {

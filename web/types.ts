@@ -68,10 +68,11 @@ export interface JobFrame {
   projectSeq?: number;
 }
 
+/** The project stream's first frame: its position and a summary of each unfinished job. */
 export interface ProjectSnapshot {
   type: "project.snapshot";
   projectSeq: number;
-  jobs: Job[];
+  jobs: (JobFrameJob & { updatedAt?: string })[];
 }
 
 export interface JobSnapshot {

@@ -82,12 +82,12 @@ describe("dashboard jobs list (web/jobs-state)", () => {
     expect(upsertJobs(list, [job("c", T3)], {}).jobs.map((j) => j.id)).toEqual(["c", "b"]);
   });
 
-  it("takes a project snapshot's unfinished jobs, and names shown unfinished jobs it no longer lists", () => {
+  it("takes a project snapshot's progress for jobs it shows, and fetches the ones it does not know or that finished meanwhile", () => {
     const list = upsertJobs(emptyList(), [job("gone", T1), job("still", T2, { progress: 0.1 })], {});
-    const { list: next, stale } = applySnapshot(list, [job("still", T2, { progress: 0.6 }), job("fresh", T3, { status: "QUEUED" })], {});
-    expect(stale).toEqual(["gone"]);
+    const summary = (j: Job) => ({ id: j.id, status: j.status, stage: j.stage, progress: j.progress, counters: {} });
+    const { list: next, fetch } = applySnapshot(list, [summary(job("still", T2, { progress: 0.6 })), summary(job("fresh", T3, { status: "QUEUED" }))]);
+    expect(fetch).toEqual(["gone", "fresh"]);
     expect(next.jobs.map((j) => [j.id, j.progress])).toEqual([
-      ["fresh", 0.5],
       ["still", 0.6],
       ["gone", 0.5],
     ]);

@@ -64,9 +64,9 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
       {
         onMessage(msg) {
           if (msg.type === "project.snapshot") {
-            const { list: next, stale } = applySnapshot(current.current, (msg as unknown as ProjectSnapshot).jobs, filters);
+            const { list: next, fetch } = applySnapshot(current.current, (msg as unknown as ProjectSnapshot).jobs);
             commit(next);
-            stale.forEach(fetchJob);
+            fetch.forEach(fetchJob);
           } else if (typeof msg.jobId === "string" && msg.job) {
             const frame = msg as unknown as JobFrame;
             const { list: next, fetch } = applyFrame(current.current, frame);

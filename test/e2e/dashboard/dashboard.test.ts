@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { upload, waitForJob } from "../../../bench/lib/server.mjs";
 import { startTestServer, token, type TestServer } from "../dev-server";
@@ -192,6 +192,41 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     // The viewer's list drops it live (job.deleted), and the API no longer has it.
     await row(watcher, job.id).waitFor({ state: "detached" });
     expect((await api(`/ingest/jobs/${job.id}`)).status).toBe(404);
+  });
+
+  it("catches up after the project stream drops: a job that ran and finished while it was away shows as finished", async () => {
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    const urls: string[] = [];
+    const pages: WebSocketRoute[] = [];
+    let numbered = false;
+    let release!: () => void;
+    const away = new Promise<void>((r) => (release = r));
+    await tab.page.routeWebSocket(/\/ingest\/events/, async (ws) => {
+      urls.push(ws.url());
+      // The second connection waits until the job has finished.
+      if (urls.length > 1) await away;
+      const server = ws.connectToServer();
+      server.onMessage((m) => {
+        if (/"projectSeq"/.test(String(m))) numbered = true;
+        ws.send(m);
+      });
+      pages.push(ws);
+    });
+    await tab.page.goto(`${server.url}/#token=${editor}`);
+    await tab.page.locator(".live.on").waitFor();
+    await pages[0]!.close();
+    await tab.page.locator(".live.off").waitFor();
+
+    const job = await upload(server.url, editor, P, markdown(50, "away"), { filename: "while-away.md", type: "text/markdown" });
+    await waitForJob(server.url, editor, P, job.id);
+    release();
+    await tab.page.locator(`tr[data-job-id="${job.id}"][data-status="COMPLETED"]`).waitFor();
+    expect(urls).toHaveLength(2);
+    expect(urls[1]).toContain("access_token=");
+    // With the project stream's numbering (DESIGN §5) it resumes where it stopped;
+    // without it, it reloads the list instead.
+    if (numbered) expect(urls[1]).toMatch(/[?&]after=\d+/);
   });
 
   it("shows a job's detail with its event timeline, updating live to the end", async () => {
