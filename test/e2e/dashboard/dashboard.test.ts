@@ -229,6 +229,23 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     if (numbered) expect(urls[1]).toMatch(/[?&]after=\d+/);
   });
 
+  it("shows the problem's detail when the server refuses an action", async () => {
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    // No live stream: the page keeps showing the job as running after it was cancelled elsewhere.
+    await tab.page.routeWebSocket(/\/ingest\/events/, () => undefined);
+    const job = await upload(server.url, editor, P, markdown(150_000, "refused"), { filename: "refused.md", type: "text/markdown" });
+    await tab.page.goto(`${server.url}/#token=${editor}`);
+    const cancel = row(tab.page, job.id).getByRole("button", { name: "Cancel refused.md" });
+    await cancel.waitFor();
+    const cancelled = await fetch(`${server.url}/api/projects/${P}/ingest/jobs/${job.id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${editor}` } });
+    expect(cancelled.status).toBe(200);
+    await cancel.click();
+    await tab.page.getByRole("alert").getByText("refused.md: Job cannot be cancelled. Current status: CANCELLED").waitFor();
+    // The browser logs the 400 itself; that one is expected.
+    tab.errors.splice(0, tab.errors.length, ...tab.errors.filter((e) => !e.includes("status of 400")));
+  });
+
   it("shows a job's detail with its event timeline, updating live to the end", async () => {
     const page = await signedIn(editor);
     // Large enough (about 12 MB) to be still running when the page opens.
