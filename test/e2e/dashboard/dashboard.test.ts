@@ -141,6 +141,22 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     expect(job).toMatchObject({ status: "COMPLETED", originalFilename: "picked.md", mimeType: "text/markdown" });
   });
 
+  it("uploads files dropped on the drop zone", async () => {
+    const page = await signedIn(editor);
+    const files = await page.evaluateHandle(`(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["# Dropped one\\n\\nHello."], "dropped-one.md", { type: "" }));
+      dt.items.add(new File(["Dropped two, plain text."], "dropped-two.txt", { type: "text/plain" }));
+      return dt;
+    })()`);
+    await page.dispatchEvent(".dropzone", "dragover", { dataTransfer: files });
+    await page.dispatchEvent(".dropzone", "drop", { dataTransfer: files });
+    for (const name of ["dropped-one.md", "dropped-two.txt"]) {
+      const jobId = (await page.locator(`li[data-upload="${name}"][data-job-id]`).getAttribute("data-job-id"))!;
+      await page.locator(`tr[data-job-id="${jobId}"][data-status="COMPLETED"]`).waitFor();
+    }
+  });
+
   it("shows a large upload's bar moving; its Cancel button gives CANCELLED on the page and in the API; a viewer sees no Cancel", async () => {
     const file = join(tmp, "large.md");
     const paragraph = "Large upload paragraph: the quick brown fox jumps over the lazy dog, again and again.\n\n";
