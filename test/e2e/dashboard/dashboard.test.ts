@@ -302,6 +302,42 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     await page.getByText(doc.language ?? "unknown", { exact: true }).first().waitFor();
   });
 
+  it("loads more jobs as the list scrolls to its end (the API's cursor)", async () => {
+    const many = "dash-many";
+    const t = await token({ sub: "alice", roles: ["editor"], projects: [many] });
+    const ids: string[] = [];
+    for (let i = 0; i < 55; i++) ids.push((await upload(server.url, t, many, `Note ${i}`, { filename: `note-${i}.txt`, type: "text/plain" })).id);
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    await tab.page.goto(`${server.url}/#token=${t}`);
+    await tab.page.locator("tr[data-job-id]").nth(49).waitFor();
+    await tab.page.waitForTimeout(300);
+    expect(await tab.page.locator("tr[data-job-id]").count()).toBe(50);
+    await tab.page.locator(".sentinel").first().scrollIntoViewIfNeeded();
+    await tab.page.locator("tr[data-job-id]").nth(54).waitFor();
+    const shown = await tab.page.locator("tr[data-job-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-job-id")));
+    expect(shown).toEqual(ids.reverse());
+  });
+
+  it("labels every control, and signs in from the keyboard alone", async () => {
+    const job = await upload(server.url, editor, P, "labelled", { filename: "labelled.txt", type: "text/plain" });
+    await waitForJob(server.url, editor, P, job.id);
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    await tab.page.goto(`${server.url}/`);
+    await tab.page.keyboard.press("Tab");
+    await tab.page.keyboard.type(editor);
+    await tab.page.keyboard.press("Tab");
+    await tab.page.keyboard.press("Enter");
+    await tab.page.getByRole("heading", { name: "Jobs" }).waitFor();
+    await tab.page.locator(".live.on").waitFor();
+    await row(tab.page, job.id).getByRole("button", { name: "Delete labelled.txt" }).waitFor();
+    const unlabelled = await tab.page.evaluate(`[...document.querySelectorAll("input, select, textarea, button, a[href]")]
+      .filter((el) => !(el.labels?.length || el.getAttribute("aria-label") || el.textContent.trim()))
+      .map((el) => el.outerHTML)`);
+    expect(unlabelled).toEqual([]);
+  });
+
   it("is usable at phone width", async () => {
     const page = await signedIn(editor, "", { width: 390, height: 844 });
     await page.locator("tr[data-job-id]").first().waitFor();
