@@ -15,7 +15,7 @@ import { ProjectPicker } from "./views/ProjectPicker";
 import { SignIn } from "./views/SignIn";
 
 /** Goes to a view; the URL is the state. */
-export function navigate(route: Route): void {
+function navigate(route: Route): void {
   location.hash = formatRoute(route);
 }
 

@@ -60,7 +60,6 @@ export function DocumentView({ api, documentId }: { api: Api; documentId: string
     api.getDocument(documentId).then(setDoc, (err) => setError(errorDetail(err)));
     api.documentText(documentId).then(setText, (err) => setError(errorDetail(err)));
     void loadChunks(undefined);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, documentId]);
 
   useEffect(() => {

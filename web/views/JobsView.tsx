@@ -88,7 +88,7 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
       stream.stop();
       clearInterval(tick);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Filters compare by value (a new object per hash change); `api` is per project.
   }, [api, filtersKey]);
 
   useEffect(() => {
