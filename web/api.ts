@@ -66,6 +66,8 @@ export class Api {
   constructor(
     readonly token: string,
     readonly projectId: string,
+    /** Called on a 401: the token expired or was refused, so the session is over. */
+    private readonly onUnauthorized: () => void = () => undefined,
     private readonly origin = location.origin,
   ) {}
 
@@ -78,6 +80,7 @@ export class Api {
       ...init,
       headers: { Authorization: `Bearer ${this.token}`, ...(init.headers as Record<string, string> | undefined) },
     });
+    if (res.status === 401) this.onUnauthorized();
     if (!res.ok) throw await problemOf(res);
     if (parse === "none") return undefined as T;
     return (parse === "text" ? await res.text() : await res.json()) as T;
@@ -132,8 +135,9 @@ export class Api {
       xhr.setRequestHeader("Content-Type", uploadContentType(file));
       xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
       xhr.onload = () => {
-        if (xhr.status === 200 || xhr.status === 201) resolve(JSON.parse(xhr.responseText) as Job);
-        else reject(problemOfXhr(xhr));
+        if (xhr.status === 200 || xhr.status === 201) return resolve(JSON.parse(xhr.responseText) as Job);
+        if (xhr.status === 401) this.onUnauthorized();
+        reject(problemOfXhr(xhr));
       };
       xhr.onerror = () => reject(problemOfXhr(xhr));
       xhr.onabort = () => reject(new ApiError(0, "Upload stopped"));

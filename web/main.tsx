@@ -31,9 +31,17 @@ function useRoute(): Route {
 
 function App() {
   const [session, setSession] = useState<Session | null>(() => restoreSession());
+  const [notice, setNotice] = useState<string | null>(null);
   const route = useRoute();
   const projectId = route.view === "home" ? null : route.projectId;
-  const api = useMemo(() => (session && projectId ? new Api(session.token, projectId) : null), [session, projectId]);
+  const api = useMemo(() => {
+    if (!session || !projectId) return null;
+    return new Api(session.token, projectId, () => {
+      clearSession();
+      setSession(null);
+      setNotice("The server refused the token (expired or invalid): sign in again.");
+    });
+  }, [session, projectId]);
 
   useEffect(() => {
     // A single project needs no picker.
@@ -45,7 +53,7 @@ function App() {
   if (!session) {
     return (
       <main id="main" class="narrow">
-        <SignIn onSignedIn={setSession} />
+        <SignIn notice={notice} onSignedIn={(s) => (setNotice(null), setSession(s))} />
       </main>
     );
   }

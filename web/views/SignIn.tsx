@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { saveSession, sessionFor, type Session } from "../session";
 
-export function SignIn({ onSignedIn }: { onSignedIn(s: Session): void }) {
+export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn(s: Session): void }) {
   const [token, setToken] = useState("");
   const [error, setError] = useState<string | null>(null);
   const submit = (e: Event) => {
@@ -15,6 +15,11 @@ export function SignIn({ onSignedIn }: { onSignedIn(s: Session): void }) {
   return (
     <section class="card signin">
       <h1>edge-ingest</h1>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       <p>Sign in with an access token (a JWT). Locally, open the URL that <code>npm run dev</code> prints, or mint one with <code>npm run token</code>.</p>
       <form onSubmit={submit}>
         <label for="token">Access token</label>

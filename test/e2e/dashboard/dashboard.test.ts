@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page, WebSocketRoute } from "playwright-core";
+import { SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { upload, waitForJob } from "../../../bench/lib/server.mjs";
 import { startTestServer, token, type TestServer } from "../dev-server";
@@ -99,6 +100,25 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     await tab.page.getByLabel("Access token").fill(editor);
     await tab.page.getByRole("button", { name: "Sign in" }).click();
     await tab.page.getByRole("heading", { name: "Jobs" }).waitFor();
+  });
+
+  it("returns to sign-in, saying why, when the server refuses the token", async () => {
+    const forged = await new SignJWT({ roles: ["editor"], projects: [P] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("mallory")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("not-the-server-secret-but-32-bytes-long!!"));
+    const tab = await openTab(browser);
+    tabs.push(tab);
+    await tab.page.goto(`${server.url}/#token=${forged}`);
+    await tab.page.getByText("The server refused the token").waitFor();
+    await tab.page.getByLabel("Access token").waitFor();
+    expect(await tab.page.evaluate("sessionStorage.getItem('edge-ingest.token')")).toBeNull();
+    // The browser itself logs the refused requests (the 401s, the socket's handshake);
+    // nothing else may be logged.
+    await tab.page.waitForTimeout(300);
+    const rest = tab.errors.filter((e) => !/status of 401|HTTP Authentication failed/.test(e));
+    tab.errors.splice(0, tab.errors.length, ...rest);
   });
 
   it("lists the project's existing jobs newest first, and filters by status in the URL", async () => {
