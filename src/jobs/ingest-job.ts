@@ -40,7 +40,7 @@ export interface Access {
 }
 
 export type JobReply =
-  | { ok: true; job: Job }
+  | { ok: true; job: Job; /** The job's commit counter (`get` only): its `ETag`. */ version?: number }
   | { ok: false; reason: "not_found" | "forbidden" }
   | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
 
@@ -83,11 +83,12 @@ export class IngestJob extends DurableObject<Env> {
     return this.store.job()!;
   }
 
-  /** The job, if `access` may read it. */
+  /** The job and its version, if `access` may read it. */
   async get(access: Access): Promise<JobReply> {
     const checked = this.check(access, "read");
-    if (checked.ok) await this.ensureArmed();
-    return checked;
+    if (!checked.ok) return checked;
+    await this.ensureArmed();
+    return { ...checked, version: this.store.state()?.version };
   }
 
   /** QUEUED | RUNNING → CANCELLED; the pipeline alarm is dropped before this returns. */

@@ -189,15 +189,41 @@ jobRoutes.openapi(
     path: `${BASE}/jobs/{jobId}`,
     summary: "Get one job",
     request: { params: JobParams },
-    responses: { 200: { description: "The job", content: { "application/json": { schema: Job } } }, ...problems(401, 403, 404, 429) },
+    responses: {
+      200: { description: "The job", content: { "application/json": { schema: Job } } },
+      304: { description: "Not Modified: `If-None-Match` holds the job's current `ETag`" },
+      ...problems(401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");
     const access = await enterProject(c, projectId, "read");
     requireJobId(jobId, PROJECT_MESSAGES.notFound);
-    return c.json(jobOrThrow(await jobStub(c.env, jobId).get(access), PROJECT_MESSAGES), 200);
+    // The object checks project and role before it answers: a 304 is only ever given to a
+    // caller who would have been given the job.
+    const reply = await jobStub(c.env, jobId).get(access);
+    const job = jobOrThrow(reply, PROJECT_MESSAGES);
+    const etag = reply.ok && reply.version !== undefined ? jobETag(reply.version) : null;
+    if (etag === null) return c.json(job, 200);
+    if (ifNoneMatch(c.req.header("If-None-Match"), etag)) return c.body(null, 304, { ETag: etag });
+    return c.json(job, 200, { ETag: etag });
   },
 );
+
+/**
+ * A strong validator from the job's commit counter: every committed change bumps it, and
+ * the representation is a function of the committed job alone (RFC 9110 §8.8.3).
+ */
+function jobETag(version: number): string {
+  return `"${version}"`;
+}
+
+/** RFC 9110 §13.1.2: `*` or a list of tags, compared weakly (a `W/` prefix is ignored). */
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  return header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
+}
 
 /** Cursor positions are (createdAt ms, id) pairs, bound to route, project and filters. */
 function isJobKey(v: unknown): v is { c: number; i: string } {
