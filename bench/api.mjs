@@ -8,9 +8,15 @@
  *   4. GET the same list ~page 150 deep (of 10,000 jobs)   (cursor followed once, then hammered)
  *   5. POST /api/projects/{q}/ingest/jobs?filename=…       (raw 1 KB text/plain create)
  *
+ *   6. GET one job with If-None-Match = its ETag              (304, no body)
+ *   7. where a create's time goes: `Server-Timing` of sequential 1 KB creates, without and
+ *      with an Idempotency-Key (upload = body → R2 with type sniffing and hashing;
+ *      idempotency = the D1 claim; job = the job object's create, which replies before its
+ *      D1 index row and hub forwarding are written)
+ *
  * How: starts its own `wrangler dev` (fresh state dir under /tmp, a free port) with auth on
- * and the rate limiter on but never refusing (RATE_LIMIT_* = 1e9: the limiter Durable Objects
- * are still called on every request), and ALARM_DELAY_MS = 1 day so seeded jobs stay QUEUED
+ * and the rate limiter on but never refusing (RATE_LIMIT_* = 1e9: every request is charged
+ * to both budgets, decided from leases the limiter objects grant), and ALARM_DELAY_MS = 1 day so seeded jobs stay QUEUED
  * and no pipeline work competes with the measurement. Seeds 10,000 jobs into one project
  * through the create API (32 at a time), then runs autocannon with the same settings for
  * every endpoint (32 connections, 10 s, after a 2 s warm-up). Creates go to another project
@@ -154,6 +160,40 @@ function table(rows, health) {
   return lines.join("\n");
 }
 
+const CREATE_PROFILE_N = QUICK ? 30 : 100;
+
+/** Mean `Server-Timing` phases (and wall time) of sequential creates, without and with an Idempotency-Key. */
+async function profileCreates(url, authHeaders) {
+  process.stderr.write("  create profile (Server-Timing)…\n");
+  const out = {};
+  for (const variant of ["no key", "Idempotency-Key"]) {
+    const sums = {};
+    for (let i = 0; i < CREATE_PROFILE_N; i++) {
+      const headers = { ...authHeaders, "Content-Type": "text/plain" };
+      if (variant !== "no key") headers["Idempotency-Key"] = `profile-${Date.now()}-${i}`;
+      const started = performance.now();
+      const res = await fetch(`${url}/api/projects/${CREATE_PROJECT}/ingest/jobs?filename=profile.txt`, { method: "POST", headers, body: KB });
+      await res.arrayBuffer();
+      const wall = performance.now() - started;
+      if (res.status !== 201) throw new Error(`profile create: ${res.status}`);
+      sums["client wall"] = (sums["client wall"] ?? 0) + wall;
+      for (const part of (res.headers.get("Server-Timing") ?? "").split(",")) {
+        const m = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
+        if (m) sums[m[1]] = (sums[m[1]] ?? 0) + Number(m[2]);
+      }
+    }
+    out[variant] = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / CREATE_PROFILE_N]));
+  }
+  return out;
+}
+
+function profileTable(profile) {
+  const phases = ["upload", "idempotency", "job", "client wall"];
+  const lines = [`| variant | ${phases.join(" | ")} |`, `| --- |${phases.map(() => " ---: |").join("")}`];
+  for (const [variant, p] of Object.entries(profile)) lines.push(`| ${variant} | ${phases.map((ph) => (p[ph] === undefined ? "—" : fmt(p[ph]))).join(" | ")} |`);
+  return lines.join("\n");
+}
+
 async function main() {
   const port = await freePort();
   const persistTo = mkdtempSync("/tmp/bench-api-");
@@ -180,9 +220,11 @@ async function main() {
     await new Promise((r) => setTimeout(r, 3000)); // let the queue consumer drain the seeding's events
 
     const listBase = `${url}/api/projects/${LIST_PROJECT}/ingest/jobs`;
+    const etag = (await fetch(`${listBase}/${seeded.jobId}`, { headers: authHeaders })).headers.get("ETag");
     const rows = [
       await measure("GET /health", { url: `${url}/health` }),
       await measure("GET one job", { url: `${listBase}/${seeded.jobId}`, headers: authHeaders }),
+      await measure("GET one job, If-None-Match (304)", { url: `${listBase}/${seeded.jobId}`, headers: { ...authHeaders, "If-None-Match": etag } }),
       await measure(`GET list, first page (limit ${PAGE_LIMIT})`, { url: `${listBase}?limit=${PAGE_LIMIT}`, headers: authHeaders }),
       await measure(`GET list, page ${DEEP_PAGE} of ${JOBS / PAGE_LIMIT} (cursor)`, { url: deepUrl, headers: authHeaders }),
       await measure("POST create, 1 KB raw text/plain", {
@@ -194,13 +236,16 @@ async function main() {
     ];
     // /health again at the end: on a shared machine the baseline drifts; ratios use the mean.
     const healthAfter = await measure("GET /health (again, last)", { url: `${url}/health` });
-    const [healthBefore, getOne, first, deep] = rows;
+    const [healthBefore, getOne, , first, deep, create] = rows;
+    const createProfile = await profileCreates(url, authHeaders);
     const health = { ...healthBefore, reqPerSec: (healthBefore.reqPerSec + healthAfter.reqPerSec) / 2 };
 
     const getRatio = getOne.reqPerSec / health.reqPerSec;
     const deepRatio = deep.p50 / first.p50;
+    const createRatio = create.reqPerSec / health.reqPerSec;
     const targets = [
       { target: "GET one job ≥ 0.8 × /health throughput", value: getRatio, met: getRatio >= 0.8 },
+      { target: "create (1 KB) ≥ 0.3 × /health throughput", value: createRatio, met: createRatio >= 0.3 },
       { target: "deep page p50 ≤ 1.2 × first page p50", value: deepRatio, met: deepRatio <= 1.2 },
     ];
 
@@ -220,7 +265,7 @@ async function main() {
     console.log(`wrangler dev (local), ${cpus().length} CPUs shared with the load generator; load average before start ${fmt(load, 2)}.`);
     console.log(`${settings}. Auth ON (HS256 bearer token on every /api request).`);
     console.log(
-      `Rate limiting ON: RATE_LIMIT_PROJECT_PER_MINUTE and RATE_LIMIT_USER_PER_HOUR = ${HUGE}, so both limiter Durable Objects are called on every /api request but never refuse.`,
+      `Rate limiting ON: RATE_LIMIT_PROJECT_PER_MINUTE and RATE_LIMIT_USER_PER_HOUR = ${HUGE}: every /api request is charged to both budgets (decided in the isolate from leases the limiter objects grant), never refused.`,
     );
     console.log(
       `${JOBS} jobs seeded through the API in ${fmt(seeded.seconds)} s (${fmt(seeded.createsPerSecond, 0)} creates/s at concurrency ${SEED_CONCURRENCY}); ALARM_DELAY_MS = 86400000 keeps them QUEUED (no pipeline work during the run).\n`,
@@ -238,13 +283,15 @@ async function main() {
     }
     console.log("");
     for (const t of targets) console.log(`Target: ${t.target}: ${fmt(t.value, 3)} → ${t.met ? "MET" : "NOT MET"}`);
+    console.log(`\nWhere a 1 KB create's time goes (Server-Timing, mean ms of ${CREATE_PROFILE_N} sequential creates each):\n`);
+    console.log(profileTable(createProfile));
     if (breakdown) {
       console.log("\nWhere a GET of one job spends its time (same server, same settings; the 404 probes are expected 404s):\n");
       console.log(table(breakdown, health));
     }
 
     mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
-    const out = { quick: QUICK, date: new Date().toISOString(), cpus: cpus().length, loadAverageBefore: load, load: LOAD, jobs: JOBS, deepPage: DEEP_PAGE, seeding: seeded, rows, healthAfter, healthBaseline: health.reqPerSec, targets, breakdown };
+    const out = { quick: QUICK, date: new Date().toISOString(), cpus: cpus().length, loadAverageBefore: load, load: LOAD, jobs: JOBS, deepPage: DEEP_PAGE, seeding: seeded, rows, createProfile, healthAfter, healthBaseline: health.reqPerSec, targets, breakdown };
     writeFileSync(new URL("./out/api.json", import.meta.url), JSON.stringify(out, null, 2) + "\n");
     console.log("\nFigures written to bench/out/api.json");
   } finally {

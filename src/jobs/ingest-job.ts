@@ -79,7 +79,12 @@ export class IngestJob extends DurableObject<Env> {
     if (existing) return existing;
     this.commit(createJob(init, new Date()));
     this.store.schedule("slice", this.after(0));
-    await this.settle();
+    // The D1 row and the hub catch up just after the reply, not before it (issue 12): the
+    // index work is on the alarm's schedule first, so if this pass is lost the alarm
+    // writes the row, and the index still converges.
+    this.store.schedule("index", this.after(INDEX_RETRY_BASE_MS));
+    await this.arm();
+    void this.settle();
     return this.store.job()!;
   }
 

@@ -12,6 +12,7 @@ import type { Access } from "../jobs/ingest-job";
 import type { Job as JobData, JobInit } from "../jobs/lifecycle";
 import { sourceKey } from "../jobs/slice-runner";
 import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
+import { ServerTiming } from "../http/server-timing";
 import { storeBufferedUpload, storeStreamedUpload, type StoredUpload } from "../uploads/store-upload";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { CreateJobFields, Job, JobList, JobParams, ListJobsQuery, problems, ProjectParams } from "./schemas";
@@ -76,10 +77,12 @@ jobRoutes.openapi(
     }
     const jobId = uuidv7();
     const key = sourceKey({ projectId, id: jobId });
+    const timing = new ServerTiming();
     const isMultipart = (c.req.header("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
     const { fields, upload, filename } = isMultipart
       ? await receiveMultipart(c.req.raw, c.env, key, config.maxUploadBytes)
       : await receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, config.maxUploadBytes);
+    timing.mark("upload");
 
     if (idempotencyKey !== undefined) {
       const claim = await claimIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
@@ -91,6 +94,7 @@ jobRoutes.openapi(
         if (claim.requestHash !== upload.sha256) throw conflict("Idempotency-Key was already used with a different file");
         return c.json(await awaitJob(c.env, claim.jobId, access), 200);
       }
+      timing.mark("idempotency");
     }
     const init: JobInit = {
       id: jobId,
@@ -106,7 +110,8 @@ jobRoutes.openapi(
     };
     try {
       const job = await jobStub(c.env, jobId).create(init);
-      return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}` });
+      timing.mark("job");
+      return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
     } catch (err) {
       await c.env.BUCKET.delete(key);
       if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId);
