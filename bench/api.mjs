@@ -31,11 +31,15 @@
  *   npm run bench -- --quick      # 1,000 jobs, page 15, 5 s per endpoint (< 2 min)
  *   npm run bench -- --breakdown  # always run the breakdown probes
  *
+ * Each row also gives workerd's CPU time per request (user + system, from /proc, over the
+ * measured run) and the bytes it wrote to disk per request: a create is bound by those, not
+ * by its request path. BENCH_STATE_DIR=/dev/shm puts the state on tmpfs (no disk syncs).
+ *
  * Writes bench/out/api.json. The load generator shares the machine's CPUs with workerd, so
  * absolute figures depend on the host; the ratios are the point.
  */
 import autocannon from "autocannon";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { startDev, token } from "./lib/server.mjs";
@@ -131,13 +135,35 @@ function cannon(opts, duration) {
   return autocannon({ connections: LOAD.connections, duration, ...opts });
 }
 
-/** A warm-up, then the measured run; returns req/s, p50/p99 ms and failure counts. */
+let workerdPids = () => [];
+
+/** workerd's CPU seconds so far (user + system) and bytes written to storage. */
+function workerdUsage() {
+  let cpu = 0;
+  let written = 0;
+  for (const pid of workerdPids()) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      cpu += (Number(f[11]) + Number(f[12])) / 100;
+      written += Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+    } catch {
+      // exited, or /proc not readable: the columns show what could be read
+    }
+  }
+  return { cpu, written };
+}
+
+/** A warm-up, then the measured run; returns req/s, p50/p99 ms, failure counts and workerd's cost per request. */
 async function measure(name, opts) {
   process.stderr.write(`  ${name}…\n`);
   await cannon(opts, LOAD.warmup);
+  const before = workerdUsage();
   const r = await cannon(opts, LOAD.duration);
+  const after = workerdUsage();
   return {
     name,
+    cpuMsPerReq: ((after.cpu - before.cpu) * 1000) / Math.max(1, r.requests.total),
+    diskKbPerReq: (after.written - before.written) / 1024 / Math.max(1, r.requests.total),
     reqPerSec: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -151,11 +177,13 @@ const fmt = (n, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, 
 
 function table(rows, health) {
   const lines = [
-    "| endpoint | req/s | p50 ms | p99 ms | ratio to /health (throughput) |",
-    "| --- | ---: | ---: | ---: | ---: |",
+    "| endpoint | req/s | p50 ms | p99 ms | ratio to /health (throughput) | workerd CPU ms/req | disk KB/req |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.reqPerSec / health.reqPerSec, 2)} |`);
+    lines.push(
+      `| ${r.name} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.reqPerSec / health.reqPerSec, 2)} | ${fmt(r.cpuMsPerReq, 2)} | ${fmt(r.diskKbPerReq)} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -196,10 +224,11 @@ function profileTable(profile) {
 
 async function main() {
   const port = await freePort();
-  const persistTo = mkdtempSync("/tmp/bench-api-");
+  const persistTo = mkdtempSync(`${process.env.BENCH_STATE_DIR ?? "/tmp"}/bench-api-`);
   const load = loadavg()[0];
   process.stderr.write(`wrangler dev on :${port}, state in ${persistTo}\n`);
   const dev = await startDev({ port, persistTo, vars: VARS });
+  workerdPids = dev.workerdPids;
   const stopAll = async () => {
     await dev.stop();
     rmSync(persistTo, { recursive: true, force: true });
@@ -263,6 +292,7 @@ async function main() {
     const settings = `autocannon: ${LOAD.connections} connections, ${LOAD.duration} s per endpoint after a ${LOAD.warmup} s warm-up`;
     console.log(`\n## API benchmark${QUICK ? " (--quick)" : ""}\n`);
     console.log(`wrangler dev (local), ${cpus().length} CPUs shared with the load generator; load average before start ${fmt(load, 2)}.`);
+    console.log(`State under ${process.env.BENCH_STATE_DIR ?? "/tmp"} (BENCH_STATE_DIR).`);
     console.log(`${settings}. Auth ON (HS256 bearer token on every /api request).`);
     console.log(
       `Rate limiting ON: RATE_LIMIT_PROJECT_PER_MINUTE and RATE_LIMIT_USER_PER_HOUR = ${HUGE}: every /api request is charged to both budgets (decided in the isolate from leases the limiter objects grant), never refused.`,
