@@ -5,7 +5,7 @@
  * bound asserted (it is a cost, not a contract).
  */
 import { describe, expect, it } from "vitest";
-import { LeaseHolder, type RateDecision } from "../../src/http/lease-holder";
+import { ASK_STALE_MS, LeaseHolder, type RateDecision } from "../../src/http/lease-holder";
 import { emptyBook, grantLease, type LeaseAsk, type LeaseGrant, leaseSize, observeArrival, noRate } from "../../src/http/leases";
 import { rng } from "../pipeline/random";
 
@@ -222,6 +222,45 @@ describe("leases under many isolates and random arrivals (simulated)", () => {
     expect(results.filter((d) => d.allowed)).toHaveLength(10);
     expect(results.filter((d) => d.allowed).map((d) => d.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(sim.asks).toBeLessThanOrEqual(3); // the waiters share one ask at a time
+  });
+
+  it("do not spend a grant that arrives after its window ended: they ask the next window", async () => {
+    const sim = new Simulation(5, 1_000, 10);
+    const h = sim.holder("late");
+    let decidedAt = -1;
+    let decision: RateDecision | null = null;
+    // Sent at 985, decided by the object at 995 (5 ms of window left), back at 1,005: void.
+    sim.at(985, () => void h.acquire(sim.ask).then((d) => ((decision = d), (decidedAt = sim.now))));
+    await sim.run();
+    expect(decision!.allowed).toBe(true);
+    expect(decidedAt).toBeGreaterThanOrEqual(1_000);
+    expect(sim.asks).toBe(2);
+  });
+
+  it("reject the waiting request when the object cannot be reached, and ask again for the next", async () => {
+    let calls = 0;
+    const ask = async (): Promise<LeaseGrant> => {
+      calls++;
+      if (calls === 1) throw new Error("limiter unavailable");
+      return { tokens: 1, limit: 3, remaining: 2, validForMs: 60_000 };
+    };
+    const h = new LeaseHolder("flaky");
+    await expect(h.acquire(ask)).rejects.toThrow("limiter unavailable");
+    expect((await h.acquire(ask)).allowed).toBe(true);
+    expect(calls).toBe(2);
+  });
+
+  it("let a waiting request ask again once another's ask has been in flight for ASK_STALE_MS", async () => {
+    const sim = new Simulation(10, 60_000, 5);
+    const h = sim.holder("stale");
+    const lost = (): Promise<LeaseGrant> => new Promise(() => {}); // that request was cancelled mid-call
+    let decidedAt = -1;
+    sim.at(0, () => void h.acquire(lost));
+    sim.at(100, () => void h.acquire(sim.ask).then((d) => d.allowed && (decidedAt = sim.now)));
+    await sim.run();
+    expect(decidedAt).toBeGreaterThan(ASK_STALE_MS);
+    expect(decidedAt).toBeLessThan(ASK_STALE_MS + 100);
+    expect(sim.asks).toBe(1);
   });
 
   it("never admit more than the limit in any window; under-admission stays small", async () => {
