@@ -84,7 +84,7 @@ export class IngestJob extends DurableObject<Env> {
     // writes the row, and the index still converges.
     this.store.schedule("index", this.after(INDEX_RETRY_BASE_MS));
     await this.arm();
-    void this.settle();
+    void this.settle().catch((err) => console.error(JSON.stringify({ msg: "settle after create failed", jobId: init.id, error: String(err) })));
     return this.store.job()!;
   }
 
