@@ -15,6 +15,9 @@ export interface UnlistedVars {
   ALARM_DELAY_MS?: string;
   SLICES_PER_ALARM?: string;
   INDEX_PROGRESS_INTERVAL_MS?: string;
+  WEBHOOK_SECRET_KEY?: string;
+  WEBHOOK_RETRY_DELAYS_MS?: string;
+  WEBHOOK_TIMEOUT_MS?: string;
 }
 
 /** Bindings and vars of the Worker. */
