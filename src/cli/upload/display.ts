@@ -1,0 +1,136 @@
+/**
+ * How an upload shows itself: live bars on a terminal (overall, and one per active
+ * file: upload bytes, then stage and progress), or one JSON line per job otherwise.
+ */
+import cliProgress from "cli-progress";
+import type { RetryNotice } from "../../client/node";
+import { formatBytes, jobLine, tally, type FileRun } from "./run";
+
+export interface UploadDisplay {
+  start(runs: FileRun[]): void;
+  /** The file's state changed (bytes sent, job created, stage or progress). */
+  changed(run: FileRun): void;
+  /** The file is done (its job ended, or its upload was refused). */
+  finished(run: FileRun): void;
+  /** The SDK is waiting before a retry (429 or 5xx). */
+  waiting(notice: RetryNotice): void;
+  warn(message: string): void;
+  stop(): void;
+}
+
+const waitingText = (n: RetryNotice) =>
+  `${n.status === 429 ? "rate limited" : n.status ? `server error ${n.status}` : "network error"}: waiting ${Math.ceil(n.delayMs / 1000)} s before retrying`;
+
+/** No bars: a JSON line per job on stdout, notices on stderr. */
+export class LineDisplay implements UploadDisplay {
+  start(): void {}
+  changed(): void {}
+  finished(run: FileRun): void {
+    process.stdout.write(`${JSON.stringify(jobLine(run))}\n`);
+  }
+  waiting(n: RetryNotice): void {
+    process.stderr.write(`${waitingText(n)} (${n.method} ${n.path})\n`);
+  }
+  warn(message: string): void {
+    process.stderr.write(`warning: ${message}\n`);
+  }
+  stop(): void {}
+}
+
+const MAX_FILE_BARS = 8;
+const SCALE = 1000;
+
+/** Live bars (cli-progress): overall plus up to eight active files. */
+export class BarDisplay implements UploadDisplay {
+  private readonly multi = new cliProgress.MultiBar(
+    {
+      format: " {name} {bar} {pct} {label}",
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      autopadding: true,
+      fps: 8,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  private overall: cliProgress.SingleBar | undefined;
+  private readonly bars = new Map<FileRun, cliProgress.SingleBar>();
+  private runs: FileRun[] = [];
+  private waitUntil = 0;
+  private waitNotice: RetryNotice | null = null;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+
+  start(runs: FileRun[]): void {
+    this.runs = runs;
+    this.overall = this.multi.create(runs.length, 0, this.overallPayload());
+    this.ticker = setInterval(() => this.refreshOverall(), 500);
+  }
+
+  changed(run: FileRun): void {
+    let bar = this.bars.get(run);
+    if (!bar && this.bars.size < MAX_FILE_BARS && run.phase !== "done") {
+      bar = this.multi.create(SCALE, 0, this.filePayload(run));
+      this.bars.set(run, bar);
+    }
+    bar?.update(this.fileValue(run), this.filePayload(run));
+    this.refreshOverall();
+  }
+
+  finished(run: FileRun): void {
+    const bar = this.bars.get(run);
+    if (bar) {
+      this.multi.remove(bar);
+      this.bars.delete(run);
+    }
+    if (run.error !== undefined || run.job?.status === "FAILED") this.multi.log(`failed: ${run.file.display}: ${run.error ?? "failed"}\n`);
+    // Give the freed slot to an active file that has no bar yet.
+    const next = this.runs.find((r) => r.phase !== "pending" && r.phase !== "done" && !this.bars.has(r));
+    if (next) this.changed(next);
+    this.refreshOverall();
+  }
+
+  waiting(n: RetryNotice): void {
+    this.waitNotice = n;
+    this.waitUntil = Date.now() + n.delayMs;
+    this.refreshOverall();
+  }
+
+  warn(message: string): void {
+    this.multi.log(`warning: ${message}\n`);
+  }
+
+  stop(): void {
+    clearInterval(this.ticker);
+    this.refreshOverall();
+    this.multi.stop();
+  }
+
+  private refreshOverall(): void {
+    this.overall?.update(tally(this.runs).done, this.overallPayload());
+  }
+
+  private overallPayload() {
+    const t = tally(this.runs);
+    const parts = [`${t.done}/${t.total} files`, `${t.completed} completed`, `${t.failed} failed`, `${t.duplicates} duplicates`];
+    const left = this.waitUntil - Date.now();
+    if (left > 0 && this.waitNotice) parts.push(`${waitingText({ ...this.waitNotice, delayMs: left })}`);
+    const pct = t.total ? Math.floor((t.done / t.total) * 100) : 100;
+    return { name: "overall".padEnd(28), pct: `${String(pct).padStart(3)}%`, label: parts.join(" | ") };
+  }
+
+  private fileValue(run: FileRun): number {
+    if (run.phase === "uploading" || run.phase === "hashing") return Math.round((run.sent / Math.max(1, run.file.size)) * SCALE);
+    return Math.round((run.job?.progress ?? 0) * SCALE);
+  }
+
+  private filePayload(run: FileRun) {
+    const name = run.file.display.length > 28 ? `…${run.file.display.slice(-27)}` : run.file.display.padEnd(28);
+    const value = this.fileValue(run) / SCALE;
+    let label: string;
+    if (run.phase === "hashing") label = "hashing";
+    else if (run.phase === "uploading") label = `upload ${formatBytes(run.sent)} / ${formatBytes(run.file.size)}`;
+    else label = `${run.job?.status ?? ""} ${run.job?.stage ?? ""}${run.created === false ? " (duplicate)" : ""}`.trim();
+    return { name, pct: `${String(Math.floor(value * 100)).padStart(3)}%`, label };
+  }
+}
