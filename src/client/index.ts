@@ -16,8 +16,8 @@ import { Transport, type TransportOptions } from "./transport";
 export interface EdgeIngestOptions extends TransportOptions {
   /** The project of every project-scoped call that does not name one. */
   projectId?: string;
-  /** A WebSocket implementation where there is no global one (e.g. the `ws` package). */
-  WebSocket?: WebSocketConstructor;
+  /** A WebSocket implementation where there is no global one (e.g. the `ws` package); `null`: never open sockets (poll). */
+  WebSocket?: WebSocketConstructor | null;
 }
 
 export class EdgeIngest {
@@ -26,7 +26,7 @@ export class EdgeIngest {
   readonly projects: Projects;
   readonly transport: Transport;
   readonly projectId: string | undefined;
-  readonly WebSocket: WebSocketConstructor | undefined;
+  readonly WebSocket: WebSocketConstructor | null | undefined;
 
   constructor(options: EdgeIngestOptions) {
     if (!options.baseUrl) throw new TypeError("EdgeIngest needs a baseUrl");

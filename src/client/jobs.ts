@@ -54,7 +54,7 @@ export interface JobsHost {
   transport: Transport;
   project(opts?: ProjectOption): string;
   openPath?(path: string): Promise<Blob>;
-  WebSocket?: LiveOptions["WebSocket"];
+  WebSocket?: LiveOptions["WebSocket"] | null;
 }
 
 const enc = encodeURIComponent;
@@ -202,7 +202,7 @@ export class Jobs {
    */
   async wait(id: string, opts: WaitOptions = {}): Promise<Job> {
     const projectId = this.host.project(opts);
-    const hasSockets = (this.host.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) !== undefined;
+    const hasSockets = this.host.WebSocket !== null && (this.host.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) !== undefined;
     if (hasSockets) {
       try {
         for await (const frame of this.events(id, { projectId, signal: opts.signal })) {

@@ -35,7 +35,8 @@ export interface LiveSource<F> {
 export interface LiveOptions {
   after?: number;
   signal?: AbortSignal;
-  WebSocket?: WebSocketConstructor;
+  /** `null`: never open sockets (use the fallback). */
+  WebSocket?: WebSocketConstructor | null;
   /** Consecutive failed opens before giving up (or falling back). Default 5. */
   maxFailedOpens?: number;
   /** Keep-alive ping interval (the server auto-answers "pong"). Default 30 s. */
@@ -112,7 +113,7 @@ const reconnectDelay = (failures: number) => (failures === 0 ? 0 : Math.min(5_00
 /** The frames of a live stream, each exactly once, across dropped sockets. */
 export async function* liveStream<F>(source: LiveSource<F>, options: LiveOptions = {}): AsyncGenerator<F> {
   const { signal } = options;
-  const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  const Ctor = options.WebSocket === null ? undefined : (options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket);
   if (!Ctor) {
     if (source.fallback) return yield* source.fallback(options.after ?? null, signal);
     throw new EdgeIngestError(0, "No WebSocket implementation: pass one as the `WebSocket` option");

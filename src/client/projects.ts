@@ -7,7 +7,7 @@ import type { ProjectFrame } from "./types";
 export interface ProjectsHost {
   transport: Transport;
   project(opts?: ProjectOption): string;
-  WebSocket?: LiveOptions["WebSocket"];
+  WebSocket?: LiveOptions["WebSocket"] | null;
 }
 
 export type ProjectEventsOptions = ProjectOption & LiveOptions;
