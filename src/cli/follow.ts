@@ -44,17 +44,14 @@ export class ProjectFollower {
     private readonly options: FollowOptions,
   ) {}
 
-  /** Opens the project stream; resolves once the socket has delivered its first frame or failed. */
+  /** Opens the project stream; resolves once its socket is open (frames of new jobs then reach it) or failed. */
   async start(): Promise<void> {
-    const frames = this.client.projects.events({ projectId: this.options.projectId, signal: this.abort.signal });
     let opened!: () => void;
     const ready = new Promise<void>((r) => (opened = r));
+    const frames = this.client.projects.events({ projectId: this.options.projectId, signal: this.abort.signal, onOpen: () => opened() });
     this.streamDone = (async () => {
       try {
-        for await (const frame of frames) {
-          this.onFrame(frame);
-          opened();
-        }
+        for await (const frame of frames) this.onFrame(frame);
       } catch (err) {
         if (!this.abort.signal.aborted) this.streamError = err;
       } finally {
@@ -62,8 +59,7 @@ export class ProjectFollower {
       }
     })();
     this.timer = setInterval(() => void this.check(), 1_000);
-    // A server without a project snapshot sends nothing until a job moves: do not wait for it.
-    await Promise.race([ready, new Promise((r) => setTimeout(r, 1_500))]);
+    await ready;
   }
 
   /** Resolves with the job's final state (COMPLETED, FAILED, CANCELLED). */

@@ -39,6 +39,8 @@ export interface LiveOptions {
   WebSocket?: WebSocketConstructor | null;
   /** Consecutive failed opens before giving up (or falling back). Default 5. */
   maxFailedOpens?: number;
+  /** Called each time a socket opens (e.g. to start work that the stream must not miss). */
+  onOpen?: () => void;
   /** Keep-alive ping interval (the server auto-answers "pong"). Default 30 s. */
   pingMs?: number;
 }
@@ -52,10 +54,11 @@ class SocketReader {
   private readonly ws: WebSocket;
   private ping: ReturnType<typeof setInterval> | undefined;
 
-  constructor(url: string, Ctor: WebSocketConstructor, pingMs: number) {
+  constructor(url: string, Ctor: WebSocketConstructor, pingMs: number, onOpen?: () => void) {
     this.ws = new Ctor(url);
     this.ws.addEventListener("open", () => {
       this.opened = true;
+      onOpen?.();
       this.ping = setInterval(() => this.safeSend("ping"), pingMs);
     });
     this.ws.addEventListener("message", (ev: MessageEvent) => {
@@ -123,7 +126,7 @@ export async function* liveStream<F>(source: LiveSource<F>, options: LiveOptions
   let everOpened = false;
   for (;;) {
     if (signal?.aborted) return;
-    const reader = new SocketReader(await source.url(last), Ctor, options.pingMs ?? 30_000);
+    const reader = new SocketReader(await source.url(last), Ctor, options.pingMs ?? 30_000, options.onOpen);
     const abort = () => reader.close();
     signal?.addEventListener("abort", abort, { once: true });
     try {
