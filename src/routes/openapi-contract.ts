@@ -161,21 +161,6 @@ export function completeOpenApi<D extends object>(generated: D): D {
   for (const [path, ops] of Object.entries(doc.paths)) {
     const api = path.startsWith("/api/");
     for (const [method, op] of Object.entries(ops)) {
-      addParameter(op, "RequestId");
-      if (api) addParameter(op, "D1BookmarkRequest");
-      op.responses ??= {};
-      for (const [status, response] of Object.entries(op.responses)) {
-        addHeader(response, "X-Request-Id", "XRequestId");
-        if (!api) continue;
-        addHeader(response, "x-d1-bookmark", "D1Bookmark");
-        // 401 and 403 are decided before any budget is charged.
-        if (status !== "401" && status !== "403") {
-          addHeader(response, "RateLimit-Limit", "RateLimitLimit");
-          addHeader(response, "RateLimit-Remaining", "RateLimitRemaining");
-          addHeader(response, "RateLimit-Reset", "RateLimitReset");
-        }
-        if (status === "429") addHeader(response, "Retry-After", "RetryAfter");
-      }
       if (path === CREATE && method === "post") {
         addParameter(op, "IdempotencyKey");
         addParameter(op, "ContentLength");
@@ -204,6 +189,21 @@ export function completeOpenApi<D extends object>(generated: D): D {
               : "One JSON frame per event: first a ProjectSnapshotFrame, then ProjectEventFrame frames; reconnect with `?after=<projectSeq>` to replay what was missed.",
           frames: path === JOB_STREAM ? [ref("schemas", "JobSnapshotFrame"), ref("schemas", "JobEvent")] : [ref("schemas", "ProjectSnapshotFrame"), ref("schemas", "ProjectEventFrame")],
         };
+      }
+      addParameter(op, "RequestId");
+      if (api) addParameter(op, "D1BookmarkRequest");
+      op.responses ??= {};
+      for (const [status, response] of Object.entries(op.responses)) {
+        addHeader(response, "X-Request-Id", "XRequestId");
+        if (!api) continue;
+        addHeader(response, "x-d1-bookmark", "D1Bookmark");
+        // 401 and 403 are decided before any budget is charged.
+        if (status !== "401" && status !== "403") {
+          addHeader(response, "RateLimit-Limit", "RateLimitLimit");
+          addHeader(response, "RateLimit-Remaining", "RateLimitRemaining");
+          addHeader(response, "RateLimit-Reset", "RateLimitReset");
+        }
+        if (status === "429") addHeader(response, "Retry-After", "RetryAfter");
       }
     }
   }
