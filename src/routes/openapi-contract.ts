@@ -161,6 +161,7 @@ export function completeOpenApi<D extends object>(generated: D): D {
   for (const [path, ops] of Object.entries(doc.paths)) {
     const api = path.startsWith("/api/");
     for (const [method, op] of Object.entries(ops)) {
+      op.responses ??= {};
       if (path === CREATE && method === "post") {
         addParameter(op, "IdempotencyKey");
         addParameter(op, "ContentLength");
