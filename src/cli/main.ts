@@ -15,8 +15,7 @@ const program = new Command("edge-ingest")
   .addOption(new Option("--url <url>", `the API (env EDGE_INGEST_URL, default ${DEFAULT_URL})`))
   .addOption(new Option("--token <jwt>", "bearer token (env EDGE_INGEST_TOKEN; against localhost, a dev token from .dev.vars)"))
   .addOption(new Option("-p, --project <id>", "the project (env EDGE_INGEST_PROJECT)"))
-  .showHelpAfterError()
-  .enablePositionalOptions();
+  .showHelpAfterError();
 
 program
   .command("upload <paths...>")

@@ -122,6 +122,7 @@ export async function upload(
         run.job = job;
         run.created = created;
         run.sent = run.file.size;
+        run.phase = "following";
         display.changed(run);
         follow(run, job);
       } catch (err) {

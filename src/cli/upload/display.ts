@@ -38,13 +38,19 @@ export class LineDisplay implements UploadDisplay {
 }
 
 const MAX_FILE_BARS = 8;
+const EMPTY_ROW = { name: "".padEnd(28), pct: "    ", label: "" };
 const SCALE = 1000;
 
 /** Live bars (cli-progress): overall plus up to eight active files. */
 export class BarDisplay implements UploadDisplay {
   private readonly multi = new cliProgress.MultiBar(
     {
-      format: " {name} {bar} {pct} {label}",
+      format: (options, params, payload: { name: string; pct: string; label: string }) => {
+        if (!payload.name.trim()) return "";
+        const size = options.barsize ?? 24;
+        const filled = Math.round(Math.min(1, Math.max(0, params.progress)) * size);
+        return ` ${payload.name} ${"█".repeat(filled)}${"░".repeat(size - filled)} ${payload.pct} ${payload.label}`;
+      },
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -52,10 +58,13 @@ export class BarDisplay implements UploadDisplay {
       autopadding: true,
       fps: 8,
     },
-    cliProgress.Presets.shades_classic,
   );
   private overall: cliProgress.SingleBar | undefined;
-  private readonly bars = new Map<FileRun, cliProgress.SingleBar>();
+  /**
+   * A fixed set of file rows, reused as files come and go: removing bars from a
+   * cli-progress MultiBar leaves stale lines on some terminals.
+   */
+  private slots: { bar: cliProgress.SingleBar; run: FileRun | null }[] = [];
   private runs: FileRun[] = [];
   private waitUntil = 0;
   private waitNotice: RetryNotice | null = null;
@@ -64,28 +73,29 @@ export class BarDisplay implements UploadDisplay {
   start(runs: FileRun[]): void {
     this.runs = runs;
     this.overall = this.multi.create(runs.length, 0, this.overallPayload());
+    for (let i = 0; i < Math.min(MAX_FILE_BARS, runs.length); i++) this.slots.push({ bar: this.multi.create(SCALE, 0, { ...EMPTY_ROW }), run: null });
     this.ticker = setInterval(() => this.refreshOverall(), 500);
   }
 
   changed(run: FileRun): void {
-    let bar = this.bars.get(run);
-    if (!bar && this.bars.size < MAX_FILE_BARS && run.phase !== "done") {
-      bar = this.multi.create(SCALE, 0, this.filePayload(run));
-      this.bars.set(run, bar);
+    let slot = this.slots.find((s) => s.run === run);
+    if (!slot && run.phase !== "done") {
+      slot = this.slots.find((s) => s.run === null);
+      if (slot) slot.run = run;
     }
-    bar?.update(this.fileValue(run), this.filePayload(run));
+    slot?.bar.update(this.fileValue(run), this.filePayload(run));
     this.refreshOverall();
   }
 
   finished(run: FileRun): void {
-    const bar = this.bars.get(run);
-    if (bar) {
-      this.multi.remove(bar);
-      this.bars.delete(run);
+    const slot = this.slots.find((s) => s.run === run);
+    if (slot) {
+      slot.run = null;
+      slot.bar.update(0, { ...EMPTY_ROW });
     }
     if (run.error !== undefined || run.job?.status === "FAILED") this.multi.log(`failed: ${run.file.display}: ${run.error ?? "failed"}\n`);
-    // Give the freed slot to an active file that has no bar yet.
-    const next = this.runs.find((r) => r.phase !== "pending" && r.phase !== "done" && !this.bars.has(r));
+    // Give the freed row to an active file that has none yet.
+    const next = this.runs.find((r) => r.phase !== "pending" && r.phase !== "done" && !this.slots.some((s) => s.run === r));
     if (next) this.changed(next);
     this.refreshOverall();
   }
@@ -112,9 +122,9 @@ export class BarDisplay implements UploadDisplay {
 
   private overallPayload() {
     const t = tally(this.runs);
-    const parts = [`${t.done}/${t.total} files`, `${t.completed} completed`, `${t.failed} failed`, `${t.duplicates} duplicates`];
+    const parts = [`${t.done}/${t.total} files`, `${t.completed} completed`, `${t.failed} failed`, `${t.duplicates} dup`];
     const left = this.waitUntil - Date.now();
-    if (left > 0 && this.waitNotice) parts.push(`${waitingText({ ...this.waitNotice, delayMs: left })}`);
+    if (left > 0 && this.waitNotice) parts.unshift(`${waitingText({ ...this.waitNotice, delayMs: left })}`);
     const pct = t.total ? Math.floor((t.done / t.total) * 100) : 100;
     return { name: "overall".padEnd(28), pct: `${String(pct).padStart(3)}%`, label: parts.join(" | ") };
   }
@@ -129,6 +139,7 @@ export class BarDisplay implements UploadDisplay {
     const value = this.fileValue(run) / SCALE;
     let label: string;
     if (run.phase === "hashing") label = "hashing";
+    else if (run.phase === "uploading" && run.sent >= run.file.size) label = `sent ${formatBytes(run.file.size)}, creating the job`;
     else if (run.phase === "uploading") label = `upload ${formatBytes(run.sent)} / ${formatBytes(run.file.size)}`;
     else label = `${run.job?.status ?? ""} ${run.job?.stage ?? ""}${run.created === false ? " (duplicate)" : ""}`.trim();
     return { name, pct: `${String(Math.floor(value * 100)).padStart(3)}%`, label };

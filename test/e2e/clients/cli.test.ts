@@ -26,7 +26,8 @@ afterAll(async () => {
 describe("edge-ingest upload", () => {
   it("uploads a folder of mixed files (spaces in names, nested dirs, PDF) and follows every job to COMPLETED", async () => {
     const dir = mixedFolder("a");
-    const r = await runCli(["upload", dir, "--json"], env("mixed"));
+    // As the README's quick start writes it: options after the command.
+    const r = await runCli(["upload", dir, "-p", "mixed", "--json", "--url", server.url], { EDGE_INGEST_TOKEN: adminToken });
     expect(r.code, r.stderr).toBe(0);
     expect(r.lines).toHaveLength(MIXED_UPLOADED);
     expect(r.lines.map((l) => l.file).sort()).toEqual(
