@@ -193,7 +193,6 @@ export function completeOpenApi<D extends object>(generated: D): D {
       }
       addParameter(op, "RequestId");
       if (api) addParameter(op, "D1BookmarkRequest");
-      op.responses ??= {};
       for (const [status, response] of Object.entries(op.responses)) {
         addHeader(response, "X-Request-Id", "XRequestId");
         if (!api) continue;
