@@ -155,6 +155,18 @@ describe("edge-ingest jobs and docs", () => {
     expect((await runCli(["docs", "get", docId], env("verbs"))).stderr).toContain("Document not found");
   });
 
+  it("lists documents with filters, page by page (DESIGN §4 GET /documents)", async (ctx) => {
+    const dir = folder({ "one.md": "# One\n\nThe first document.", "two.md": "# Two\n\nThe second document, a little longer." });
+    expect((await runCli(["upload", dir, "--json"], env("docs-list"))).code).toBe(0);
+    const r = await runCli(["docs", "list", "--all", "--json"], env("docs-list"));
+    if (r.stderr.includes("No route for GET")) ctx.skip("GET /documents is not on this branch yet (the D1 engineer's part of issue 10)");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.map((d) => d.title).sort()).toEqual(["One", "Two"]);
+    const hash = String(r.lines[0]!.contentHash);
+    const one = await runCli(["docs", "list", "--content-hash", hash, "--json"], env("docs-list"));
+    expect((JSON.parse(one.stdout) as { items: { contentHash: string }[] }).items.map((d) => d.contentHash)).toEqual([hash]);
+  });
+
   it("refuses bad flags with a readable message and no stack trace", async () => {
     const r = await runCli(["upload", ".", "--concurrency", "zero"], env("verbs"));
     expect(r.code).not.toBe(0);
