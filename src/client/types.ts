@@ -21,18 +21,9 @@ export type Problem = Schemas["Problem"];
 /** Filters of `GET /jobs` (cursor and limit are the iterator's business). */
 export type JobFilters = Omit<NonNullable<paths["/api/projects/{projectId}/ingest/jobs"]["get"]["parameters"]["query"]>, "cursor">;
 
-/** `GET /documents` (DESIGN §4): filters and page. */
-export interface DocumentFilters {
-  limit?: number;
-  contentHash?: string;
-  language?: string;
-  duplicateOf?: string;
-}
-export interface DocumentList {
-  items: Document[];
-  nextCursor: string | null;
-  total?: number;
-}
+/** Filters of `GET /documents` (cursor is the iterator's business). */
+export type DocumentFilters = Omit<NonNullable<paths["/api/projects/{projectId}/documents"]["get"]["parameters"]["query"]>, "cursor">;
+export type DocumentList = Schemas["DocumentList"];
 
 /** A frame of a job's live stream. */
 export type JobFrame = JobSnapshotFrame | JobEvent;
