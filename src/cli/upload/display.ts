@@ -74,7 +74,7 @@ export class BarDisplay implements UploadDisplay {
     this.runs = runs;
     this.overall = this.multi.create(runs.length, 0, this.overallPayload());
     for (let i = 0; i < Math.min(MAX_FILE_BARS, runs.length); i++) this.slots.push({ bar: this.multi.create(SCALE, 0, { ...EMPTY_ROW }), run: null });
-    this.ticker = setInterval(() => this.refreshOverall(), 500);
+    this.ticker = setInterval(() => this.refreshAll(), 500);
   }
 
   changed(run: FileRun): void {
@@ -103,7 +103,7 @@ export class BarDisplay implements UploadDisplay {
   waiting(n: RetryNotice): void {
     this.waitNotice = n;
     this.waitUntil = Date.now() + n.delayMs;
-    this.refreshOverall();
+    this.refreshAll();
   }
 
   warn(message: string): void {
@@ -118,6 +118,12 @@ export class BarDisplay implements UploadDisplay {
 
   private refreshOverall(): void {
     this.overall?.update(tally(this.runs).done, this.overallPayload());
+  }
+
+  /** Every row: the waiting notice comes and goes without any file changing. */
+  private refreshAll(): void {
+    for (const s of this.slots) if (s.run) s.bar.update(this.fileValue(s.run), this.filePayload(s.run));
+    this.refreshOverall();
   }
 
   private overallPayload() {
@@ -139,6 +145,7 @@ export class BarDisplay implements UploadDisplay {
     const value = this.fileValue(run) / SCALE;
     let label: string;
     if (run.phase === "hashing") label = "hashing";
+    else if (run.phase === "uploading" && this.waitUntil > Date.now()) label = "waiting to retry";
     else if (run.phase === "uploading" && run.sent >= run.file.size) label = `sent ${formatBytes(run.file.size)}, creating the job`;
     else if (run.phase === "uploading") label = `upload ${formatBytes(run.sent)} / ${formatBytes(run.file.size)}`;
     else label = `${run.job?.status ?? ""} ${run.job?.stage ?? ""}${run.created === false ? " (duplicate)" : ""}`.trim();
