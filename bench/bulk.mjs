@@ -16,8 +16,8 @@
  * Writes bench/out/bulk.json. The machine's CPUs are shared by workerd, the CLI and this
  * script, so absolute figures depend on the host; the ratio is the point.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,6 +97,11 @@ async function cliRun(url, t, project, { dir, n }) {
 const build = spawn(process.execPath, [join(ROOT, "scripts/build-clients.mjs")], { stdio: "inherit" });
 await new Promise((r) => build.on("close", r));
 
+// wrangler.toml serves the dashboard's assets from dist/web: build them if absent.
+if (!existsSync(new URL("../dist/web", import.meta.url))) {
+  const web = spawnSync(process.execPath, [new URL("../scripts/build-web.mjs", import.meta.url).pathname], { stdio: "inherit" });
+  if (web.status !== 0) process.exit(web.status ?? 1);
+}
 const persistTo = mkdtempSync(join(tmpdir(), "edge-ingest-bench-bulk-"));
 const server = await startDev({
   port: await freePort(),

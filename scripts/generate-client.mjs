@@ -7,7 +7,8 @@
  * file is stale.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,11 @@ function freePort() {
   });
 }
 
+// wrangler.toml serves the dashboard's assets from dist/web: build them if absent.
+if (!existsSync(new URL("../dist/web", import.meta.url))) {
+  const web = spawnSync(process.execPath, [new URL("../scripts/build-web.mjs", import.meta.url).pathname], { stdio: "inherit" });
+  if (web.status !== 0) process.exit(web.status ?? 1);
+}
 const persistTo = mkdtempSync(join(tmpdir(), "edge-ingest-openapi-"));
 const server = await startDev({ port: await freePort(), persistTo });
 let text;
