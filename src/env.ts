@@ -22,4 +22,11 @@ export interface Env {
   STAGE_MAX_ATTEMPTS?: string;
   ALARM_DELAY_MS?: string;
   SLICES_PER_ALARM?: string;
+  MAX_PDF_PAGES?: string;
+  MAX_PDF_BYTES?: string;
+  MAX_DOCUMENT_CHARS?: string;
+  MAX_DOCUMENT_CHUNKS?: string;
+  MAX_PDF_STREAM_BYTES?: string;
+  MAX_PDF_DECODED_BYTES?: string;
+  SLICE_DECODED_BYTES?: string;
 }

@@ -19,6 +19,10 @@ export interface Checkpoint {
   extract: ExtractState | null;
   pdfPages: number | null;
   pagesDone: number;
+  /** PDF extraction slices as measured before parsing (absent in checkpoints older than the limits). */
+  pdfSlices?: { ends: number[]; bytes: number[] } | null;
+  /** The most decoded bytes one extraction slice has parsed so far (tests read it). */
+  heaviestSliceBytes?: number;
   /** Output so far: characters (UTF-16 units), UTF-8 bytes, segments, running hash. */
   chars: number;
   textBytes: number;

@@ -16,6 +16,8 @@ import { sha256Hex } from "../pipeline/sha256";
 import { appendSegments, pageAt, textHash } from "../pipeline/segments";
 import { extractSlice, initialExtractState, type TextKind } from "../pipeline/extract";
 import { extractPdfPages, openPdf, type PdfDocument } from "../pipeline/extract/pdf";
+import { planPdfSlices, scanPdf } from "../pipeline/extract/pdf-scan";
+import { loadConfig } from "../config";
 import { chunkLookahead, planChunks } from "../pipeline/chunker";
 import { LanguageGuesser, SimHasher } from "../pipeline/analyze";
 import {
@@ -24,6 +26,9 @@ import {
   INDEX_CHUNKS_PER_SLICE,
   PDF_PAGES_PER_SLICE,
   SOURCE_SLICE_BYTES,
+  checkLimits,
+  limitExceeded,
+  type DocumentLimits,
 } from "../pipeline/limits";
 import { deleteDocumentOutputs, findDuplicate, insertDocument, storeChunks, storeText, textKey } from "../documents/document-store";
 
@@ -101,6 +106,8 @@ export class PipelineRunner {
       extract: null,
       pdfPages: null,
       pagesDone: 0,
+      pdfSlices: null,
+      heaviestSliceBytes: 0,
       chars: 0,
       textBytes: 0,
       segments: 0,
@@ -149,6 +156,7 @@ export class PipelineRunner {
       if (out.state.kind === "html" && out.state.title) next.title = out.state.title;
       next.contentHash = textHash(next);
     }
+    checkLimits(this.limits, { chars: next.chars });
     const counters = { bytesRead: end, charactersExtracted: next.chars };
     const persist = () => {
       for (const s of segments) this.store.putSegment(s);
@@ -160,19 +168,29 @@ export class PipelineRunner {
       : { kind: "progress", fraction: end / job.byteSize, counters, persist };
   }
 
-  /** A few PDF pages → text segments carrying their page numbers. */
+  /**
+   * The PDF's next slice: pages up to the next planned end, so the slice parses at most
+   * SLICE_DECODED_BYTES of decoded content (see `measurePdf`).
+   */
   private async extractPdf(job: Job, cp: Checkpoint): Promise<SliceOutcome> {
+    if (!cp.pdfSlices) return this.measurePdf(job, cp);
     const doc = await this.openPdf(job);
     const pageCount = doc.pageCount;
-    const from = cp.pagesDone + 1;
-    const count = Math.min(PDF_PAGES_PER_SLICE, pageCount - cp.pagesDone);
-    const pages = count > 0 ? await extractPdfPages(doc, from, count) : [];
-    const next: Checkpoint = { ...cp, pdfPages: pageCount, pagesDone: cp.pagesDone + count };
+    const slice = cp.pdfSlices.ends.findIndex((end) => end > cp.pagesDone);
+    const count = slice < 0 ? 0 : cp.pdfSlices.ends[slice]! - cp.pagesDone;
+    const sliceBytes = slice < 0 ? 0 : cp.pdfSlices.bytes[slice]!;
+    const pages = count > 0 ? await extractPdfPages(doc, cp.pagesDone + 1, count) : [];
+    const next: Checkpoint = {
+      ...cp,
+      pagesDone: cp.pagesDone + count,
+      heaviestSliceBytes: Math.max(cp.heaviestSliceBytes ?? 0, sliceBytes),
+    };
     const segments: Segment[] = [];
     for (const p of pages) {
       const text = p.page < pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd();
       segments.push(...appendSegments(next, text, p.page));
     }
+    checkLimits(this.limits, { chars: next.chars });
     const isLast = next.pagesDone >= pageCount;
     if (isLast) next.contentHash = textHash(next);
     const counters = { bytesRead: job.byteSize, pagesExtracted: next.pagesDone, charactersExtracted: next.chars };
@@ -185,11 +203,48 @@ export class PipelineRunner {
       : { kind: "progress", fraction: next.pagesDone / pageCount, counters, persist };
   }
 
-  private async openPdf(job: Job): Promise<PdfDocument> {
-    if (this.pdf?.jobId === job.id) return this.pdf.doc;
+  /**
+   * The PDF's first slice: measure the file (distinct pages, decoded bytes per page,
+   * every stream inflated with a cap) before pdf.js parses any page, refuse it when it
+   * passes a limit, and plan the extraction slices by decoded bytes.
+   */
+  private async measurePdf(job: Job, cp: Checkpoint): Promise<SliceOutcome> {
+    const limits = this.limits;
+    if (job.byteSize > limits.maxPdfBytes) throw limitExceeded(`a PDF larger than ${limits.maxPdfBytes} bytes`);
+    const bytes = await this.sourceBytes(job);
+    const scan = await scanPdf(bytes, limits);
+    const doc = await openPdf(bytes);
+    this.pdf = { jobId: job.id, doc };
+    if (doc.pageCount !== scan.pages) {
+      throw new PipelineError("PDF_CORRUPT", `The PDF is corrupt: it claims ${doc.pageCount} pages and has ${scan.pages}`, true);
+    }
+    const next: Checkpoint = {
+      ...cp,
+      pdfPages: scan.pages,
+      pdfSlices: planPdfSlices(scan.pageBytes, limits.sliceDecodedBytes, PDF_PAGES_PER_SLICE),
+      heaviestSliceBytes: 0,
+    };
+    return {
+      kind: "progress",
+      fraction: 0,
+      counters: { bytesRead: job.byteSize },
+      persist: () => this.store.saveCheckpoint(next),
+    };
+  }
+
+  private get limits(): DocumentLimits {
+    return loadConfig(this.env).limits;
+  }
+
+  private async sourceBytes(job: Job): Promise<Uint8Array> {
     const obj = await this.env.BUCKET.get(sourceKey(job));
     if (!obj) throw new PipelineError("SOURCE_UNAVAILABLE", "The uploaded source could not be read from storage", false);
-    const doc = await openPdf(new Uint8Array(await obj.arrayBuffer()));
+    return new Uint8Array(await obj.arrayBuffer());
+  }
+
+  private async openPdf(job: Job): Promise<PdfDocument> {
+    if (this.pdf?.jobId === job.id) return this.pdf.doc;
+    const doc = await openPdf(await this.sourceBytes(job));
     this.pdf = { jobId: job.id, doc };
     return doc;
   }
@@ -214,6 +269,7 @@ export class PipelineRunner {
         contentHash: await sha256Hex(text),
       })),
     );
+    checkLimits(this.limits, { chunks: plan.cursor.ordinal });
     const next: Checkpoint = { ...cp, chunk: plan.cursor };
     const counters = { chunksCreated: plan.cursor.ordinal };
     const persist = () => {
