@@ -188,7 +188,7 @@ function trailerText(text: string, objects: Map<number, PdfObject>): string {
 
 /** Objects stored inside object streams, defined where their stream is. */
 async function addObjectStreamMembers(objects: Map<number, PdfObject>, sizer: StreamSizer): Promise<void> {
-  for (const [n, o] of [...objects]) {
+  for (const [n, o] of objects) {
     if (!o.stream || !/\/Type\s*\/ObjStm\b/.test(o.body)) continue;
     const data = await sizer.decode(n, o);
     if (!data) continue;
