@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { JobEvent } from "../jobs/job-store";
 import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
+import { clampAlarmTime } from "../jobs/alarm-time";
 
 const TAG = "project";
 
@@ -40,14 +41,14 @@ export class ProjectHub extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const { response, expiresAt } = acceptWatcher(this.ctx, request, TAG);
     const armed = await this.ctx.storage.getAlarm();
-    if (armed === null || expiresAt < armed) await this.ctx.storage.setAlarm(expiresAt);
+    if (armed === null || expiresAt < armed) await this.ctx.storage.setAlarm(clampAlarmTime(expiresAt));
     return response;
   }
 
   /** Closes watchers whose token expired, and waits for the next expiry. */
   override async alarm(): Promise<void> {
     const next = closeExpired(this.ctx);
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    if (next !== null) await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
   }
 
   override async webSocketMessage(): Promise<void> {

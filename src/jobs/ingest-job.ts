@@ -10,7 +10,8 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { projectDb } from "../db/shards";
 import { upsertJobRow } from "./job-index";
-import { JobStore, type JobEvent, type WorkKind } from "./job-store";
+import { clampAlarmTime } from "./alarm-time";
+import { JobStore, type JobEvent, type Work, type WorkKind } from "./job-store";
 import {
   advanceStage,
   cancelJob,
@@ -165,10 +166,24 @@ export class IngestJob extends DurableObject<Env> {
       const next = this.store.earliestWork("expiry");
       if (next) due = [next];
     }
-    for (const work of due) {
-      await this.runWork(work.kind, work.attempts);
+    try {
+      for (const work of due) await this.runWorkSafely(work);
+    } finally {
+      await this.arm();
     }
-    await this.arm();
+  }
+
+  /**
+   * One work item; an unexpected error is logged and the item retried with backoff, so
+   * it never stops the other items or the re-arm.
+   */
+  private async runWorkSafely(work: Work): Promise<void> {
+    try {
+      await this.runWork(work.kind, work.attempts);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "alarm work failed", kind: work.kind, attempts: work.attempts, error: String(err).slice(0, 300) }));
+      this.store.schedule(work.kind, Date.now() + backoff(work.attempts), work.attempts + 1);
+    }
   }
 
   private async runWork(kind: WorkKind, attempts: number): Promise<void> {
@@ -342,7 +357,7 @@ export class IngestJob extends DurableObject<Env> {
       return;
     }
     // `setAlarm(Date.now())` is dropped inside alarm() locally (workerd #6866): keep +1.
-    await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
   }
 
   /** A job with work to do always has an alarm: re-arm once per wake-up if it was lost. */

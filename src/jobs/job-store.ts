@@ -4,6 +4,7 @@
  * synchronous, so writes made without an `await` in between commit atomically.
  */
 import type { Job, JobEventType } from "./lifecycle";
+import { clampAlarmTime } from "./alarm-time";
 
 /** One frame of the job's event log (DESIGN §5), exactly as watchers receive it. */
 export interface JobEvent {
@@ -147,8 +148,12 @@ export class JobStore {
       .map((r) => JSON.parse(r.frame) as JobEvent);
   }
 
-  /** Puts `kind` on the schedule at `due` (replacing an earlier entry of that kind). */
+  /**
+   * Puts `kind` on the schedule at `due` (replacing an earlier entry of that kind),
+   * clamped to what `setAlarm` accepts: no bad date is ever stored.
+   */
   schedule(kind: WorkKind, due: number, attempts = 0): void {
+    due = clampAlarmTime(due);
     this.sql.exec(
       "INSERT INTO work (kind, due, attempts) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET due = excluded.due, attempts = excluded.attempts",
       kind,
