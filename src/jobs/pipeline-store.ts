@@ -17,6 +17,8 @@ export interface Checkpoint {
   sourceOffset: number;
   carry: number[];
   extract: ExtractState | null;
+  /** Offset of the last heading stored (headings closer than MIN_HEADING_GAP are not). */
+  lastHeading?: number | null;
   pdfPages: number | null;
   pagesDone: number;
   /** PDF extraction slices as measured before parsing (absent in checkpoints older than the limits). */

@@ -18,7 +18,7 @@ import { extractSlice, initialExtractState, type TextKind } from "../pipeline/ex
 import { extractPdfPages, openPdf, type PdfDocument } from "../pipeline/extract/pdf";
 import { planPdfSlices, scanPdf } from "../pipeline/extract/pdf-scan";
 import { loadConfig } from "../config";
-import { chunkLookahead, planChunks } from "../pipeline/chunker";
+import { chunkLookahead, planChunks, spacedHeadings } from "../pipeline/chunker";
 import { LanguageGuesser, SimHasher } from "../pipeline/analyze";
 import {
   ANALYZE_SEGMENTS_PER_SLICE,
@@ -151,6 +151,8 @@ export class PipelineRunner {
       title: cp.title ?? out.headings[0]?.title ?? null,
     };
     const segments = appendSegments(next, out.text, null);
+    const headings = spacedHeadings(out.headings, cp.lastHeading ?? null);
+    next.lastHeading = headings.at(-1)?.offset ?? cp.lastHeading ?? null;
     if (isLast) {
       // An HTML page's <title> names it better than its first heading.
       if (out.state.kind === "html" && out.state.title) next.title = out.state.title;
@@ -160,7 +162,7 @@ export class PipelineRunner {
     const counters = { bytesRead: end, charactersExtracted: next.chars };
     const persist = () => {
       for (const s of segments) this.store.putSegment(s);
-      for (const h of out.headings) this.store.putHeading(h.offset, h.level, h.title);
+      for (const h of headings) this.store.putHeading(h.offset, h.level, h.title);
       this.store.saveCheckpoint(next);
     };
     return isLast

@@ -56,7 +56,8 @@ export function chunkLookahead(o: ChunkOptions): number {
  * chars past the cursor or reaches the end. A window that holds fewer (and
  * is not at the end) yields no chunks and leaves the cursor unchanged.
  *
- * A chunk ends just before the first heading inside it; otherwise at the best
+ * A chunk ends just before the first heading inside it (if the chunk itself starts at a
+ * heading, the first at least `minHeadingSection` chars in); otherwise at the best
  * break in its second half: after a blank line, then after a sentence end, then at a word start,
  * else a hard cut at `size` (never inside a surrogate pair). The next chunk
  * starts `overlap` chars before the end, moved forward to a word start when
@@ -81,9 +82,14 @@ export function planChunks(
   let s = cursor.start;
   const lookahead = chunkLookahead(o);
   const minLen = Math.ceil(o.size / 2);
+  const minSection = minHeadingSection(o);
   for (;;) {
     const avail = windowEnd - s;
-    if (eof && avail <= o.size && firstHeadingIn(sorted, s + 1, windowEnd - 1) < 0) {
+    // A chunk that opens a heading section holds at least `minSection` chars before the
+    // next heading may end it: small sections merge forward (a flood of "# h" lines must
+    // not become one chunk per line). Any other chunk ends at the first heading inside it.
+    const firstBreakable = firstHeadingIn(sorted, s, s) === s ? s + minSection : s + 1;
+    if (eof && avail <= o.size && firstHeadingIn(sorted, firstBreakable, windowEnd - 1) < 0) {
       if (avail > 0 && hasNonSpace(window, s - windowStart, windowEnd - windowStart)) {
         chunks.push({ ordinal: ordinal++, charStart: s, charEnd: windowEnd, text: window.slice(s - windowStart) });
       }
@@ -92,8 +98,7 @@ export function planChunks(
     if (!eof && avail < lookahead) return { chunks, cursor: { ordinal, start: s }, done: false };
 
     const ls = s - windowStart;
-    // A heading always starts a new chunk, wherever it falls in this one.
-    const heading = firstHeadingIn(sorted, s + 1, s + o.size);
+    const heading = firstHeadingIn(sorted, firstBreakable, s + o.size);
     let end: number;
     let next: number;
     if (heading >= 0) {
@@ -108,6 +113,34 @@ export function planChunks(
     }
     s = next;
   }
+}
+
+/**
+ * The shortest heading section that ends a chunk: a quarter of the chunk size. Shorter
+ * sections merge into the next, so a flood of headings gives at most about 4 chunks per
+ * `size` chars.
+ */
+export function minHeadingSection(o: ChunkOptions): number {
+  return Math.ceil(o.size / 4);
+}
+
+/**
+ * Headings closer than this to the previous kept one are not stored: no chunk option
+ * can break there (`minHeadingSection` of the smallest size), and a flood of heading
+ * lines would otherwise be a stored row per line.
+ */
+export const MIN_HEADING_GAP = Math.ceil(MIN_CHUNK_SIZE / 4);
+
+/** The headings worth storing, in order, given the offset of the last one kept (or null). */
+export function spacedHeadings<H extends { offset: number }>(headings: H[], lastKept: number | null): H[] {
+  const kept: H[] = [];
+  let last = lastKept;
+  for (const h of headings) {
+    if (last !== null && h.offset - last < MIN_HEADING_GAP) continue;
+    kept.push(h);
+    last = h.offset;
+  }
+  return kept;
 }
 
 /** Local index of the best break in [lo, hi] (a break at b ends the chunk before window[b]). */
