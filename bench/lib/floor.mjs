@@ -5,6 +5,7 @@
  * are bundled with esbuild into a temp file and imported.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,10 +22,12 @@ export async function loadPipeline() {
       entry,
       [
         `export { extractSlice, initialExtractState } from "${ROOT}src/pipeline/extract/index.ts";`,
-        `export { planChunks, chunkLookahead, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
+        `export { planChunks, chunkLookahead, spacedHeadings, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
         `export { Sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
+        `export { chunkHash } from "${ROOT}src/pipeline/chunk-hash.ts";`,
         `export { completeUtf8Length } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
+        `export { scanPdf, planPdfSlices } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
         `export { buildPdf } from "${ROOT}test/fixtures/pdf.ts";`,
       ].join("\n"),
@@ -45,10 +48,11 @@ export async function loadPipeline() {
  */
 export async function runFloor(P, bytes, kind, opts = P.DEFAULT_CHUNK_OPTIONS) {
   const t0 = performance.now();
-  const doc = { segments: [], headings: [], chars: 0, sha: new P.Sha256(), encoder: new TextEncoder() };
+  // The document hash natively, as the service computes it (issue 9, point 3); same hex.
+  const doc = { segments: [], headings: [], chars: 0, sha: createHash("sha256"), encoder: new TextEncoder() };
   if (kind === "pdf") await extractPdf(P, bytes, doc);
   else extractText(P, bytes, kind, doc);
-  const contentHash = doc.sha.digestHex();
+  const contentHash = doc.sha.digest("hex");
   const chunkHashes = await chunk(P, doc, opts);
   return { ms: performance.now() - t0, chars: doc.chars, chunkCount: chunkHashes.length, contentHash, chunkHashes };
 }
@@ -67,17 +71,21 @@ function extractText(P, bytes, kind, doc) {
     const out = P.extractSlice(input, state, isLast, doc.chars);
     state = out.state;
     carry = buf.slice(complete);
-    for (const h of out.headings) doc.headings.push(h.offset);
+    const kept = P.spacedHeadings(out.headings, doc.headings.at(-1) ?? null);
+    for (const h of kept) doc.headings.push(h.offset);
     appendText(P, doc, out.text, null);
     if (isLast) return;
   }
 }
 
-/** EXTRACTING for PDF: open once, then 10 pages per slice, as the runner joins them. */
+/** EXTRACTING for PDF: measure (pdf-scan), open once, then the planned slices, as the runner joins them. */
 async function extractPdf(P, bytes, doc) {
+  const limits = P.DEFAULT_DOCUMENT_LIMITS;
+  const scan = await P.scanPdf(bytes, limits);
+  const { ends } = P.planPdfSlices(scan.pageBytes, limits.sliceDecodedBytes, P.PDF_PAGES_PER_SLICE);
   const pdf = await P.openPdf(bytes);
-  for (let done = 0; done < pdf.pageCount; ) {
-    const pages = await P.extractPdfPages(pdf, done + 1, Math.min(P.PDF_PAGES_PER_SLICE, pdf.pageCount - done));
+  for (let done = 0, slice = 0; done < pdf.pageCount; slice++) {
+    const pages = await P.extractPdfPages(pdf, done + 1, ends[slice] - done);
     for (const p of pages) appendText(P, doc, p.page < pdf.pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd(), p.page);
     done += pages.length;
   }
@@ -90,7 +98,7 @@ function appendText(P, doc, text, page) {
     const c = text.charCodeAt(end - 1);
     if (end < text.length && c >= 0xd800 && c <= 0xdbff) end += 1;
     const part = text.slice(i, end);
-    doc.sha.update(doc.encoder.encode(part));
+    doc.sha.update(part, "utf8");
     doc.segments.push({ charStart: doc.chars, page, text: part });
     doc.chars += part.length;
     i = end;
@@ -115,7 +123,7 @@ async function chunk(P, doc, opts) {
     const eof = windowStart + window.length >= doc.chars;
     const headings = doc.headings.filter((h) => h >= windowStart && h < windowStart + window.length);
     const plan = P.planChunks(window, windowStart, eof, cursor, headings, opts);
-    for (const c of plan.chunks) hashes.push(await P.sha256Hex(c.text));
+    for (const c of plan.chunks) hashes.push(P.chunkHash(c.text));
     cursor = plan.cursor;
     if (plan.done) return hashes;
   }

@@ -12,7 +12,7 @@ import type { Job, JobCounters } from "./lifecycle";
 import { PipelineStore, type Checkpoint, type Segment } from "./pipeline-store";
 import { PipelineError } from "../pipeline/errors";
 import { completeUtf8Length } from "../pipeline/utf8";
-import { sha256Hex } from "../pipeline/sha256";
+import { chunkHash } from "../pipeline/chunk-hash";
 import { appendSegments, pageAt, textHash } from "../pipeline/segments";
 import { extractSlice, initialExtractState, type TextKind } from "../pipeline/extract";
 import { extractPdfPages, openPdf, type PdfDocument } from "../pipeline/extract/pdf";
@@ -262,15 +262,13 @@ export class PipelineRunner {
     const headings = this.store.headingOffsets(windowStart, windowStart + window.length);
     const plan = planChunks(window, windowStart, eof, cp.chunk, headings, opts);
     // Only offsets and hashes are kept: indexing cuts the text from the segments again.
-    const chunks = await Promise.all(
-      plan.chunks.map(async ({ ordinal, charStart, charEnd, text }) => ({
-        ordinal,
-        charStart,
-        charEnd,
-        page: pageAt(segments, charStart),
-        contentHash: await sha256Hex(text),
-      })),
-    );
+    const chunks = plan.chunks.map(({ ordinal, charStart, charEnd, text }) => ({
+      ordinal,
+      charStart,
+      charEnd,
+      page: pageAt(segments, charStart),
+      contentHash: chunkHash(text),
+    }));
     checkLimits(this.limits, { chunks: plan.cursor.ordinal });
     const next: Checkpoint = { ...cp, chunk: plan.cursor };
     const counters = { chunksCreated: plan.cursor.ordinal };
