@@ -145,24 +145,25 @@ export function spacedHeadings<H extends { offset: number }>(headings: H[], last
 
 /** Local index of the best break in [lo, hi] (a break at b ends the chunk before window[b]). */
 function findBreak(w: string, lo: number, hi: number): number {
-  let sentence = -1;
+  // After a blank line: the last "\n\n" ending in [lo, hi] (searched in a slice, so the
+  // search never runs back past `lo`).
+  const from = Math.max(0, lo - 2);
+  const blank = w.slice(from, hi).lastIndexOf("\n\n");
+  if (blank >= 0) return from + blank + 2;
+  // Scanning down from `hi`, the first sentence end wins; word starts are noted on the way.
   let word = -1;
   let cur = w.charCodeAt(hi);
   for (let b = hi; b >= lo; b--) {
     const prev = w.charCodeAt(b - 1);
-    if (prev === 10 && w.charCodeAt(b - 2) === 10) return b; // after a blank line
-    if (sentence < 0) {
-      if (isSpace(prev)) {
-        const p2 = w.charCodeAt(b - 2);
-        if (p2 === 46 || p2 === 33 || p2 === 63) sentence = b; // ". " "! " "? "
-      } else if (prev === 0x3002 || prev === 0xff01 || prev === 0xff1f) {
-        sentence = b; // 。！？ need no following space
-      }
+    if (isSpace(prev)) {
+      const p2 = w.charCodeAt(b - 2);
+      if (p2 === 46 || p2 === 33 || p2 === 63) return b; // ". " "! " "? "
+      if (word < 0 && !isSpace(cur)) word = b;
+    } else if (prev === 0x3002 || prev === 0xff01 || prev === 0xff1f) {
+      return b; // 。！？ need no following space
     }
-    if (word < 0 && isSpace(prev) && !isSpace(cur)) word = b;
     cur = prev;
   }
-  if (sentence >= 0) return sentence;
   if (word >= 0) return word;
   return isHighSurrogate(w.charCodeAt(hi - 1)) && isLowSurrogate(w.charCodeAt(hi)) ? hi - 1 : hi;
 }
