@@ -30,6 +30,7 @@ export async function loadPipeline() {
         `export { scanPdf, planPdfSlices } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
         `export { buildPdf } from "${ROOT}test/fixtures/pdf.ts";`,
+        `export { pageTreeBomb, sharedStreamPdf } from "${ROOT}test/fixtures/hostile-pdf.ts";`,
       ].join("\n"),
     );
     const out = join(dir, "pipeline.mjs");
