@@ -30,6 +30,7 @@ import {
   type Transition,
 } from "./lifecycle";
 import { PipelineRunner } from "./slice-runner";
+import { AlarmWorkBudget } from "../pipeline/limits";
 import { JobWatchers } from "../events/job-watchers";
 import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
@@ -213,8 +214,11 @@ export class IngestJob extends DurableObject<Env> {
    */
   private async runSlices(failedTries: number): Promise<void> {
     const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
+    const work = new AlarmWorkBudget(this.config.limits.sliceDecodedBytes);
     for (let n = 0; n < this.config.slicesPerAlarm; n++) {
-      if (!(await this.runSlice(n === 0 ? failedTries : 0)) || Date.now() >= deadline) break;
+      const more = await this.runSlice(n === 0 ? failedTries : 0);
+      // Date.now() stands still during pure CPU in workerd: the bytes the slices parsed bound the alarm too.
+      if (!more || Date.now() >= deadline || !work.allowsAnother(this.runner.takeWorkBytes())) break;
       // If the slice sent frames, let the runtime flush them (they wait for the thread).
       // Otherwise keep going: slices with no I/O between them then share one storage
       // commit (yielding after every slice cost a third of the chunking stage's speed).

@@ -25,6 +25,7 @@ import {
   CHUNK_WINDOW_CHARS,
   INDEX_CHUNKS_PER_SLICE,
   PDF_PAGES_PER_SLICE,
+  ROW_WORK_BYTES,
   SOURCE_SLICE_BYTES,
   checkLimits,
   limitExceeded,
@@ -61,6 +62,15 @@ export class PipelineRunner {
 
   constructor(storage: DurableObjectStorage, private readonly env: Env) {
     this.store = new PipelineStore(storage);
+  }
+
+  /** Bytes the slices since the last call decoded or read (see `AlarmWorkBudget`). */
+  private workBytes = 0;
+
+  takeWorkBytes(): number {
+    const bytes = this.workBytes;
+    this.workBytes = 0;
+    return bytes;
   }
 
   /** Runs the next slice of `job`'s current stage. Never throws: failures are outcomes. */
@@ -135,6 +145,7 @@ export class PipelineRunner {
     }
     const end = cp.sourceOffset + body.length;
     const isLast = end >= job.byteSize;
+    this.workBytes += body.length;
     const bytes = concatBytes([Uint8Array.from(cp.carry), body]);
     const complete = isLast ? bytes.length : completeUtf8Length(bytes);
     // ignoreBOM: a fresh decoder would drop U+FEFF at the start of *every* range, making
@@ -152,6 +163,7 @@ export class PipelineRunner {
     };
     const segments = appendSegments(next, out.text, null);
     const headings = spacedHeadings(out.headings, cp.lastHeading ?? null);
+    this.workBytes += out.headings.length * ROW_WORK_BYTES;
     next.lastHeading = headings.at(-1)?.offset ?? cp.lastHeading ?? null;
     if (isLast) {
       // An HTML page's <title> names it better than its first heading.
@@ -181,6 +193,7 @@ export class PipelineRunner {
     const slice = cp.pdfSlices.ends.findIndex((end) => end > cp.pagesDone);
     const count = slice < 0 ? 0 : cp.pdfSlices.ends[slice]! - cp.pagesDone;
     const sliceBytes = slice < 0 ? 0 : cp.pdfSlices.bytes[slice]!;
+    this.workBytes += sliceBytes;
     const pages = count > 0 ? await extractPdfPages(doc, cp.pagesDone + 1, count) : [];
     const next: Checkpoint = {
       ...cp,
@@ -214,6 +227,8 @@ export class PipelineRunner {
     const limits = this.limits;
     if (job.byteSize > limits.maxPdfBytes) throw limitExceeded(`a PDF larger than ${limits.maxPdfBytes} bytes`);
     const bytes = await this.sourceBytes(job);
+    // Measuring may inflate up to MAX_PDF_DECODED_BYTES: it is the alarm's whole work.
+    this.workBytes += limits.sliceDecodedBytes;
     const scan = await scanPdf(bytes, limits);
     const doc = await openPdf(bytes);
     this.pdf = { jobId: job.id, doc };
@@ -258,6 +273,7 @@ export class PipelineRunner {
     const segments = this.store.segmentsFrom(start, CHUNK_WINDOW_CHARS + chunkLookahead(opts));
     const windowStart = segments[0]?.charStart ?? start;
     const window = segments.map((s) => s.text).join("");
+    this.workBytes += window.length;
     const eof = windowStart + window.length >= cp.chars;
     const headings = this.store.headingOffsets(windowStart, windowStart + window.length);
     const plan = planChunks(window, windowStart, eof, cp.chunk, headings, opts);
@@ -270,6 +286,7 @@ export class PipelineRunner {
       contentHash: chunkHash(text),
     }));
     checkLimits(this.limits, { chunks: plan.cursor.ordinal });
+    this.workBytes += plan.chunks.length * ROW_WORK_BYTES;
     const next: Checkpoint = { ...cp, chunk: plan.cursor };
     const counters = { chunksCreated: plan.cursor.ordinal };
     const persist = () => {

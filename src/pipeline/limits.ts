@@ -10,6 +10,11 @@ export const SOURCE_SLICE_BYTES = 1 << 20;
 export const SEGMENT_CHARS = 1 << 18;
 /** PDF pages extracted per slice. */
 export const PDF_PAGES_PER_SLICE = 10;
+/**
+ * Work a stored row stands for, in bytes of the alarm's budget (`AlarmWorkBudget`): a
+ * flood of headings costs far more per source byte than plain text.
+ */
+export const ROW_WORK_BYTES = 64;
 /** Characters of text chunked per slice. */
 export const CHUNK_WINDOW_CHARS = 1 << 19;
 /** Segments fed to SimHash and the language guesser per slice. */
@@ -45,9 +50,10 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
   maxDocumentChars: 50_000_000,
   // One chunk per MIN_CHUNK_SIZE (100) chars of the longest document.
   maxDocumentChunks: 500_000,
-  maxPdfStreamBytes: 16 * 1024 * 1024,
+  // pdf.js parses content at roughly 5–10 MB/s in workerd: 4 MiB is about half a second.
+  maxPdfStreamBytes: 4 * 1024 * 1024,
   maxPdfDecodedBytes: 512 * 1024 * 1024,
-  sliceDecodedBytes: 16 * 1024 * 1024,
+  sliceDecodedBytes: 4 * 1024 * 1024,
 };
 
 /** The permanent failure of a job that passed a limit; the message names the limit. */
@@ -72,5 +78,23 @@ export function checkLimits(limits: DocumentLimits, counts: DocumentCounts): voi
   }
   if (counts.chunks !== undefined && counts.chunks > limits.maxDocumentChunks) {
     throw limitExceeded(`more than ${limits.maxDocumentChunks} chunks`);
+  }
+}
+
+/**
+ * How many slices one alarm runs back to back, by the bytes they parsed: another slice
+ * runs only if it would likely stay within `budget` (SLICE_DECODED_BYTES), judging the
+ * next slice by the last. `Date.now()` does not advance during pure CPU in workerd, so a
+ * wall-clock budget alone would let heavy slices pile up in one alarm.
+ */
+export class AlarmWorkBudget {
+  private used = 0;
+
+  constructor(private readonly budget: number) {}
+
+  /** Records a slice that parsed `bytes`; true if another like it still fits. */
+  allowsAnother(bytes: number): boolean {
+    this.used += bytes;
+    return this.used + bytes <= this.budget;
   }
 }
