@@ -17,6 +17,8 @@ export interface Config {
   slicesPerAlarm: number;
   /** Pages, characters, chunks and decoded bytes a document may reach (issue 8). */
   limits: DocumentLimits;
+  /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
+  indexProgressIntervalMs: number;
 }
 
 /** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
@@ -69,6 +71,7 @@ function parseConfig(env: Env): Config {
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
     slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
     limits: parseLimits(env),
+    indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
   };
 }
 

@@ -1,25 +1,17 @@
-import type { IngestJob } from "./jobs/ingest-job";
-import type { ProjectHub } from "./events/project-hub";
-import type { RateLimiter } from "./http/rate-limiter";
+/**
+ * The Worker's environment. Bindings and `[vars]` come from `wrangler.toml` through the
+ * generated `worker-configuration.d.ts` (`npm run types`; `npm run types:check` fails
+ * when it is stale). Secrets and optional knobs that `wrangler.toml` does not list are
+ * declared here. Type-only: importing it never pulls a module in (no import cycles).
+ */
 
-/** Bindings and vars of the Worker, as `wrangler.toml` declares them. */
-export interface Env {
-  INGEST_JOB: DurableObjectNamespace<IngestJob>;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  PROJECT_HUB: DurableObjectNamespace<ProjectHub>;
-  DB: D1Database;
-  BUCKET: R2Bucket;
-  JOB_EVENTS?: Queue;
-
+/** Secrets (`.dev.vars` locally, `wrangler secret put` in production) and optional vars. */
+export interface UnlistedVars {
   JWT_SECRET?: string;
   JWKS_URL?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   CURSOR_SECRET?: string;
-  MAX_UPLOAD_BYTES?: string;
-  RATE_LIMIT_PROJECT_PER_MINUTE?: string;
-  RATE_LIMIT_USER_PER_HOUR?: string;
-  STAGE_MAX_ATTEMPTS?: string;
   ALARM_DELAY_MS?: string;
   SLICES_PER_ALARM?: string;
   MAX_PDF_PAGES?: string;
@@ -29,4 +21,8 @@ export interface Env {
   MAX_PDF_STREAM_BYTES?: string;
   MAX_PDF_DECODED_BYTES?: string;
   SLICE_DECODED_BYTES?: string;
+  INDEX_PROGRESS_INTERVAL_MS?: string;
 }
+
+/** Bindings and vars of the Worker. */
+export type Env = Cloudflare.Env & UnlistedVars;

@@ -12,10 +12,11 @@ const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
- * Starts wrangler dev on `port` with state in `persistTo`. `vars` override wrangler.toml.
+ * Starts wrangler dev on `port` with state in `persistTo`. `vars` override wrangler.toml;
+ * `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs).
  * Returns { url, stop(), workerdPids() }.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false }) {
+export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null }) {
   const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
     env: ENV,
     encoding: "utf8",
@@ -24,6 +25,8 @@ export async function startDev({ port, persistTo, vars = {}, log = false }) {
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
   const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", log ? "info" : "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
+  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
   const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"], detached: true });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
