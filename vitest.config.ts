@@ -1,8 +1,13 @@
+import { mkdirSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 
 // Relative to the repo root, where `npm test` runs.
 const migrations = await readD1Migrations("./migrations");
+
+// wrangler.toml's `[assets] directory`: the plugin refuses a config whose directory is
+// missing. `npm test` builds it first (`pretest`); this keeps a bare `vitest` working too.
+mkdirSync("./dist/web", { recursive: true });
 
 /** One workerd-backed test project; `vars` override wrangler.toml for that project. */
 function workerProject(name: string, vars: Record<string, string>, test: { include: string[]; exclude?: string[] }): TestProjectInlineConfiguration {

@@ -6,6 +6,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./http/app-env";
 import { authenticate, onError, requestId } from "./http/middleware";
 import { notFound } from "./http/problem";
+import { rateLimit } from "./http/rate-limit";
 import { compatRoutes } from "./routes/compat";
 import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
@@ -16,6 +17,7 @@ export const app = new OpenAPIHono<AppEnv>();
 
 app.use("*", requestId);
 app.use("/api/*", authenticate);
+app.use("/api/*", rateLimit);
 app.route("/", docsRoutes);
 app.route("/", jobRoutes);
 app.route("/", eventRoutes);

@@ -29,7 +29,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
   const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"], detached: true });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       const res = await fetch(`${url}/health`);
@@ -39,7 +39,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     }
     if (Date.now() > deadline) {
       process.kill(-child.pid, "SIGKILL");
-      throw new Error("wrangler dev did not come up within 60 s");
+      throw new Error("wrangler dev did not come up within 120 s");
     }
     await new Promise((r) => setTimeout(r, 200));
   }
