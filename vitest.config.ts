@@ -24,6 +24,10 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
             SLICES_PER_ALARM: "1",
             // Progress alone never rewrites the index row while a test steps a job.
             INDEX_PROGRESS_INTERVAL_MS: "86400000",
+            WEBHOOK_SECRET_KEY: "dGVzdCB3ZWJob29rIGtleSwgMzIgYnl0ZXMgbG9uZyE=",
+            // Webhook retries a few ms apart and a short timeout, so delivery tests run in real time.
+            WEBHOOK_RETRY_DELAYS_MS: "20,20,20,20,20",
+            WEBHOOK_TIMEOUT_MS: "300",
             ...vars,
           },
         },

@@ -12,6 +12,7 @@ import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
 import { eventRoutes } from "./routes/events";
 import { jobRoutes } from "./routes/jobs";
+import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>();
 
@@ -23,6 +24,7 @@ app.route("/", jobRoutes);
 app.route("/", eventRoutes);
 app.route("/", documentRoutes);
 app.route("/", compatRoutes);
+app.route("/", webhookRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 app.doc31("/openapi.json", {

@@ -22,6 +22,9 @@ export interface UnlistedVars {
   MAX_PDF_DECODED_BYTES?: string;
   SLICE_DECODED_BYTES?: string;
   INDEX_PROGRESS_INTERVAL_MS?: string;
+  WEBHOOK_SECRET_KEY?: string;
+  WEBHOOK_RETRY_DELAYS_MS?: string;
+  WEBHOOK_TIMEOUT_MS?: string;
 }
 
 /** Bindings and vars of the Worker. */

@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { SignJWT } from "jose";
 
 export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
+/** AES-256 key sealing webhook secrets at rest (base64 of 32 bytes); a fixed one for benches and tests. */
+export const WEBHOOK_SECRET_KEY = Buffer.from("bench webhook key, 32 bytes long").toString("base64");
 const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
@@ -23,7 +25,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     input: "y\n",
   });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", log ? "info" : "warn"];
+  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--var", `WEBHOOK_SECRET_KEY:${WEBHOOK_SECRET_KEY}`, "--log-level", log ? "info" : "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
