@@ -5,7 +5,7 @@
  *     (bench/lib/floor.mjs).
  * Prints MB/s of each and floor / limit (target ≥ 0.3). Best of 3 runs each.
  *   npm run bench:floor [-- --sizes 1,10,50 --pdf-pages 200]
- * Profile with: node --cpu-prof --cpu-prof-dir=/tmp/prof bench/floor.mjs --sizes 10
+ * Profile with: node --cpu-prof bench/floor.mjs --sizes 10 --pdf-pages 0
  */
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
