@@ -7,7 +7,8 @@ export interface Env {
   INGEST_JOB: DurableObjectNamespace<IngestJob>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   PROJECT_HUB: DurableObjectNamespace<ProjectHub>;
-  DB: D1Database;
+  /** The D1 shards are bound under the names this var lists, in shard order (src/db/shards.ts). */
+  D1_SHARDS?: string;
   BUCKET: R2Bucket;
   JOB_EVENTS?: Queue;
 

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { SignJWT } from "jose";
+import { d1Shards } from "../../scripts/lib/shards.mjs";
 
 export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
 const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
@@ -16,12 +17,15 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${pr
  * Returns { url, stop(), workerdPids() }.
  */
 export async function startDev({ port, persistTo, vars = {}, log = false }) {
-  const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
-    env: ENV,
-    encoding: "utf8",
-    input: "y\n",
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  // Every D1 shard gets the same migrations (DESIGN §12).
+  for (const shard of d1Shards()) {
+    const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo], {
+      env: ENV,
+      encoding: "utf8",
+      input: "y\n",
+    });
+    if (migrate.status !== 0) throw new Error(`migrations of ${shard.name} failed: ${migrate.stderr}`);
+  }
   const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", log ? "info" : "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"], detached: true });

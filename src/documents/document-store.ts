@@ -49,14 +49,15 @@ export interface NewChunk {
  * as one JSON parameter per statement, expanded by SQLite's `json_each`: D1 allows 100
  * bound parameters per statement, which would otherwise mean 14 chunks per statement.
  */
-export async function storeChunks(env: Env, documentId: string, rows: NewChunk[]): Promise<void> {
-  const insert = env.DB.prepare(INSERT_CHUNKS);
+export async function storeChunks(env: Env, projectId: string, documentId: string, rows: NewChunk[]): Promise<void> {
+  const db = projectDb(env, projectId);
+  const insert = db.prepare(INSERT_CHUNKS);
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += CHUNKS_PER_STATEMENT) {
     const part = rows.slice(i, i + CHUNKS_PER_STATEMENT).map((c) => [c.ordinal, c.text, c.charStart, c.charEnd, c.page, c.contentHash]);
     statements.push(insert.bind(documentId, JSON.stringify(part)));
   }
-  if (statements.length > 0) await env.DB.batch(statements);
+  if (statements.length > 0) await db.batch(statements);
 }
 
 export type NewDocument = Omit<DocumentRow, "band0" | "band1" | "band2" | "band3">;
@@ -118,9 +119,17 @@ export async function findDuplicate(
 /** SimHash bits that may differ between near-duplicates (Manku et al., WWW 2007: k = 3). */
 export const NEAR_DUPLICATE_DISTANCE = 3;
 
-/** Removes everything a document consists of: text, chunks, row. Idempotent. */
-export async function deleteDocumentOutputs(env: Env, job: { projectId: string }, documentId: string): Promise<void> {
-  const db = drizzle(projectDb(env, job.projectId));
+/**
+ * Removes everything a document consists of: text, chunks, row. Idempotent. `d1` is the
+ * project's shard (a route passes its request's session, so the caller's bookmark covers it).
+ */
+export async function deleteDocumentOutputs(
+  env: Env,
+  job: { projectId: string },
+  documentId: string,
+  d1: D1Database = projectDb(env, job.projectId),
+): Promise<void> {
+  const db = drizzle(d1);
   await env.BUCKET.delete(textKey(job.projectId, documentId));
   await db.batch([
     db.delete(chunks).where(eq(chunks.documentId, documentId)),
@@ -128,8 +137,9 @@ export async function deleteDocumentOutputs(env: Env, job: { projectId: string }
   ]);
 }
 
-export async function getDocument(env: Env, projectId: string, documentId: string): Promise<DocumentRow | null> {
-  const rows = await drizzle(projectDb(env, projectId))
+/** The document, read from `d1`: the project's shard or the request's session on it. */
+export async function getDocument(d1: D1Database, projectId: string, documentId: string): Promise<DocumentRow | null> {
+  const rows = await drizzle(d1)
     .select()
     .from(documents)
     .where(and(eq(documents.id, documentId), eq(documents.projectId, projectId)))
@@ -138,8 +148,8 @@ export async function getDocument(env: Env, projectId: string, documentId: strin
 }
 
 /** Chunks with `ordinal > after`, in order, one more than `limit` to detect a next page. */
-export async function listChunks(env: Env, documentId: string, after: number, limit: number): Promise<ChunkRow[]> {
-  return drizzle(env.DB)
+export async function listChunks(d1: D1Database, documentId: string, after: number, limit: number): Promise<ChunkRow[]> {
+  return drizzle(d1)
     .select()
     .from(chunks)
     .where(and(eq(chunks.documentId, documentId), gt(chunks.ordinal, after)))

@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { authorize, type Action, type Principal } from "../auth/policy";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { projectDb } from "../db/shards";
+import { newerBookmark, projectDb, sessionDatabase } from "../db/shards";
 import { upsertJobRow } from "./job-index";
 import { JobStore, type JobEvent, type WorkKind } from "./job-store";
 import {
@@ -39,8 +39,12 @@ export interface Access {
   projectId?: string;
 }
 
+/**
+ * `bookmark`: the D1 bookmark of this object's latest index write, so the caller's next
+ * read through a replica sees the row this command wrote (DESIGN §12, src/http/bookmark.ts).
+ */
 export type JobReply =
-  | { ok: true; job: Job }
+  | { ok: true; job: Job; bookmark?: string | null }
   | { ok: false; reason: "not_found" | "forbidden" }
   | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
 
@@ -61,6 +65,8 @@ export class IngestJob extends DurableObject<Env> {
   private alarmChecked = false;
   /** The forwarding pass in flight (see `forwardEvents`). */
   private forwarding: Promise<void> = Promise.resolve();
+  /** D1 bookmark of the latest index write from this instance (null until one succeeds). */
+  private indexBookmark: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,13 +80,13 @@ export class IngestJob extends DurableObject<Env> {
   }
 
   /** Creates the job once; a repeated call returns the job it created. */
-  async create(init: JobInit): Promise<Job> {
+  async create(init: JobInit): Promise<{ job: Job; bookmark: string | null }> {
     const existing = this.store.job();
-    if (existing) return existing;
+    if (existing) return { job: existing, bookmark: this.indexBookmark };
     this.commit(createJob(init, new Date()));
     this.store.schedule("slice", this.after(0));
     await this.settle();
-    return this.store.job()!;
+    return { job: this.store.job()!, bookmark: this.indexBookmark };
   }
 
   /** The job, if `access` may read it. */
@@ -101,7 +107,7 @@ export class IngestJob extends DurableObject<Env> {
     this.store.unschedule("slice");
     this.store.schedule("cleanup", this.after(0));
     await this.settle();
-    return { ok: true, job: result.job };
+    return { ok: true, job: result.job, bookmark: this.indexBookmark };
   }
 
   /** Soft delete of a finished job. */
@@ -114,7 +120,7 @@ export class IngestJob extends DurableObject<Env> {
     this.store.schedule("cleanup", this.after(0));
     await this.settle();
     this.watchers.closeAll(CLOSE_NORMAL, "Job deleted");
-    return { ok: true, job: result.job };
+    return { ok: true, job: result.job, bookmark: this.indexBookmark };
   }
 
   /** The stored event log after `after`, if `access` may read the job. */
@@ -291,7 +297,10 @@ export class IngestJob extends DurableObject<Env> {
       return;
     }
     try {
-      await upsertJobRow(projectDb(this.env, state.job.projectId), state.job, state.version);
+      // In a session, so the write's bookmark can go back to the caller.
+      const session = projectDb(this.env, state.job.projectId).withSession("first-primary");
+      await upsertJobRow(sessionDatabase(session), state.job, state.version);
+      this.indexBookmark = newerBookmark(this.indexBookmark, session.getBookmark());
       this.store.markIndexed(state.version);
       const latest = this.store.state()!;
       if (latest.indexedVersion >= latest.version) this.store.unschedule("index");

@@ -262,7 +262,7 @@ export class PipelineRunner {
     }
     if (cp.chunksIndexed < total) {
       const batch = this.store.chunkTexts(cp.chunksIndexed, INDEX_CHUNKS_PER_SLICE);
-      await storeChunks(this.env, cp.documentId, batch);
+      await storeChunks(this.env, job.projectId, cp.documentId, batch);
       const indexed = cp.chunksIndexed + batch.length;
       const next = { ...cp, chunksIndexed: indexed };
       return {

@@ -1,9 +1,11 @@
 /** Documents routes (DESIGN §4), base `/api/projects/{projectId}/documents`. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { loadConfig } from "../config";
 import type { DocumentRow } from "../db/schema";
 import { deleteDocumentOutputs, getDocument, listChunks } from "../documents/document-store";
 import type { AppEnv } from "../http/app-env";
+import { projectSession } from "../http/bookmark";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, notFound } from "../http/problem";
 import { enterProject } from "./access";
@@ -32,8 +34,8 @@ function toDocument(d: DocumentRow) {
   };
 }
 
-async function documentOrThrow(env: AppEnv["Bindings"], projectId: string, documentId: string): Promise<DocumentRow> {
-  const doc = await getDocument(env, projectId, documentId);
+async function documentOrThrow(c: Context<AppEnv>, projectId: string, documentId: string): Promise<DocumentRow> {
+  const doc = await getDocument(projectSession(c, projectId), projectId, documentId);
   if (!doc) throw notFound(NOT_FOUND);
   return doc;
 }
@@ -49,7 +51,7 @@ documentRoutes.openapi(
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "read");
-    return c.json(toDocument(await documentOrThrow(c.env, projectId, documentId)), 200);
+    return c.json(toDocument(await documentOrThrow(c, projectId, documentId)), 200);
   },
 );
 
@@ -64,7 +66,7 @@ documentRoutes.openapi(
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "read");
-    const doc = await documentOrThrow(c.env, projectId, documentId);
+    const doc = await documentOrThrow(c, projectId, documentId);
     const obj = await c.env.BUCKET.get(doc.textKey);
     if (!obj) throw notFound(NOT_FOUND);
     return new Response(obj.body, {
@@ -85,7 +87,7 @@ documentRoutes.openapi(
     const { projectId, documentId } = c.req.valid("param");
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
-    await documentOrThrow(c.env, projectId, documentId);
+    await documentOrThrow(c, projectId, documentId);
     const secret = loadConfig(c.env).cursorSecret;
     const scope = JSON.stringify(["chunks", projectId, documentId]);
     let after = -1;
@@ -96,7 +98,7 @@ documentRoutes.openapi(
       }
       after = position;
     }
-    const rows = await listChunks(c.env, documentId, after, q.limit);
+    const rows = await listChunks(projectSession(c, projectId), documentId, after, q.limit);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit && last ? await encodeCursor(secret, scope, last.ordinal) : null;
@@ -116,8 +118,8 @@ documentRoutes.openapi(
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "delete");
-    await documentOrThrow(c.env, projectId, documentId);
-    await deleteDocumentOutputs(c.env, { projectId }, documentId);
+    await documentOrThrow(c, projectId, documentId);
+    await deleteDocumentOutputs(c.env, { projectId }, documentId, projectSession(c, projectId));
     return c.body(null, 204);
   },
 );

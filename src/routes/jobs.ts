@@ -1,8 +1,8 @@
 /** Project-scoped job routes (DESIGN §4), base `/api/projects/{projectId}/ingest`. */
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
-import { projectDb } from "../db/shards";
 import type { AppEnv } from "../http/app-env";
+import { projectSession, recordWriteBookmark } from "../http/bookmark";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, conflict, Problem } from "../http/problem";
 import { claimIdempotencyKey, releaseIdempotencyKey } from "../jobs/idempotency";
@@ -82,7 +82,7 @@ jobRoutes.openapi(
       : await receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, config.maxUploadBytes);
 
     if (idempotencyKey !== undefined) {
-      const claim = await claimIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
+      const claim = await claimIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
         await c.env.BUCKET.delete(key);
         throw err;
       });
@@ -105,11 +105,12 @@ jobRoutes.openapi(
       createdBy: access.principal.sub,
     };
     try {
-      const job = await jobStub(c.env, jobId).create(init);
+      const { job, bookmark } = await jobStub(c.env, jobId).create(init);
+      recordWriteBookmark(c, projectId, bookmark);
       return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}` });
     } catch (err) {
       await c.env.BUCKET.delete(key);
-      if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId);
+      if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
       throw err;
     }
   },
@@ -224,7 +225,7 @@ jobRoutes.openapi(
       if (!isJobKey(position)) throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
       after = { createdAt: position.c, id: position.i };
     }
-    const page = await listProjectJobs(projectDb(c.env, projectId), projectId, q, after, q.limit);
+    const page = await listProjectJobs(projectSession(c, projectId), projectId, q, after, q.limit);
     const nextCursor = page.next ? await encodeCursor(secret, scope, { c: page.next.createdAt, i: page.next.id }) : null;
     return c.json({ items: page.items, nextCursor, total: page.total }, 200);
   },
@@ -242,7 +243,9 @@ jobRoutes.openapi(
     const { projectId, jobId } = c.req.valid("param");
     const access = await enterProject(c, projectId, "cancel");
     requireJobId(jobId, PROJECT_MESSAGES.notFound);
-    return c.json(jobOrThrow(await jobStub(c.env, jobId).cancel(access), PROJECT_MESSAGES), 200);
+    const reply = await jobStub(c.env, jobId).cancel(access);
+    if (reply.ok) recordWriteBookmark(c, projectId, reply.bookmark);
+    return c.json(jobOrThrow(reply, PROJECT_MESSAGES), 200);
   },
 );
 
@@ -258,7 +261,9 @@ jobRoutes.openapi(
     const { projectId, jobId } = c.req.valid("param");
     const access = await enterProject(c, projectId, "delete");
     requireJobId(jobId, PROJECT_MESSAGES.notFound);
-    jobOrThrow(await jobStub(c.env, jobId).remove(access), PROJECT_MESSAGES);
+    const reply = await jobStub(c.env, jobId).remove(access);
+    jobOrThrow(reply, PROJECT_MESSAGES);
+    if (reply.ok) recordWriteBookmark(c, projectId, reply.bookmark);
     return c.body(null, 204);
   },
 );

@@ -1,5 +1,6 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { call, createJob, drive, jobStub, jobsPath, problem, step, token } from "../helpers";
 
@@ -250,7 +251,7 @@ describe("job.cancelled (JobCancelled) is published", () => {
       const deadline = Date.now() + 15_000;
       let rows: { type: string; seq: number }[] = [];
       while (Date.now() < deadline) {
-        rows = (await env.DB.prepare("SELECT type, seq FROM job_event_audit WHERE job_id = ? ORDER BY seq").bind(job.id).all<{ type: string; seq: number }>()).results;
+        rows = (await projectDb(env, P).prepare("SELECT type, seq FROM job_event_audit WHERE job_id = ? ORDER BY seq").bind(job.id).all<{ type: string; seq: number }>()).results;
         if (rows.some((r) => r.type === "job.cancelled")) break;
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -1,5 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { Job } from "../../src/jobs/lifecycle";
@@ -58,7 +59,7 @@ async function stepUntilTextStored(jobId: string) {
 }
 
 async function d1ChunkCount(documentId: string): Promise<number> {
-  const r = await env.DB.prepare("SELECT count(*) AS n FROM chunks WHERE document_id = ?").bind(documentId).first<{ n: number }>();
+  const r = await projectDb(env, P).prepare("SELECT count(*) AS n FROM chunks WHERE document_id = ?").bind(documentId).first<{ n: number }>();
   return r!.n;
 }
 
@@ -238,11 +239,11 @@ describe("retries per slice", () => {
     for (let i = 0; i < 3; i++) await step(job.id); // three failed reads (R2)
     await env.BUCKET.put(key, saved);
     await stepUntilTextStored(job.id);
-    await env.DB.exec("ALTER TABLE chunks RENAME TO chunks_offline");
+    await projectDb(env, P).exec("ALTER TABLE chunks RENAME TO chunks_offline");
     try {
       for (let i = 0; i < 3; i++) await step(job.id); // three failed chunk writes (D1)
     } finally {
-      await env.DB.exec("ALTER TABLE chunks_offline RENAME TO chunks");
+      await projectDb(env, P).exec("ALTER TABLE chunks_offline RENAME TO chunks");
     }
     const mid = await getJob(t, P, job.id);
     expect(mid.status).toBe("RUNNING");
@@ -268,7 +269,7 @@ describe("idempotent, resumable slices", () => {
     await step(job.id);
     const done = await runToEnd(t, job);
     expect(done.status).toBe("COMPLETED");
-    const rows = await env.DB.prepare("SELECT ordinal FROM chunks WHERE document_id = ? ORDER BY ordinal")
+    const rows = await projectDb(env, P).prepare("SELECT ordinal FROM chunks WHERE document_id = ? ORDER BY ordinal")
       .bind(done.canonicalDocumentId)
       .all<{ ordinal: number }>();
     expect(rows.results.map((r) => r.ordinal)).toEqual(rows.results.map((_, i) => i));
