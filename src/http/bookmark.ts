@@ -79,7 +79,7 @@ export function projectSession(c: Context<AppEnv>, projectId: string): D1Databas
   const state = c.get("d1");
   const shard = projectShard(c.env, projectId);
   if (!state.session) {
-    state.session = { shard, session: shard.db.withSession(startingPoint(state.requested, shard.name)) };
+    state.session = { shard, session: shard.db.withSession(sessionStartingPoint(state.requested, shard.name)) };
   } else if (state.session.shard.name !== shard.name) {
     // Every route is scoped to one project, hence one shard (DESIGN §12).
     throw new Error("one request opened D1 sessions on two shards");
@@ -96,7 +96,8 @@ export function recordWriteBookmark(c: Context<AppEnv>, projectId: string, bookm
   state.written = { shard, bookmark: newerBookmark(previous, bookmark)! };
 }
 
-function startingPoint(requested: RequestedFreshness, shard: string): string {
+/** Where a session on `shard` starts: the caller's bookmark for it, else primary first. */
+export function sessionStartingPoint(requested: RequestedFreshness, shard: string): string {
   if (requested === null) return "first-primary";
   if ("constraint" in requested) return requested.constraint;
   return requested.shard === shard ? requested.bookmark : "first-primary";
