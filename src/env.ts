@@ -23,4 +23,6 @@ export interface Env {
   STAGE_MAX_ATTEMPTS?: string;
   ALARM_DELAY_MS?: string;
   SLICES_PER_ALARM?: string;
+  /** "true": log every billable operation for scripts/capacity.mjs (src/capacity/cost-trace.ts). */
+  TRACE_COSTS?: string;
 }

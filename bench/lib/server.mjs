@@ -16,7 +16,7 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${pr
  * Starts wrangler dev on `port` with state in `persistTo`. `vars` override wrangler.toml.
  * Returns { url, stop(), workerdPids() }.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false }) {
+export async function startDev({ port, persistTo, vars = {}, log = false, onLine = null }) {
   // Every D1 shard gets the same migrations (DESIGN §12).
   for (const shard of d1Shards()) {
     const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo], {
@@ -26,9 +26,22 @@ export async function startDev({ port, persistTo, vars = {}, log = false }) {
     });
     if (migrate.status !== 0) throw new Error(`migrations of ${shard.name} failed: ${migrate.stderr}`);
   }
-  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", log ? "info" : "warn"];
+  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", onLine ? "log" : log ? "info" : "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"], detached: true });
+  // `onLine`: every line the Worker and its objects log (scripts/capacity.mjs counts them).
+  const out = onLine ? "pipe" : log ? "inherit" : "ignore";
+  const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", out, out], detached: true });
+  if (onLine) {
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk) => {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) onLine(line);
+      });
+    }
+  }
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
