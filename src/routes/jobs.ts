@@ -5,7 +5,7 @@ import type { AppEnv } from "../http/app-env";
 import { projectSession, recordWriteBookmark } from "../http/bookmark";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, conflict, Problem } from "../http/problem";
-import { claimIdempotencyKey, releaseIdempotencyKey } from "../jobs/idempotency";
+import { ABANDONED_CLAIM_MS, claimIdempotencyKey, releaseIdempotencyKey, takeOverAbandonedClaim } from "../jobs/idempotency";
 import { uuidv7 } from "../jobs/ids";
 import { listProjectJobs, type JobKey } from "../jobs/job-index";
 import type { Access } from "../jobs/ingest-job";
@@ -87,9 +87,23 @@ jobRoutes.openapi(
         throw err;
       });
       if (!claim.won) {
-        await c.env.BUCKET.delete(key);
-        if (claim.requestHash !== upload.sha256) throw conflict("Idempotency-Key was already used with a different file");
-        return c.json(await awaitJob(c.env, claim.jobId, access), 200);
+        if (claim.requestHash !== upload.sha256) {
+          await c.env.BUCKET.delete(key);
+          throw conflict("Idempotency-Key was already used with a different file");
+        }
+        const first = await awaitJob(c.env, claim.jobId, access);
+        if (first) {
+          await c.env.BUCKET.delete(key);
+          return c.json(first, 200);
+        }
+        // No job behind an old claim: its create died before creating it. Take the claim
+        // over, remove the dead create's upload, and create this request's job instead.
+        const abandoned = Date.now() - claim.claimedAt >= ABANDONED_CLAIM_MS;
+        if (!abandoned || !(await takeOverAbandonedClaim(projectSession(c, projectId), projectId, idempotencyKey, claim.jobId, jobId, upload.sha256))) {
+          await c.env.BUCKET.delete(key);
+          throw conflict("A request with this Idempotency-Key is still being processed; retry shortly");
+        }
+        await c.env.BUCKET.delete(sourceKey({ projectId, id: claim.jobId }));
       }
     }
     const init: JobInit = {
@@ -173,13 +187,13 @@ async function receiveMultipart(req: Request, env: AppEnv["Bindings"], key: stri
   return { fields, upload: await storeBufferedUpload(env, key, file), filename };
 }
 
-/** The job another request with the same key created (it may still be creating it). */
-async function awaitJob(env: AppEnv["Bindings"], jobId: string, access: Access): Promise<JobData> {
+/** The job another request with the same key created (it may still be creating it); null if none appears. */
+async function awaitJob(env: AppEnv["Bindings"], jobId: string, access: Access): Promise<JobData | null> {
   const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
     const reply = await jobStub(env, jobId).get(access);
     if (reply.ok || reply.reason !== "not_found") return jobOrThrow(reply, PROJECT_MESSAGES);
-    if (Date.now() > deadline) throw conflict("A request with this Idempotency-Key is still being processed; retry shortly");
+    if (Date.now() > deadline) return null;
     await new Promise((r) => setTimeout(r, wait));
   }
 }

@@ -118,6 +118,52 @@ describe("idempotency within a shard", () => {
   });
 });
 
+describe("an Idempotency-Key claimed by a create that died before creating its job", () => {
+  const body = "bytes of a create that was killed";
+  const send = (t: string, key: string) =>
+    call(`${jobsPath(B)}?filename=a.txt`, {
+      method: "POST",
+      token: t,
+      body,
+      headers: { "Content-Type": "text/plain", "Content-Length": String(body.length), "Idempotency-Key": key },
+    });
+  /** A claim as the dead create left it: its upload in R2, no job object, `ageMs` old. */
+  async function abandon(key: string, ageMs: number, hash: string) {
+    const deadJob = "01a00000-0000-7000-8000-00000000dead".replace("dead", String(ageMs % 10_000).padStart(4, "0"));
+    await env.BUCKET.put(`sources/${B}/${deadJob}`, body);
+    await projectDb(env, B)
+      .prepare("INSERT INTO idempotency_keys (project_id, key, job_id, request_hash, expires_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(B, key, deadJob, hash, Date.now() - ageMs + 24 * 3_600_000)
+      .run();
+    return deadJob;
+  }
+  const sha256 = async (text: string) =>
+    [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+  it("is taken over after a minute: the retry creates the job and the dead upload is removed", async () => {
+    const t = await token({ projects: [B] });
+    const dead = await abandon("killed-mid-create", 120_000, await sha256(body));
+    const res = await send(t, "killed-mid-create");
+    expect(res.status).toBe(201);
+    const job = await res.json<{ id: string }>();
+    expect(job.id).not.toBe(dead);
+    expect(await env.BUCKET.head(`sources/${B}/${dead}`)).toBeNull();
+    const again = await send(t, "killed-mid-create");
+    expect(again.status).toBe(200);
+    expect((await again.json<{ id: string }>()).id).toBe(job.id);
+    await drive(job.id);
+  });
+
+  it("is still 409 while it is young: its create may still be running", async () => {
+    const t = await token({ projects: [B] });
+    const dead = await abandon("maybe-still-running", 1_000, await sha256(body));
+    const res = await send(t, "maybe-still-running");
+    expect(res.status).toBe(409);
+    expect((await problem(res)).detail).toMatch(/still being processed/);
+    expect(await env.BUCKET.head(`sources/${B}/${dead}`)).not.toBeNull();
+  });
+});
+
 describe("a failing shard", () => {
   it("affects only its own projects, and its index converges once it is back", async () => {
     const t = await token({ projects: [A, B] });
