@@ -48,7 +48,7 @@ const FINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 const CONTENTS = [1, 8, 32, 128, 512].flatMap((kib, i) => [1, 2, 3].map((seed) => ({ id: `c${i}-${seed}`, bytes: markdown(kib * 1024, 1000 * i + seed) })));
 /** Every job whose n % CANCEL_EVERY === 3 gets this larger content and is cancelled right after its create. */
 const CANCEL_EVERY = 7;
-const CANCELLED_CONTENT = { id: "big", bytes: markdown(4 << 20, 77) };
+const CANCELLED_CONTENT = { id: "big", bytes: markdown(1 << 20, 77) };
 CONTENTS.push(CANCELLED_CONTENT);
 /** Kills after this fraction of the creates have answered. */
 const KILL_AT = [0.3, 0.65];
@@ -136,13 +136,22 @@ async function cancel(task) {
 
 let answered = 0;
 let killing = null;
+// Interrupted by hand: stop the server (it runs in its own process group) before leaving.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, async () => {
+    await killing?.catch(() => null);
+    await dev?.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   if (await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false)) throw new Error(`port ${port} is already in use`);
   dev = await startDev({ port, persistTo, vars: VARS });
   log(`wrangler dev up on ${dev.url}, ${result.shards} D1 shards, persist ${persistTo}`);
   const perShard = [0, 0];
   for (const p of projects) perShard[shardIndex(p, result.shards)]++;
-  log(`${tasks.length} jobs in ${PROJECTS} projects (${perShard.join(" + ")} projects per shard), ${CONTENTS.length} distinct contents of 1 KiB to 4 MiB`);
+  log(`${tasks.length} jobs in ${PROJECTS} projects (${perShard.join(" + ")} projects per shard), ${CONTENTS.length} distinct contents of 1 KiB to 1 MiB`);
 
   // 1. Create everything concurrently, killing the runtime twice along the way.
   const kills = [...KILL_AT];

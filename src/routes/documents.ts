@@ -5,7 +5,7 @@ import { loadConfig } from "../config";
 import type { DocumentRow } from "../db/schema";
 import { deleteDocumentOutputs, getDocument, listChunks } from "../documents/document-store";
 import type { AppEnv } from "../http/app-env";
-import { projectSession } from "../http/bookmark";
+import { BookmarkRequestHeaders, bookmarkResponseHeader, projectSession } from "../http/bookmark";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, notFound } from "../http/problem";
 import { enterProject } from "./access";
@@ -45,8 +45,8 @@ documentRoutes.openapi(
     method: "get",
     path: BASE,
     summary: "Get a canonical document",
-    request: { params: DocumentParams },
-    responses: { 200: { description: "The document", content: { "application/json": { schema: Document } } }, ...problems(401, 403, 404, 429) },
+    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "The document", headers: bookmarkResponseHeader, content: { "application/json": { schema: Document } } }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
@@ -60,8 +60,8 @@ documentRoutes.openapi(
     method: "get",
     path: `${BASE}/text`,
     summary: "The document's extracted plain text, streamed",
-    request: { params: DocumentParams },
-    responses: { 200: { description: "UTF-8 text", content: { "text/plain": { schema: { type: "string" } } } }, ...problems(401, 403, 404, 429) },
+    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "UTF-8 text", headers: bookmarkResponseHeader, content: { "text/plain": { schema: { type: "string" } } } }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
@@ -80,8 +80,8 @@ documentRoutes.openapi(
     method: "get",
     path: `${BASE}/chunks`,
     summary: "The document's chunks, in order",
-    request: { params: DocumentParams, query: ChunksQuery },
-    responses: { 200: { description: "A page of chunks", content: { "application/json": { schema: ChunkList } } }, ...problems(400, 401, 403, 404, 429) },
+    request: { params: DocumentParams, query: ChunksQuery, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "A page of chunks", headers: bookmarkResponseHeader, content: { "application/json": { schema: ChunkList } } }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
@@ -112,8 +112,8 @@ documentRoutes.openapi(
     method: "delete",
     path: BASE,
     summary: "Delete a document: its text and chunks",
-    request: { params: DocumentParams },
-    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 429) },
+    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    responses: { 204: { description: "Deleted", headers: bookmarkResponseHeader }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");

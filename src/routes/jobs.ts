@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
 import type { AppEnv } from "../http/app-env";
-import { projectSession, recordWriteBookmark } from "../http/bookmark";
+import { BookmarkRequestHeaders, bookmarkResponseHeader, projectSession, recordWriteBookmark } from "../http/bookmark";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, conflict, Problem } from "../http/problem";
 import { ABANDONED_CLAIM_MS, claimIdempotencyKey, releaseIdempotencyKey, takeOverAbandonedClaim } from "../jobs/idempotency";
@@ -34,6 +34,7 @@ const createJob = createRoute({
   request: {
     params: ProjectParams,
     query: CreateJobFields,
+    headers: BookmarkRequestHeaders,
     body: {
       required: true,
       content: {
@@ -54,8 +55,8 @@ const createJob = createRoute({
     },
   },
   responses: {
-    201: { description: "Created", content: { "application/json": { schema: Job } } },
-    200: { description: "The job first created with this Idempotency-Key", content: { "application/json": { schema: Job } } },
+    201: { description: "Created", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
+    200: { description: "The job first created with this Idempotency-Key", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
     ...problems(400, 401, 403, 409, 411, 413, 415, 429),
   },
 });
@@ -224,8 +225,8 @@ jobRoutes.openapi(
     method: "get",
     path: `${BASE}/jobs`,
     summary: "List a project's jobs, newest first",
-    request: { params: ProjectParams, query: ListJobsQuery },
-    responses: { 200: { description: "A page of jobs", content: { "application/json": { schema: JobList } } }, ...problems(400, 401, 403, 429) },
+    request: { params: ProjectParams, query: ListJobsQuery, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "A page of jobs", headers: bookmarkResponseHeader, content: { "application/json": { schema: JobList } } }, ...problems(400, 401, 403, 429) },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");
@@ -251,7 +252,7 @@ jobRoutes.openapi(
     path: `${BASE}/jobs/{jobId}/cancel`,
     summary: "Cancel a queued or running job",
     request: { params: JobParams },
-    responses: { 200: { description: "The cancelled job", content: { "application/json": { schema: Job } } }, ...problems(400, 401, 403, 404, 429) },
+    responses: { 200: { description: "The cancelled job", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");
@@ -269,7 +270,7 @@ jobRoutes.openapi(
     path: `${BASE}/jobs/{jobId}`,
     summary: "Soft-delete a finished job (its document stays)",
     request: { params: JobParams },
-    responses: { 204: { description: "Deleted" }, ...problems(400, 401, 403, 404, 429) },
+    responses: { 204: { description: "Deleted", headers: bookmarkResponseHeader }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");

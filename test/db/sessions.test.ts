@@ -127,3 +127,16 @@ describe("where a request's D1 session starts", () => {
     expect(start(" first-primary ", "DB_1")).toBe("first-primary");
   });
 });
+
+describe("x-d1-bookmark in openapi.json", () => {
+  it("is a request header and a response header of the routes that use D1", async () => {
+    const doc = await (await call("/openapi.json")).json<{ paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; responses: Record<string, { headers?: Record<string, unknown> }> }>> }>();
+    const list = doc.paths["/api/projects/{projectId}/ingest/jobs"]!;
+    for (const [method, status] of [["get", "200"], ["post", "201"]] as const) {
+      expect(list[method]!.parameters).toContainEqual(expect.objectContaining({ in: "header", name: HEADER }));
+      expect(Object.keys(list[method]!.responses[status]!.headers ?? {})).toContain(HEADER);
+    }
+    const chunks = doc.paths["/api/projects/{projectId}/documents/{documentId}/chunks"]!.get!;
+    expect(Object.keys(chunks.responses["200"]!.headers ?? {})).toContain(HEADER);
+  });
+});
