@@ -16,7 +16,7 @@
  * Targets: text end to end within 2x the floor; peak memory for text that does not grow
  * with the file size (largest text file's peak delta <= 1.5x the smallest's + 16 MiB).
  *
- *   cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node bench/pipeline.mjs [--quick] [--port 8931]
+ *   npm run bench:pipeline -- [--quick] [--port 8931]
  *
  * Writes bench/out/pipeline.json.
  */

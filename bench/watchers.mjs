@@ -21,7 +21,7 @@
  *   100 MB upload limit) so the job outlasts connecting 1,000 sockets (50-140/s measured).
  *   A "harness floor" row runs the same client against a bare Node WebSocket server.
  *
- * Run: cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node bench/watchers.mjs [--quick]
+ * Run: npm run bench:watchers -- [--quick]
  * Writes bench/out/watchers.json.
  */
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";

@@ -17,7 +17,7 @@
  *     GET /documents/{id}/chunks (limit=100, all pages); also the first job's event
  *     log (seq 1..n with no gaps). Prints PASS/FAIL; exits 1 on FAIL.
  *
- *   cd /work/main && PATH=$PWD/node_modules/.bin:$PATH node scripts/crash-recovery.mjs [--quick] [--port 8941]
+ *   npm run crash-recovery -- [--quick] [--port 8941]
  *
  * Writes bench/out/crash-recovery.json.
  */
