@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { markdown } from "../bench/lib/corpus.mjs";
 import { startDev, token, upload } from "../bench/lib/server.mjs";
-import { d1Bytes, d1Rows, r2Objects } from "./lib/local-state.mjs";
+import { d1Bytes, d1Rows, eachD1, r2Objects } from "./lib/local-state.mjs";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, port: { type: "string", default: "8951" } } });
 const VARS = { TRACE_COSTS: "true", RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" };
@@ -37,6 +37,15 @@ const SCENARIOS = [
 const READS = 20;
 const FINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Bytes of chunk text held in D1 (zero once chunks live outside D1). */
+function chunkTextBytes(persistTo) {
+  return eachD1(persistTo, (db) => {
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").get();
+    const cols = has ? db.prepare("PRAGMA table_info(chunks)").all().map((c) => c.name) : [];
+    return cols.includes("text") ? Number(db.prepare("SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) AS n FROM chunks").get().n) : 0;
+  }).reduce((a, b) => a + b, 0);
+}
 
 const costs = [];
 let lastCostAt = Date.now();
@@ -105,6 +114,7 @@ try {
     const t = await token({ sub: "capacity", roles: ["admin"], projects: [project] });
     const from = costs.length;
     const d1Before = d1Bytes(persistTo);
+    const chunksBefore = chunkTextBytes(persistTo);
     const r2Before = r2Objects(persistTo).reduce((a, o) => a + o.size, 0);
     const started = Date.now();
     const jobs = await Promise.all(
@@ -137,6 +147,7 @@ try {
       wallMs,
       perJob: per,
       d1BytesPerJob: Math.round((d1Bytes(persistTo) - d1Before) / s.jobs),
+      d1ChunkTextBytesPerJob: Math.round((chunkTextBytes(persistTo) - chunksBefore) / s.jobs),
       r2BytesPerJob: Math.round((r2Objects(persistTo).reduce((a, o) => a + o.size, 0) - r2Before) / s.jobs),
     };
     result.scenarios.push(entry);
@@ -171,13 +182,13 @@ try {
   rmSync(persistTo, { recursive: true, force: true });
 }
 
-console.log("\n| scenario | jobs (final status) | Worker inv. | DO requests (IngestJob / hub / limiter) | D1 statements (writes) | R2 A / B | events | D1 bytes | R2 bytes |");
+console.log("\n| scenario | jobs (final status) | Worker inv. | DO requests (IngestJob / hub / limiter) | D1 statements (writes) | R2 A / B | events | D1 bytes (of which chunk text) | R2 bytes |");
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const s of result.scenarios) {
   const p = s.perJob;
   const sum = (prefix) => Object.entries(p.doByOp).filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
   console.log(
-    `| ${s.name} | ${s.jobs} (${[...new Set(s.statuses)].join("/")}) | ${p.workerInvocations} | ${p.doRequests} (${+sum("IngestJob").toFixed(2)} / ${+sum("ProjectHub").toFixed(2)} / ${+sum("RateLimiter").toFixed(2)}) | ${p.d1Statements} (${p.d1Writes}) | ${p.r2ClassA} / ${p.r2ClassB} | ${p.events} | ${s.d1BytesPerJob} | ${s.r2BytesPerJob} |`,
+    `| ${s.name} | ${s.jobs} (${[...new Set(s.statuses)].join("/")}) | ${p.workerInvocations} | ${p.doRequests} (${+sum("IngestJob").toFixed(2)} / ${+sum("ProjectHub").toFixed(2)} / ${+sum("RateLimiter").toFixed(2)}) | ${p.d1Statements} (${p.d1Writes}) | ${p.r2ClassA} / ${p.r2ClassB} | ${p.events} | ${s.d1BytesPerJob} (${s.d1ChunkTextBytesPerJob}) | ${s.r2BytesPerJob} |`,
   );
 }
 console.log("\n| read | Worker inv. | DO requests | D1 statements | R2 A / B |");
