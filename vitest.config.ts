@@ -17,6 +17,8 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
             // Alarms never fire by themselves in tests: each test steps a job's alarm by hand.
             ALARM_DELAY_MS: "3600000",
             SLICES_PER_ALARM: "1",
+            // Progress alone never rewrites the index row while a test steps a job.
+            INDEX_PROGRESS_INTERVAL_MS: "86400000",
             ...vars,
           },
         },

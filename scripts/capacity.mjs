@@ -60,18 +60,21 @@ function onLine(line) {
 function tally(from) {
   const t = { workerFetch: 0, workerQueue: 0, do: {}, doTotal: 0, d1Read: 0, d1Write: 0, d1ByShard: {}, r2A: 0, r2B: 0, r2Ops: {}, queueMessages: 0 };
   for (const c of costs.slice(from)) {
-    if (c.c === "worker") c.op === "fetch" ? t.workerFetch++ : t.workerQueue++;
+    if (c.c === "worker" && c.op === "fetch") t.workerFetch++;
+    if (c.c === "worker" && c.op === "queue") t.workerQueue++;
     if (c.c === "do") {
       const k = `${c.cls}.${c.op}`;
       t.do[k] = (t.do[k] ?? 0) + 1;
       t.doTotal++;
     }
     if (c.c === "d1") {
-      c.kind === "write" ? t.d1Write++ : t.d1Read++;
+      if (c.kind === "write") t.d1Write++;
+      else t.d1Read++;
       t.d1ByShard[c.shard] = (t.d1ByShard[c.shard] ?? 0) + 1;
     }
     if (c.c === "r2") {
-      c.cls === "A" ? t.r2A++ : t.r2B++;
+      if (c.cls === "A") t.r2A++;
+      else t.r2B++;
       t.r2Ops[c.op] = (t.r2Ops[c.op] ?? 0) + 1;
     }
     if (c.c === "queue") t.queueMessages += c.messages;

@@ -14,6 +14,8 @@ export interface Config {
   alarmDelayMs: number;
   /** Pipeline slices one alarm runs back to back before re-arming (tests: 1). */
   slicesPerAlarm: number;
+  /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
+  indexProgressIntervalMs: number;
 }
 
 /** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
@@ -65,6 +67,7 @@ function parseConfig(env: Env): Config {
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
     slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
+    indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
   };
 }
 

@@ -1,13 +1,11 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env as WorkerEnv } from "../src/env";
+import type { UnlistedVars } from "../src/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    // The generated bindings (worker-configuration.d.ts), the unlisted vars, and the tests' own.
+    interface Env extends UnlistedVars {
       TEST_MIGRATIONS: D1Migration[];
-    }
-    interface GlobalProps {
-      mainModule: typeof import("../src/index");
     }
   }
 }

@@ -22,7 +22,7 @@ export async function loadPipeline() {
       [
         `export { extractSlice, initialExtractState } from "${ROOT}src/pipeline/extract/index.ts";`,
         `export { planChunks, chunkLookahead, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
-        `export { Sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
+        `export { sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
         `export { completeUtf8Length } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
@@ -45,15 +45,15 @@ export async function loadPipeline() {
  */
 export async function runFloor(P, bytes, kind, opts = P.DEFAULT_CHUNK_OPTIONS) {
   const t0 = performance.now();
-  const doc = { segments: [], headings: [], chars: 0, sha: new P.Sha256(), encoder: new TextEncoder() };
+  const doc = { segments: [], headings: [], chars: 0, sha: P.sha256() };
   if (kind === "pdf") await extractPdf(P, bytes, doc);
   else extractText(P, bytes, kind, doc);
-  const contentHash = doc.sha.digestHex();
+  const contentHash = doc.sha.digest("hex");
   const chunkHashes = await chunk(P, doc, opts);
   return { ms: performance.now() - t0, chars: doc.chars, chunkCount: chunkHashes.length, contentHash, chunkHashes };
 }
 
-/** EXTRACTING for text: 1 MiB byte ranges, UTF-8 carry, extractSlice, segments + running hash. */
+/** EXTRACTING for text: 1 MiB byte ranges, UTF-8 carry, extractSlice, segments + running native hash. */
 function extractText(P, bytes, kind, doc) {
   let state = P.initialExtractState(kind);
   let carry = new Uint8Array(0);
@@ -90,7 +90,7 @@ function appendText(P, doc, text, page) {
     const c = text.charCodeAt(end - 1);
     if (end < text.length && c >= 0xd800 && c <= 0xdbff) end += 1;
     const part = text.slice(i, end);
-    doc.sha.update(doc.encoder.encode(part));
+    doc.sha.update(part);
     doc.segments.push({ charStart: doc.chars, page, text: part });
     doc.chars += part.length;
     i = end;
@@ -115,7 +115,7 @@ async function chunk(P, doc, opts) {
     const eof = windowStart + window.length >= doc.chars;
     const headings = doc.headings.filter((h) => h >= windowStart && h < windowStart + window.length);
     const plan = P.planChunks(window, windowStart, eof, cursor, headings, opts);
-    for (const c of plan.chunks) hashes.push(await P.sha256Hex(c.text));
+    for (const c of plan.chunks) hashes.push(P.sha256Hex(c.text));
     cursor = plan.cursor;
     if (plan.done) return hashes;
   }

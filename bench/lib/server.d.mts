@@ -15,6 +15,7 @@ export function startDev(opts: {
   persistTo: string;
   vars?: Record<string, string>;
   log?: boolean;
+  inspectorPort?: number | null;
   /** Called with every stdout line of wrangler dev (the Worker's console.log lines). */
   onLine?: ((line: string) => void) | null;
 }): Promise<DevServer>;

@@ -13,10 +13,11 @@ const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
- * Starts wrangler dev on `port` with state in `persistTo`. `vars` override wrangler.toml.
+ * Starts wrangler dev on `port` with state in `persistTo`. `vars` override wrangler.toml;
+ * `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs).
  * Returns { url, stop(), workerdPids() }.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false, onLine = null }) {
+export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null }) {
   // Every D1 shard gets the same migrations (DESIGN §12).
   for (const shard of d1Shards()) {
     const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo], {
@@ -28,6 +29,8 @@ export async function startDev({ port, persistTo, vars = {}, log = false, onLine
   }
   const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", onLine ? "log" : log ? "info" : "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
+  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
   // `onLine`: every line the Worker and its objects log (scripts/capacity.mjs counts them).
   const out = onLine ? "pipe" : log ? "inherit" : "ignore";
   const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", out, out], detached: true });

@@ -61,7 +61,10 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.projectId, t.key] })],
 );
 
-/** Canonical documents: inserted last by a completing job, so never partial. */
+/**
+ * Canonical documents: inserted last by a completing job, so never partial. A few
+ * hundred bytes each: the text and the chunk table live in R2 (`storage-keys.ts`).
+ */
 export const documents = sqliteTable(
   "documents",
   {
@@ -85,7 +88,11 @@ export const documents = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    index("documents_project_hash").on(t.projectId, t.contentHash),
+    // The listing (newest first) and its filters; the hash index also finds exact duplicates.
+    index("documents_project_created").on(t.projectId, t.createdAt, t.id),
+    index("documents_project_hash").on(t.projectId, t.contentHash, t.createdAt, t.id),
+    index("documents_project_language").on(t.projectId, t.language, t.createdAt, t.id),
+    index("documents_project_duplicate").on(t.projectId, t.duplicateOf, t.createdAt, t.id),
     index("documents_project_band0").on(t.projectId, t.band0),
     index("documents_project_band1").on(t.projectId, t.band1),
     index("documents_project_band2").on(t.projectId, t.band2),
@@ -93,38 +100,5 @@ export const documents = sqliteTable(
   ],
 );
 
-/** A document's chunks, in order. */
-export const chunks = sqliteTable(
-  "chunks",
-  {
-    documentId: text("document_id").notNull(),
-    ordinal: integer("ordinal").notNull(),
-    text: text("text").notNull(),
-    charStart: integer("char_start").notNull(),
-    charEnd: integer("char_end").notNull(),
-    page: integer("page"),
-    contentHash: text("content_hash").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.documentId, t.ordinal] })],
-);
-
 export type JobRow = typeof jobs.$inferSelect;
 export type DocumentRow = typeof documents.$inferSelect;
-export type ChunkRow = typeof chunks.$inferSelect;
-
-/**
- * Every job event as received from the `JOB_EVENTS` queue: an audit trail kept by this
- * Worker's own consumer, standing in for the other services that subscribe to it.
- */
-export const jobEventAudit = sqliteTable(
-  "job_event_audit",
-  {
-    jobId: text("job_id").notNull(),
-    seq: integer("seq").notNull(),
-    projectId: text("project_id").notNull(),
-    type: text("type").notNull(),
-    at: text("at").notNull(),
-    frame: text("frame").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.jobId, t.seq] }), index("job_event_audit_project_at").on(t.projectId, t.at)],
-);

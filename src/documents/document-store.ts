@@ -1,71 +1,22 @@
 /**
- * Canonical documents in D1 (row and chunks) and R2 (text). Written by a completing
- * job's slices; read and deleted by the documents routes.
+ * Canonical documents: the row and dedup bands in D1; the text and the chunk table in
+ * R2, side by side (`storage-keys.ts`). Written by a completing job's slices; read and
+ * deleted by the documents routes. Every D1 call takes the project's database
+ * (`projectDb`), so callers choose it once (and the job's object can meter it).
  */
-import { and, asc, eq, gt, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, or, sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { chunks, documents, type ChunkRow, type DocumentRow } from "../db/schema";
-import { projectDb } from "../db/shards";
-import type { Env } from "../env";
+import { documents, type DocumentRow } from "../db/schema";
 import { hammingDistance, simhashBands } from "../pipeline/analyze";
-
-/** Chunks per INSERT: about 200 KB of JSON, well under D1's statement and row limits. */
-const CHUNKS_PER_STATEMENT = 200;
-
-// "WHERE true" resolves SQLite's parsing ambiguity between an upsert's ON and a join.
-const INSERT_CHUNKS = `
-INSERT INTO chunks (document_id, ordinal, text, char_start, char_end, page, content_hash)
-SELECT ?1, value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]', value ->> '$[5]'
-FROM json_each(?2) WHERE true
-ON CONFLICT (document_id, ordinal) DO UPDATE SET
-  text = excluded.text, char_start = excluded.char_start, char_end = excluded.char_end,
-  page = excluded.page, content_hash = excluded.content_hash`;
-
-export function textKey(projectId: string, documentId: string): string {
-  return `documents/${projectId}/${documentId}.txt`;
-}
-
-/** Streams the text to R2; `byteLength` must be exact (R2 needs a known length). */
-export async function storeText(env: Env, key: string, byteLength: number, body: ReadableStream<Uint8Array>): Promise<void> {
-  const fixed = new FixedLengthStream(byteLength);
-  const [put] = await Promise.all([
-    env.BUCKET.put(key, fixed.readable, { httpMetadata: { contentType: "text/plain; charset=utf-8" } }),
-    body.pipeTo(fixed.writable),
-  ]);
-  if (!put) throw new Error("R2 refused the document text");
-}
-
-export interface NewChunk {
-  ordinal: number;
-  charStart: number;
-  charEnd: number;
-  page: number | null;
-  text: string;
-  contentHash: string;
-}
-
-/**
- * Writes chunks in one atomic `db.batch`; re-running it rewrites the same rows. Rows go
- * as one JSON parameter per statement, expanded by SQLite's `json_each`: D1 allows 100
- * bound parameters per statement, which would otherwise mean 14 chunks per statement.
- */
-export async function storeChunks(env: Env, projectId: string, documentId: string, rows: NewChunk[]): Promise<void> {
-  const db = projectDb(env, projectId);
-  const insert = db.prepare(INSERT_CHUNKS);
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += CHUNKS_PER_STATEMENT) {
-    const part = rows.slice(i, i + CHUNKS_PER_STATEMENT).map((c) => [c.ordinal, c.text, c.charStart, c.charEnd, c.page, c.contentHash]);
-    statements.push(insert.bind(documentId, JSON.stringify(part)));
-  }
-  if (statements.length > 0) await db.batch(statements);
-}
+import { chunkTableKey, documentKeys } from "../storage-keys";
+import { CHUNK_RECORD_BYTES, decodeChunkRecords, type ChunkRecord } from "./chunk-table";
 
 export type NewDocument = Omit<DocumentRow, "band0" | "band1" | "band2" | "band3">;
 
 /** The last write of a job: the document becomes visible with everything it points at. */
-export async function insertDocument(env: Env, doc: NewDocument): Promise<void> {
+export async function insertDocument(d1: D1Database, doc: NewDocument): Promise<void> {
   const bands = doc.simhash ? simhashBands(doc.simhash) : [null, null, null, null];
-  await drizzle(projectDb(env, doc.projectId))
+  await drizzle(d1)
     .insert(documents)
     .values({ ...doc, band0: bands[0], band1: bands[1], band2: bands[2], band3: bands[3] })
     .onConflictDoNothing();
@@ -75,14 +26,9 @@ export async function insertDocument(env: Env, doc: NewDocument): Promise<void> 
  * The earliest document of the project with the same content hash, else the nearest
  * one whose SimHash is within `NEAR_DUPLICATE_DISTANCE` bits (candidates share a band).
  */
-export async function findDuplicate(
-  env: Env,
-  projectId: string,
-  contentHash: string,
-  simhash: string,
-): Promise<string | null> {
+export async function findDuplicate(d1: D1Database, projectId: string, contentHash: string, simhash: string): Promise<string | null> {
   const bands = simhashBands(simhash);
-  const db = drizzle(projectDb(env, projectId));
+  const db = drizzle(d1);
   const [exact, near] = await db.batch([
     db
       .select({ id: documents.id })
@@ -120,24 +66,17 @@ export async function findDuplicate(
 export const NEAR_DUPLICATE_DISTANCE = 3;
 
 /**
- * Removes everything a document consists of: text, chunks, row. Idempotent. `d1` is the
- * project's shard (a route passes its request's session, so the caller's bookmark covers it).
+ * Removes everything a document consists of: text and chunk table (R2), row (D1).
+ * Idempotent. The objects go first: a row never points at nothing for longer than a
+ * retry, and a half-done delete is finished by the next call.
  */
-export async function deleteDocumentOutputs(
-  env: Env,
-  job: { projectId: string },
-  documentId: string,
-  d1: D1Database = projectDb(env, job.projectId),
-): Promise<void> {
-  const db = drizzle(d1);
-  await env.BUCKET.delete(textKey(job.projectId, documentId));
-  await db.batch([
-    db.delete(chunks).where(eq(chunks.documentId, documentId)),
-    db.delete(documents).where(eq(documents.id, documentId)),
-  ]);
+export async function deleteDocumentOutputs(bucket: R2Bucket, d1: D1Database, projectId: string, documentId: string): Promise<void> {
+  await bucket.delete(documentKeys(projectId, documentId));
+  await drizzle(d1)
+    .delete(documents)
+    .where(and(eq(documents.id, documentId), eq(documents.projectId, projectId)));
 }
 
-/** The document, read from `d1`: the project's shard or the request's session on it. */
 export async function getDocument(d1: D1Database, projectId: string, documentId: string): Promise<DocumentRow | null> {
   const rows = await drizzle(d1)
     .select()
@@ -147,13 +86,92 @@ export async function getDocument(d1: D1Database, projectId: string, documentId:
   return rows[0] ?? null;
 }
 
-/** Chunks with `ordinal > after`, in order, one more than `limit` to detect a next page. */
-export async function listChunks(d1: D1Database, documentId: string, after: number, limit: number): Promise<ChunkRow[]> {
-  return drizzle(d1)
-    .select()
-    .from(chunks)
-    .where(and(eq(chunks.documentId, documentId), gt(chunks.ordinal, after)))
-    .orderBy(asc(chunks.ordinal))
-    .limit(limit + 1);
+/** A served chunk: its record and its text. */
+export interface ChunkView extends ChunkRecord {
+  ordinal: number;
+  text: string;
 }
 
+/**
+ * Chunks [from, from + count) of a document: one range read of its chunk table, then
+ * one range read of its text from the first chunk's first byte to the last byte any of
+ * them covers. Each `text` is the document text in [charStart, charEnd), cut from the
+ * decoded range by char offsets relative to the first chunk's start.
+ */
+export async function readChunks(bucket: R2Bucket, doc: Pick<DocumentRow, "projectId" | "id" | "textKey">, from: number, count: number): Promise<ChunkView[]> {
+  if (count <= 0) return [];
+  const table = await bucket.get(chunkTableKey(doc.projectId, doc.id), {
+    range: { offset: from * CHUNK_RECORD_BYTES, length: count * CHUNK_RECORD_BYTES },
+  });
+  if (!table) throw new Error("The document's chunk table is missing from storage");
+  const records = decodeChunkRecords(new Uint8Array(await table.arrayBuffer()));
+  const first = records[0];
+  if (!first) return [];
+  const byteEnd = Math.max(...records.map((r) => r.byteEnd));
+  let text = "";
+  if (byteEnd > first.byteStart) {
+    const body = await bucket.get(doc.textKey, { range: { offset: first.byteStart, length: byteEnd - first.byteStart } });
+    if (!body) throw new Error("The document's text is missing from storage");
+    // ignoreBOM: a U+FEFF that opens the range is part of the text, not a marker.
+    text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(await body.arrayBuffer());
+  }
+  return records.map((r, i) => ({
+    ordinal: from + i,
+    ...r,
+    text: text.slice(r.charStart - first.charStart, r.charEnd - first.charStart),
+  }));
+}
+
+/** Filters of a documents listing; combined with AND. */
+export interface DocumentFilters {
+  contentHash?: string;
+  language?: string;
+  duplicateOf?: string;
+}
+
+/** Where a page starts: strictly after this (createdAt, id) in newest-first order. */
+export interface DocumentKey {
+  createdAt: number;
+  id: string;
+}
+
+/**
+ * One page of a project's documents, newest first, by keyset on (created_at, id), and
+ * the count of all that match. Each filter has an index whose left prefix is
+ * `project_id` followed by that column, then (created_at, id).
+ */
+export async function listProjectDocuments(
+  d1: D1Database,
+  projectId: string,
+  filters: DocumentFilters,
+  after: DocumentKey | null,
+  limit: number,
+): Promise<{ items: DocumentRow[]; next: DocumentKey | null; total: number }> {
+  const db = drizzle(d1);
+  const [pageQuery, countQuery] = documentListQueries(d1, projectId, filters, after, limit);
+  const [rows, totals] = await db.batch([pageQuery, countQuery]);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page,
+    next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+    total: totals[0]?.total ?? 0,
+  };
+}
+
+/** The page query (limit + 1 rows, to know if another page follows) and the count. */
+export function documentListQueries(d1: D1Database, projectId: string, filters: DocumentFilters, after: DocumentKey | null, limit: number) {
+  const db = drizzle(d1);
+  const where: SQL[] = [eq(documents.projectId, projectId)];
+  if (filters.contentHash !== undefined) where.push(eq(documents.contentHash, filters.contentHash));
+  if (filters.language !== undefined) where.push(eq(documents.language, filters.language));
+  if (filters.duplicateOf !== undefined) where.push(eq(documents.duplicateOf, filters.duplicateOf));
+  const matching = and(...where);
+  const pageWhere = after
+    ? and(matching, sql`(${documents.createdAt}, ${documents.id}) < (${after.createdAt}, ${after.id})`)
+    : matching;
+  return [
+    db.select().from(documents).where(pageWhere).orderBy(desc(documents.createdAt), desc(documents.id)).limit(limit + 1),
+    db.select({ total: count() }).from(documents).where(matching),
+  ] as const;
+}

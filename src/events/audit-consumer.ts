@@ -1,39 +1,19 @@
 /**
- * Consumer of the `JOB_EVENTS` queue: records each event once in D1's audit trail, on
- * the shard of the event's project. Delivery is at-least-once, so rows are keyed by
- * (job, seq) and duplicates ignored.
+ * Consumer of the `JOB_EVENTS` queue. The queue exists for other services (DESIGN §5);
+ * this Worker's own consumer keeps nothing in D1 (DESIGN §8: no per-event D1 writes — a
+ * job's event log lives in its Durable Object and is served from there). It writes one
+ * structured log line per terminal event, so a job's outcome can be found in the logs
+ * (Workers Logs / `wrangler tail`), and acknowledges the batch.
  */
-import { drizzle } from "drizzle-orm/d1";
-import { jobEventAudit } from "../db/schema";
-import { allShards, shardIndex } from "../db/shards";
 import type { Env } from "../env";
 import type { JobEvent } from "../jobs/job-store";
 
-/** D1's 100 bound parameters per statement; an audit row binds 6. */
-const ROWS_PER_STATEMENT = 16;
+const TERMINAL: ReadonlySet<JobEvent["type"]> = new Set(["job.completed", "job.failed", "job.cancelled"]);
 
-type AuditRow = typeof jobEventAudit.$inferInsert;
-
-export async function consumeJobEvents(batch: MessageBatch<JobEvent>, env: Env): Promise<void> {
-  // A batch mixes projects: one atomic D1 batch per shard it touches.
-  const shards = allShards(env);
-  const byShard = new Map<number, AuditRow[]>();
+export async function consumeJobEvents(batch: MessageBatch<JobEvent>, _env: Env): Promise<void> {
   for (const { body: e } of batch.messages) {
-    const index = shardIndex(e.projectId, shards.length);
-    const rows = byShard.get(index) ?? [];
-    rows.push({ jobId: e.jobId, seq: e.seq, projectId: e.projectId, type: e.type, at: e.at, frame: JSON.stringify(e) });
-    byShard.set(index, rows);
+    if (!TERMINAL.has(e.type)) continue;
+    console.log(JSON.stringify({ msg: "job finished", type: e.type, jobId: e.jobId, projectId: e.projectId, seq: e.seq, at: e.at, status: e.job.status }));
   }
-  await Promise.all(
-    [...byShard].map(async ([index, rows]) => {
-      const db = drizzle(shards[index]!.db);
-      const statements = [];
-      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-        statements.push(db.insert(jobEventAudit).values(rows.slice(i, i + ROWS_PER_STATEMENT)).onConflictDoNothing());
-      }
-      const [first, ...rest] = statements;
-      if (first) await db.batch([first, ...rest]);
-    }),
-  );
   batch.ackAll();
 }

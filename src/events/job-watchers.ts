@@ -4,6 +4,7 @@
  */
 import type { Env } from "../env";
 import type { JobEvent, JobStore } from "../jobs/job-store";
+import type { EventOutbox } from "../jobs/outbox";
 import { acceptWatcher, broadcast, closeAll, closeExpired, enableAutoPong } from "./sockets";
 
 const TAG = "job";
@@ -17,6 +18,7 @@ export class JobWatchers {
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
     private readonly store: JobStore,
+    private readonly outbox: EventOutbox,
   ) {
     enableAutoPong(ctx);
   }
@@ -65,7 +67,7 @@ export class JobWatchers {
     const job = this.store.job();
     if (!job) return true;
     for (;;) {
-      const from = this.store.forwardedSeq();
+      const from = this.outbox.forwardedSeq();
       const batch = this.store.events(from, FORWARD_BATCH);
       if (batch.length === 0) return true;
       try {
@@ -78,7 +80,8 @@ export class JobWatchers {
         console.warn(JSON.stringify({ msg: "event forward failed", jobId: job.id, error: String(err) }));
         return false;
       }
-      this.store.markForwarded(batch[batch.length - 1]!.seq);
+      const last = batch[batch.length - 1];
+      if (last) this.outbox.markForwarded(last.seq);
     }
   }
 

@@ -10,24 +10,11 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { newerBookmark, projectDb, sessionDatabase } from "../db/shards";
 import { upsertJobRow } from "./job-index";
-import { JobStore, type JobEvent, type WorkKind } from "./job-store";
-import {
-  advanceStage,
-  cancelJob,
-  completeJob,
-  createJob,
-  deleteJob,
-  failJob,
-  isActive,
-  recordAttemptFailure,
-  recordProgress,
-  startJob,
-  type Job,
-  type JobInit,
-  type JobStatus,
-  type Refusal,
-  type Transition,
-} from "./lifecycle";
+import { EventOutbox, IndexOutbox, meterD1 } from "./outbox";
+import { JobStore, type JobEvent } from "./job-store";
+import { Timers, type WorkKind } from "./timers";
+import { cancelJob, createJob, deleteJob, startJob, type Job, type JobInit, type JobStatus, type Refusal, type Transition } from "./lifecycle";
+import { sliceStep } from "./slice-driver";
 import { PipelineRunner } from "./slice-runner";
 import { JobWatchers } from "../events/job-watchers";
 import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
@@ -62,6 +49,8 @@ export class IngestJob extends DurableObject<Env> {
   private readonly store: JobStore;
   private readonly runner: PipelineRunner;
   private readonly watchers: JobWatchers;
+  private readonly outbox: IndexOutbox;
+  private readonly timers: Timers;
   private alarmChecked = false;
   /** The forwarding pass in flight (see `forwardEvents`). */
   private forwarding: Promise<void> = Promise.resolve();
@@ -71,8 +60,10 @@ export class IngestJob extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStore(ctx.storage);
-    this.runner = new PipelineRunner(ctx.storage, env);
-    this.watchers = new JobWatchers(ctx, env, this.store);
+    this.outbox = new IndexOutbox(ctx.storage);
+    this.timers = new Timers(ctx.storage);
+    this.runner = new PipelineRunner(ctx.storage, env, () => this.d1());
+    this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
   }
 
   private get config() {
@@ -83,10 +74,11 @@ export class IngestJob extends DurableObject<Env> {
   async create(init: JobInit): Promise<{ job: Job; bookmark: string | null }> {
     const existing = this.store.job();
     if (existing) return { job: existing, bookmark: this.indexBookmark };
-    this.commit(createJob(init, new Date()));
-    this.store.schedule("slice", this.after(0));
+    const created = createJob(init, new Date());
+    this.commit(created);
+    this.timers.schedule("slice", this.after(0));
     await this.settle();
-    return { job: this.store.job()!, bookmark: this.indexBookmark };
+    return { job: this.store.job() ?? created.job, bookmark: this.indexBookmark };
   }
 
   /** The job, if `access` may read it. */
@@ -104,8 +96,8 @@ export class IngestJob extends DurableObject<Env> {
     if (!result.ok) return refusal(result);
     // No await between the check and this commit: a slice that resumes later sees CANCELLED.
     this.commit(result);
-    this.store.unschedule("slice");
-    this.store.schedule("cleanup", this.after(0));
+    this.timers.unschedule("slice");
+    this.timers.schedule("cleanup", this.after(0));
     await this.settle();
     return { ok: true, job: result.job, bookmark: this.indexBookmark };
   }
@@ -117,7 +109,7 @@ export class IngestJob extends DurableObject<Env> {
     const result = deleteJob(checked.job, new Date());
     if (!result.ok) return refusal(result);
     this.commit(result);
-    this.store.schedule("cleanup", this.after(0));
+    this.timers.schedule("cleanup", this.after(0));
     await this.settle();
     this.watchers.closeAll(CLOSE_NORMAL, "Job deleted");
     return { ok: true, job: result.job, bookmark: this.indexBookmark };
@@ -144,9 +136,9 @@ export class IngestJob extends DurableObject<Env> {
       return renderProblem(checked.reason === "forbidden" ? forbidden() : notFound("Ingest job not found"));
     }
     const { response, expiresAt } = this.watchers.accept(request);
-    const scheduled = this.store.scheduled("expiry");
+    const scheduled = this.timers.scheduled("expiry");
     if (!scheduled || expiresAt < scheduled.due) {
-      this.store.schedule("expiry", expiresAt);
+      this.timers.schedule("expiry", expiresAt);
       await this.arm();
     }
     return response;
@@ -166,9 +158,9 @@ export class IngestJob extends DurableObject<Env> {
    * earliest pipeline work instead; watcher expiry always waits for the real time.
    */
   override async alarm(): Promise<void> {
-    let due = this.store.dueWork(Date.now());
+    let due = this.timers.dueWork(Date.now());
     if (due.length === 0) {
-      const next = this.store.earliestWork("expiry");
+      const next = this.timers.earliestWork("expiry");
       if (next) due = [next];
     }
     for (const work of due) {
@@ -180,7 +172,7 @@ export class IngestJob extends DurableObject<Env> {
   private async runWork(kind: WorkKind, attempts: number): Promise<void> {
     switch (kind) {
       case "index":
-        return this.flushIndex(attempts);
+        return this.flushIndex(attempts, true);
       case "cleanup":
         return this.cleanUp(attempts);
       case "slice":
@@ -189,8 +181,8 @@ export class IngestJob extends DurableObject<Env> {
         return this.forwardEvents(attempts);
       case "expiry": {
         const next = this.watchers.expire();
-        if (next === null) this.store.unschedule("expiry");
-        else this.store.schedule("expiry", next);
+        if (next === null) this.timers.unschedule("expiry");
+        else this.timers.schedule("expiry", next);
         return;
       }
     }
@@ -205,7 +197,11 @@ export class IngestJob extends DurableObject<Env> {
   private async runSlices(failedTries: number): Promise<void> {
     const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
     for (let n = 0; n < this.config.slicesPerAlarm; n++) {
-      if (!(await this.runSlice(n === 0 ? failedTries : 0)) || Date.now() >= deadline) break;
+      const more = await this.runSlice(n === 0 ? failedTries : 0);
+      // Each status or stage change gets its own index write, however many share an
+      // alarm, so a job's D1 statements do not depend on how its slices fall.
+      await this.flushUrgentIndex();
+      if (!more || Date.now() >= deadline) break;
       // If the slice sent frames, let the runtime flush them (they wait for the thread).
       // Otherwise keep going: slices with no I/O between them then share one storage
       // commit (yielding after every slice cost a third of the chunking stage's speed).
@@ -219,95 +215,106 @@ export class IngestJob extends DurableObject<Env> {
    * now. `failedTries` counts the failed tries of this same slice so far.
    */
   private async runSlice(failedTries: number): Promise<boolean> {
-    let job = this.store.job();
-    if (!job || !isActive(job.status)) {
-      this.store.unschedule("slice");
-      return false;
+    const queued = this.store.job();
+    if (queued?.status === "QUEUED") {
+      const started = startJob(queued, new Date());
+      if (started.ok) this.commit(started);
+      await this.flushUrgentIndex();
     }
-    if (job.status === "QUEUED") {
-      this.commit(startJob(job, new Date())!);
-      job = this.store.job()!;
+    const job = this.store.job();
+    if (!job || job.status !== "RUNNING") {
+      this.timers.unschedule("slice");
+      return false;
     }
     const outcome = await this.runner.runSlice(job);
-    const now = new Date();
-    const current = this.store.job()!;
-    if (current.status !== "RUNNING") {
-      // Cancelled while the slice awaited: nothing of it is committed.
-      this.store.unschedule("slice");
+    // Re-read after the await: a cancel may have been committed meanwhile.
+    const current = this.store.job();
+    const step = current
+      ? sliceStep(current, outcome, new Date(), failedTries, this.store.lastProgressEventAt(), {
+          maxAttempts: this.config.stageMaxAttempts,
+          retryBaseMs: SLICE_RETRY_BASE_MS,
+          progressEventIntervalMs: PROGRESS_EVENT_INTERVAL_MS,
+        })
+      : null;
+    if (!step?.ok) {
+      // Cancelled while the slice awaited: nothing of it is committed, and what it
+      // started outside the object (an upload) is undone; the clean-up removes the rest.
+      this.timers.unschedule("slice");
+      if (outcome.kind !== "failed" && outcome.kind !== "completed") await outcome.discard?.().catch(() => undefined);
       return false;
     }
-    switch (outcome.kind) {
-      case "progress":
-        outcome.persist();
-        this.commitProgress(recordProgress(current, outcome.fraction, outcome.counters, now)!);
-        this.store.schedule("slice", this.after(0));
-        return true;
-      case "stage-done": {
-        outcome.persist();
-        const progressed = recordProgress(current, 1, outcome.counters, now)!;
-        this.commit(progressed);
-        this.commit(advanceStage(progressed.job, now)!);
-        this.store.schedule("slice", this.after(0));
-        return true;
-      }
-      case "completed":
-        outcome.persist();
-        this.commit(recordProgress(current, 1, outcome.counters, now)!);
-        this.commit(completeJob(this.store.job()!, outcome.documentId, now)!);
-        this.store.unschedule("slice");
-        this.store.schedule("cleanup", this.after(0));
-        return false;
-      case "failed": {
-        const error = { code: outcome.code, message: outcome.message };
-        const tries = failedTries + 1;
-        if (outcome.permanent || tries >= this.config.stageMaxAttempts) {
-          this.commit(failJob(current, error, now)!);
-          this.store.unschedule("slice");
-          this.store.schedule("cleanup", this.after(0));
-        } else {
-          this.commit({ job: recordAttemptFailure(current, error, now), event: "job.progress" }, false);
-          this.store.schedule("slice", this.after(SLICE_RETRY_BASE_MS * 2 ** (tries - 1)), tries);
-        }
-        return false;
-      }
+    // One synchronous block: the slice's rows, the job, its events, the next work.
+    step.persist?.();
+    for (const c of step.commits) this.commit(c.transition, c.log);
+    if (step.next.kind === "cleanup") {
+      this.timers.unschedule("slice");
+      this.timers.schedule("cleanup", this.after(0));
+    } else {
+      this.timers.schedule("slice", this.after(step.next.delayMs), step.next.tries);
     }
+    return step.more;
   }
 
   /** Removes what an unfinished or deleted job left outside this object. */
   private async cleanUp(attempts: number): Promise<void> {
     const job = this.store.job();
-    if (!job) return this.store.unschedule("cleanup");
+    if (!job) return this.timers.unschedule("cleanup");
     try {
       await this.runner.cleanUp(job);
-      this.store.unschedule("cleanup");
+      this.timers.unschedule("cleanup");
     } catch (err) {
       console.warn(JSON.stringify({ msg: "cleanup failed", jobId: job.id, error: String(err) }));
-      this.store.schedule("cleanup", Date.now() + backoff(attempts), attempts + 1);
+      this.timers.schedule("cleanup", Date.now() + backoff(attempts), attempts + 1);
     }
   }
 
   /**
-   * Writes the job's D1 row at the current version. On failure the write is put on the
-   * alarm's schedule with backoff, so the index always converges to the object.
+   * Writes the job's D1 row at the current version when the outbox says it is due (a
+   * status or stage change, or progress older than the interval); otherwise puts the
+   * write on the alarm's schedule. A failed write is retried from the alarm with
+   * backoff, so the index always converges to the object.
    */
-  private async flushIndex(attempts = 0): Promise<void> {
+  private async flushIndex(attempts = 0, fromAlarm = false): Promise<void> {
     const state = this.store.state();
-    if (!state || state.indexedVersion >= state.version) {
-      this.store.unschedule("index");
+    const decision = state
+      ? this.outbox.decide(state.version, state.indexedVersion, Date.now(), this.config.indexProgressIntervalMs)
+      : ({ kind: "none" } as const);
+    if (!state || decision.kind === "none") {
+      this.timers.unschedule("index");
+      return;
+    }
+    if (decision.kind === "at" && !fromAlarm) {
+      // Progress only: the alarm writes it once the interval has passed (an earlier
+      // entry, a retry, is kept).
+      const scheduled = this.timers.scheduled("index");
+      if (!scheduled) this.timers.schedule("index", Math.max(decision.due, this.after(0)));
       return;
     }
     try {
-      // In a session, so the write's bookmark can go back to the caller.
+      const urgent = this.outbox.hasUrgent(state.indexedVersion);
+      // In a D1 session, so the write's bookmark can go back to the caller (DESIGN §12).
       const session = projectDb(this.env, state.job.projectId).withSession("first-primary");
-      await upsertJobRow(sessionDatabase(session), state.job, state.version);
+      await upsertJobRow(this.d1(sessionDatabase(session)), state.job, state.version);
       this.indexBookmark = newerBookmark(this.indexBookmark, session.getBookmark());
       this.store.markIndexed(state.version);
-      const latest = this.store.state()!;
-      if (latest.indexedVersion >= latest.version) this.store.unschedule("index");
+      this.outbox.markIndexed(Date.now(), !urgent);
+      const latest = this.store.state();
+      if (!latest || latest.indexedVersion >= latest.version) this.timers.unschedule("index");
     } catch (err) {
       console.warn(JSON.stringify({ msg: "index write failed", jobId: state.job.id, attempts, error: String(err).slice(0, 200) }));
-      this.store.schedule("index", this.after(backoff(attempts)), attempts + 1);
+      this.timers.schedule("index", this.after(backoff(attempts)), attempts + 1);
     }
+  }
+
+  /**
+   * Writes the index row now if a status or stage change is not in D1 yet, unless a
+   * failed write is already waiting for its retry (the alarm's backoff owns it then).
+   */
+  private async flushUrgentIndex(): Promise<void> {
+    const state = this.store.state();
+    if (!state || !this.outbox.hasUrgent(state.indexedVersion)) return;
+    if ((this.timers.scheduled("index")?.attempts ?? 0) > 0) return;
+    await this.flushIndex();
   }
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
@@ -321,8 +328,8 @@ export class IngestJob extends DurableObject<Env> {
     // One forwarding pass at a time, in order; a commit starts one without waiting for it.
     this.forwarding = this.forwarding
       .then(async () => {
-        if (await this.watchers.forward()) this.store.unschedule("forward");
-        else this.store.schedule("forward", this.after(backoff(attempts)), attempts + 1);
+        if (await this.watchers.forward()) this.timers.unschedule("forward");
+        else this.timers.schedule("forward", this.after(backoff(attempts)), attempts + 1);
       })
       .catch((err) => console.error(JSON.stringify({ msg: "event forwarding failed", error: String(err) })));
     return this.forwarding;
@@ -330,35 +337,30 @@ export class IngestJob extends DurableObject<Env> {
 
   /** Commits a transition and its event, then hands the event to the watchers. */
   private commit(t: Transition, log = true): void {
-    const frame = this.store.commit(t.job, log ? t.event : null);
+    const before = this.store.job();
+    const { frame, version } = this.store.commit(t.job, log ? t.event : null);
+    this.outbox.noteCommit(before, t.job, version);
     if (!frame) return;
     this.watchers.publish(frame);
     // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).
     void this.forwardEvents(0);
   }
 
-  /** Progress is committed every slice but logged at most every 250 ms. */
-  private commitProgress(t: Transition): void {
-    const due = Date.parse(t.job.updatedAt) - this.store.lastProgressEventAt() >= PROGRESS_EVENT_INTERVAL_MS;
-    this.commit(t, due);
+  /** The job's project database (or a session on it), every statement counted (DESIGN §8 budget). */
+  private d1(db: D1Database = projectDb(this.env, this.store.job()?.projectId ?? "")): D1Database {
+    return meterD1(db, (n) => this.outbox.countStatements(n));
   }
 
   /** Sets the alarm for the earliest due work, or deletes it when nothing is due. */
-  private async arm(): Promise<void> {
-    const next = this.store.nextDue();
-    if (next === null) {
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    // `setAlarm(Date.now())` is dropped inside alarm() locally (workerd #6866): keep +1.
-    await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+  private arm(): Promise<void> {
+    return this.timers.arm();
   }
 
   /** A job with work to do always has an alarm: re-arm once per wake-up if it was lost. */
   private async ensureArmed(): Promise<void> {
     if (this.alarmChecked) return;
     this.alarmChecked = true;
-    if (this.store.nextDue() !== null && (await this.ctx.storage.getAlarm()) === null) await this.arm();
+    if (this.timers.nextDue() !== null && (await this.ctx.storage.getAlarm()) === null) await this.arm();
   }
 
   /** `delayMs` from now, but never earlier than the configured floor (tests step alarms). */
@@ -380,7 +382,15 @@ export class IngestJob extends DurableObject<Env> {
 
 /** A refused command as a reply; a job deleted meanwhile is simply not found. */
 function refusal(r: Refusal): JobReply {
-  return r.reason === "already_deleted" ? { ok: false, reason: "not_found" } : r;
+  switch (r.reason) {
+    case "not_cancellable":
+    case "not_deletable":
+      return { ok: false, reason: r.reason, status: r.status };
+    case "already_deleted":
+    case "not_queued":
+    case "not_running":
+      return { ok: false, reason: "not_found" };
+  }
 }
 
 function backoff(attempts: number): number {

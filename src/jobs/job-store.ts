@@ -1,6 +1,6 @@
 /**
- * The IngestJob object's own SQLite storage: the job, its event log, and the table of
- * due work that the object's single alarm is multiplexed over. Every method is
+ * The IngestJob object's own SQLite storage: the job and its event log (the alarm's
+ * work table is `timers.ts`, the index outbox `outbox.ts`). Every method is
  * synchronous, so writes made without an `await` in between commit atomically.
  */
 import type { Job, JobEventType } from "./lifecycle";
@@ -15,18 +15,6 @@ export interface JobEvent {
   job: Pick<Job, "id" | "status" | "stage" | "progress" | "counters">;
 }
 
-/**
- * Kinds of work the alarm runs: an index write to retry, a pipeline slice, a clean-up,
- * events to forward to the project hub and queue, watcher tokens to expire.
- */
-export type WorkKind = "index" | "slice" | "cleanup" | "forward" | "expiry";
-
-export interface Work {
-  kind: WorkKind;
-  due: number;
-  attempts: number;
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS job (
   k INTEGER PRIMARY KEY CHECK (k = 1),
@@ -34,6 +22,7 @@ CREATE TABLE IF NOT EXISTS job (
   version INTEGER NOT NULL,
   indexed_version INTEGER NOT NULL DEFAULT 0,
   last_progress_event_at INTEGER NOT NULL DEFAULT 0,
+  -- superseded by outbox.ts's event_outbox (read once there, for objects made before it)
   forwarded_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -41,11 +30,6 @@ CREATE TABLE IF NOT EXISTS events (
   type TEXT NOT NULL,
   at TEXT NOT NULL,
   frame TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS work (
-  kind TEXT PRIMARY KEY,
-  due INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0
 );
 `;
 
@@ -84,7 +68,7 @@ export class JobStore {
    * Commits a new state of the job and, when `event` is given, appends it to the log
    * with the next `seq`, in one atomic step: an event is logged exactly when its change is.
    */
-  commit(job: Job, event: JobEventType | null): JobEvent | null {
+  commit(job: Job, event: JobEventType | null): { frame: JobEvent | null; version: number } {
     const prev = this.state();
     const version = (prev?.version ?? 0) + 1;
     let frame: JobEvent | null = null;
@@ -112,21 +96,12 @@ export class JobStore {
       }
     });
     this.cached = { job, version, indexedVersion: prev?.indexedVersion ?? 0 };
-    return frame;
+    return { frame, version };
   }
 
   /** When the last `job.progress` event was logged (epoch ms), for throttling. */
   lastProgressEventAt(): number {
     return this.sql.exec<{ t: number }>("SELECT last_progress_event_at AS t FROM job WHERE k = 1").toArray()[0]?.t ?? 0;
-  }
-
-  /** The last `seq` handed to the project hub and the queue. */
-  forwardedSeq(): number {
-    return this.sql.exec<{ s: number }>("SELECT forwarded_seq AS s FROM job WHERE k = 1").toArray()[0]?.s ?? 0;
-  }
-
-  markForwarded(seq: number): void {
-    this.sql.exec("UPDATE job SET forwarded_seq = max(forwarded_seq, ?) WHERE k = 1", seq);
   }
 
   /** Records that D1 holds at least `version` of the row. */
@@ -145,37 +120,5 @@ export class JobStore {
       .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
       .toArray()
       .map((r) => JSON.parse(r.frame) as JobEvent);
-  }
-
-  /** Puts `kind` on the schedule at `due` (replacing an earlier entry of that kind). */
-  schedule(kind: WorkKind, due: number, attempts = 0): void {
-    this.sql.exec(
-      "INSERT INTO work (kind, due, attempts) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET due = excluded.due, attempts = excluded.attempts",
-      kind,
-      due,
-      attempts,
-    );
-  }
-
-  unschedule(kind: WorkKind): void {
-    this.sql.exec("DELETE FROM work WHERE kind = ?", kind);
-  }
-
-  scheduled(kind: WorkKind): Work | null {
-    return (this.sql.exec("SELECT kind, due, attempts FROM work WHERE kind = ?", kind).toArray()[0] as Work | undefined) ?? null;
-  }
-
-  /** Work due at or before `horizon`, earliest first. */
-  dueWork(horizon: number): Work[] {
-    return this.sql.exec("SELECT kind, due, attempts FROM work WHERE due <= ? ORDER BY due", horizon).toArray() as unknown as Work[];
-  }
-
-  /** The earliest scheduled work other than `except`, due or not. */
-  earliestWork(except: WorkKind): Work | null {
-    return (this.sql.exec("SELECT kind, due, attempts FROM work WHERE kind != ? ORDER BY due LIMIT 1", except).toArray()[0] as Work | undefined) ?? null;
-  }
-
-  nextDue(): number | null {
-    return this.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM work").toArray()[0]?.due ?? null;
   }
 }

@@ -83,13 +83,14 @@ export interface Transition {
   event: JobEventType;
 }
 
-/** Why a command was refused. */
+/** Why a command was refused: the job's status does not allow it, or it is deleted. */
 export type Refusal =
-  | { ok: false; reason: "not_cancellable"; status: JobStatus }
-  | { ok: false; reason: "not_deletable"; status: JobStatus }
+  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_queued" | "not_running"; status: JobStatus }
   | { ok: false; reason: "already_deleted" };
 
-export type TransitionResult = ({ ok: true } & Transition) | Refusal;
+/** What every lifecycle command returns: the transition, or why it was refused. */
+export type Result<T, E> = ({ ok: true } & T) | E;
+export type TransitionResult = Result<Transition, Refusal>;
 
 const ACTIVE: ReadonlySet<JobStatus> = new Set(["QUEUED", "RUNNING"]);
 
@@ -137,9 +138,9 @@ function round4(n: number): number {
 /** The stage after `stage` for this job, or DONE after the last one. */
 export function nextStage(stage: JobStage, isDeepScan: boolean): JobStage {
   const order = stagesFor(isDeepScan);
-  if (stage === "PENDING") return order[0]!;
-  const i = order.indexOf(stage);
-  return i >= 0 && i + 1 < order.length ? order[i + 1]! : "DONE";
+  const i = stage === "PENDING" ? -1 : order.indexOf(stage);
+  if (stage !== "PENDING" && i < 0) return "DONE";
+  return order[i + 1] ?? "DONE";
 }
 
 export function emptyCounters(): JobCounters {
@@ -154,9 +155,10 @@ export function emptyCounters(): JobCounters {
 }
 
 /** A new QUEUED job. */
-export function createJob(init: JobInit, now: Date): Transition {
+export function createJob(init: JobInit, now: Date): { ok: true } & Transition {
   const at = now.toISOString();
   return {
+    ok: true,
     event: "job.created",
     job: {
       ...init,
@@ -177,11 +179,12 @@ export function createJob(init: JobInit, now: Date): Transition {
   };
 }
 
-/** QUEUED → RUNNING, entering the first stage. Null when the job is not queued. */
-export function startJob(job: Job, now: Date): Transition | null {
-  if (job.status !== "QUEUED") return null;
+/** QUEUED → RUNNING, entering the first stage. */
+export function startJob(job: Job, now: Date): TransitionResult {
+  if (job.status !== "QUEUED") return { ok: false, reason: "not_queued", status: job.status };
   const at = now.toISOString();
   return {
+    ok: true,
     event: "job.started",
     job: {
       ...job,
@@ -194,11 +197,12 @@ export function startJob(job: Job, now: Date): Transition | null {
   };
 }
 
-/** Moves a running job to its next stage. Null when the job is not running. */
-export function advanceStage(job: Job, now: Date): Transition | null {
-  if (job.status !== "RUNNING") return null;
+/** Moves a running job to its next stage. */
+export function advanceStage(job: Job, now: Date): TransitionResult {
+  if (job.status !== "RUNNING") return notRunning(job);
   const stage = nextStage(job.stage, job.isDeepScan);
   return {
+    ok: true,
     event: "job.stage",
     job: {
       ...job,
@@ -218,13 +222,14 @@ export function recordProgress(
   fraction: number,
   counters: Partial<JobCounters>,
   now: Date,
-): Transition | null {
-  if (job.status !== "RUNNING") return null;
+): TransitionResult {
+  if (job.status !== "RUNNING") return notRunning(job);
   const merged = { ...job.counters };
   for (const [k, v] of Object.entries(counters) as [keyof JobCounters, number][]) {
     merged[k] = Math.max(merged[k], v);
   }
   return {
+    ok: true,
     event: "job.progress",
     job: {
       ...job,
@@ -236,10 +241,11 @@ export function recordProgress(
 }
 
 /** RUNNING → COMPLETED with its canonical document. */
-export function completeJob(job: Job, documentId: string, now: Date): Transition | null {
-  if (job.status !== "RUNNING") return null;
+export function completeJob(job: Job, documentId: string, now: Date): TransitionResult {
+  if (job.status !== "RUNNING") return notRunning(job);
   const at = now.toISOString();
   return {
+    ok: true,
     event: "job.completed",
     job: {
       ...job,
@@ -253,22 +259,31 @@ export function completeJob(job: Job, documentId: string, now: Date): Transition
   };
 }
 
-/** Records one failed try of the current slice; the job keeps running. */
-export function recordAttemptFailure(job: Job, error: Omit<JobError, "at" | "stage">, now: Date): Job {
+/**
+ * Records one failed try of the current slice; the job keeps running. Its event is a
+ * `job.progress` (the object does not log it: `errors[]` is in the job itself).
+ */
+export function recordAttemptFailure(job: Job, error: Omit<JobError, "at" | "stage">, now: Date): TransitionResult {
+  if (job.status !== "RUNNING") return notRunning(job);
   const at = now.toISOString();
   return {
-    ...job,
-    attempts: job.attempts + 1,
-    errors: [...job.errors, { at, stage: job.stage, ...error }],
-    updatedAt: at,
+    ok: true,
+    event: "job.progress",
+    job: {
+      ...job,
+      attempts: job.attempts + 1,
+      errors: [...job.errors, { at, stage: job.stage, ...error }],
+      updatedAt: at,
+    },
   };
 }
 
 /** QUEUED | RUNNING → FAILED, keeping the stage it failed in. */
-export function failJob(job: Job, error: Omit<JobError, "at" | "stage">, now: Date): Transition | null {
-  if (!isActive(job.status)) return null;
+export function failJob(job: Job, error: Omit<JobError, "at" | "stage">, now: Date): TransitionResult {
+  if (!isActive(job.status)) return notRunning(job);
   const at = now.toISOString();
   return {
+    ok: true,
     event: "job.failed",
     job: {
       ...job,
@@ -299,4 +314,8 @@ export function deleteJob(job: Job, now: Date): TransitionResult {
   if (isActive(job.status)) return { ok: false, reason: "not_deletable", status: job.status };
   const at = now.toISOString();
   return { ok: true, event: "job.deleted", job: { ...job, deletedAt: at, updatedAt: at } };
+}
+
+function notRunning(job: Job): Refusal {
+  return { ok: false, reason: "not_running", status: job.status };
 }

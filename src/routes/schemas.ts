@@ -154,6 +154,21 @@ export const Document = z
   })
   .openapi("Document");
 
+export const DocumentList = z
+  .object({ items: z.array(Document), nextCursor: z.string().nullable(), total: z.number().int() })
+  .openapi("DocumentList");
+
+export const ListDocumentsQuery = z.object({
+  cursor: z.string().optional(),
+  limit: PageLimit,
+  contentHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, { error: "Invalid contentHash. Must be 64 lower-case hex digits (SHA-256)." })
+    .optional(),
+  language: z.string().min(1).max(16).optional(),
+  duplicateOf: z.string().min(1).optional(),
+});
+
 export const Chunk = z
   .object({
     ordinal: z.number().int(),

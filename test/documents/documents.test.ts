@@ -55,8 +55,8 @@ describe("documents routes", () => {
     expect((await call(docPath(id), { method: "DELETE", token: await token({ projects: [P], roles: ["viewer"] }) })).status).toBe(403);
     expect((await call(docPath(id), { method: "DELETE", token: t })).status).toBe(204);
     expect((await call(docPath(id), { token: t })).status).toBe(404);
-    expect(await env.BUCKET.head(`documents/${P}/${id}.txt`)).toBeNull();
-    const rows = await projectDb(env, P).prepare("SELECT count(*) AS n FROM chunks WHERE document_id = ?").bind(id).first<{ n: number }>();
+    expect((await env.BUCKET.list({ prefix: `documents/${P}/${id}` })).objects).toEqual([]);
+    const rows = await projectDb(env, P).prepare("SELECT count(*) AS n FROM documents WHERE id = ?").bind(id).first<{ n: number }>();
     expect(rows!.n).toBe(0);
     expect((await call(docPath(id), { method: "DELETE", token: t })).status).toBe(404);
   });

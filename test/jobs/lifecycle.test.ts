@@ -13,6 +13,8 @@ import {
   stagesFor,
   type Job,
   type JobStatus,
+  type Transition,
+  type TransitionResult,
 } from "../../src/jobs/lifecycle";
 
 const t0 = new Date("2026-11-01T00:00:00Z");
@@ -40,6 +42,12 @@ function withStatus(status: JobStatus): Job {
   return { ...queued(), status };
 }
 
+/** The transition of an accepted command (fails the test on a refusal). */
+function ok(r: TransitionResult): Transition {
+  if (!r.ok) throw new Error(`refused: ${r.reason}`);
+  return r;
+}
+
 describe("lifecycle", () => {
   it("creates QUEUED/PENDING with progress 0 and equal timestamps", () => {
     const j = queued();
@@ -51,28 +59,28 @@ describe("lifecycle", () => {
     expect(stagesFor(false)).toEqual(["EXTRACTING", "CHUNKING", "INDEXING"]);
     expect(stagesFor(true)).toEqual(["EXTRACTING", "CHUNKING", "ANALYZING", "INDEXING"]);
     for (const deep of [false, true]) {
-      let t = startJob(queued(deep), later(1))!;
+      let t = ok(startJob(queued(deep), later(1)));
       expect(t).toMatchObject({ event: "job.started", job: { status: "RUNNING", stage: "EXTRACTING", startedAt: later(1).toISOString() } });
       const seen = [t.job.stage];
       while (t.job.stage !== "INDEXING") {
-        t = advanceStage(t.job, later(2))!;
+        t = ok(advanceStage(t.job, later(2)));
         expect(t.event).toBe("job.stage");
         seen.push(t.job.stage);
       }
       expect(seen).toEqual(stagesFor(deep));
-      const done = completeJob(t.job, "doc", later(3))!;
+      const done = ok(completeJob(t.job, "doc", later(3)));
       expect(done).toMatchObject({ event: "job.completed", job: { status: "COMPLETED", stage: "DONE", progress: 1, canonicalDocumentId: "doc" } });
       expect(done.job.completedAt).toBe(later(3).toISOString());
     }
   });
 
   it("never lets progress decrease or counters shrink", () => {
-    let job = startJob(queued(), later(1))!.job;
-    job = recordProgress(job, 0.8, { bytesRead: 100 }, later(2))!.job;
-    const replayed = recordProgress(job, 0.3, { bytesRead: 40 }, later(3))!.job;
+    let job = ok(startJob(queued(), later(1))).job;
+    job = ok(recordProgress(job, 0.8, { bytesRead: 100 }, later(2))).job;
+    const replayed = ok(recordProgress(job, 0.3, { bytesRead: 40 }, later(3))).job;
     expect(replayed.progress).toBe(job.progress);
     expect(replayed.counters.bytesRead).toBe(100);
-    const next = advanceStage(job, later(4))!.job;
+    const next = ok(advanceStage(job, later(4))).job;
     expect(next.progress).toBeGreaterThanOrEqual(job.progress);
     expect(overallProgress("EXTRACTING", 1, false)).toBe(overallProgress("CHUNKING", 0, false));
     expect(overallProgress("INDEXING", 1, true)).toBe(1);
@@ -101,19 +109,21 @@ describe("lifecycle", () => {
   });
 
   it("records failed tries, then fails in the stage it was in", () => {
-    let job = startJob(queued(), later(1))!.job;
-    job = recordAttemptFailure(job, { code: "R2", message: "timeout" }, later(2));
+    let job = ok(startJob(queued(), later(1))).job;
+    job = ok(recordAttemptFailure(job, { code: "R2", message: "timeout" }, later(2))).job;
     expect(job).toMatchObject({ status: "RUNNING", attempts: 2, errors: [{ stage: "EXTRACTING", code: "R2", message: "timeout", at: later(2).toISOString() }] });
-    const failed = failJob(job, { code: "R2", message: "gave up" }, later(3))!;
+    const failed = ok(failJob(job, { code: "R2", message: "gave up" }, later(3)));
     expect(failed).toMatchObject({ event: "job.failed", job: { status: "FAILED", stage: "EXTRACTING", errorMessage: "gave up" } });
     expect(failed.job.errors).toHaveLength(2);
-    expect(failJob(failed.job, { code: "x", message: "y" }, later(4))).toBeNull();
+    expect(failJob(failed.job, { code: "x", message: "y" }, later(4))).toEqual({ ok: false, reason: "not_running", status: "FAILED" });
   });
 
   it("refuses transitions from the wrong status", () => {
-    expect(startJob(withStatus("RUNNING"), later(1))).toBeNull();
-    expect(advanceStage(withStatus("CANCELLED"), later(1))).toBeNull();
-    expect(recordProgress(withStatus("CANCELLED"), 1, {}, later(1))).toBeNull();
-    expect(completeJob(withStatus("CANCELLED"), "d", later(1))).toBeNull();
+    expect(startJob(withStatus("RUNNING"), later(1))).toEqual({ ok: false, reason: "not_queued", status: "RUNNING" });
+    const refused = { ok: false, reason: "not_running", status: "CANCELLED" };
+    expect(advanceStage(withStatus("CANCELLED"), later(1))).toEqual(refused);
+    expect(recordProgress(withStatus("CANCELLED"), 1, {}, later(1))).toEqual(refused);
+    expect(completeJob(withStatus("CANCELLED"), "d", later(1))).toEqual(refused);
+    expect(recordAttemptFailure(withStatus("CANCELLED"), { code: "x", message: "y" }, later(1))).toEqual(refused);
   });
 });

@@ -49,18 +49,23 @@ async function checkpoint(jobId: string): Promise<{ documentId: string } & Recor
   });
 }
 
-/** Steps the job until the indexing stage has stored the text (chunk batches come next). */
-async function stepUntilTextStored(jobId: string) {
+type Upload = { complete: boolean } | null;
+
+/** Steps the job until its checkpoint satisfies `done` (e.g. the text is in R2). */
+async function stepUntil(jobId: string, done: (cp: { textUpload: Upload; tableUpload: Upload }) => boolean) {
   for (;;) {
     const cp = await checkpoint(jobId).catch(() => null);
-    if (cp?.textStored) return cp;
-    if (!(await step(jobId))) throw new Error("job finished before indexing");
+    if (cp && done(cp as never)) return cp;
+    if (!(await step(jobId))) throw new Error("job finished before the checkpoint was reached");
   }
 }
 
-async function d1ChunkCount(documentId: string): Promise<number> {
-  const r = await projectDb(env, P).prepare("SELECT count(*) AS n FROM chunks WHERE document_id = ?").bind(documentId).first<{ n: number }>();
-  return r!.n;
+const textStored = (cp: { textUpload: Upload }) => cp.textUpload?.complete === true;
+const tableStored = (cp: { tableUpload: Upload }) => cp.tableUpload?.complete === true;
+
+/** The R2 objects a document consists of (text, chunk table). */
+async function documentObjects(documentId: string): Promise<string[]> {
+  return (await env.BUCKET.list({ prefix: `documents/${P}/${documentId}` })).objects.map((o) => o.key);
 }
 
 describe("a job through every stage", () => {
@@ -238,19 +243,21 @@ describe("retries per slice", () => {
     await env.BUCKET.delete(key);
     for (let i = 0; i < 3; i++) await step(job.id); // three failed reads (R2)
     await env.BUCKET.put(key, saved);
-    await stepUntilTextStored(job.id);
-    await projectDb(env, P).exec("ALTER TABLE chunks RENAME TO chunks_offline");
+    await stepUntil(job.id, tableStored);
+    await projectDb(env, P).exec("ALTER TABLE documents RENAME TO documents_offline");
     try {
-      for (let i = 0; i < 3; i++) await step(job.id); // three failed chunk writes (D1)
+      for (let i = 0; i < 3; i++) await step(job.id); // three failed document-row writes (D1)
     } finally {
-      await projectDb(env, P).exec("ALTER TABLE chunks_offline RENAME TO chunks");
+      await projectDb(env, P).exec("ALTER TABLE documents_offline RENAME TO documents");
     }
     const mid = await getJob(t, P, job.id);
     expect(mid.status).toBe("RUNNING");
     expect(mid.errors.map((e) => e.stage)).toEqual(["EXTRACTING", "EXTRACTING", "EXTRACTING", "INDEXING", "INDEXING", "INDEXING"]);
     const done = await runToEnd(t, job);
     expect(done.status).toBe("COMPLETED");
-    expect(await d1ChunkCount(done.canonicalDocumentId!)).toBe(done.counters.chunksCreated);
+    const doc = await (await call(docsPath(done.canonicalDocumentId!), { token: t })).json<{ chunkCount: number }>();
+    expect(doc.chunkCount).toBe(done.counters.chunksCreated);
+    expect((await allChunks(t, done.canonicalDocumentId!)).length).toBe(done.counters.chunksCreated);
   });
 });
 
@@ -258,10 +265,9 @@ describe("idempotent, resumable slices", () => {
   it("produces no duplicate chunks when the same alarm runs twice", async () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P, "Paragraph of text for chunks. ".repeat(3000), { query: { chunkSize: "200", chunkOverlap: "20" } });
-    // Step until the first chunk batch is written to D1.
-    const cp = await stepUntilTextStored(job.id);
-    const before = cp;
-    await step(job.id); // writes a batch of chunks and checkpoints
+    // Step until the text is in R2; the next step writes the chunk table.
+    const before = await stepUntil(job.id, textStored);
+    await step(job.id); // writes the chunk table and checkpoints
     // Replay that same slice: put the checkpoint back as if the commit had been lost.
     await runInDurableObject(jobStub(job.id), (_i: IngestJob, s) => {
       s.storage.sql.exec("UPDATE pipeline SET data = ? WHERE k = 1", JSON.stringify(before));
@@ -269,11 +275,11 @@ describe("idempotent, resumable slices", () => {
     await step(job.id);
     const done = await runToEnd(t, job);
     expect(done.status).toBe("COMPLETED");
-    const rows = await projectDb(env, P).prepare("SELECT ordinal FROM chunks WHERE document_id = ? ORDER BY ordinal")
-      .bind(done.canonicalDocumentId)
-      .all<{ ordinal: number }>();
-    expect(rows.results.map((r) => r.ordinal)).toEqual(rows.results.map((_, i) => i));
-    expect(rows.results.length).toBe(done.counters.chunksCreated);
+    const chunks = await allChunks(t, done.canonicalDocumentId!);
+    expect(chunks.map((c) => c.ordinal)).toEqual(chunks.map((_, i) => i));
+    expect(chunks.length).toBe(done.counters.chunksCreated);
+    const text = await (await call(`${docsPath(done.canonicalDocumentId!)}/text`, { token: t })).text();
+    for (const c of chunks) expect(c.text).toBe(text.slice(c.charStart, c.charEnd));
   });
 
   it("resumes from its checkpoint after eviction between every slice, producing the same chunks", async () => {
@@ -322,18 +328,18 @@ describe("cancel during a slice", () => {
     expect(await runInDurableObject(jobStub(job.id), (_i: IngestJob, s) => s.storage.getAlarm())).toBeNull();
   });
 
-  it("removes chunks an indexing slice wrote before the cancel, and never shows a document", async () => {
+  it("removes the text and chunk table an indexing slice wrote before the cancel, and never shows a document", async () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P, "Chunk me please. ".repeat(20_000), { query: { chunkSize: "100", chunkOverlap: "0" } });
-    const cp = await stepUntilTextStored(job.id);
+    const cp = await stepUntil(job.id, textStored);
     await runInDurableObject(jobStub(job.id), async (instance: IngestJob) => {
-      const slice = instance.alarm(); // writes a batch of chunks to D1
+      const slice = instance.alarm(); // writes the chunk table to R2
       await instance.cancel({ principal: { sub: "alice", roles: ["editor"], projects: [P] } });
       await slice;
     });
+    expect((await documentObjects(cp.documentId)).length).toBeGreaterThan(0); // until the clean-up runs
     await drive(job.id);
-    expect(await d1ChunkCount(cp.documentId)).toBe(0);
-    expect(await env.BUCKET.head(`documents/${P}/${cp.documentId}.txt`)).toBeNull();
+    expect(await documentObjects(cp.documentId)).toEqual([]);
     expect((await call(docsPath(cp.documentId), { token: t })).status).toBe(404);
     const after = await getJob(t, P, job.id);
     expect(after).toMatchObject({ status: "CANCELLED", canonicalDocumentId: null });

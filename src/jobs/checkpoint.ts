@@ -1,0 +1,121 @@
+/**
+ * The pipeline's checkpoint: a union keyed by stage, plain JSON, saved in the job's
+ * object after every committed slice. Each stage reads only its own variant; entering
+ * a stage turns the previous stage's (finished) checkpoint into the new stage's first
+ * one (`checkpointFor`). Pure.
+ */
+import type { ObjectUpload } from "../documents/object-upload";
+import type { SimHasherState } from "../pipeline/analyze";
+import type { ChunkCursor } from "../pipeline/chunker";
+import type { ExtractState } from "../pipeline/extract";
+import type { LanguageGuesserState } from "../pipeline/language";
+import type { JobStage } from "./lifecycle";
+
+/** What a deep scan found. */
+export interface Analysis {
+  simhash: string;
+  language: string | null;
+  duplicateOf: string | null;
+}
+
+/** What every stage carries: the document being built and its text so far. */
+interface DocumentSoFar {
+  documentId: string;
+  title: string | null;
+  /** Pages of a PDF source; null for text. */
+  pdfPages: number | null;
+  /** The extracted text: characters (UTF-16 units), UTF-8 bytes, stored segments. */
+  chars: number;
+  textBytes: number;
+  segments: number;
+  analysis: Analysis | null;
+}
+
+export interface ExtractingCheckpoint extends DocumentSoFar {
+  stage: "EXTRACTING";
+  /** Text sources: bytes consumed, held-back partial UTF-8 bytes, extractor state. */
+  sourceOffset: number;
+  carry: number[];
+  extract: ExtractState | null;
+  /** PDF sources: pages extracted. */
+  pagesDone: number;
+  /** SHA-256 of the whole text, set by the last slice. */
+  contentHash: string | null;
+}
+
+/** After extraction the content hash is known. */
+interface Extracted extends DocumentSoFar {
+  contentHash: string;
+}
+
+export interface ChunkingCheckpoint extends Extracted {
+  stage: "CHUNKING";
+  chunk: ChunkCursor;
+}
+
+export interface AnalyzingCheckpoint extends Extracted {
+  stage: "ANALYZING";
+  analyzedSegments: number;
+  simhasher: SimHasherState | null;
+  language: LanguageGuesserState | null;
+}
+
+export interface IndexingCheckpoint extends Extracted {
+  stage: "INDEXING";
+  /** The text's and the chunk table's R2 uploads. */
+  textUpload: ObjectUpload | null;
+  tableUpload: ObjectUpload | null;
+}
+
+export type Checkpoint = ExtractingCheckpoint | ChunkingCheckpoint | AnalyzingCheckpoint | IndexingCheckpoint;
+
+/** A checkpoint with work to do in the pipeline (the job's stage is one of these). */
+export type WorkingStage = Checkpoint["stage"];
+
+/**
+ * The checkpoint for a slice of `stage`: the stored one if it is of that stage; the
+ * first one of `stage` built from the finished earlier stage; a fresh one for the first
+ * slice of a job. Null when the stored state cannot lead to `stage` (a bug, not input).
+ */
+export function checkpointFor(stage: JobStage, stored: Checkpoint | null, newDocumentId: () => string): Checkpoint | null {
+  if (stored?.stage === stage) return stored;
+  if (stage === "EXTRACTING") {
+    if (stored) return null;
+    return {
+      stage,
+      documentId: newDocumentId(),
+      title: null,
+      pdfPages: null,
+      chars: 0,
+      textBytes: 0,
+      segments: 0,
+      analysis: null,
+      sourceOffset: 0,
+      carry: [],
+      extract: null,
+      pagesDone: 0,
+      contentHash: null,
+    };
+  }
+  if (!stored?.contentHash) return null;
+  const carried: Extracted = {
+    documentId: stored.documentId,
+    title: stored.title,
+    pdfPages: stored.pdfPages,
+    chars: stored.chars,
+    textBytes: stored.textBytes,
+    segments: stored.segments,
+    analysis: stored.analysis,
+    contentHash: stored.contentHash,
+  };
+  switch (stage) {
+    case "CHUNKING":
+      return { ...carried, stage, chunk: { ordinal: 0, start: 0 } };
+    case "ANALYZING":
+      return { ...carried, stage, analyzedSegments: 0, simhasher: null, language: null };
+    case "INDEXING":
+      return { ...carried, stage, textUpload: null, tableUpload: null };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,51 @@
+/** EXTRACTING a text source (plain, Markdown, HTML): one R2 range per slice. */
+import { concatBytes } from "../../bytes";
+import { PipelineError } from "../../pipeline/errors";
+import { extractSlice, initialExtractState, type TextKind } from "../../pipeline/extract";
+import { SOURCE_SLICE_BYTES } from "../../pipeline/limits";
+import { appendSegments } from "../../pipeline/segments";
+import { completeUtf8Length } from "../../pipeline/utf8";
+import { sourceKey } from "../../storage-keys";
+import type { ExtractingCheckpoint } from "../checkpoint";
+import { kindOf, type Stage } from "./stage";
+
+/** One R2 range of a text source → extracted text, hashed and stored as segments. */
+export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
+  const length = Math.min(SOURCE_SLICE_BYTES, job.byteSize - cp.sourceOffset);
+  let body = new Uint8Array(0);
+  if (length > 0) {
+    const obj = await ctx.env.BUCKET.get(sourceKey(job), { range: { offset: cp.sourceOffset, length } });
+    if (!obj) throw new PipelineError("SOURCE_UNAVAILABLE", "The uploaded source could not be read from storage", false);
+    body = new Uint8Array(await obj.arrayBuffer());
+  }
+  const end = cp.sourceOffset + body.length;
+  const isLast = end >= job.byteSize;
+  const bytes = concatBytes([Uint8Array.from(cp.carry), body]);
+  const complete = isLast ? bytes.length : completeUtf8Length(bytes);
+  // ignoreBOM: a fresh decoder would drop U+FEFF at the start of *every* range, making
+  // the text depend on where ranges fall; the extractor strips the document's own BOM.
+  const input = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes.subarray(0, complete));
+  const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
+  const out = extractSlice(input, state, isLast, cp.chars);
+  const next: ExtractingCheckpoint = {
+    ...cp,
+    sourceOffset: end,
+    carry: Array.from(bytes.subarray(complete)),
+    extract: out.state,
+    // The document's title: its first heading, if it has one.
+    title: cp.title ?? out.headings[0]?.title ?? null,
+  };
+  const segments = appendSegments(next, out.text, null);
+  next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast);
+  // An HTML page's <title> names it better than its first heading.
+  if (isLast && out.state.kind === "html" && out.state.title) next.title = out.state.title;
+  const counters = { bytesRead: end, charactersExtracted: next.chars };
+  const persist = () => {
+    for (const s of segments) ctx.store.putSegment(s);
+    for (const h of out.headings) ctx.store.putHeading(h.offset, h.level, h.title);
+    ctx.store.saveCheckpoint(next);
+  };
+  return isLast
+    ? { kind: "stage-done", counters, persist }
+    : { kind: "progress", fraction: end / job.byteSize, counters, persist };
+};

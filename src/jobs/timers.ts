@@ -1,0 +1,81 @@
+/**
+ * Logical timers over the object's one alarm (as cloudflare/agents' scheduler does):
+ * the `work` table holds at most one entry per kind of work with its due time and the
+ * failed tries so far; the alarm is always set for the earliest entry.
+ */
+
+/**
+ * Kinds of work the alarm runs: an index write to retry or to catch up with progress,
+ * a pipeline slice, a clean-up, events to forward to the project hub and queue,
+ * watcher tokens to expire.
+ */
+export type WorkKind = "index" | "slice" | "cleanup" | "forward" | "expiry";
+
+export interface Work {
+  kind: WorkKind;
+  due: number;
+  attempts: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS work (
+  kind TEXT PRIMARY KEY,
+  due INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0
+);
+`;
+
+type WorkRow = { kind: WorkKind; due: number; attempts: number };
+
+export class Timers {
+  constructor(private readonly storage: DurableObjectStorage) {
+    storage.sql.exec(SCHEMA);
+  }
+
+  private get sql() {
+    return this.storage.sql;
+  }
+
+  /** Puts `kind` on the schedule at `due` (replacing an earlier entry of that kind). */
+  schedule(kind: WorkKind, due: number, attempts = 0): void {
+    this.sql.exec(
+      "INSERT INTO work (kind, due, attempts) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET due = excluded.due, attempts = excluded.attempts",
+      kind,
+      due,
+      attempts,
+    );
+  }
+
+  unschedule(kind: WorkKind): void {
+    this.sql.exec("DELETE FROM work WHERE kind = ?", kind);
+  }
+
+  scheduled(kind: WorkKind): Work | null {
+    return this.sql.exec<WorkRow>("SELECT kind, due, attempts FROM work WHERE kind = ?", kind).toArray()[0] ?? null;
+  }
+
+  /** Work due at or before `horizon`, earliest first. */
+  dueWork(horizon: number): Work[] {
+    return this.sql.exec<WorkRow>("SELECT kind, due, attempts FROM work WHERE due <= ? ORDER BY due", horizon).toArray();
+  }
+
+  /** The earliest scheduled work other than `except`, due or not. */
+  earliestWork(except: WorkKind): Work | null {
+    return this.sql.exec<WorkRow>("SELECT kind, due, attempts FROM work WHERE kind != ? ORDER BY due LIMIT 1", except).toArray()[0] ?? null;
+  }
+
+  nextDue(): number | null {
+    return this.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM work").toArray()[0]?.due ?? null;
+  }
+
+  /** Sets the alarm for the earliest work, or deletes it when there is none. */
+  async arm(): Promise<void> {
+    const next = this.nextDue();
+    if (next === null) {
+      await this.storage.deleteAlarm();
+      return;
+    }
+    // `setAlarm(Date.now())` is dropped inside alarm() locally (workerd #6866): keep +1.
+    await this.storage.setAlarm(Math.max(next, Date.now() + 1));
+  }
+}
