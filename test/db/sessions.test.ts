@@ -20,7 +20,7 @@ describe("x-d1-bookmark", () => {
     const job = await createJob(t, A, "# Doc\n\nSome text to index. ".repeat(20), { filename: "d.md", type: "text/markdown" });
     await drive(job.id);
     const docId = (await getJob(t, A, job.id)).canonicalDocumentId!;
-    for (const path of [jobsPath(A), `/api/projects/${A}/documents/${docId}`, `/api/projects/${A}/documents/${docId}/chunks`, `/api/projects/${A}/documents/${docId}/text`]) {
+    for (const path of [jobsPath(A), `/api/projects/${A}/documents`, `/api/projects/${A}/documents/${docId}`, `/api/projects/${A}/documents/${docId}/chunks`, `/api/projects/${A}/documents/${docId}/text`]) {
       const res = await call(path, { token: t });
       expect(res.status, path).toBe(200);
       expect(parse(res.headers.get(HEADER)).shard, path).toBe("DB_0");
