@@ -54,9 +54,13 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) {
-      process.kill(-child.pid, "SIGKILL");
-      throw new Error("wrangler dev did not come up within 60 s");
+    if (Date.now() > deadline || child.exitCode !== null) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // it already exited
+      }
+      throw new Error(child.exitCode !== null ? `wrangler dev exited (${child.exitCode}) before serving` : "wrangler dev did not come up within 60 s");
     }
     await new Promise((r) => setTimeout(r, 200));
   }
