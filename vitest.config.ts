@@ -1,8 +1,13 @@
+import { mkdirSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 
 // Relative to the repo root, where `npm test` runs.
 const migrations = await readD1Migrations("./migrations");
+
+// wrangler.toml's `[assets] directory`: the plugin refuses a config whose directory is
+// missing. `npm test` builds it first (`pretest`); this keeps a bare `vitest` working too.
+mkdirSync("./dist/web", { recursive: true });
 
 /** One workerd-backed test project; `vars` override wrangler.toml for that project. */
 function workerProject(name: string, vars: Record<string, string>, test: { include: string[]; exclude?: string[] }): TestProjectInlineConfiguration {
@@ -19,6 +24,10 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
             SLICES_PER_ALARM: "1",
             // Progress alone never rewrites the index row while a test steps a job.
             INDEX_PROGRESS_INTERVAL_MS: "86400000",
+            WEBHOOK_SECRET_KEY: "dGVzdCB3ZWJob29rIGtleSwgMzIgYnl0ZXMgbG9uZyE=",
+            // Webhook retries a few ms apart and a short timeout, so delivery tests run in real time.
+            WEBHOOK_RETRY_DELAYS_MS: "20,20,20,20,20",
+            WEBHOOK_TIMEOUT_MS: "300",
             ...vars,
           },
         },

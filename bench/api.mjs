@@ -8,9 +8,15 @@
  *   4. GET the same list ~page 150 deep (of 10,000 jobs)   (cursor followed once, then hammered)
  *   5. POST /api/projects/{q}/ingest/jobs?filename=…       (raw 1 KB text/plain create)
  *
+ *   6. GET one job with If-None-Match = its ETag              (304, no body)
+ *   7. where a create's time goes: `Server-Timing` of sequential 1 KB creates, without and
+ *      with an Idempotency-Key (upload = body → R2 with type sniffing and hashing;
+ *      idempotency = the D1 claim; job = the job object's create, which replies before its
+ *      D1 index row and hub forwarding are written)
+ *
  * How: starts its own `wrangler dev` (fresh state dir under /tmp, a free port) with auth on
- * and the rate limiter on but never refusing (RATE_LIMIT_* = 1e9: the limiter Durable Objects
- * are still called on every request), and ALARM_DELAY_MS = 1 day so seeded jobs stay QUEUED
+ * and the rate limiter on but never refusing (RATE_LIMIT_* = 1e9: every request is charged
+ * to both budgets, decided from leases the limiter objects grant), and ALARM_DELAY_MS = 1 day so seeded jobs stay QUEUED
  * and no pipeline work competes with the measurement. Seeds 10,000 jobs into one project
  * through the create API (32 at a time), then runs autocannon with the same settings for
  * every endpoint (32 connections, 10 s, after a 2 s warm-up). Creates go to another project
@@ -25,11 +31,18 @@
  *   npm run bench -- --quick      # 1,000 jobs, page 15, 5 s per endpoint (< 2 min)
  *   npm run bench -- --breakdown  # always run the breakdown probes
  *
+ * Each row also gives workerd's CPU time per request (user + system, from /proc, over the
+ * measured run) and the bytes it wrote to disk per request: a create is bound by those, not
+ * by its request path. "Ratio by CPU" is /health's CPU per request over the endpoint's: the
+ * throughput ratio workerd's one thread would give if nothing else competed for the cores
+ * (on a shared machine the measured throughput ratio swings with other processes' load).
+ * BENCH_STATE_DIR=/dev/shm puts the state on tmpfs (no disk syncs).
+ *
  * Writes bench/out/api.json. The load generator shares the machine's CPUs with workerd, so
  * absolute figures depend on the host; the ratios are the point.
  */
 import autocannon from "autocannon";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { startDev, token } from "./lib/server.mjs";
@@ -125,13 +138,35 @@ function cannon(opts, duration) {
   return autocannon({ connections: LOAD.connections, duration, ...opts });
 }
 
-/** A warm-up, then the measured run; returns req/s, p50/p99 ms and failure counts. */
+let workerdPids = () => [];
+
+/** workerd's CPU seconds so far (user + system) and bytes written to storage. */
+function workerdUsage() {
+  let cpu = 0;
+  let written = 0;
+  for (const pid of workerdPids()) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      cpu += (Number(f[11]) + Number(f[12])) / 100;
+      written += Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+    } catch {
+      // exited, or /proc not readable: the columns show what could be read
+    }
+  }
+  return { cpu, written };
+}
+
+/** A warm-up, then the measured run; returns req/s, p50/p99 ms, failure counts and workerd's cost per request. */
 async function measure(name, opts) {
   process.stderr.write(`  ${name}…\n`);
   await cannon(opts, LOAD.warmup);
+  const before = workerdUsage();
   const r = await cannon(opts, LOAD.duration);
+  const after = workerdUsage();
   return {
     name,
+    cpuMsPerReq: ((after.cpu - before.cpu) * 1000) / Math.max(1, r.requests.total),
+    diskKbPerReq: (after.written - before.written) / 1024 / Math.max(1, r.requests.total),
     reqPerSec: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -145,21 +180,58 @@ const fmt = (n, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, 
 
 function table(rows, health) {
   const lines = [
-    "| endpoint | req/s | p50 ms | p99 ms | ratio to /health (throughput) |",
-    "| --- | ---: | ---: | ---: | ---: |",
+    "| endpoint | req/s | p50 ms | p99 ms | ratio to /health (throughput) | workerd CPU ms/req | ratio to /health (by CPU) | disk KB/req |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.reqPerSec / health.reqPerSec, 2)} |`);
+    lines.push(
+      `| ${r.name} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.reqPerSec / health.reqPerSec, 2)} | ${fmt(r.cpuMsPerReq, 2)} | ${fmt(health.cpuMsPerReq / r.cpuMsPerReq, 2)} | ${fmt(r.diskKbPerReq)} |`,
+    );
   }
+  return lines.join("\n");
+}
+
+const CREATE_PROFILE_N = QUICK ? 30 : 100;
+
+/** Mean `Server-Timing` phases (and wall time) of sequential creates, without and with an Idempotency-Key. */
+async function profileCreates(url, authHeaders) {
+  process.stderr.write("  create profile (Server-Timing)…\n");
+  const out = {};
+  for (const variant of ["no key", "Idempotency-Key"]) {
+    const sums = {};
+    for (let i = 0; i < CREATE_PROFILE_N; i++) {
+      const headers = { ...authHeaders, "Content-Type": "text/plain" };
+      if (variant !== "no key") headers["Idempotency-Key"] = `profile-${Date.now()}-${i}`;
+      const started = performance.now();
+      const res = await fetch(`${url}/api/projects/${CREATE_PROJECT}/ingest/jobs?filename=profile.txt`, { method: "POST", headers, body: KB });
+      await res.arrayBuffer();
+      const wall = performance.now() - started;
+      if (res.status !== 201) throw new Error(`profile create: ${res.status}`);
+      sums["client wall"] = (sums["client wall"] ?? 0) + wall;
+      for (const part of (res.headers.get("Server-Timing") ?? "").split(",")) {
+        const m = /^\s*([\w-]+);dur=([\d.]+)/.exec(part);
+        if (m) sums[m[1]] = (sums[m[1]] ?? 0) + Number(m[2]);
+      }
+    }
+    out[variant] = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / CREATE_PROFILE_N]));
+  }
+  return out;
+}
+
+function profileTable(profile) {
+  const phases = ["upload", "idempotency", "job", "client wall"];
+  const lines = [`| variant | ${phases.join(" | ")} |`, `| --- |${phases.map(() => " ---: |").join("")}`];
+  for (const [variant, p] of Object.entries(profile)) lines.push(`| ${variant} | ${phases.map((ph) => (p[ph] === undefined ? "—" : fmt(p[ph]))).join(" | ")} |`);
   return lines.join("\n");
 }
 
 async function main() {
   const port = await freePort();
-  const persistTo = mkdtempSync("/tmp/bench-api-");
+  const persistTo = mkdtempSync(`${process.env.BENCH_STATE_DIR ?? "/tmp"}/bench-api-`);
   const load = loadavg()[0];
   process.stderr.write(`wrangler dev on :${port}, state in ${persistTo}\n`);
   const dev = await startDev({ port, persistTo, vars: VARS });
+  workerdPids = dev.workerdPids;
   const stopAll = async () => {
     await dev.stop();
     rmSync(persistTo, { recursive: true, force: true });
@@ -180,9 +252,11 @@ async function main() {
     await new Promise((r) => setTimeout(r, 3000)); // let the queue consumer drain the seeding's events
 
     const listBase = `${url}/api/projects/${LIST_PROJECT}/ingest/jobs`;
+    const etag = (await fetch(`${listBase}/${seeded.jobId}`, { headers: authHeaders })).headers.get("ETag");
     const rows = [
       await measure("GET /health", { url: `${url}/health` }),
       await measure("GET one job", { url: `${listBase}/${seeded.jobId}`, headers: authHeaders }),
+      await measure("GET one job, If-None-Match (304)", { url: `${listBase}/${seeded.jobId}`, headers: { ...authHeaders, "If-None-Match": etag } }),
       await measure(`GET list, first page (limit ${PAGE_LIMIT})`, { url: `${listBase}?limit=${PAGE_LIMIT}`, headers: authHeaders }),
       await measure(`GET list, page ${DEEP_PAGE} of ${JOBS / PAGE_LIMIT} (cursor)`, { url: deepUrl, headers: authHeaders }),
       await measure("POST create, 1 KB raw text/plain", {
@@ -194,13 +268,20 @@ async function main() {
     ];
     // /health again at the end: on a shared machine the baseline drifts; ratios use the mean.
     const healthAfter = await measure("GET /health (again, last)", { url: `${url}/health` });
-    const [healthBefore, getOne, first, deep] = rows;
-    const health = { ...healthBefore, reqPerSec: (healthBefore.reqPerSec + healthAfter.reqPerSec) / 2 };
+    const [healthBefore, getOne, , first, deep, create] = rows;
+    const createProfile = await profileCreates(url, authHeaders);
+    const health = {
+      ...healthBefore,
+      reqPerSec: (healthBefore.reqPerSec + healthAfter.reqPerSec) / 2,
+      cpuMsPerReq: (healthBefore.cpuMsPerReq + healthAfter.cpuMsPerReq) / 2,
+    };
 
     const getRatio = getOne.reqPerSec / health.reqPerSec;
     const deepRatio = deep.p50 / first.p50;
+    const createRatio = create.reqPerSec / health.reqPerSec;
     const targets = [
       { target: "GET one job ≥ 0.8 × /health throughput", value: getRatio, met: getRatio >= 0.8 },
+      { target: "create (1 KB) ≥ 0.3 × /health throughput", value: createRatio, met: createRatio >= 0.3 },
       { target: "deep page p50 ≤ 1.2 × first page p50", value: deepRatio, met: deepRatio <= 1.2 },
     ];
 
@@ -218,9 +299,10 @@ async function main() {
     const settings = `autocannon: ${LOAD.connections} connections, ${LOAD.duration} s per endpoint after a ${LOAD.warmup} s warm-up`;
     console.log(`\n## API benchmark${QUICK ? " (--quick)" : ""}\n`);
     console.log(`wrangler dev (local), ${cpus().length} CPUs shared with the load generator; load average before start ${fmt(load, 2)}.`);
+    console.log(`State under ${process.env.BENCH_STATE_DIR ?? "/tmp"} (BENCH_STATE_DIR).`);
     console.log(`${settings}. Auth ON (HS256 bearer token on every /api request).`);
     console.log(
-      `Rate limiting ON: RATE_LIMIT_PROJECT_PER_MINUTE and RATE_LIMIT_USER_PER_HOUR = ${HUGE}, so both limiter Durable Objects are called on every /api request but never refuse.`,
+      `Rate limiting ON: RATE_LIMIT_PROJECT_PER_MINUTE and RATE_LIMIT_USER_PER_HOUR = ${HUGE}: every /api request is charged to both budgets (decided in the isolate from leases the limiter objects grant), never refused.`,
     );
     console.log(
       `${JOBS} jobs seeded through the API in ${fmt(seeded.seconds)} s (${fmt(seeded.createsPerSecond, 0)} creates/s at concurrency ${SEED_CONCURRENCY}); ALARM_DELAY_MS = 86400000 keeps them QUEUED (no pipeline work during the run).\n`,
@@ -238,13 +320,15 @@ async function main() {
     }
     console.log("");
     for (const t of targets) console.log(`Target: ${t.target}: ${fmt(t.value, 3)} → ${t.met ? "MET" : "NOT MET"}`);
+    console.log(`\nWhere a 1 KB create's time goes (Server-Timing, mean ms of ${CREATE_PROFILE_N} sequential creates each):\n`);
+    console.log(profileTable(createProfile));
     if (breakdown) {
       console.log("\nWhere a GET of one job spends its time (same server, same settings; the 404 probes are expected 404s):\n");
       console.log(table(breakdown, health));
     }
 
     mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
-    const out = { quick: QUICK, date: new Date().toISOString(), cpus: cpus().length, loadAverageBefore: load, load: LOAD, jobs: JOBS, deepPage: DEEP_PAGE, seeding: seeded, rows, healthAfter, healthBaseline: health.reqPerSec, targets, breakdown };
+    const out = { quick: QUICK, date: new Date().toISOString(), cpus: cpus().length, loadAverageBefore: load, load: LOAD, jobs: JOBS, deepPage: DEEP_PAGE, seeding: seeded, rows, createProfile, healthAfter, healthBaseline: health.reqPerSec, targets, breakdown };
     writeFileSync(new URL("./out/api.json", import.meta.url), JSON.stringify(out, null, 2) + "\n");
     console.log("\nFigures written to bench/out/api.json");
   } finally {

@@ -24,7 +24,7 @@
  * Run: npm run bench:watchers -- [--quick]
  * Writes bench/out/watchers.json.
  */
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { startDev, token, upload } from "./lib/server.mjs";
 import { harnessFloor, markdown, median, openWatchers, probeUpgrade, stats } from "./lib/watch.mjs";
@@ -44,6 +44,20 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function srcChangedSince(since) {
   const dir = new URL("../src/", import.meta.url).pathname;
   return readdirSync(dir, { recursive: true }).filter((f) => statSync(dir + f).mtimeMs > since);
+}
+
+/** CPU seconds (user + system) workerd has used so far: the one thread that runs the job, its sockets and every binding. */
+function workerdCpu(dev) {
+  let s = 0;
+  for (const pid of dev.workerdPids()) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      s += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // exited
+    }
+  }
+  return s;
 }
 
 /** A port nobody listens on now (another bench may be running on this machine). */
@@ -67,6 +81,7 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
     const projectWatchers = await openWatchers(`${wsBase}/events?access_token=${t}`, projectN);
     all.push(...projectWatchers);
     const t0 = Date.now();
+    const cpu0 = workerdCpu(dev);
     const created = await upload(dev.url, t, PROJECT, bytes, { filename: "watch.md", type: "text/markdown" });
     const uploadedAt = Date.now();
     const jobWs = `${wsBase}/jobs/${created.id}/events?access_token=${t}`;
@@ -82,6 +97,7 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
       if (["COMPLETED", "FAILED", "CANCELLED"].includes(job.status)) break;
       if (Date.now() > deadline) throw new Error(`job still ${job.status} after 10 minutes`);
     }
+    const cpuSeconds = workerdCpu(dev) - cpu0;
     const log = (await (await fetch(`${jobUrl}/events`, { headers })).json()).items;
     // Let the last frames arrive before the sockets are checked and closed.
     const hasFinal = (w) => w.frames.length > 0 && FINAL.has(JSON.parse(w.frames[w.frames.length - 1][1]).type);
@@ -90,6 +106,7 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
     return {
       status: job.status,
       totalMs: Date.parse(job.completedAt) - t0,
+      cpuSeconds,
       uploadMs: uploadedAt - t0,
       connectMs: connectedAt - uploadedAt,
       connectedAt,
@@ -183,7 +200,7 @@ async function main() {
     const r = await runJob(bytes, opts);
     console.log(
       `  ${label}: ${r.status} in ${r.totalMs} ms (upload ${r.uploadMs} ms, connecting ${r.connectMs} ms), ` +
-        `${r.log.length} logged events, open ${r.stillOpen}/${(opts.jobN ?? 0) + (opts.projectN ?? 0)}` +
+        `workerd CPU ${fmt(r.cpuSeconds, 1)} s (${fmt((r.cpuSeconds * 100_000) / r.totalMs)}% of one core), ${r.log.length} logged events, open ${r.stillOpen}/${(opts.jobN ?? 0) + (opts.projectN ?? 0)}` +
         (r.failed ? `, ${r.failed} failed to connect (a probe upgrade got: ${r.refused})` : "") +
         (r.closedEarly.length ? `, closed early: ${r.closedEarly.slice(0, 5).join(",")}` : "") +
         (r.srcChanged.length ? ` — src/ changed during the run (${r.srcChanged.join(", ")}): wrangler dev reloaded, figures invalid` : ""),
@@ -244,11 +261,21 @@ async function main() {
     console.log(`  ${c.label}: gap-free ${c.gapFree}/${c.watchers}, still open at the end ${c.open}/${c.watchers}${c.problems.length ? `; e.g. ${c.problems[0]}` : ""}`);
   }
   const fmtRuns = (rs) => rs.map((r) => r.totalMs).join(", ");
+  const top = rows.find((r) => r.watchers === MAX_WATCHERS && r.scenario.startsWith("job stream, all"));
   console.log(`\nSlowdown: upload → COMPLETED, median ${MAX_WATCHERS} watchers [${fmtRuns(loaded)}] ÷ median 0 watchers [${fmtRuns(base)}] = ${fmt(slowdown, 3)}`);
   for (const s of steadyRatios) {
     console.log(`  steady state: from progress ${fmt(s.fromProgress, 3)} to COMPLETED ${s.ms} ms vs ${fmt(s.baseMs)} ms unwatched = ${fmt(s.ratio, 3)}`);
   }
-  const top = rows.find((r) => r.watchers === MAX_WATCHERS && r.scenario.startsWith("job stream, all"));
+  // What the watchers cost the one workerd thread: extra CPU over the unwatched runs, per
+  // frame delivered. Local workerd runs the job, its sockets and every binding on one
+  // thread, so this CPU is taken from the job whatever the code does with the sends.
+  const frames = top ? top.events / Math.max(1, loaded.length) : 0;
+  const cpuExtra = median(loaded.map((r) => r.cpuSeconds)) - median(base.map((r) => r.cpuSeconds));
+  const cpuShare = median(loaded.map((r) => (r.cpuSeconds * 1000) / r.totalMs));
+  console.log(
+    `\nworkerd CPU: median ${fmt(median(base.map((r) => r.cpuSeconds)), 1)} s unwatched, ${fmt(median(loaded.map((r) => r.cpuSeconds)), 1)} s with ${MAX_WATCHERS} watchers ` +
+      `(${fmt(cpuShare * 100)}% of one core over the watched run); extra ${fmt(cpuExtra, 2)} s for ${MAX_WATCHERS} upgrades and ~${fmt(frames)} frames delivered = at most ${fmt(frames ? (cpuExtra * 1e6) / frames : null)} µs per frame`,
+  );
   const allChecks = checks.every((c) => c.gapFree === c.watchers && c.open === c.watchers);
   const targets = {
     p99: { value: top.p99, target: `< ${TARGET_P99_MS} ms at ${MAX_WATCHERS} watchers`, met: top.p99 !== null && top.p99 < TARGET_P99_MS },

@@ -7,22 +7,26 @@ import type { AppEnv } from "./http/app-env";
 import { d1Bookmarks } from "./http/bookmark";
 import { authenticate, onError, requestId } from "./http/middleware";
 import { notFound } from "./http/problem";
+import { rateLimit } from "./http/rate-limit";
 import { compatRoutes } from "./routes/compat";
 import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
 import { eventRoutes } from "./routes/events";
 import { jobRoutes } from "./routes/jobs";
+import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>();
 
 app.use("*", requestId);
 app.use("/api/*", authenticate);
+app.use("/api/*", rateLimit);
 app.use("/api/*", d1Bookmarks);
 app.route("/", docsRoutes);
 app.route("/", jobRoutes);
 app.route("/", eventRoutes);
 app.route("/", documentRoutes);
 app.route("/", compatRoutes);
+app.route("/", webhookRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 app.doc31("/openapi.json", {

@@ -1,4 +1,5 @@
 import type { Env } from "./env";
+import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS } from "./webhooks/retry-policy";
 
 /** Validated runtime configuration (DESIGN §6). */
 export interface Config {
@@ -16,7 +17,26 @@ export interface Config {
   slicesPerAlarm: number;
   /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
   indexProgressIntervalMs: number;
+  webhooks: WebhookConfig;
 }
+
+/** Webhook delivery settings (DESIGN §9). */
+export interface WebhookConfig {
+  /** AES-256-GCM key (base64 of 32 bytes) that seals subscription secrets at rest. */
+  secretKey: string;
+  /** `WEBHOOK_ALLOW_HTTP_LOCALHOST`: plain http:// to localhost/127.0.0.1 (local dev). */
+  allowHttpLocalhost: boolean;
+  /** Delays between tries; a delivery fails after the last. */
+  retryDelaysMs: number[];
+  /** An attempt without a response by then is a failure. */
+  timeoutMs: number;
+}
+
+/**
+ * Used only when `WEBHOOK_ALLOW_HTTP_LOCALHOST=true` (local dev) and no key is set: public,
+ * so it protects nothing; `npm run dev` writes a random key into `.dev.vars` instead.
+ */
+const DEV_WEBHOOK_SECRET_KEY = btoa("edge-ingest local-dev webhooks!!");
 
 /** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
 export class ConfigError extends Error {
@@ -68,7 +88,33 @@ function parseConfig(env: Env): Config {
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
     slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
+    webhooks: parseWebhookConfig(env),
   };
+}
+
+function parseWebhookConfig(env: Env): WebhookConfig {
+  const flag = env.WEBHOOK_ALLOW_HTTP_LOCALHOST ?? "false";
+  if (flag !== "true" && flag !== "false") throw new ConfigError(`WEBHOOK_ALLOW_HTTP_LOCALHOST must be true or false, got "${flag}"`);
+  const allowHttpLocalhost = flag === "true";
+  const secretKey = env.WEBHOOK_SECRET_KEY || (allowHttpLocalhost ? DEV_WEBHOOK_SECRET_KEY : "");
+  if (!secretKey) {
+    throw new ConfigError("WEBHOOK_SECRET_KEY is required (base64 of 32 random bytes: `openssl rand -base64 32`)");
+  }
+  let keyBytes = 0;
+  try {
+    keyBytes = atob(secretKey).length;
+  } catch {
+    keyBytes = 0;
+  }
+  if (keyBytes !== 32) throw new ConfigError("WEBHOOK_SECRET_KEY must be base64 of exactly 32 bytes (AES-256)");
+  let retryDelaysMs: number[] = [...DEFAULT_RETRY_DELAYS_MS];
+  if (env.WEBHOOK_RETRY_DELAYS_MS) {
+    retryDelaysMs = env.WEBHOOK_RETRY_DELAYS_MS.split(",").map((t) => Number(t.trim()));
+    if (!retryDelaysMs.every((n) => Number.isSafeInteger(n) && n > 0)) {
+      throw new ConfigError("WEBHOOK_RETRY_DELAYS_MS must be a comma-separated list of positive integers");
+    }
+  }
+  return { secretKey, allowHttpLocalhost, retryDelaysMs, timeoutMs: positiveInt(env, "WEBHOOK_TIMEOUT_MS", DEFAULT_TIMEOUT_MS) };
 }
 
 function positiveInt(env: Env, name: keyof Env, fallback: number): number {

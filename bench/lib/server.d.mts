@@ -2,6 +2,7 @@
 import type { ChildProcess } from "node:child_process";
 
 export const SECRET: string;
+export const WEBHOOK_SECRET_KEY: string;
 
 export interface DevServer {
   url: string;

@@ -9,6 +9,8 @@ import { SignJWT } from "jose";
 import { d1Shards } from "../../scripts/lib/shards.mjs";
 
 export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
+/** AES-256 key sealing webhook secrets at rest (base64 of 32 bytes); a fixed one for benches and tests. */
+export const WEBHOOK_SECRET_KEY = Buffer.from("bench webhook key, 32 bytes long").toString("base64");
 const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
@@ -27,7 +29,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     });
     if (migrate.status !== 0) throw new Error(`migrations of ${shard.name} failed: ${migrate.stderr}`);
   }
-  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--log-level", onLine ? "log" : log ? "info" : "warn"];
+  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--var", `WEBHOOK_SECRET_KEY:${WEBHOOK_SECRET_KEY}`, "--log-level", onLine ? "log" : log ? "info" : "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
@@ -46,7 +48,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     }
   }
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       const res = await fetch(`${url}/health`);
@@ -60,7 +62,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
       } catch {
         // it already exited
       }
-      throw new Error(child.exitCode !== null ? `wrangler dev exited (${child.exitCode}) before serving` : "wrangler dev did not come up within 60 s");
+      throw new Error(child.exitCode !== null ? `wrangler dev exited (${child.exitCode}) before serving` : "wrangler dev did not come up within 120 s");
     }
     await new Promise((r) => setTimeout(r, 200));
   }

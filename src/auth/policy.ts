@@ -6,7 +6,7 @@
 export const ROLES = ["viewer", "editor", "dispatcher", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-export type Action = "read" | "create" | "cancel" | "delete";
+export type Action = "read" | "create" | "cancel" | "delete" | "readWebhooks" | "manageWebhooks";
 
 /** The caller, as the API sees it after verification. Plain data: it crosses RPC. */
 export interface Principal {
@@ -45,6 +45,8 @@ const ALLOWED: Record<Action, readonly Role[]> = {
   create: ["editor", "admin"],
   cancel: ["editor", "dispatcher", "admin"],
   delete: ["editor", "dispatcher", "admin"],
+  readWebhooks: ["editor", "dispatcher", "admin"],
+  manageWebhooks: ["admin"],
 };
 
 /** Roles that may cancel any job of a project; an editor may cancel only its own. */

@@ -102,3 +102,27 @@ export const documents = sqliteTable(
 
 export type JobRow = typeof jobs.$inferSelect;
 export type DocumentRow = typeof documents.$inferSelect;
+
+/**
+ * Webhook subscriptions (DESIGN §9): small project-scoped rows. `secret` is sealed with
+ * AES-GCM under `WEBHOOK_SECRET_KEY` (src/webhooks/secrets.ts), never stored in the clear.
+ */
+export const webhookSubscriptions = sqliteTable(
+  "webhook_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    url: text("url").notNull(),
+    /** JSON array of event types, or `["*"]`. */
+    events: text("events").notNull(),
+    description: text("description"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    sealedSecret: text("sealed_secret").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_subscriptions_project_created").on(t.projectId, t.createdAt, t.id)],
+);
+
+export type WebhookSubscriptionRow = typeof webhookSubscriptions.$inferSelect;

@@ -32,19 +32,40 @@ export function acceptWatcher(
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   ctx.acceptWebSocket(server, [tag]);
+  openSockets.get(ctx)?.get(tag)?.add(server);
   server.serializeAttachment({ expiresAt } satisfies WatcherAttachment);
   return { response: new Response(null, { status: 101, webSocket: client }), socket: server, expiresAt };
 }
 
 /**
+ * Each object's sockets per tag, kept in memory while the object is awake: a broadcast
+ * then walks a set instead of asking the runtime for a fresh wrapper of every socket on
+ * every frame (`getWebSockets` with 1,000 watchers, once per event). Filled from
+ * `getWebSockets` on first use, so after a wake from hibernation (a new object, a new
+ * `ctx`) it starts from what the runtime kept; `acceptWatcher` adds, `broadcast` prunes.
+ */
+const openSockets = new WeakMap<DurableObjectState, Map<string, Set<WebSocket>>>();
+
+function socketsWithTag(ctx: DurableObjectState, tag: string): Set<WebSocket> {
+  let byTag = openSockets.get(ctx);
+  if (!byTag) openSockets.set(ctx, (byTag = new Map()));
+  let set = byTag.get(tag);
+  if (!set) byTag.set(tag, (set = new Set(ctx.getWebSockets(tag))));
+  return set;
+}
+
+/**
  * Sends `data` to every open watcher with `tag` and returns how many got it; closing or
- * broken sockets are skipped.
+ * broken sockets are skipped, closed ones forgotten. The frame is serialised once by the
+ * caller, whatever the number of sockets.
  * Expired tokens are not checked here (that would deserialize every attachment for every
  * event): the owner's alarm closes them at their expiry (`closeExpired`).
  */
 export function broadcast(ctx: DurableObjectState, tag: string, data: string): number {
   let sent = 0;
-  for (const ws of ctx.getWebSockets(tag)) {
+  const sockets = socketsWithTag(ctx, tag);
+  for (const ws of sockets) {
+    if (ws.readyState === WebSocket.CLOSED) sockets.delete(ws);
     if (ws.readyState !== WebSocket.OPEN) continue;
     try {
       ws.send(data);

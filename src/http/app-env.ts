@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import type { Principal } from "../auth/policy";
 import type { D1RequestState } from "./bookmark";
+import type { RateDecision } from "./lease-holder";
 
 /** Hono's typing for this app: the bindings and what middleware puts on the context. */
 export interface AppEnv {
@@ -14,5 +15,7 @@ export interface AppEnv {
     requestId: string;
     /** Set by the bookmark middleware on `/api/**`: the request's D1 session and bookmarks. */
     d1: D1RequestState;
+    /** Set by the rate-limit charge: every budget's decision for this request (`RateLimit-*`). */
+    rateLimits?: RateDecision[];
   };
 }

@@ -6,7 +6,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
-import { internalError, Problem, renderProblem, unauthorized } from "./problem";
+import { HTTPException } from "hono/http-exception";
+import { badRequest, internalError, Problem, renderProblem, unauthorized } from "./problem";
 
 /** Accepts a caller's `X-Request-Id` if it is sane, else makes one. */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -50,6 +51,9 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   let problem: Problem;
   if (err instanceof Problem) {
     problem = err;
+  } else if (err instanceof HTTPException && err.status === 400) {
+    // Hono's validator refuses a body it cannot parse ("Malformed JSON in request body").
+    problem = badRequest(err.message);
   } else {
     console.error(
       JSON.stringify({

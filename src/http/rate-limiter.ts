@@ -1,64 +1,47 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-
-/** The outcome of one `consume`. `resetAt` is epoch ms when the window rolls over. */
-export interface RateDecision {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  resetAt: number;
-}
-
-interface Window {
-  start: number;
-  count: number;
-}
+import { emptyBook, grantLease, type LeaseAsk, type LeaseGrant, type LimiterBook } from "./leases";
 
 const KEY = "window";
-const SAVE_INTERVAL_MS = 1_000;
 
 /**
- * One fixed-window counter per key (a project per minute, a user per hour). A Durable
- * Object runs one call at a time and `consume` decides without an `await`, so counts are
- * exact under any concurrency, which a per-isolate map could never be (DESIGN §6).
+ * The budget of one key (a project per minute, a user per hour), handed to isolates as
+ * leases (`leases.ts`). A Durable Object runs one call at a time and `lease` decides
+ * without an `await`, so the window's `granted` count is exact under any concurrency and
+ * from any number of isolates (DESIGN §6).
  *
- * The count lives in memory and is saved at most once per `SAVE_INTERVAL_MS`, from the
- * object's alarm. Writing on every request put all of a project's traffic behind one
- * storage commit per request in this single object (bench/api.mjs measured GET one job
- * at under half its throughput that way). An object is only evicted after it has been
- * idle, by which time the count is saved; a crash loses at most one interval of counts.
+ * Durability: every grant is written (`storage.kv.put`, synchronous in SQLite-backed
+ * objects) before the method returns, and the output gate holds the reply until that write
+ * is committed. So an isolate never holds a token the object could forget: after a crash
+ * or an eviction the object restarts from a `granted` at least as large as every token it
+ * handed out, and the window cannot over-admit. (The previous design saved counts from an
+ * alarm once a second and could forget up to a second of admissions on a crash.) With
+ * leases the object is asked about once per lease, not once per request, so a write per
+ * grant is cheap. Which isolates are active is kept in memory only: after a restart the
+ * first grants are sized as if fewer isolates shared the budget, which is still safe.
  */
 export class RateLimiter extends DurableObject<Env> {
-  private readonly window: Window;
-  private saveScheduled = false;
+  private book: LimiterBook;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.window = ctx.storage.kv.get<Window>(KEY) ?? { start: -1, count: 0 };
+    const saved = ctx.storage.kv.get<{ start: number; granted?: number; count?: number }>(KEY);
+    // `count` is the field name the pre-lease limiter saved; it counted admissions, i.e. grants.
+    this.book = saved ? { ...emptyBook(), windowStart: saved.start, granted: saved.granted ?? saved.count ?? 0 } : emptyBook();
   }
 
-  /** Counts one request against `limit` per `windowMs`; refused requests are not counted. */
-  consume(limit: number, windowMs: number): RateDecision {
-    const now = Date.now();
-    const start = now - (now % windowMs);
-    const w = this.window;
-    if (w.start !== start) {
-      w.start = start;
-      w.count = 0;
-    }
-    const resetAt = start + windowMs;
-    if (w.count >= limit) return { allowed: false, limit, remaining: 0, resetAt };
-    w.count += 1;
-    if (!this.saveScheduled) {
-      this.saveScheduled = true;
-      void this.ctx.storage.setAlarm(now + SAVE_INTERVAL_MS, { allowUnconfirmed: true });
-    }
-    return { allowed: true, limit, remaining: limit - w.count, resetAt };
+  /** Grants up to `limit` tokens per `windowMs` window in total, sized by `leaseSize`. */
+  lease(limit: number, windowMs: number, ask: LeaseAsk): LeaseGrant {
+    const { book, grant } = grantLease(this.book, ask, limit, windowMs, Date.now());
+    const changed = book.windowStart !== this.book.windowStart || book.granted !== this.book.granted;
+    this.book = book;
+    if (changed) this.ctx.storage.kv.put(KEY, { start: book.windowStart, granted: book.granted });
+    return grant;
   }
 
-  /** Saves the window's count (see the class comment). */
-  override async alarm(): Promise<void> {
-    this.saveScheduled = false;
-    this.ctx.storage.kv.put(KEY, { start: this.window.start, count: this.window.count });
-  }
+  /**
+   * The pre-lease limiter saved its counts from an alarm; an object that still has one
+   * scheduled meets it once after an upgrade. Grants are saved as they are made now.
+   */
+  override async alarm(): Promise<void> {}
 }

@@ -7,7 +7,6 @@ import { canSeeProject, hasRoleFor, type Action } from "../auth/policy";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 import { badRequest, forbidden, notFound, type Problem } from "../http/problem";
-import { chargeRateLimits } from "../http/rate-limit";
 import { isJobId } from "../jobs/ids";
 import type { Access, JobReply } from "../jobs/ingest-job";
 import type { Job } from "../jobs/lifecycle";
@@ -19,13 +18,13 @@ export function jobStub(env: Env, jobId: string) {
 
 /**
  * Project-scoped routes: 403 when the project is not in the token or no role allows the
- * action (DESIGN §2); then the request is charged to the project's and user's budgets.
- * Checking membership first keeps strangers from spending a project's budget.
+ * action (DESIGN §2). The request has already been charged to the caller's budget, and to
+ * the project's when the caller is a member (`rateLimit` middleware). Kept async so a
+ * route's call site does not change if the check ever needs I/O.
  */
 export async function enterProject(c: Context<AppEnv>, projectId: string, action: Action): Promise<Access> {
   const principal = c.get("principal");
   if (!canSeeProject(principal, projectId) || !hasRoleFor(principal, action)) throw forbidden();
-  await chargeRateLimits(c, projectId);
   return { principal, projectId };
 }
 

@@ -6,7 +6,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/app-env";
 import { badRequest } from "../http/problem";
-import { chargeRateLimits } from "../http/rate-limit";
+import { chargeRateLimits, projectBudget } from "../http/rate-limit";
 import type { Job as JobData } from "../jobs/lifecycle";
 import { isJobId } from "../jobs/ids";
 import type { JobReply } from "../jobs/ingest-job";
@@ -61,16 +61,14 @@ export function toSeedJob(job: JobData) {
 }
 
 /**
- * Looks the job up first (to learn its project), charges the request to that project,
- * and returns the reply. Ids that are not UUIDs are not found without waking an object.
+ * Looks the job up first (to learn its project), charges the request to that project
+ * (the caller's own budget was charged by the `rateLimit` middleware), and returns the
+ * reply. Ids that are not UUIDs are not found without waking an object.
  */
 async function lookUp(c: Context<AppEnv>, jobId: string): Promise<JobReply> {
-  if (!isJobId(jobId)) {
-    await chargeRateLimits(c, null);
-    return { ok: false, reason: "not_found" };
-  }
+  if (!isJobId(jobId)) return { ok: false, reason: "not_found" };
   const reply = await jobStub(c.env, jobId).get({ principal: c.get("principal") });
-  await chargeRateLimits(c, reply.ok ? reply.job.projectId : null);
+  if (reply.ok) await chargeRateLimits(c, [projectBudget(c, reply.job.projectId)]);
   return reply;
 }
 

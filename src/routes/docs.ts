@@ -6,18 +6,24 @@ export const docsRoutes = new OpenAPIHono<AppEnv>();
 
 docsRoutes.get("/health", (c) => c.json({ status: "ok" }));
 
-/** The reference page: Scalar's API reference, loaded from its CDN by the browser. */
+/**
+ * The reference page: Swagger UI from the `swagger-ui-dist` npm package, copied into the
+ * static assets by `scripts/build-web.mjs` (under `/vendor/swagger-ui/`), so the page
+ * renders with no internet: no CDN, no validator badge.
+ */
 docsRoutes.get("/docs", (c) =>
   c.html(`<!doctype html>
-<html>
+<html lang="en">
   <head>
     <title>edge-ingest API</title>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <link rel="stylesheet" href="/vendor/swagger-ui/swagger-ui.css" />
   </head>
   <body>
-    <script id="api-reference" data-url="/openapi.json"></script>
-    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
+    <div id="swagger-ui" data-url="/openapi.json"></div>
+    <script src="/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+    <script src="/vendor/swagger-ui/docs-init.js"></script>
   </body>
 </html>`),
 );

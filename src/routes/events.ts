@@ -63,16 +63,19 @@ eventRoutes.openapi(
     method: "get",
     path: "/api/projects/{projectId}/ingest/events",
     summary: "Live events of every job in the project (WebSocket only)",
-    request: { params: ProjectParams, query: EventsQuery.pick({ access_token: true }) },
+    description:
+      "A `project.snapshot` frame (`projectSeq` and the project's QUEUED and RUNNING jobs), then every job frame with a `projectSeq` one more than the last. With `?after=<projectSeq>`, the frames missed since instead of the snapshot; when the hub no longer holds them all (it keeps at least 24 h or 10,000 frames), a fresh snapshot.",
+    request: { params: ProjectParams, query: EventsQuery },
     responses: { 101: { description: "Switching Protocols (WebSocket)" }, ...problems(401, 403, 426, 429) },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");
+    const { after } = c.req.valid("query");
     await enterProject(c, projectId, "read");
     if (!isUpgrade(c)) {
       throw new Problem(426, "This route is WebSocket only: send Upgrade: websocket", { headers: { Upgrade: "websocket" } });
     }
     const hub = c.env.PROJECT_HUB.get(c.env.PROJECT_HUB.idFromName(projectId));
-    return hub.fetch(forwardedUpgrade(c, null)) as unknown as Response;
+    return hub.fetch(forwardedUpgrade(c, c.req.query("after") === undefined ? null : after)) as unknown as Response;
   },
 );

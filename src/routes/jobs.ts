@@ -12,6 +12,7 @@ import type { Access } from "../jobs/ingest-job";
 import type { Job as JobData, JobInit } from "../jobs/lifecycle";
 import { sourceKey } from "../jobs/slice-runner";
 import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
+import { ServerTiming } from "../http/server-timing";
 import { storeBufferedUpload, storeStreamedUpload, type StoredUpload } from "../uploads/store-upload";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { CreateJobFields, Job, JobList, JobParams, ListJobsQuery, problems, ProjectParams } from "./schemas";
@@ -77,10 +78,12 @@ jobRoutes.openapi(
     }
     const jobId = uuidv7();
     const key = sourceKey({ projectId, id: jobId });
+    const timing = new ServerTiming();
     const isMultipart = (c.req.header("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
     const { fields, upload, filename } = isMultipart
       ? await receiveMultipart(c.req.raw, c.env, key, config.maxUploadBytes)
       : await receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, config.maxUploadBytes);
+    timing.mark("upload");
 
     if (idempotencyKey !== undefined) {
       const claim = await claimIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
@@ -106,6 +109,7 @@ jobRoutes.openapi(
         }
         await c.env.BUCKET.delete(sourceKey({ projectId, id: claim.jobId }));
       }
+      timing.mark("idempotency");
     }
     const init: JobInit = {
       id: jobId,
@@ -120,9 +124,9 @@ jobRoutes.openapi(
       createdBy: access.principal.sub,
     };
     try {
-      const { job, bookmark } = await jobStub(c.env, jobId).create(init);
-      recordWriteBookmark(c, projectId, bookmark);
-      return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}` });
+      const job = await jobStub(c.env, jobId).create(init);
+      timing.mark("job");
+      return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
     } catch (err) {
       await c.env.BUCKET.delete(key);
       if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
@@ -205,15 +209,41 @@ jobRoutes.openapi(
     path: `${BASE}/jobs/{jobId}`,
     summary: "Get one job",
     request: { params: JobParams },
-    responses: { 200: { description: "The job", content: { "application/json": { schema: Job } } }, ...problems(401, 403, 404, 429) },
+    responses: {
+      200: { description: "The job", content: { "application/json": { schema: Job } } },
+      304: { description: "Not Modified: `If-None-Match` holds the job's current `ETag`" },
+      ...problems(401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");
     const access = await enterProject(c, projectId, "read");
     requireJobId(jobId, PROJECT_MESSAGES.notFound);
-    return c.json(jobOrThrow(await jobStub(c.env, jobId).get(access), PROJECT_MESSAGES), 200);
+    // The object checks project and role before it answers: a 304 is only ever given to a
+    // caller who would have been given the job.
+    const reply = await jobStub(c.env, jobId).get(access);
+    const job = jobOrThrow(reply, PROJECT_MESSAGES);
+    const etag = reply.ok && reply.version !== undefined ? jobETag(reply.version) : null;
+    if (etag === null) return c.json(job, 200);
+    if (ifNoneMatch(c.req.header("If-None-Match"), etag)) return c.body(null, 304, { ETag: etag });
+    return c.json(job, 200, { ETag: etag });
   },
 );
+
+/**
+ * A strong validator from the job's commit counter: every committed change bumps it, and
+ * the representation is a function of the committed job alone (RFC 9110 §8.8.3).
+ */
+function jobETag(version: number): string {
+  return `"${version}"`;
+}
+
+/** RFC 9110 §13.1.2: `*` or a list of tags, compared weakly (a `W/` prefix is ignored). */
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === "*") return true;
+  return header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
+}
 
 /** Cursor positions are (createdAt ms, id) pairs, bound to route, project and filters. */
 function isJobKey(v: unknown): v is { c: number; i: string } {

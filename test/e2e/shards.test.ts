@@ -29,14 +29,24 @@ describe("wrangler dev with two D1 shards (e2e)", () => {
         body: `a document of project ${project}`,
       });
       expect(res.status).toBe(201);
-      expect(res.headers.get("x-d1-bookmark")).toMatch(new RegExp(`^DB_${i}:[0-9a-f-]+$`));
-      const bookmark = res.headers.get("x-d1-bookmark")!;
       const { id } = (await res.json()) as { id: string };
       ids.push(id);
-      const list = await fetch(`${server.url}/api/projects/${project}/ingest/jobs`, { headers: { ...auth, "x-d1-bookmark": bookmark } });
-      expect(list.status).toBe(200);
-      expect(((await list.json()) as { items: { id: string }[] }).items.map((j) => j.id)).toEqual([id]);
-      expect(list.headers.get("x-d1-bookmark")! >= bookmark).toBe(true);
+      // The object writes the index row just after it replies (issue 12): poll the list.
+      let list: Response;
+      let items: { id: string }[] = [];
+      for (let tries = 0; tries < 50 && items.length === 0; tries++) {
+        list = await fetch(`${server.url}/api/projects/${project}/ingest/jobs`, { headers: auth });
+        expect(list.status).toBe(200);
+        expect(list.headers.get("x-d1-bookmark")).toMatch(new RegExp(`^DB_${i}:[0-9a-f-]+$`));
+        items = ((await list.json()) as { items: { id: string }[] }).items;
+        if (items.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(items.map((j) => j.id)).toEqual([id]);
+      // A bookmark sent back is accepted, and the answer is at least as fresh.
+      const bookmark = list!.headers.get("x-d1-bookmark")!;
+      const again = await fetch(`${server.url}/api/projects/${project}/ingest/jobs`, { headers: { ...auth, "x-d1-bookmark": bookmark } });
+      expect(again.status).toBe(200);
+      expect(again.headers.get("x-d1-bookmark")! >= bookmark).toBe(true);
     }
     // On disk: two D1 databases, both migrated, each holding exactly one project's row.
     const perFile = eachD1(server.persistTo, (db) => db.prepare("SELECT id FROM jobs").all().map((r) => String(r.id)));

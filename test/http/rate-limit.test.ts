@@ -1,7 +1,8 @@
 /** Runs with RATE_LIMIT_PROJECT_PER_MINUTE=10 and RATE_LIMIT_USER_PER_HOUR=25 (vitest.config.ts). */
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { dropLeases } from "../../src/http/rate-limit";
 import { call, jobsPath, problem, token } from "../helpers";
 
 /** Fixed windows: start a burst well inside a minute so it cannot straddle two. */
@@ -50,16 +51,43 @@ describe("rate limits", () => {
     expect((await call(jobsPath("proj_guarded"), { token: member })).status).toBe(200);
   });
 
-  it("keeps a window's count, saved by its alarm, when the limiter object is evicted", async () => {
+  it("keeps every grant when the limiter object is evicted: the window still admits only 10", async () => {
     await awayFromMinuteEdge();
     const t = await token({ sub: "evict", roles: ["viewer"], projects: ["proj_evict"] });
     for (let i = 0; i < 6; i++) expect((await call(jobsPath("proj_evict"), { token: t })).status).toBe(200);
     const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("project:proj_evict"));
-    expect(await runDurableObjectAlarm(limiter)).toBe(true); // the save, due within a second
+    // Nothing is left to save later: each grant was written before it was handed out.
+    expect(await runDurableObjectAlarm(limiter)).toBe(false);
     await evictDurableObject(limiter);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await call(jobsPath("proj_evict"), { token: t })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+
+  it("loses at most a lease's unused tokens when the isolate forgets its leases, never admits more", async () => {
+    await awayFromMinuteEdge();
+    const t = await token({ sub: "crash", roles: ["viewer"], projects: ["proj_crash"] });
+    for (let i = 0; i < 3; i++) expect((await call(jobsPath("proj_crash"), { token: t })).status).toBe(200);
+    dropLeases(); // what a crashed isolate loses: the tokens it held
+    await evictDurableObject(env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("project:proj_crash")));
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await call(jobsPath("proj_crash"), { token: t })).status);
+    const admitted = 3 + statuses.filter((s) => s === 200).length;
+    expect(admitted).toBeLessThanOrEqual(10);
+    expect(admitted).toBeGreaterThanOrEqual(5); // a lease at a few requests per second holds a few tokens
+    expect(statuses.slice(admitted - 3).every((s) => s === 429)).toBe(true);
+  });
+
+  it("grants exactly the limit, however many requests hammer the window", async () => {
+    await awayFromMinuteEdge();
+    const t = await token({ sub: "hammer", roles: ["viewer"], projects: ["proj_hammer"] });
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i++) statuses.push((await call(jobsPath("proj_hammer"), { token: t })).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    const granted = await runInDurableObject(env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("project:proj_hammer")), (_o, state) =>
+      state.storage.kv.get<{ granted: number }>("window"),
+    );
+    expect(granted?.granted).toBe(10);
   });
 
   it("leaves unauthenticated routes unlimited", async () => {

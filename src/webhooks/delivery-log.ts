@@ -1,0 +1,257 @@
+/**
+ * The hub's table of webhook deliveries: the work queue the hub's alarm drains (pending
+ * rows by `next_attempt_at`) and the per-subscription delivery log the API lists. It
+ * lives in the hub's SQLite, so a delivery waiting in backoff survives a restart.
+ * Every method is synchronous: a caller's writes without an `await` between commit together.
+ */
+import type { DeliveryState } from "./retry-policy";
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** One delivery as the API lists it (DESIGN §9). */
+export interface Delivery {
+  id: string;
+  webhookId: string;
+  eventType: string;
+  jobId: string | null;
+  seq: number | null;
+  status: DeliveryStatus;
+  attempts: number;
+  lastResponseStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+
+/** A pending delivery ready to send. */
+export interface DueDelivery {
+  id: string;
+  subscriptionId: string;
+  eventType: string;
+  payload: string;
+  attempts: number;
+  roundStart: number;
+  eventAtMs: number;
+}
+
+export interface NewDelivery {
+  id: string;
+  subscriptionId: string;
+  eventType: string;
+  jobId: string | null;
+  seq: number | null;
+  payload: string;
+  eventAtMs: number;
+}
+
+type Row = {
+  id: string;
+  subscription_id: string;
+  event_type: string;
+  job_id: string | null;
+  seq: number | null;
+  status: DeliveryStatus;
+  attempts: number;
+  last_response_status: number | null;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  created_at: number;
+};
+
+/** Finished deliveries kept per subscription, and for how long (the log's bound). */
+export const KEEP_PER_SUBSCRIPTION = 1000;
+export const KEEP_FINISHED_MS = 7 * 24 * 3600 * 1000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  id TEXT PRIMARY KEY,
+  subscription_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  job_id TEXT,
+  seq INTEGER,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  round_start INTEGER NOT NULL DEFAULT 0,
+  last_response_status INTEGER,
+  last_error TEXT,
+  next_attempt_at INTEGER,
+  created_at INTEGER NOT NULL,
+  event_at INTEGER NOT NULL,
+  delivered_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_by_subscription ON deliveries (subscription_id, created_at, id);
+`;
+
+export class DeliveryLog {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  /** Queues a delivery for its first try at `now`. */
+  add(d: NewDelivery, now: number): void {
+    this.sql.exec(
+      `INSERT INTO deliveries (id, subscription_id, event_type, job_id, seq, payload, status, next_attempt_at, created_at, event_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+      d.id,
+      d.subscriptionId,
+      d.eventType,
+      d.jobId,
+      d.seq,
+      d.payload,
+      now,
+      now,
+      d.eventAtMs,
+    );
+  }
+
+  /**
+   * The oldest delivery due by `now` that is not `inFlight` (ids of attempts under way in
+   * this object, held in its memory only: when the object dies they are due at once).
+   */
+  takeDue(now: number, inFlight: ReadonlySet<string>): DueDelivery | null {
+    const r = this.sql
+      .exec<{ id: string; subscription_id: string; event_type: string; payload: string; attempts: number; round_start: number; event_at: number }>(
+        `SELECT id, subscription_id, event_type, payload, attempts, round_start, event_at FROM deliveries
+         WHERE status = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY next_attempt_at LIMIT 1`,
+        now,
+        JSON.stringify([...inFlight]),
+      )
+      .toArray()[0];
+    return r
+      ? { id: r.id, subscriptionId: r.subscription_id, eventType: r.event_type, payload: r.payload, attempts: r.attempts, roundStart: r.round_start, eventAtMs: r.event_at }
+      : null;
+  }
+
+  /** How many deliveries not `inFlight` are due by `now`, counting at most `max`. */
+  countDue(now: number, inFlight: ReadonlySet<string>, max: number): number {
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+           AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?)`,
+        now,
+        JSON.stringify([...inFlight]),
+        max,
+      )
+      .one().n;
+  }
+
+  /** Records one attempt's result; does nothing if the delivery is gone (subscription deleted meanwhile). */
+  record(id: string, state: DeliveryState, responseStatus: number | null, error: string | null, now: number): void {
+    this.sql.exec(
+      `UPDATE deliveries SET status = ?, attempts = attempts + 1, last_response_status = ?, last_error = ?,
+         next_attempt_at = ?, delivered_at = CASE WHEN ? = 'succeeded' THEN ? ELSE delivered_at END
+       WHERE id = ?`,
+      state.status,
+      responseStatus,
+      error,
+      state.nextAttemptAt,
+      state.status,
+      now,
+      id,
+    );
+  }
+
+  /** Ends a delivery without an attempt (its subscription is gone or disabled). */
+  abandon(id: string, reason: string): void {
+    this.sql.exec("UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL WHERE id = ?", reason, id);
+  }
+
+  /** Starts a new round of tries at `now`; false when there is no such delivery. */
+  redeliver(subscriptionId: string, id: string, now: number): boolean {
+    const changed = this.sql.exec(
+      "UPDATE deliveries SET status = 'pending', round_start = attempts, next_attempt_at = ? WHERE id = ? AND subscription_id = ?",
+      now,
+      id,
+      subscriptionId,
+    ).rowsWritten;
+    return changed > 0;
+  }
+
+  /** The earliest `next_attempt_at` of a pending delivery not `inFlight`, or null. */
+  nextDue(inFlight: ReadonlySet<string> = new Set()): number | null {
+    return this.sql
+      .exec<{ t: number | null }>(
+        "SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND id NOT IN (SELECT value FROM json_each(?))",
+        JSON.stringify([...inFlight]),
+      )
+      .one().t;
+  }
+
+  get(subscriptionId: string, id: string): Delivery | null {
+    const row = this.sql.exec<Row>("SELECT * FROM deliveries WHERE id = ? AND subscription_id = ?", id, subscriptionId).toArray()[0];
+    return row ? toDelivery(row) : null;
+  }
+
+  /** One page of a subscription's log, newest first, by keyset on (created_at, id). */
+  list(subscriptionId: string, after: { createdAt: number; id: string } | null, limit: number): { items: Delivery[]; next: { createdAt: number; id: string } | null; total: number } {
+    const rows = after
+      ? this.sql
+          .exec<Row>(
+            `SELECT * FROM deliveries WHERE subscription_id = ? AND (created_at, id) < (?, ?)
+             ORDER BY created_at DESC, id DESC LIMIT ?`,
+            subscriptionId,
+            after.createdAt,
+            after.id,
+            limit + 1,
+          )
+          .toArray()
+      : this.sql
+          .exec<Row>("SELECT * FROM deliveries WHERE subscription_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", subscriptionId, limit + 1)
+          .toArray();
+    const total = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE subscription_id = ?", subscriptionId).one().n;
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map(toDelivery), next: rows.length > limit && last ? { createdAt: last.created_at, id: last.id } : null, total };
+  }
+
+  /** Forgets every delivery of a deleted subscription. */
+  dropSubscription(subscriptionId: string): void {
+    this.sql.exec("DELETE FROM deliveries WHERE subscription_id = ?", subscriptionId);
+  }
+
+  /**
+   * Bounds the log: finished deliveries older than `KEEP_FINISHED_MS`, and beyond the newest
+   * `KEEP_PER_SUBSCRIPTION` of each subscription, are dropped. Pending ones are never dropped.
+   */
+  prune(now: number): void {
+    this.sql.exec("DELETE FROM deliveries WHERE status != 'pending' AND created_at < ?", now - KEEP_FINISHED_MS);
+    const crowded = this.sql
+      .exec<{ subscription_id: string }>("SELECT subscription_id FROM deliveries GROUP BY subscription_id HAVING count(*) > ?", KEEP_PER_SUBSCRIPTION)
+      .toArray();
+    for (const { subscription_id: sid } of crowded) {
+      const edge = this.sql
+        .exec<{ created_at: number; id: string }>(
+          "SELECT created_at, id FROM deliveries WHERE subscription_id = ? ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?",
+          sid,
+          KEEP_PER_SUBSCRIPTION - 1,
+        )
+        .toArray()[0];
+      if (!edge) continue;
+      this.sql.exec(
+        "DELETE FROM deliveries WHERE subscription_id = ? AND status != 'pending' AND (created_at, id) < (?, ?)",
+        sid,
+        edge.created_at,
+        edge.id,
+      );
+    }
+  }
+}
+
+function toDelivery(r: Row): Delivery {
+  return {
+    id: r.id,
+    webhookId: r.subscription_id,
+    eventType: r.event_type,
+    jobId: r.job_id,
+    seq: r.seq,
+    status: r.status,
+    attempts: r.attempts,
+    lastResponseStatus: r.last_response_status,
+    lastError: r.last_error,
+    nextAttemptAt: r.status === "pending" && r.next_attempt_at !== null ? new Date(r.next_attempt_at).toISOString() : null,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Hash routes: the view and its filters live in the URL (`#/p/<project>/jobs?status=…`),
+ * so a reload or a shared link shows the same thing. The fragment never reaches the server.
+ */
+import { JOB_STAGES, JOB_STATUSES, type JobFilters, type JobStage, type JobStatus } from "./types";
+
+export type Route =
+  | { view: "home" }
+  | { view: "jobs"; projectId: string; filters: JobFilters }
+  | { view: "job"; projectId: string; jobId: string }
+  | { view: "document"; projectId: string; documentId: string };
+
+const enc = encodeURIComponent;
+
+export function parseRoute(hash: string): Route {
+  const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] !== "p" || !parts[1]) return { view: "home" };
+  const projectId = parts[1];
+  if (parts[2] === "jobs" && parts[3]) return { view: "job", projectId, jobId: parts[3] };
+  if (parts[2] === "documents" && parts[3]) return { view: "document", projectId, documentId: parts[3] };
+  const q = new URLSearchParams(query);
+  const filters: JobFilters = {};
+  const status = q.get("status");
+  const stage = q.get("stage");
+  const sourceId = q.get("sourceId");
+  if (status && (JOB_STATUSES as readonly string[]).includes(status)) filters.status = status as JobStatus;
+  if (stage && (JOB_STAGES as readonly string[]).includes(stage)) filters.stage = stage as JobStage;
+  if (sourceId) filters.sourceId = sourceId;
+  return { view: "jobs", projectId, filters };
+}
+
+export function formatRoute(route: Route): string {
+  switch (route.view) {
+    case "home":
+      return "#/";
+    case "job":
+      return `#/p/${enc(route.projectId)}/jobs/${enc(route.jobId)}`;
+    case "document":
+      return `#/p/${enc(route.projectId)}/documents/${enc(route.documentId)}`;
+    case "jobs": {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(route.filters)) if (v) q.set(k, v);
+      const s = q.toString();
+      return `#/p/${enc(route.projectId)}/jobs${s ? `?${s}` : ""}`;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The API shapes the dashboard reads (DESIGN §4, §5). Written to match `/openapi.json`
+ * (`src/routes/schemas.ts`); when the generated SDK types land in `src/client`, these
+ * become re-exports of them.
+ */
+export const JOB_STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
+export const JOB_STAGES = ["PENDING", "EXTRACTING", "CHUNKING", "ANALYZING", "INDEXING", "DONE"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type JobStage = (typeof JOB_STAGES)[number];
+
+export const TERMINAL: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
+
+export interface JobError {
+  at: string;
+  stage: JobStage;
+  code: string;
+  message: string;
+}
+
+export interface Job {
+  id: string;
+  projectId: string;
+  sourceId: string | null;
+  originalFilename: string;
+  sourcePath: string;
+  byteSize: number;
+  mimeType: string;
+  isDeepScan: boolean;
+  status: JobStatus;
+  stage: JobStage;
+  progress: number;
+  counters: Record<string, number>;
+  attempts: number;
+  errorMessage: string | null;
+  errors: JobError[];
+  canonicalDocumentId: string | null;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  deletedAt?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+/** What every job frame carries about its job. */
+export interface JobFrameJob {
+  id: string;
+  status: JobStatus;
+  stage: JobStage;
+  progress: number;
+  counters: Record<string, number>;
+}
+
+/** One event frame (DESIGN §5); `projectSeq` only on the project stream. */
+export interface JobFrame {
+  type: string;
+  seq: number;
+  jobId: string;
+  projectId: string;
+  at: string;
+  job: JobFrameJob;
+  projectSeq?: number;
+}
+
+/** The project stream's first frame: its position and a summary of each unfinished job. */
+export interface ProjectSnapshot {
+  type: "project.snapshot";
+  projectSeq: number;
+  jobs: (JobFrameJob & { updatedAt?: string })[];
+}
+
+export interface JobSnapshot {
+  type: "job.snapshot";
+  seq: number;
+  job: Job;
+}
+
+export interface DocumentInfo {
+  id: string;
+  projectId: string;
+  jobId: string;
+  title: string;
+  mimeType: string;
+  pageCount: number | null;
+  characterCount: number;
+  chunkCount: number;
+  contentHash: string;
+  language: string | null;
+  duplicateOf: string | null;
+  createdAt: string;
+}
+
+export interface Chunk {
+  ordinal: number;
+  text: string;
+  charStart: number;
+  charEnd: number;
+  page: number | null;
+  contentHash: string;
+}
+
+export interface JobFilters {
+  status?: JobStatus;
+  stage?: JobStage;
+  sourceId?: string;
+}

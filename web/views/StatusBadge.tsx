@@ -1,0 +1,6 @@
+/** A job's status as a coloured badge (the text carries the meaning, not the colour). */
+import type { JobStatus } from "../types";
+
+export function StatusBadge({ status }: { status: JobStatus }) {
+  return <span class={`badge status-${status.toLowerCase()}`}>{status}</span>;
+}
