@@ -13,6 +13,7 @@ import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
 import { eventRoutes } from "./routes/events";
 import { jobRoutes } from "./routes/jobs";
+import { completeOpenApi } from "./routes/openapi-contract";
 import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>();
@@ -29,7 +30,7 @@ app.route("/", compatRoutes);
 app.route("/", webhookRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
-app.doc31("/openapi.json", {
+const OPENAPI_CONFIG = {
   openapi: "3.1.0",
   info: {
     title: "edge-ingest",
@@ -37,7 +38,10 @@ app.doc31("/openapi.json", {
     description: "Ingest jobs on Cloudflare Workers: upload, poll, list, cancel, delete, watch.",
   },
   security: [{ bearer: [] }],
-});
+};
+let openApiDocument: object | undefined;
+/** Generated from the routes' schemas, then completed with the headers and frames every route shares. */
+app.get("/openapi.json", (c) => c.json((openApiDocument ??= completeOpenApi(app.getOpenAPI31Document(OPENAPI_CONFIG)))));
 
 app.notFound((c) => {
   throw notFound(`No route for ${c.req.method} ${c.req.path}`);

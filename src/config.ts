@@ -1,4 +1,5 @@
 import type { Env } from "./env";
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from "./pipeline/limits";
 import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS } from "./webhooks/retry-policy";
 
 /** Validated runtime configuration (DESIGN §6). */
@@ -15,6 +16,8 @@ export interface Config {
   alarmDelayMs: number;
   /** Pipeline slices one alarm runs back to back before re-arming (tests: 1). */
   slicesPerAlarm: number;
+  /** Pages, characters, chunks and decoded bytes a document may reach (issue 8). */
+  limits: DocumentLimits;
   /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
   indexProgressIntervalMs: number;
   webhooks: WebhookConfig;
@@ -87,9 +90,28 @@ function parseConfig(env: Env): Config {
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
     slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
+    limits: parseLimits(env),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
     webhooks: parseWebhookConfig(env),
   };
+}
+
+function parseLimits(env: Env): DocumentLimits {
+  const d = DEFAULT_DOCUMENT_LIMITS;
+  const limits: DocumentLimits = {
+    maxPdfPages: positiveInt(env, "MAX_PDF_PAGES", d.maxPdfPages),
+    maxPdfBytes: positiveInt(env, "MAX_PDF_BYTES", d.maxPdfBytes),
+    maxDocumentChars: positiveInt(env, "MAX_DOCUMENT_CHARS", d.maxDocumentChars),
+    maxDocumentChunks: positiveInt(env, "MAX_DOCUMENT_CHUNKS", d.maxDocumentChunks),
+    maxPdfStreamBytes: positiveInt(env, "MAX_PDF_STREAM_BYTES", d.maxPdfStreamBytes),
+    maxPdfDecodedBytes: positiveInt(env, "MAX_PDF_DECODED_BYTES", d.maxPdfDecodedBytes),
+    sliceDecodedBytes: positiveInt(env, "SLICE_DECODED_BYTES", d.sliceDecodedBytes),
+  };
+  // A page whose one stream is allowed must fit a slice, or no file passing the stream cap could be read.
+  if (limits.maxPdfStreamBytes > limits.sliceDecodedBytes) {
+    throw new ConfigError("MAX_PDF_STREAM_BYTES must not exceed SLICE_DECODED_BYTES");
+  }
+  return limits;
 }
 
 function parseWebhookConfig(env: Env): WebhookConfig {

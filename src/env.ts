@@ -14,6 +14,13 @@ export interface UnlistedVars {
   CURSOR_SECRET?: string;
   ALARM_DELAY_MS?: string;
   SLICES_PER_ALARM?: string;
+  MAX_PDF_PAGES?: string;
+  MAX_PDF_BYTES?: string;
+  MAX_DOCUMENT_CHARS?: string;
+  MAX_DOCUMENT_CHUNKS?: string;
+  MAX_PDF_STREAM_BYTES?: string;
+  MAX_PDF_DECODED_BYTES?: string;
+  SLICE_DECODED_BYTES?: string;
   INDEX_PROGRESS_INTERVAL_MS?: string;
   /** "true": log every billable operation for scripts/capacity.mjs (src/capacity/cost-trace.ts). */
   TRACE_COSTS?: string;

@@ -21,12 +21,14 @@ export async function loadPipeline() {
       entry,
       [
         `export { extractSlice, initialExtractState } from "${ROOT}src/pipeline/extract/index.ts";`,
-        `export { planChunks, chunkLookahead, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
+        `export { planChunks, chunkLookahead, spacedHeadings, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
         `export { sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
         `export { completeUtf8Length } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
+        `export { scanPdf, planPdfSlices } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
         `export { buildPdf } from "${ROOT}test/fixtures/pdf.ts";`,
+        `export { pageTreeBomb, sharedStreamPdf } from "${ROOT}test/fixtures/hostile-pdf.ts";`,
       ].join("\n"),
     );
     const out = join(dir, "pipeline.mjs");
@@ -67,17 +69,21 @@ function extractText(P, bytes, kind, doc) {
     const out = P.extractSlice(input, state, isLast, doc.chars);
     state = out.state;
     carry = buf.slice(complete);
-    for (const h of out.headings) doc.headings.push(h.offset);
+    const kept = P.spacedHeadings(out.headings, doc.headings.at(-1) ?? null);
+    for (const h of kept) doc.headings.push(h.offset);
     appendText(P, doc, out.text, null);
     if (isLast) return;
   }
 }
 
-/** EXTRACTING for PDF: open once, then 10 pages per slice, as the runner joins them. */
+/** EXTRACTING for PDF: measure (pdf-scan), open once, then the planned slices, as the runner joins them. */
 async function extractPdf(P, bytes, doc) {
+  const limits = P.DEFAULT_DOCUMENT_LIMITS;
+  const scan = await P.scanPdf(bytes, limits);
+  const { ends } = P.planPdfSlices(scan.pageBytes, limits.sliceDecodedBytes, P.PDF_PAGES_PER_SLICE);
   const pdf = await P.openPdf(bytes);
-  for (let done = 0; done < pdf.pageCount; ) {
-    const pages = await P.extractPdfPages(pdf, done + 1, Math.min(P.PDF_PAGES_PER_SLICE, pdf.pageCount - done));
+  for (let done = 0, slice = 0; done < pdf.pageCount; slice++) {
+    const pages = await P.extractPdfPages(pdf, done + 1, ends[slice] - done);
     for (const p of pages) appendText(P, doc, p.page < pdf.pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd(), p.page);
     done += pages.length;
   }

@@ -14,6 +14,7 @@ import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
 import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
+import { clampAlarmTime } from "../jobs/alarm-time";
 
 const TAG = "project";
 /** The delivery log is bounded (src/webhooks/delivery-log.ts) by a sweep at most this often. */
@@ -39,7 +40,7 @@ export class ProjectHub extends DurableObject<Env> {
     // lost (a runtime that did not restore it after a crash), the first request re-arms it.
     void ctx.blockConcurrencyWhile(async () => {
       const due = this.webhooks.log.nextDue();
-      if (due !== null && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Math.max(due, Date.now() + 1));
+      if (due !== null && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(clampAlarmTime(Math.max(due, Date.now() + 1)));
     });
   }
 
@@ -126,17 +127,22 @@ export class ProjectHub extends DurableObject<Env> {
   /** Sends due deliveries, closes watchers whose token expired, and re-arms for what comes next. */
   override async alarm(): Promise<void> {
     const projectId = this.projectId();
-    if (projectId !== null && this.webhooks.log.nextDue() !== null) {
-      await this.webhooks.pump(projectId);
-      if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
-        this.webhooks.log.prune(Date.now());
-        this.prunedAt = Date.now();
+    try {
+      if (projectId !== null && this.webhooks.log.nextDue() !== null) {
+        await this.webhooks.pump(projectId);
+        if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+          this.webhooks.log.prune(Date.now());
+          this.prunedAt = Date.now();
+        }
       }
+    } catch (err) {
+      // One failing kind of work never stops the other (watcher expiry) or the re-arm.
+      console.error(JSON.stringify({ msg: "hub alarm work failed", projectId, error: String(err).slice(0, 300) }));
     }
     const expiry = closeExpired(this.ctx);
     const due = this.webhooks.nextWake();
     const next = expiry === null ? due : due === null ? expiry : Math.min(expiry, due);
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    if (next !== null) await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
   }
 
   override async webSocketMessage(): Promise<void> {
@@ -164,7 +170,7 @@ export class ProjectHub extends DurableObject<Env> {
   /** Arms the alarm for `t` unless it is already armed earlier. */
   private async armBy(t: number): Promise<void> {
     const armed = await this.ctx.storage.getAlarm();
-    if (armed === null || t < armed) await this.ctx.storage.setAlarm(t);
+    if (armed === null || t < armed) await this.ctx.storage.setAlarm(clampAlarmTime(t));
   }
 
   private rememberProject(projectId: string): void {

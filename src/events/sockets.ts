@@ -14,6 +14,21 @@ export const CLOSE_TOKEN_EXPIRED = 4001;
 /** Sent when the watched job is deleted (1000: normal closure, nothing more will come). */
 export const CLOSE_NORMAL = 1000;
 
+/**
+ * Longest a watcher socket stays open, whatever its token's `exp` says (a token may be
+ * valid for years, or claim the year 9999). At the end it is closed with 4001, like an
+ * expired token, and the client reconnects with a fresh token.
+ */
+export const MAX_WATCHER_LIFETIME_MS = 24 * 3_600_000;
+/** Lifetime of a watcher whose token carries no usable expiry. */
+const DEFAULT_WATCHER_LIFETIME_MS = 3_600_000;
+
+/** When a watcher connected at `now` with a token expiring at `tokenExpiresAt` is closed. */
+export function watcherExpiry(tokenExpiresAt: number, now: number): number {
+  if (!Number.isFinite(tokenExpiresAt) || tokenExpiresAt <= 0) return now + DEFAULT_WATCHER_LIFETIME_MS;
+  return Math.min(tokenExpiresAt, now + MAX_WATCHER_LIFETIME_MS);
+}
+
 /** Header the Worker uses to pass the verified token's expiry to the object. */
 export const EXPIRES_HEADER = "X-Token-Expires-At";
 /** Header the Worker uses to pass the verified caller (an `Access`) to the job's object. */
@@ -28,7 +43,7 @@ export function acceptWatcher(
   request: Request,
   tag: string,
 ): { response: Response; socket: WebSocket; expiresAt: number } {
-  const expiresAt = Number(request.headers.get(EXPIRES_HEADER) ?? "0") || Date.now() + 3_600_000;
+  const expiresAt = watcherExpiry(Number(request.headers.get(EXPIRES_HEADER) ?? "0"), Date.now());
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   ctx.acceptWebSocket(server, [tag]);

@@ -26,15 +26,23 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
 };
 
+/** The two live-event routes, the only ones a WebSocket upgrade reaches. */
+const EVENT_ROUTES = [/^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/, /^\/api\/projects\/[^/]+\/ingest\/events$/];
+
 /**
- * Verifies `Authorization: Bearer <JWT>`. Browsers cannot set headers on a WebSocket,
- * so on an upgrade request only, `?access_token=` is accepted too (RFC 6750 §2.3 warns
- * against query tokens elsewhere: they end up in logs).
+ * Whether `?access_token=` may carry the token: browsers cannot set headers on a
+ * WebSocket, so a GET upgrade of an event route may use it, and nothing else may
+ * (RFC 6750 §2.3: tokens in URLs end up in logs).
  */
+export function acceptsQueryToken(method: string, path: string, upgrade: string | undefined): boolean {
+  return method === "GET" && upgrade?.toLowerCase() === "websocket" && EVENT_ROUTES.some((r) => r.test(path));
+}
+
+/** Verifies `Authorization: Bearer <JWT>` (or `?access_token=` where `acceptsQueryToken` allows it). */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header("Authorization");
   let token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!token && c.req.header("Upgrade")?.toLowerCase() === "websocket") {
+  if (!token && acceptsQueryToken(c.req.method, c.req.path, c.req.header("Upgrade"))) {
     token = c.req.query("access_token") || undefined;
   }
   if (!token) throw unauthorized();

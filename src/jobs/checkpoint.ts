@@ -39,6 +39,12 @@ export interface ExtractingCheckpoint extends DocumentSoFar {
   extract: ExtractState | null;
   /** PDF sources: pages extracted. */
   pagesDone: number;
+  /** PDF sources: the extraction slices as measured before parsing (pdf-scan), set by the first slice. */
+  pdfSlices?: { ends: number[]; bytes: number[] } | null;
+  /** The most decoded bytes one PDF extraction slice has parsed so far (tests read it). */
+  heaviestSliceBytes?: number;
+  /** Text sources: offset of the last heading stored (closer ones are not: MIN_HEADING_GAP). */
+  lastHeading?: number | null;
   /** SHA-256 of the whole text, set by the last slice. */
   contentHash: string | null;
 }

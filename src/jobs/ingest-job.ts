@@ -12,10 +12,11 @@ import { newerBookmark, projectDb, sessionDatabase } from "../db/shards";
 import { upsertJobRow } from "./job-index";
 import { EventOutbox, IndexOutbox, meterD1 } from "./outbox";
 import { JobStore, type JobEvent } from "./job-store";
-import { Timers, type WorkKind } from "./timers";
+import { Timers, type Work, type WorkKind } from "./timers";
 import { cancelJob, createJob, deleteJob, startJob, type Job, type JobInit, type JobStatus, type Refusal, type Transition } from "./lifecycle";
 import { sliceStep } from "./slice-driver";
 import { PipelineRunner } from "./slice-runner";
+import { AlarmWorkBudget } from "../pipeline/limits";
 import { JobWatchers } from "../events/job-watchers";
 import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
@@ -171,10 +172,24 @@ export class IngestJob extends DurableObject<Env> {
       const next = this.timers.earliestWork("expiry");
       if (next) due = [next];
     }
-    for (const work of due) {
-      await this.runWork(work.kind, work.attempts);
+    try {
+      for (const work of due) await this.runWorkSafely(work);
+    } finally {
+      await this.arm();
     }
-    await this.arm();
+  }
+
+  /**
+   * One work item; an unexpected error is logged and the item retried with backoff, so
+   * it never stops the other items or the re-arm.
+   */
+  private async runWorkSafely(work: Work): Promise<void> {
+    try {
+      await this.runWork(work.kind, work.attempts);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "alarm work failed", kind: work.kind, attempts: work.attempts, error: String(err).slice(0, 300) }));
+      this.timers.schedule(work.kind, Date.now() + backoff(work.attempts), work.attempts + 1);
+    }
   }
 
   private async runWork(kind: WorkKind, attempts: number): Promise<void> {
@@ -204,12 +219,14 @@ export class IngestJob extends DurableObject<Env> {
    */
   private async runSlices(failedTries: number): Promise<void> {
     const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
+    const work = new AlarmWorkBudget(this.config.limits.sliceDecodedBytes);
     for (let n = 0; n < this.config.slicesPerAlarm; n++) {
       const more = await this.runSlice(n === 0 ? failedTries : 0);
       // Each status or stage change gets its own index write, however many share an
       // alarm, so a job's D1 statements do not depend on how its slices fall.
       await this.flushUrgentIndex();
-      if (!more || Date.now() >= deadline) break;
+      // Date.now() stands still during pure CPU in workerd: the bytes the slices parsed bound the alarm too.
+      if (!more || Date.now() >= deadline || !work.allowsAnother(this.runner.takeWorkBytes())) break;
       // If the slice sent frames, let the runtime flush them (they wait for the thread).
       // Otherwise keep going: slices with no I/O between them then share one storage
       // commit (yielding after every slice cost a third of the chunking stage's speed).

@@ -3,6 +3,7 @@
  * (`stages/`), hands it the checkpoint, and turns anything it throws into a `failed`
  * outcome. Also removes what an unfinished or deleted job left behind.
  */
+import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { deleteDocumentOutputs } from "../documents/document-store";
 import { abortUpload } from "../documents/object-upload";
@@ -42,7 +43,16 @@ export class PipelineRunner {
       store,
       digest: new TextDigest(store),
       pdf: null,
+      limits: loadConfig(env).limits,
+      work: { bytes: 0 },
     };
+  }
+
+  /** Bytes the slices since the last call decoded or read (see `AlarmWorkBudget`). */
+  takeWorkBytes(): number {
+    const bytes = this.ctx.work.bytes;
+    this.ctx.work.bytes = 0;
+    return bytes;
   }
 
   /** Runs the next slice of `job`'s current stage. Never throws: failures are outcomes. */

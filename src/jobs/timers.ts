@@ -4,6 +4,8 @@
  * failed tries so far; the alarm is always set for the earliest entry.
  */
 
+import { clampAlarmTime } from "./alarm-time";
+
 /**
  * Kinds of work the alarm runs: an index write to retry or to catch up with progress,
  * a pipeline slice, a clean-up, events to forward to the project hub and queue,
@@ -36,8 +38,12 @@ export class Timers {
     return this.storage.sql;
   }
 
-  /** Puts `kind` on the schedule at `due` (replacing an earlier entry of that kind). */
+  /**
+   * Puts `kind` on the schedule at `due` (replacing an earlier entry of that kind),
+   * clamped to what `setAlarm` accepts: no bad date is ever stored.
+   */
   schedule(kind: WorkKind, due: number, attempts = 0): void {
+    due = clampAlarmTime(due);
     this.sql.exec(
       "INSERT INTO work (kind, due, attempts) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET due = excluded.due, attempts = excluded.attempts",
       kind,
@@ -76,6 +82,6 @@ export class Timers {
       return;
     }
     // `setAlarm(Date.now())` is dropped inside alarm() locally (workerd #6866): keep +1.
-    await this.storage.setAlarm(Math.max(next, Date.now() + 1));
+    await this.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
   }
 }

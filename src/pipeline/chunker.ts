@@ -56,7 +56,8 @@ export function chunkLookahead(o: ChunkOptions): number {
  * chars past the cursor or reaches the end. A window that holds fewer (and
  * is not at the end) yields no chunks and leaves the cursor unchanged.
  *
- * A chunk ends just before the first heading inside it; otherwise at the best
+ * A chunk ends just before the first heading inside it (if the chunk itself starts at a
+ * heading, the first at least `minHeadingSection` chars in); otherwise at the best
  * break in its second half: after a blank line, then after a sentence end, then at a word start,
  * else a hard cut at `size` (never inside a surrogate pair). The next chunk
  * starts `overlap` chars before the end, moved forward to a word start when
@@ -81,9 +82,14 @@ export function planChunks(
   let s = cursor.start;
   const lookahead = chunkLookahead(o);
   const minLen = Math.ceil(o.size / 2);
+  const minSection = minHeadingSection(o);
   for (;;) {
     const avail = windowEnd - s;
-    if (eof && avail <= o.size && firstHeadingIn(sorted, s + 1, windowEnd - 1) < 0) {
+    // A chunk that opens a heading section holds at least `minSection` chars before the
+    // next heading may end it: small sections merge forward (a flood of "# h" lines must
+    // not become one chunk per line). Any other chunk ends at the first heading inside it.
+    const firstBreakable = firstHeadingIn(sorted, s, s) === s ? s + minSection : s + 1;
+    if (eof && avail <= o.size && firstHeadingIn(sorted, firstBreakable, windowEnd - 1) < 0) {
       if (avail > 0 && hasNonSpace(window, s - windowStart, windowEnd - windowStart)) {
         chunks.push({ ordinal: ordinal++, charStart: s, charEnd: windowEnd, text: window.slice(s - windowStart) });
       }
@@ -92,8 +98,7 @@ export function planChunks(
     if (!eof && avail < lookahead) return { chunks, cursor: { ordinal, start: s }, done: false };
 
     const ls = s - windowStart;
-    // A heading always starts a new chunk, wherever it falls in this one.
-    const heading = firstHeadingIn(sorted, s + 1, s + o.size);
+    const heading = firstHeadingIn(sorted, firstBreakable, s + o.size);
     let end: number;
     let next: number;
     if (heading >= 0) {
@@ -110,26 +115,55 @@ export function planChunks(
   }
 }
 
+/**
+ * The shortest heading section that ends a chunk: a quarter of the chunk size. Shorter
+ * sections merge into the next, so a flood of headings gives at most about 4 chunks per
+ * `size` chars.
+ */
+export function minHeadingSection(o: ChunkOptions): number {
+  return Math.ceil(o.size / 4);
+}
+
+/**
+ * Headings closer than this to the previous kept one are not stored: no chunk option
+ * can break there (`minHeadingSection` of the smallest size), and a flood of heading
+ * lines would otherwise be a stored row per line.
+ */
+export const MIN_HEADING_GAP = Math.ceil(MIN_CHUNK_SIZE / 4);
+
+/** The headings worth storing, in order, given the offset of the last one kept (or null). */
+export function spacedHeadings<H extends { offset: number }>(headings: H[], lastKept: number | null): H[] {
+  const kept: H[] = [];
+  let last = lastKept;
+  for (const h of headings) {
+    if (last !== null && h.offset - last < MIN_HEADING_GAP) continue;
+    kept.push(h);
+    last = h.offset;
+  }
+  return kept;
+}
+
 /** Local index of the best break in [lo, hi] (a break at b ends the chunk before window[b]). */
 function findBreak(w: string, lo: number, hi: number): number {
-  let sentence = -1;
+  // After a blank line: the last "\n\n" ending in [lo, hi] (searched in a slice, so the
+  // search never runs back past `lo`).
+  const from = Math.max(0, lo - 2);
+  const blank = w.slice(from, hi).lastIndexOf("\n\n");
+  if (blank >= 0) return from + blank + 2;
+  // Scanning down from `hi`, the first sentence end wins; word starts are noted on the way.
   let word = -1;
   let cur = w.charCodeAt(hi);
   for (let b = hi; b >= lo; b--) {
     const prev = w.charCodeAt(b - 1);
-    if (prev === 10 && w.charCodeAt(b - 2) === 10) return b; // after a blank line
-    if (sentence < 0) {
-      if (isSpace(prev)) {
-        const p2 = w.charCodeAt(b - 2);
-        if (p2 === 46 || p2 === 33 || p2 === 63) sentence = b; // ". " "! " "? "
-      } else if (prev === 0x3002 || prev === 0xff01 || prev === 0xff1f) {
-        sentence = b; // 。！？ need no following space
-      }
+    if (isSpace(prev)) {
+      const p2 = w.charCodeAt(b - 2);
+      if (p2 === 46 || p2 === 33 || p2 === 63) return b; // ". " "! " "? "
+      if (word < 0 && !isSpace(cur)) word = b;
+    } else if (prev === 0x3002 || prev === 0xff01 || prev === 0xff1f) {
+      return b; // 。！？ need no following space
     }
-    if (word < 0 && isSpace(prev) && !isSpace(cur)) word = b;
     cur = prev;
   }
-  if (sentence >= 0) return sentence;
   if (word >= 0) return word;
   return isHighSurrogate(w.charCodeAt(hi - 1)) && isLowSurrogate(w.charCodeAt(hi)) ? hi - 1 : hi;
 }

@@ -5,7 +5,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/app-env";
-import { badRequest } from "../http/problem";
+import { badRequest, Problem } from "../http/problem";
 import { chargeRateLimits, projectBudget } from "../http/rate-limit";
 import type { Job as JobData } from "../jobs/lifecycle";
 import { isJobId } from "../jobs/ids";
@@ -47,7 +47,12 @@ export function toSeedJob(job: JobData) {
     created_at: job.createdAt,
     started_at: job.startedAt,
     completed_at: job.completedAt,
-    errors: job.errors.map((e) => ({ timestamp: e.at, error: `${e.code}: ${e.message}`, stage: e.stage.toLowerCase() })),
+    errors: job.errors.map((e) => ({
+      timestamp: e.at,
+      // Limit failures already read "LIMIT_EXCEEDED: ..."; others get their code in front.
+      error: e.message.startsWith(`${e.code}: `) ? e.message : `${e.code}: ${e.message}`,
+      stage: e.stage.toLowerCase(),
+    })),
     stats: {
       bytes_read: c.bytesRead,
       pages: c.pagesExtracted,
@@ -72,16 +77,31 @@ async function lookUp(c: Context<AppEnv>, jobId: string): Promise<JobReply> {
   return reply;
 }
 
+/**
+ * DESIGN's compatibility section: an unexpected failure of a seed route answers 500 with
+ * the seed's own wording and a short generic cause, never the error's message or stack
+ * (those go to the log). Problems (404, 429, ...) pass through unchanged.
+ */
+async function seedFailure<T>(action: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof Problem) throw err;
+    console.error(JSON.stringify({ msg: "seed route failed", action, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+    throw new Problem(500, `${action}: storage unavailable`);
+  }
+}
+
 compatRoutes.openapi(
   createRoute({
     method: "get",
     path: "/api/v1/ingestion/job/{job_id}",
     summary: "Get a job (seed-compatible shape)",
     request: { params: CompatJobParams },
-    responses: { 200: { description: "The job", content: { "application/json": { schema: CompatJob } } }, ...problems(401, 403, 404, 429) },
+    responses: { 200: { description: "The job", content: { "application/json": { schema: CompatJob } } }, ...problems(401, 403, 404, 429, 500) },
   }),
   async (c) => {
-    const reply = await lookUp(c, c.req.valid("param").job_id);
+    const reply = await seedFailure("Failed to get job status", () => lookUp(c, c.req.valid("param").job_id));
     return c.json(toSeedJob(jobOrThrow(reply, { notFound: "Job not found" })), 200);
   },
 );
@@ -94,13 +114,15 @@ compatRoutes.openapi(
     request: { params: CompatJobParams },
     responses: {
       200: { description: "Cancelled", content: { "application/json": { schema: CompatCancelled } } },
-      ...problems(400, 401, 403, 429),
+      ...problems(400, 401, 403, 429, 500),
     },
   }),
   async (c) => {
     const jobId = c.req.valid("param").job_id;
-    const found = await lookUp(c, jobId);
-    const reply = found.ok ? await jobStub(c.env, jobId).cancel({ principal: c.get("principal") }) : found;
+    const reply = await seedFailure("Failed to cancel job", async () => {
+      const found = await lookUp(c, jobId);
+      return found.ok ? await jobStub(c.env, jobId).cancel({ principal: c.get("principal") }) : found;
+    });
     if (!reply.ok && reply.reason === "forbidden") throw refusalProblem(reply, PROJECT_MESSAGES);
     if (!reply.ok) throw badRequest("Job could not be cancelled");
     return c.json({ message: `Job ${jobId} cancelled successfully` }, 200);

@@ -15,7 +15,7 @@ import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker
 import { ServerTiming } from "../http/server-timing";
 import { storeBufferedUpload, storeStreamedUpload, type StoredUpload } from "../uploads/store-upload";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
-import { CreateJobFields, Job, JobList, JobParams, ListJobsQuery, problems, ProjectParams } from "./schemas";
+import { CreateJobFields, FIELD_MAX_LENGTH, fieldLengthMessage, Job, JobList, JobParams, ListJobsQuery, problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
 
 export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -74,7 +74,7 @@ jobRoutes.openapi(
     const config = loadConfig(c.env);
     const idempotencyKey = c.req.header("Idempotency-Key");
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters");
+      throw badRequest(`${fieldLengthMessage("Idempotency-Key")}, visible ASCII only`);
     }
     const jobId = uuidv7();
     const key = sourceKey({ projectId, id: jobId });
@@ -189,6 +189,7 @@ async function receiveMultipart(req: Request, env: AppEnv["Bindings"], key: stri
   if (file.size === 0) throw badRequest("The uploaded file is empty");
   if (file.size > max) throw tooLarge(file.size, max);
   const filename = parsed.data.filename ?? (file.name || "upload");
+  if (filename.length > FIELD_MAX_LENGTH.filename) throw badRequest(`The file's name: ${fieldLengthMessage("filename")}`);
   return { fields, upload: await storeBufferedUpload(env, key, file), filename };
 }
 

@@ -82,12 +82,28 @@ const flag = z
   .enum(["true", "false", "1", "0"], { error: "isDeepScan must be true or false" })
   .transform((v) => v === "true" || v === "1");
 
+/**
+ * Longest value of each text field a job keeps (in UTF-16 units): every one is copied
+ * into the job, its index row, every list item and every snapshot frame.
+ */
+export const FIELD_MAX_LENGTH = { filename: 255, sourceId: 200, sourcePath: 1024, "Idempotency-Key": 255 } as const;
+
+/** The message of a text field outside its bounds; it names the field. */
+export function fieldLengthMessage(field: keyof typeof FIELD_MAX_LENGTH): string {
+  return `${field} must be 1 to ${FIELD_MAX_LENGTH[field]} characters`;
+}
+
+function boundedText(field: keyof typeof FIELD_MAX_LENGTH) {
+  const error = fieldLengthMessage(field);
+  return z.string({ error }).min(1, { error }).max(FIELD_MAX_LENGTH[field], { error });
+}
+
 /** Optional fields of a create, from the query (raw upload) or the form (multipart). */
 export const CreateJobFields = z
   .object({
-    filename: z.string().min(1).max(255).optional().openapi({ description: "Required for a raw upload." }),
-    sourceId: z.string().min(1).max(200).optional(),
-    sourcePath: z.string().min(1).max(1024).optional(),
+    filename: boundedText("filename").optional().openapi({ description: "Required for a raw upload." }),
+    sourceId: boundedText("sourceId").optional(),
+    sourcePath: boundedText("sourcePath").optional(),
     isDeepScan: flag.optional(),
     chunkSize: z.coerce
       .number({ error: "chunkSize must be an integer" })

@@ -18,6 +18,7 @@ export interface StoredUpload {
 }
 
 const unsupported = (detail: string) => new Problem(415, detail);
+const shortBody = (length: number) => badRequest(`The upload ended before ${length} bytes (its Content-Length) were received`);
 
 /** Streams a raw request body of exactly `length` bytes into R2. */
 export async function storeStreamedUpload(
@@ -32,15 +33,22 @@ export async function storeStreamedUpload(
   const head: Uint8Array[] = [];
   let headBytes = 0;
   let ended = false;
-  while (headBytes < Math.min(SNIFF_BYTES, length)) {
-    const { done, value } = await reader.read();
-    if (done) {
-      ended = true;
-      break;
+  // A client that closes (or whose connection drops) before the first KiB is a short
+  // body like any other: 400, and nothing was stored yet.
+  try {
+    while (headBytes < Math.min(SNIFF_BYTES, length)) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+      head.push(value);
+      headBytes += value.byteLength;
     }
-    head.push(value);
-    headBytes += value.byteLength;
+  } catch {
+    throw shortBody(length);
   }
+  if (ended && headBytes < length) throw shortBody(length);
   const sniffed = sniffType(concatBytes(head).subarray(0, SNIFF_BYTES), declaredType, filename);
   if (!sniffed.ok) {
     await reader.cancel().catch(() => {});
@@ -67,7 +75,7 @@ export async function storeStreamedUpload(
     await writer.abort(err).catch(() => {});
     await put.catch(() => {});
     await env.BUCKET.delete(key);
-    throw badRequest(`The upload ended before ${length} bytes (its Content-Length) were received`);
+    throw shortBody(length);
   }
   return { byteSize: length, mimeType: sniffed.mimeType, sha256: toHex(await digest.digest) };
 }

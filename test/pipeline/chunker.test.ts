@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   chunkLookahead,
   DEFAULT_CHUNK_OPTIONS,
+  MIN_HEADING_GAP,
+  minHeadingSection,
   planChunks,
+  spacedHeadings,
   validateChunkOptions,
   type ChunkCursor,
   type ChunkOptions,
@@ -189,5 +192,26 @@ describe("planChunks", () => {
     for (let k = 1; k < chunks.length; k++) {
       if (headings.includes(chunks[k - 1]!.charEnd)) expect(chunks[k]!.charStart).toBe(chunks[k - 1]!.charEnd);
     }
+  });
+});
+
+describe("a heading flood", () => {
+  it("merges heading sections shorter than a quarter of the size forward, the same in any window", () => {
+    const text = "# h\n".repeat(20_000);
+    const headings = Array.from({ length: 20_000 }, (_, i) => i * 4);
+    const o = { size: 400, overlap: 40 };
+    const whole = planWhole(text, headings, o);
+    expect(whole.length).toBeLessThanOrEqual(Math.ceil(text.length / minHeadingSection(o)));
+    for (const c of whole.slice(0, -1)) expect(c.charEnd - c.charStart).toBeGreaterThanOrEqual(minHeadingSection(o));
+    for (let w = 0; w < 3; w++) expect(planWindowed(text, headings, o, 77 + w)).toEqual(whole);
+  });
+});
+
+describe("spacedHeadings", () => {
+  it("drops headings closer than MIN_HEADING_GAP to the last one kept, across calls", () => {
+    const hs = [0, 4, 8, 30, 40, 60].map((offset) => ({ offset }));
+    expect(spacedHeadings(hs, null).map((h) => h.offset)).toEqual([0, 30, 60]);
+    expect(spacedHeadings([{ offset: 10 }, { offset: 26 }], 0).map((h) => h.offset)).toEqual([26]);
+    expect(MIN_HEADING_GAP).toBeLessThanOrEqual(minHeadingSection({ size: 100, overlap: 0 }));
   });
 });

@@ -1,6 +1,6 @@
 /** CHUNKING: plans the chunks of the next window of text; a window's decisions are final. */
 import { chunkLookahead, planChunks } from "../../pipeline/chunker";
-import { CHUNK_WINDOW_CHARS } from "../../pipeline/limits";
+import { checkLimits, CHUNK_WINDOW_CHARS, ROW_WORK_BYTES } from "../../pipeline/limits";
 import { pageAt, utf8Offsets } from "../../pipeline/segments";
 import { toHex } from "../../bytes";
 import type { ChunkingCheckpoint } from "../checkpoint";
@@ -21,6 +21,8 @@ export const chunk: Stage<ChunkingCheckpoint> = async (job, cp, ctx) => {
   const eof = windowStart + window.length >= cp.chars;
   const headings = ctx.store.headingOffsets(windowStart, windowStart + window.length);
   const plan = planChunks(window, windowStart, eof, cp.chunk, headings, opts);
+  checkLimits(ctx.limits, { chunks: plan.cursor.ordinal });
+  ctx.work.bytes += window.length + plan.chunks.length * ROW_WORK_BYTES;
   const bytes = utf8Offsets(window, windowStart, windowByteStart, plan.chunks.flatMap((c) => [c.charStart, c.charEnd]));
   // One await per slice, not per chunk. In workerd, WebCrypto's digest (native, ~11 µs a
   // 1 KB chunk here) beat node:crypto's createHash (~27 µs: a stream object per call).

@@ -2,7 +2,8 @@
 import { concatBytes } from "../../bytes";
 import { PipelineError } from "../../pipeline/errors";
 import { extractSlice, initialExtractState, type TextKind } from "../../pipeline/extract";
-import { SOURCE_SLICE_BYTES } from "../../pipeline/limits";
+import { spacedHeadings } from "../../pipeline/chunker";
+import { checkLimits, ROW_WORK_BYTES, SOURCE_SLICE_BYTES } from "../../pipeline/limits";
 import { appendSegments } from "../../pipeline/segments";
 import { completeUtf8Length } from "../../pipeline/utf8";
 import { sourceKey } from "../../storage-keys";
@@ -20,6 +21,7 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   }
   const end = cp.sourceOffset + body.length;
   const isLast = end >= job.byteSize;
+  ctx.work.bytes += body.length;
   const bytes = concatBytes([Uint8Array.from(cp.carry), body]);
   const complete = isLast ? bytes.length : completeUtf8Length(bytes);
   // ignoreBOM: a fresh decoder would drop U+FEFF at the start of *every* range, making
@@ -36,13 +38,18 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
     title: cp.title ?? out.headings[0]?.title ?? null,
   };
   const segments = appendSegments(next, out.text, null);
+  checkLimits(ctx.limits, { chars: next.chars });
+  // Headings too close to the last one stored cannot end a chunk (a heading flood).
+  const headings = spacedHeadings(out.headings, cp.lastHeading ?? null);
+  next.lastHeading = headings.at(-1)?.offset ?? cp.lastHeading ?? null;
+  ctx.work.bytes += out.headings.length * ROW_WORK_BYTES;
   next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast);
   // An HTML page's <title> names it better than its first heading.
   if (isLast && out.state.kind === "html" && out.state.title) next.title = out.state.title;
   const counters = { bytesRead: end, charactersExtracted: next.chars };
   const persist = () => {
     for (const s of segments) ctx.store.putSegment(s);
-    for (const h of out.headings) ctx.store.putHeading(h.offset, h.level, h.title);
+    for (const h of headings) ctx.store.putHeading(h.offset, h.level, h.title);
     ctx.store.saveCheckpoint(next);
   };
   return isLast

@@ -8,6 +8,7 @@
  */
 import type { Env } from "../../env";
 import type { PdfDocument } from "../../pipeline/extract/pdf";
+import type { DocumentLimits } from "../../pipeline/limits";
 import type { TextKind } from "../../pipeline/extract";
 import type { Job, JobCounters } from "../lifecycle";
 import type { Checkpoint } from "../checkpoint";
@@ -35,6 +36,10 @@ export interface StageContext {
   digest: TextDigest;
   /** The open PDF of this job, kept across slices while the object stays in memory. */
   pdf: { jobId: string; doc: PdfDocument } | null;
+  /** Pages, characters, chunks and decoded bytes a document may reach (config). */
+  limits: DocumentLimits;
+  /** Bytes the slices decoded or read since the object last asked (`AlarmWorkBudget`). */
+  work: { bytes: number };
 }
 
 /** One stage's slice: reads its own variant of the checkpoint. */

@@ -144,7 +144,7 @@ export class HtmlWriter {
   /** Writes `s` with runs of HTML whitespace collapsed to one space. */
   private collapsed(s: string): void {
     const st = this.st;
-    const c = needsCollapse(s) ? s.replace(/[ \t\n\f\r]+/g, " ") : s;
+    const c = collapseWhitespace(s);
     let from = 0;
     let to = c.length;
     if (c.charCodeAt(0) === 32) {
@@ -189,18 +189,34 @@ function headingLevel(name: string): number {
 }
 
 /** Whether `s` has whitespace other than single spaces (the common case needs no rewrite). */
-function needsCollapse(s: string): boolean {
-  let prevSpace = false;
-  for (let i = 0; i < s.length; i++) {
+/**
+ * `s` with every run of HTML whitespace that is not a single space replaced by one
+ * space; `s` itself when there is none. A scan and one join (a global regex replace on
+ * a multi-megabyte text run spent most of its time in the garbage collector).
+ */
+function collapseWhitespace(s: string): string {
+  const parts: string[] = [];
+  let start = 0;
+  const n = s.length;
+  for (let i = 0; i < n; ) {
     const c = s.charCodeAt(i);
-    if (c > 32) {
-      prevSpace = false;
-    } else if (c === 32) {
-      if (prevSpace) return true;
-      prevSpace = true;
-    } else if (c === 9 || c === 10 || c === 12 || c === 13) {
-      return true;
+    if (c > 32 || !isHtmlSpace(c)) {
+      i++;
+      continue;
     }
+    let j = i + 1;
+    while (j < n && isHtmlSpace(s.charCodeAt(j))) j++;
+    if (j - i > 1 || c !== 32) {
+      parts.push(s.slice(start, i), " ");
+      start = j;
+    }
+    i = j;
   }
-  return false;
+  if (start === 0) return s;
+  parts.push(s.slice(start));
+  return parts.join("");
+}
+
+function isHtmlSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
 }

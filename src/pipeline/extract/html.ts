@@ -1,4 +1,4 @@
-import { decodeEntities, decodeEntity, MAX_ENTITY_LENGTH } from "./entities";
+import { decodeEntities, decodeReference } from "./entities";
 import { HtmlWriter, initialHtmlOutput, type HtmlOutputState } from "./html-writer";
 import type { Heading } from "./index";
 import { normalizeNewlines } from "./newlines";
@@ -98,19 +98,17 @@ export function extractHtmlSlice(
     i = j;
     if (j >= n) break;
     if (j === amp) {
-      let k = j + 1;
-      while (k < n && k - j <= MAX_ENTITY_LENGTH && isEntityChar(buf.charCodeAt(k))) k++;
-      if (k === n && !isLast) {
+      const ref = decodeReference(buf, j, isLast);
+      if (ref === "incomplete") {
         st.carry = buf.slice(j);
         break;
       }
-      const decoded = buf.charCodeAt(k) === 59 /* ; */ ? decodeEntity(buf.slice(j + 1, k)) : null;
-      if (decoded === null) {
+      if (ref === "none") {
         w.text("&");
         i = j + 1;
       } else {
-        w.text(decoded);
-        i = k + 1;
+        w.text(ref.text);
+        i = ref.end;
       }
       continue;
     }
@@ -264,8 +262,4 @@ function isAsciiLetter(c: number): boolean {
 
 function isNameChar(c: number): boolean {
   return isAsciiLetter(c) || (c >= 48 && c <= 57) || c === 45 || c === 58 || c === 95;
-}
-
-function isEntityChar(c: number): boolean {
-  return isAsciiLetter(c) || (c >= 48 && c <= 57) || c === 35;
 }

@@ -43,6 +43,13 @@ export function extractMarkdownSlice(
   while (i < text.length) {
     const nl = text.indexOf("\n", i);
     const end = nl < 0 ? text.length : nl;
+    // Only a line that may open a heading or a fence is looked at (a line starting with
+    // up to 3 spaces then "#", "`" or "~"); the others cost one char test.
+    if (st.lineHead.length === 0 && nl >= 0 && !mayMatter(text.charCodeAt(i))) {
+      st.lineStart = outputOffset + nl + 1;
+      i = nl + 1;
+      continue;
+    }
     if (st.lineHead.length < LINE_HEAD_CAP) {
       st.lineHead += text.slice(i, Math.min(end, i + LINE_HEAD_CAP - st.lineHead.length));
     }
@@ -53,6 +60,11 @@ export function extractMarkdownSlice(
   }
   if (isLast && st.lineHead.length > 0) endLine(st, headings);
   return { text, state: st, headings };
+}
+
+/** First char of a line that can start a heading or a fence (space: up to 3 may indent one). */
+function mayMatter(c: number): boolean {
+  return c === 35 /* # */ || c === 96 /* ` */ || c === 126 /* ~ */ || c === 32;
 }
 
 function endLine(st: MarkdownExtractState, headings: Heading[]): void {

@@ -1,0 +1,42 @@
+/**
+ * The API's shapes, derived from the generated `openapi.ts` (itself generated from the
+ * Worker's `/openapi.json`), so they cannot drift from the server.
+ */
+import type { components, paths } from "./generated/openapi";
+
+type Schemas = components["schemas"];
+export type Job = Schemas["Job"];
+export type JobList = Schemas["JobList"];
+export type JobStatus = Job["status"];
+export type JobStage = Job["stage"];
+export type JobEvent = Schemas["JobEvent"];
+export type JobSnapshotFrame = Schemas["JobSnapshotFrame"];
+export type ProjectSnapshotFrame = Schemas["ProjectSnapshotFrame"];
+export type ProjectEventFrame = Schemas["ProjectEventFrame"];
+export type Document = Schemas["Document"];
+export type Chunk = Schemas["Chunk"];
+export type ChunkList = Schemas["ChunkList"];
+export type Problem = Schemas["Problem"];
+
+/** Filters of `GET /jobs` (cursor and limit are the iterator's business). */
+export type JobFilters = Omit<NonNullable<paths["/api/projects/{projectId}/ingest/jobs"]["get"]["parameters"]["query"]>, "cursor">;
+
+/** Filters of `GET /documents` (cursor is the iterator's business). */
+export type DocumentFilters = Omit<NonNullable<paths["/api/projects/{projectId}/documents"]["get"]["parameters"]["query"]>, "cursor">;
+export type DocumentList = Schemas["DocumentList"];
+
+/** A frame of a job's live stream. */
+export type JobFrame = JobSnapshotFrame | JobEvent;
+
+/**
+ * A frame of the project's live stream. `stream.gap` is the SDK's own: the socket
+ * dropped and the server could not replay what was missed (it sent no `projectSeq`),
+ * so a consumer should re-read the jobs it cares about.
+ */
+export type ProjectFrame =
+  | ProjectSnapshotFrame
+  | (JobEvent & { projectSeq?: number })
+  | { type: "stream.gap"; reason: string };
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
+export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);

@@ -1,0 +1,164 @@
+/** The SDK (`edge-ingest/client`) against a real `wrangler dev`. */
+import { spawnSync } from "node:child_process";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EdgeIngest, EdgeIngestError, type JobFrame, type ProjectFrame } from "../../../src/client/node";
+import { startTestServer, token, type TestServer } from "../dev-server";
+import { buildClients, cuttableProxy, folder } from "./harness";
+
+let server: TestServer;
+let adminToken: string;
+const client = (projectId: string, baseUrl = server.url) => new EdgeIngest({ baseUrl, token: adminToken, projectId });
+/** Enough text for a job that emits progress frames for a while. */
+const bigText = (tag: string, sentences = 30_000) => `# ${tag}\n\n${Array.from({ length: sentences }, (_, i) => `Sentence ${i} of ${tag}, with words.`).join(" ")}`;
+
+beforeAll(async () => {
+  buildClients();
+  server = await startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "100000", RATE_LIMIT_USER_PER_HOUR: "1000000" });
+  adminToken = await token({ roles: ["admin"] });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("edge-ingest/client", () => {
+  it("is importable by its package name from a script in the repo", () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { EdgeIngest } from "edge-ingest/client";
+         const c = new EdgeIngest({ baseUrl: ${JSON.stringify(server.url)}, token: "x" });
+         console.log(JSON.stringify(await c.health()));`,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ status: "ok" });
+  });
+
+  it("creates from a Blob, a path and a sized stream, and waits over the WebSocket with progress", async () => {
+    const api = client("sdk-create");
+    const dir = folder({ "from path.md": bigText("path") });
+    const sent: number[] = [];
+    const fromPath = await api.jobs.create(`${dir}/from path.md`, { onUploadProgress: (n) => sent.push(n) });
+    expect(fromPath).toMatchObject({ originalFilename: "from path.md", mimeType: "text/markdown", status: "QUEUED" });
+    expect(sent.at(-1)).toBe(fromPath.byteSize);
+    const fromBlob = await api.jobs.create(new Blob(["<p>hi</p>"], { type: "text/html" }), { filename: "b.html", sourceId: "s-1" });
+    expect(fromBlob).toMatchObject({ sourceId: "s-1", mimeType: "text/html" });
+    const bytes = new TextEncoder().encode("plain text");
+    const stream = new Blob([bytes]).stream();
+    const fromStream = await api.jobs.create({ stream, size: bytes.byteLength, name: "c.txt" });
+    expect(fromStream.mimeType).toBe("text/plain");
+
+    const progress: number[] = [];
+    const done = await api.jobs.wait(fromPath.id, { onProgress: (j) => progress.push(j.progress) });
+    expect(done.status).toBe("COMPLETED");
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(1);
+    expect((await api.jobs.wait(fromBlob.id)).status).toBe("COMPLETED");
+    expect((await api.jobs.wait(fromStream.id)).status).toBe("COMPLETED");
+
+    const doc = await api.documents.get(done.canonicalDocumentId!);
+    const text = await api.documents.text(doc.id);
+    expect(text.length).toBe(doc.characterCount);
+    let chunks = 0;
+    for await (const c of api.documents.iterateChunks(doc.id, { limit: 7 })) {
+      expect(c.ordinal).toBe(chunks++);
+      expect(c.text).toBe(text.slice(c.charStart, c.charEnd));
+    }
+    expect(chunks).toBe(doc.chunkCount);
+  });
+
+  it("returns the first job for a repeated idempotency key, and 409 for another file", async () => {
+    const api = client("sdk-idem");
+    const first = await api.jobs.submit(new Blob(["same"]), { filename: "a.txt", idempotencyKey: "k-1" });
+    const again = await api.jobs.submit(new Blob(["same"]), { filename: "a.txt", idempotencyKey: "k-1" });
+    expect([first.created, again.created]).toEqual([true, false]);
+    expect(again.job.id).toBe(first.job.id);
+    await expect(api.jobs.create(new Blob(["other"]), { filename: "a.txt", idempotencyKey: "k-1" })).rejects.toMatchObject({ status: 409 });
+  });
+
+  it("throws one EdgeIngestError with status, detail and the X-Request-Id", async () => {
+    const err = await client("sdk-err").jobs.get("0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EdgeIngestError);
+    expect(err).toMatchObject({ status: 404, detail: "Ingest job not found", title: "Not Found" });
+    expect((err as EdgeIngestError).requestId).toMatch(/^[\w-]{8,}$/);
+    const outsider = new EdgeIngest({ baseUrl: server.url, token: await token({ roles: ["viewer"], projects: ["x"] }), projectId: "sdk-err" });
+    await expect(outsider.jobs.list()).rejects.toMatchObject({ status: 403, detail: "Insufficient permissions" });
+  });
+
+  it("jobs.events survives sockets cut mid-stream: every frame once, no gap, no duplicate", async () => {
+    const proxy = await cuttableProxy(server.url);
+    try {
+      const api = client("sdk-events", proxy.url);
+      const job = await api.jobs.create(new Blob([bigText("events", 120_000)]), { filename: "events.md", isDeepScan: true });
+      const frames: JobFrame[] = [];
+      let cuts = 0;
+      for await (const f of api.jobs.events(job.id)) {
+        frames.push(f);
+        // Drop every connection after the snapshot and again a few frames later.
+        if ((frames.length === 1 || frames.length === 4) && proxy.cut() > 0) cuts++;
+        if (frames.length === 1) expect(f.job.status, "the job must still be running when the socket is cut").not.toBe("COMPLETED");
+      }
+      expect(cuts).toBeGreaterThanOrEqual(1);
+      const upgrades = proxy.requests.filter((r) => r.includes(`/jobs/${job.id}/events`) && r.includes("access_token"));
+      expect(upgrades.length).toBeGreaterThanOrEqual(2);
+      expect(upgrades.slice(1).every((u) => /[?&]after=\d+/.test(u))).toBe(true);
+
+      const [snapshot, ...events] = frames;
+      expect(snapshot?.type).toBe("job.snapshot");
+      const seqs = events.map((f) => f.seq);
+      const start = snapshot!.seq;
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => start + 1 + i));
+      expect(frames.at(-1)).toMatchObject({ type: "job.completed" });
+      const log = await client("sdk-events").jobs.log(job.id, { after: start });
+      expect(log.items.map((e) => e.seq)).toEqual(seqs);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("projects.events replays from projectSeq after a disconnect", async () => {
+    const proxy = await cuttableProxy(server.url);
+    const stop = new AbortController();
+    try {
+      const api = client("sdk-project", proxy.url);
+      const frames: ProjectFrame[] = [];
+      const finished = new Set<string>();
+      const ids: string[] = [];
+      let cut = false;
+      const reading = (async () => {
+        for await (const f of api.projects.events({ signal: stop.signal })) {
+          frames.push(f);
+          if (!cut && f.type === "job.progress") cut = proxy.cut() > 0;
+          if ("job" in f && ["COMPLETED", "FAILED"].includes(f.job.status)) finished.add(f.jobId);
+          if (ids.length === 3 && ids.every((id) => finished.has(id))) return;
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 500));
+      // Creates go straight to the server: only the stream passes the proxy that is cut.
+      for (const tag of ["p1", "p2", "p3"]) ids.push((await client("sdk-project").jobs.create(new Blob([bigText(tag)]), { filename: `${tag}.md` })).id);
+      const firstFrame = await Promise.race([
+        (async () => {
+          while (frames.length === 0) await new Promise((r) => setTimeout(r, 50));
+          return frames[0];
+        })(),
+        new Promise((r) => setTimeout(() => r(undefined), 5_000)),
+      ]);
+      expect((firstFrame as ProjectFrame | undefined)?.type).toBe("project.snapshot");
+      const settled = await Promise.race([reading.then(() => true), new Promise((r) => setTimeout(() => r(false), 60_000))]);
+      expect(settled).toBe(true);
+      const seqs = frames.filter((f) => f.type !== "project.snapshot").map((f) => (f as { projectSeq: number }).projectSeq);
+      const start = (frames[0] as { projectSeq: number }).projectSeq;
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => start + 1 + i));
+      for (const id of ids) expect(frames.some((f) => "jobId" in f && f.jobId === id && f.type === "job.completed")).toBe(true);
+    } finally {
+      stop.abort();
+      await proxy.close();
+    }
+  });
+});
+
