@@ -3,9 +3,9 @@
  * `npm run dev`: starts the service locally on its embedded default — `wrangler dev`
  * with local D1, R2 and Durable Objects under `.wrangler/state`. On first run it writes
  * `.dev.vars` with a random JWT secret; every run builds the dashboard's static assets
- * (`scripts/build-web.mjs`) and applies the D1 migrations first. Once the server answers,
- * it prints the dashboard's URL with a dev token for the `demo` project in the fragment
- * (`/#token=…`: browsers never send a fragment to the server).
+ * (`scripts/build-web.mjs`) and applies the D1 migrations to every D1 shard first. Once the
+ * server answers, it prints the dashboard's URL with a dev token for the `demo` project in
+ * the fragment (`/#token=…`: browsers never send a fragment to the server).
  * Extra arguments go to `wrangler dev` (e.g. `npm run dev -- --port 8788`).
  */
 import { spawnSync, spawn } from "node:child_process";
@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { buildWeb } from "./build-web.mjs";
+import { d1Shards } from "./lib/shards.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 const args = process.argv.slice(2);
@@ -29,8 +30,10 @@ if (!/^WEBHOOK_SECRET_KEY=/m.test(readFileSync(".dev.vars", "utf8"))) {
 
 await buildWeb();
 
-const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], { stdio: "inherit", env });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+for (const shard of d1Shards()) {
+  const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local"], { stdio: "inherit", env });
+  if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+}
 
 // Local receivers on http://localhost are fine in dev (DESIGN §6); production keeps https only.
 const dev = spawn("wrangler", ["dev", "--var", "WEBHOOK_ALLOW_HTTP_LOCALHOST:true", ...args], { stdio: "inherit", env });

@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./http/app-env";
+import { d1Bookmarks } from "./http/bookmark";
 import { authenticate, onError, requestId } from "./http/middleware";
 import { notFound } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
@@ -20,6 +21,7 @@ export const app = new OpenAPIHono<AppEnv>();
 app.use("*", requestId);
 app.use("/api/*", authenticate);
 app.use("/api/*", rateLimit);
+app.use("/api/*", d1Bookmarks);
 app.route("/", docsRoutes);
 app.route("/", jobRoutes);
 app.route("/", eventRoutes);

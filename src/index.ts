@@ -1,14 +1,19 @@
 /** Worker entry: the HTTP app, the job-event queue consumer, and the Durable Object classes. */
 import { app } from "./app";
+import { isTracing, recordCost, traceCosts } from "./capacity/cost-trace";
 import type { Env } from "./env";
 import { consumeJobEvents } from "./events/audit-consumer";
 import type { JobEvent } from "./jobs/job-store";
 
-export { IngestJob } from "./jobs/ingest-job";
-export { ProjectHub } from "./events/project-hub";
-export { RateLimiter } from "./http/rate-limiter";
+export { IngestJob, ProjectHub, RateLimiter } from "./capacity/traced-objects";
 
 export default {
-  fetch: app.fetch,
-  queue: consumeJobEvents,
+  fetch(request, env, ctx) {
+    if (isTracing(env)) recordCost({ c: "worker", op: "fetch" });
+    return app.fetch(request, traceCosts(env), ctx);
+  },
+  queue(batch, env) {
+    if (isTracing(env)) recordCost({ c: "worker", op: "queue" });
+    return consumeJobEvents(batch, traceCosts(env));
+  },
 } satisfies ExportedHandler<Env, JobEvent>;

@@ -11,7 +11,15 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export function startDev(opts: { port: number; persistTo: string; vars?: Record<string, string>; log?: boolean }): Promise<DevServer>;
+export function startDev(opts: {
+  port: number;
+  persistTo: string;
+  vars?: Record<string, string>;
+  log?: boolean;
+  inspectorPort?: number | null;
+  /** Called with every stdout line of wrangler dev (the Worker's console.log lines). */
+  onLine?: ((line: string) => void) | null;
+}): Promise<DevServer>;
 export function rssBytes(pid: number): number;
 export function token(opts?: { sub?: string; roles?: string[]; projects?: string[]; ttl?: number }): Promise<string>;
 export function waitForJob(url: string, t: string, projectId: string, jobId: string, timeoutMs?: number): Promise<Record<string, unknown> & { status: string }>;

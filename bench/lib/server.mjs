@@ -6,6 +6,7 @@
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { SignJWT } from "jose";
+import { d1Shards } from "../../scripts/lib/shards.mjs";
 
 export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
 /** AES-256 key sealing webhook secrets at rest (base64 of 32 bytes); a fixed one for benches and tests. */
@@ -18,18 +19,34 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${pr
  * `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs).
  * Returns { url, stop(), workerdPids() }.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null }) {
-  const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
-    env: ENV,
-    encoding: "utf8",
-    input: "y\n",
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--var", `WEBHOOK_SECRET_KEY:${WEBHOOK_SECRET_KEY}`, "--log-level", log ? "info" : "warn"];
+export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null }) {
+  // Every D1 shard gets the same migrations (DESIGN §12).
+  for (const shard of d1Shards()) {
+    const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo], {
+      env: ENV,
+      encoding: "utf8",
+      input: "y\n",
+    });
+    if (migrate.status !== 0) throw new Error(`migrations of ${shard.name} failed: ${migrate.stderr}`);
+  }
+  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--var", `WEBHOOK_SECRET_KEY:${WEBHOOK_SECRET_KEY}`, "--log-level", onLine ? "log" : log ? "info" : "warn"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
-  const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"], detached: true });
+  // `onLine`: every line the Worker and its objects log (scripts/capacity.mjs counts them).
+  const out = onLine ? "pipe" : log ? "inherit" : "ignore";
+  const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", out, out], detached: true });
+  if (onLine) {
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk) => {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) onLine(line);
+      });
+    }
+  }
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -39,9 +56,13 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) {
-      process.kill(-child.pid, "SIGKILL");
-      throw new Error("wrangler dev did not come up within 120 s");
+    if (Date.now() > deadline || child.exitCode !== null) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // it already exited
+      }
+      throw new Error(child.exitCode !== null ? `wrangler dev exited (${child.exitCode}) before serving` : "wrangler dev did not come up within 120 s");
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -1,14 +1,99 @@
 /**
- * Where a project's rows live in D1. Every D1 query is project-scoped, so each one goes
- * through `projectDb` with its project id and touches exactly one database.
+ * Where a project's rows live in D1 (DESIGN §12). The index is sharded by project across
+ * the D1 databases that the `D1_SHARDS` var names, in order (`DB_0,DB_1,…`). Every D1
+ * query is project-scoped, so each one goes through `projectDb` with its project id and
+ * touches exactly one database; code that must visit every shard uses `allShards`.
  *
- * Today there is one database (`DB`); DESIGN §12 shards by a stable hash of the project
- * id across several bindings, which changes only this module.
+ * The shard of a project is `fnv1a32(utf8(projectId)) mod N` (32-bit FNV-1a, offset
+ * basis 2166136261, prime 16777619). It depends on nothing but the id and N, so every
+ * isolate, deploy and language agrees (`scripts/lib/shards.mjs` is the same function in
+ * Node). Growing from N to 2N keeps each project on shard `i` or moves it to `i + N`;
+ * docs/notes/issue-14.md describes that move.
  */
+import { ConfigError } from "../config";
 import type { Env } from "../env";
 
-/** The D1 database that holds `projectId`'s rows. */
+/** One D1 shard: its binding name (as listed in `D1_SHARDS`) and its position. */
+export interface Shard {
+  name: string;
+  index: number;
+  db: D1Database;
+}
+
+/** 32-bit FNV-1a of the id's UTF-8 bytes (http://www.isthe.com/chongo/tech/comp/fnv/). */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** The position of `projectId`'s shard among `count` shards. */
+export function shardIndex(projectId: string, count: number): number {
+  return fnv1a32(projectId) % count;
+}
+
+/** The binding names of the shards, in shard order, from `D1_SHARDS`. */
+export function shardNames(env: Env): string[] {
+  const names = (env.D1_SHARDS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new ConfigError("D1_SHARDS must name at least one D1 binding (e.g. DB_0,DB_1)");
+  return names;
+}
+
+function binding(env: Env, name: string): D1Database {
+  const db = (env as unknown as Record<string, unknown>)[name];
+  if (typeof db !== "object" || db === null || typeof (db as D1Database).prepare !== "function") {
+    throw new ConfigError(`D1_SHARDS names ${name}, but no D1 database is bound under that name`);
+  }
+  return db as D1Database;
+}
+
+/** Every shard, in order: for work that is not about one project (migrations, audits). */
+export function allShards(env: Env): Shard[] {
+  return shardNames(env).map((name, index) => ({ name, index, db: binding(env, name) }));
+}
+
+/** The shard that holds `projectId`'s rows. */
+export function projectShard(env: Env, projectId: string): Shard {
+  const names = shardNames(env);
+  const index = shardIndex(projectId, names.length);
+  const name = names[index]!;
+  return { name, index, db: binding(env, name) };
+}
+
+/** The D1 database that holds `projectId`'s rows (writes, and reads outside a request). */
 export function projectDb(env: Env, projectId: string): D1Database {
-  void projectId;
-  return env.DB;
+  return projectShard(env, projectId).db;
+}
+
+/**
+ * A D1 session seen as a database, so drizzle and the query modules take either. Drizzle's
+ * D1 driver only calls `prepare` and `batch`, which a session has; the rest throw.
+ */
+export function sessionDatabase(session: D1DatabaseSession): D1Database {
+  const unsupported = (what: string) => () => {
+    throw new Error(`${what} is not available on a D1 session`);
+  };
+  return {
+    prepare: (query: string) => session.prepare(query),
+    batch: <T>(statements: D1PreparedStatement[]) => session.batch<T>(statements),
+    exec: unsupported("exec"),
+    withSession: unsupported("withSession"),
+    dump: unsupported("dump"),
+  } as D1Database;
+}
+
+/**
+ * The newer of two D1 bookmarks: they sort lexicographically from oldest to newest
+ * (https://developers.cloudflare.com/d1/reference/glossary/).
+ */
+export function newerBookmark(a: string | null | undefined, b: string | null | undefined): string | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return a > b ? a : b;
 }

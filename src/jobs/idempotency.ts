@@ -8,8 +8,14 @@ import { drizzle } from "drizzle-orm/d1";
 import { idempotencyKeys } from "../db/schema";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/**
+ * A claim this old whose job object was never created belongs to a create that died
+ * between its claim and its job's creation (the runtime was killed). The claim and the
+ * create are milliseconds apart in a live request, so a minute leaves a wide margin.
+ */
+export const ABANDONED_CLAIM_MS = 60_000;
 
-export type Claim = { won: true } | { won: false; jobId: string; requestHash: string };
+export type Claim = { won: true } | { won: false; jobId: string; requestHash: string; claimedAt: number };
 
 /** Claims `key` for `jobId`; an expired claim is taken over. */
 export async function claimIdempotencyKey(
@@ -31,13 +37,36 @@ export async function claimIdempotencyKey(
     .first<{ job_id: string }>();
   if (won?.job_id === jobId) return { won: true };
   const existing = await drizzle(d1)
-    .select({ jobId: idempotencyKeys.jobId, requestHash: idempotencyKeys.requestHash })
+    .select({ jobId: idempotencyKeys.jobId, requestHash: idempotencyKeys.requestHash, expiresAt: idempotencyKeys.expiresAt })
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.projectId, projectId), eq(idempotencyKeys.key, key)))
     .limit(1);
   const row = existing[0];
   if (!row) throw new Error("idempotency claim vanished");
-  return { won: false, jobId: row.jobId, requestHash: row.requestHash };
+  return { won: false, jobId: row.jobId, requestHash: row.requestHash, claimedAt: row.expiresAt - IDEMPOTENCY_TTL_MS };
+}
+
+/**
+ * Moves an abandoned claim (see `ABANDONED_CLAIM_MS`) from `abandonedJobId` to `jobId`,
+ * compare-and-set: of several requests taking it over, exactly one wins.
+ */
+export async function takeOverAbandonedClaim(
+  d1: D1Database,
+  projectId: string,
+  key: string,
+  abandonedJobId: string,
+  jobId: string,
+  requestHash: string,
+  now = Date.now(),
+): Promise<boolean> {
+  const result = await d1
+    .prepare(
+      `UPDATE idempotency_keys SET job_id = ?1, request_hash = ?2, expires_at = ?3
+       WHERE project_id = ?4 AND key = ?5 AND job_id = ?6 AND expires_at <= ?7`,
+    )
+    .bind(jobId, requestHash, now + IDEMPOTENCY_TTL_MS, projectId, key, abandonedJobId, now - ABANDONED_CLAIM_MS + IDEMPOTENCY_TTL_MS)
+    .run();
+  return result.meta.changes === 1;
 }
 
 /** Gives a claim back when the job it was made for could not be created. */

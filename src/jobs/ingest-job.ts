@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { authorize, type Action, type Principal } from "../auth/policy";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { projectDb } from "../db/shards";
+import { newerBookmark, projectDb, sessionDatabase } from "../db/shards";
 import { upsertJobRow } from "./job-index";
 import { EventOutbox, IndexOutbox, meterD1 } from "./outbox";
 import { JobStore, type JobEvent } from "./job-store";
@@ -27,8 +27,13 @@ export interface Access {
   projectId?: string;
 }
 
+/**
+ * `bookmark` (cancel, remove): the D1 bookmark of this object's latest index write, so the
+ * caller's next read through a replica sees the row the command wrote (DESIGN §12,
+ * src/http/bookmark.ts). `create` replies before its index write (issue 12), so it has none.
+ */
 export type JobReply =
-  | { ok: true; job: Job; /** The job's commit counter (`get` only): its `ETag`. */ version?: number }
+  | { ok: true; job: Job; /** The job's commit counter (`get` only): its `ETag`. */ version?: number; bookmark?: string | null }
   | { ok: false; reason: "not_found" | "forbidden" }
   | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
 
@@ -51,6 +56,8 @@ export class IngestJob extends DurableObject<Env> {
   private alarmChecked = false;
   /** The forwarding pass in flight (see `forwardEvents`). */
   private forwarding: Promise<void> = Promise.resolve();
+  /** D1 bookmark of the latest index write from this instance (null until one succeeds). */
+  private indexBookmark: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -101,7 +108,7 @@ export class IngestJob extends DurableObject<Env> {
     this.timers.unschedule("slice");
     this.timers.schedule("cleanup", this.after(0));
     await this.settle();
-    return { ok: true, job: result.job };
+    return { ok: true, job: result.job, bookmark: this.indexBookmark };
   }
 
   /** Soft delete of a finished job. */
@@ -114,7 +121,7 @@ export class IngestJob extends DurableObject<Env> {
     this.timers.schedule("cleanup", this.after(0));
     await this.settle();
     this.watchers.closeAll(CLOSE_NORMAL, "Job deleted");
-    return { ok: true, job: result.job };
+    return { ok: true, job: result.job, bookmark: this.indexBookmark };
   }
 
   /** The stored event log after `after`, if `access` may read the job. */
@@ -310,7 +317,10 @@ export class IngestJob extends DurableObject<Env> {
     }
     try {
       const urgent = this.outbox.hasUrgent(state.indexedVersion);
-      await upsertJobRow(this.d1(), state.job, state.version);
+      // In a D1 session, so the write's bookmark can go back to the caller (DESIGN §12).
+      const session = projectDb(this.env, state.job.projectId).withSession("first-primary");
+      await upsertJobRow(this.d1(sessionDatabase(session)), state.job, state.version);
+      this.indexBookmark = newerBookmark(this.indexBookmark, session.getBookmark());
       this.store.markIndexed(state.version);
       this.outbox.markIndexed(Date.now(), !urgent);
       const latest = this.store.state();
@@ -361,10 +371,9 @@ export class IngestJob extends DurableObject<Env> {
     void this.forwardEvents(0);
   }
 
-  /** The job's project database, every statement counted (DESIGN §8 budget). */
-  private d1(): D1Database {
-    const projectId = this.store.job()?.projectId ?? "";
-    return meterD1(projectDb(this.env, projectId), (n) => this.outbox.countStatements(n));
+  /** The job's project database (or a session on it), every statement counted (DESIGN §8 budget). */
+  private d1(db: D1Database = projectDb(this.env, this.store.job()?.projectId ?? "")): D1Database {
+    return meterD1(db, (n) => this.outbox.countStatements(n));
   }
 
   /** Sets the alarm for the earliest due work, or deletes it when nothing is due. */

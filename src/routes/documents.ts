@@ -1,10 +1,11 @@
 /** Documents routes (DESIGN §4), base `/api/projects/{projectId}/documents`. */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { loadConfig } from "../config";
 import type { DocumentRow } from "../db/schema";
-import { projectDb } from "../db/shards";
 import { deleteDocumentOutputs, getDocument, listProjectDocuments, readChunks, type DocumentKey } from "../documents/document-store";
 import type { AppEnv } from "../http/app-env";
+import { BookmarkRequestHeaders, bookmarkResponseHeader, projectSession } from "../http/bookmark";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, notFound } from "../http/problem";
 import { enterProject } from "./access";
@@ -34,8 +35,8 @@ function toDocument(d: DocumentRow) {
   };
 }
 
-async function documentOrThrow(env: AppEnv["Bindings"], projectId: string, documentId: string): Promise<DocumentRow> {
-  const doc = await getDocument(projectDb(env, projectId), projectId, documentId);
+async function documentOrThrow(c: Context<AppEnv>, projectId: string, documentId: string): Promise<DocumentRow> {
+  const doc = await getDocument(projectSession(c, projectId), projectId, documentId);
   if (!doc) throw notFound(NOT_FOUND);
   return doc;
 }
@@ -45,8 +46,8 @@ documentRoutes.openapi(
     method: "get",
     path: LIST,
     summary: "List a project's documents, newest first",
-    request: { params: ProjectParams, query: ListDocumentsQuery },
-    responses: { 200: { description: "A page of documents", content: { "application/json": { schema: DocumentList } } }, ...problems(400, 401, 403, 429) },
+    request: { params: ProjectParams, query: ListDocumentsQuery, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "A page of documents", headers: bookmarkResponseHeader, content: { "application/json": { schema: DocumentList } } }, ...problems(400, 401, 403, 429) },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");
@@ -61,7 +62,7 @@ documentRoutes.openapi(
       if (!isDocumentKey(position)) throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
       after = { createdAt: position.c, id: position.i };
     }
-    const page = await listProjectDocuments(projectDb(c.env, projectId), projectId, filters, after, q.limit);
+    const page = await listProjectDocuments(projectSession(c, projectId), projectId, filters, after, q.limit);
     const nextCursor = page.next ? await encodeCursor(secret, scope, { c: page.next.createdAt, i: page.next.id }) : null;
     return c.json({ items: page.items.map(toDocument), nextCursor, total: page.total }, 200);
   },
@@ -78,13 +79,13 @@ documentRoutes.openapi(
     method: "get",
     path: BASE,
     summary: "Get a canonical document",
-    request: { params: DocumentParams },
-    responses: { 200: { description: "The document", content: { "application/json": { schema: Document } } }, ...problems(401, 403, 404, 429) },
+    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "The document", headers: bookmarkResponseHeader, content: { "application/json": { schema: Document } } }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "read");
-    return c.json(toDocument(await documentOrThrow(c.env, projectId, documentId)), 200);
+    return c.json(toDocument(await documentOrThrow(c, projectId, documentId)), 200);
   },
 );
 
@@ -93,13 +94,13 @@ documentRoutes.openapi(
     method: "get",
     path: `${BASE}/text`,
     summary: "The document's extracted plain text, streamed",
-    request: { params: DocumentParams },
-    responses: { 200: { description: "UTF-8 text", content: { "text/plain": { schema: { type: "string" } } } }, ...problems(401, 403, 404, 429) },
+    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "UTF-8 text", headers: bookmarkResponseHeader, content: { "text/plain": { schema: { type: "string" } } } }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "read");
-    const doc = await documentOrThrow(c.env, projectId, documentId);
+    const doc = await documentOrThrow(c, projectId, documentId);
     const obj = await c.env.BUCKET.get(doc.textKey);
     if (!obj) throw notFound(NOT_FOUND);
     // A streamed body has no typed-response form in @hono/zod-openapi; the schema above documents it.
@@ -114,8 +115,8 @@ documentRoutes.openapi(
     method: "get",
     path: `${BASE}/chunks`,
     summary: "The document's chunks, in order",
-    request: { params: DocumentParams, query: ChunksQuery },
-    responses: { 200: { description: "A page of chunks", content: { "application/json": { schema: ChunkList } } }, ...problems(400, 401, 403, 404, 429) },
+    request: { params: DocumentParams, query: ChunksQuery, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "A page of chunks", headers: bookmarkResponseHeader, content: { "application/json": { schema: ChunkList } } }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
@@ -131,7 +132,7 @@ documentRoutes.openapi(
       }
       after = position;
     }
-    const doc = await documentOrThrow(c.env, projectId, documentId);
+    const doc = await documentOrThrow(c, projectId, documentId);
     const from = after + 1;
     const count = Math.max(0, Math.min(q.limit, doc.chunkCount - from));
     const page = await readChunks(c.env.BUCKET, doc, from, count);
@@ -154,14 +155,14 @@ documentRoutes.openapi(
     method: "delete",
     path: BASE,
     summary: "Delete a document: its text and chunks",
-    request: { params: DocumentParams },
-    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 429) },
+    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    responses: { 204: { description: "Deleted", headers: bookmarkResponseHeader }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "delete");
-    await documentOrThrow(c.env, projectId, documentId);
-    await deleteDocumentOutputs(c.env.BUCKET, projectDb(c.env, projectId), projectId, documentId);
+    await documentOrThrow(c, projectId, documentId);
+    await deleteDocumentOutputs(c.env.BUCKET, projectSession(c, projectId), projectId, documentId);
     return c.body(null, 204);
   },
 );

@@ -1,11 +1,11 @@
 /** Project-scoped job routes (DESIGN §4), base `/api/projects/{projectId}/ingest`. */
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
-import { projectDb } from "../db/shards";
 import type { AppEnv } from "../http/app-env";
+import { BookmarkRequestHeaders, bookmarkResponseHeader, projectSession, recordWriteBookmark } from "../http/bookmark";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, conflict, Problem } from "../http/problem";
-import { claimIdempotencyKey, releaseIdempotencyKey } from "../jobs/idempotency";
+import { ABANDONED_CLAIM_MS, claimIdempotencyKey, releaseIdempotencyKey, takeOverAbandonedClaim } from "../jobs/idempotency";
 import { uuidv7 } from "../jobs/ids";
 import { listProjectJobs, type JobKey } from "../jobs/job-index";
 import type { Access } from "../jobs/ingest-job";
@@ -35,6 +35,7 @@ const createJob = createRoute({
   request: {
     params: ProjectParams,
     query: CreateJobFields,
+    headers: BookmarkRequestHeaders,
     body: {
       required: true,
       content: {
@@ -55,8 +56,8 @@ const createJob = createRoute({
     },
   },
   responses: {
-    201: { description: "Created", content: { "application/json": { schema: Job } } },
-    200: { description: "The job first created with this Idempotency-Key", content: { "application/json": { schema: Job } } },
+    201: { description: "Created", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
+    200: { description: "The job first created with this Idempotency-Key", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
     ...problems(400, 401, 403, 409, 411, 413, 415, 429),
   },
 });
@@ -85,14 +86,28 @@ jobRoutes.openapi(
     timing.mark("upload");
 
     if (idempotencyKey !== undefined) {
-      const claim = await claimIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
+      const claim = await claimIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
         await c.env.BUCKET.delete(key);
         throw err;
       });
       if (!claim.won) {
-        await c.env.BUCKET.delete(key);
-        if (claim.requestHash !== upload.sha256) throw conflict("Idempotency-Key was already used with a different file");
-        return c.json(await awaitJob(c.env, claim.jobId, access), 200);
+        if (claim.requestHash !== upload.sha256) {
+          await c.env.BUCKET.delete(key);
+          throw conflict("Idempotency-Key was already used with a different file");
+        }
+        const first = await awaitJob(c.env, claim.jobId, access);
+        if (first) {
+          await c.env.BUCKET.delete(key);
+          return c.json(first, 200);
+        }
+        // No job behind an old claim: its create died before creating it. Take the claim
+        // over, remove the dead create's upload, and create this request's job instead.
+        const abandoned = Date.now() - claim.claimedAt >= ABANDONED_CLAIM_MS;
+        if (!abandoned || !(await takeOverAbandonedClaim(projectSession(c, projectId), projectId, idempotencyKey, claim.jobId, jobId, upload.sha256))) {
+          await c.env.BUCKET.delete(key);
+          throw conflict("A request with this Idempotency-Key is still being processed; retry shortly");
+        }
+        await c.env.BUCKET.delete(sourceKey({ projectId, id: claim.jobId }));
       }
       timing.mark("idempotency");
     }
@@ -114,7 +129,7 @@ jobRoutes.openapi(
       return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
     } catch (err) {
       await c.env.BUCKET.delete(key);
-      if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectDb(c.env, projectId), projectId, idempotencyKey, jobId);
+      if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
       throw err;
     }
   },
@@ -178,13 +193,13 @@ async function receiveMultipart(req: Request, env: AppEnv["Bindings"], key: stri
   return { fields, upload: await storeBufferedUpload(env, key, file), filename };
 }
 
-/** The job another request with the same key created (it may still be creating it). */
-async function awaitJob(env: AppEnv["Bindings"], jobId: string, access: Access): Promise<JobData> {
+/** The job another request with the same key created (it may still be creating it); null if none appears. */
+async function awaitJob(env: AppEnv["Bindings"], jobId: string, access: Access): Promise<JobData | null> {
   const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
     const reply = await jobStub(env, jobId).get(access);
     if (reply.ok || reply.reason !== "not_found") return jobOrThrow(reply, PROJECT_MESSAGES);
-    if (Date.now() > deadline) throw conflict("A request with this Idempotency-Key is still being processed; retry shortly");
+    if (Date.now() > deadline) return null;
     await new Promise((r) => setTimeout(r, wait));
   }
 }
@@ -241,8 +256,8 @@ jobRoutes.openapi(
     method: "get",
     path: `${BASE}/jobs`,
     summary: "List a project's jobs, newest first",
-    request: { params: ProjectParams, query: ListJobsQuery },
-    responses: { 200: { description: "A page of jobs", content: { "application/json": { schema: JobList } } }, ...problems(400, 401, 403, 429) },
+    request: { params: ProjectParams, query: ListJobsQuery, headers: BookmarkRequestHeaders },
+    responses: { 200: { description: "A page of jobs", headers: bookmarkResponseHeader, content: { "application/json": { schema: JobList } } }, ...problems(400, 401, 403, 429) },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");
@@ -256,7 +271,7 @@ jobRoutes.openapi(
       if (!isJobKey(position)) throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
       after = { createdAt: position.c, id: position.i };
     }
-    const page = await listProjectJobs(projectDb(c.env, projectId), projectId, q, after, q.limit);
+    const page = await listProjectJobs(projectSession(c, projectId), projectId, q, after, q.limit);
     const nextCursor = page.next ? await encodeCursor(secret, scope, { c: page.next.createdAt, i: page.next.id }) : null;
     return c.json({ items: page.items, nextCursor, total: page.total }, 200);
   },
@@ -268,13 +283,15 @@ jobRoutes.openapi(
     path: `${BASE}/jobs/{jobId}/cancel`,
     summary: "Cancel a queued or running job",
     request: { params: JobParams },
-    responses: { 200: { description: "The cancelled job", content: { "application/json": { schema: Job } } }, ...problems(400, 401, 403, 404, 429) },
+    responses: { 200: { description: "The cancelled job", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");
     const access = await enterProject(c, projectId, "cancel");
     requireJobId(jobId, PROJECT_MESSAGES.notFound);
-    return c.json(jobOrThrow(await jobStub(c.env, jobId).cancel(access), PROJECT_MESSAGES), 200);
+    const reply = await jobStub(c.env, jobId).cancel(access);
+    if (reply.ok) recordWriteBookmark(c, projectId, reply.bookmark);
+    return c.json(jobOrThrow(reply, PROJECT_MESSAGES), 200);
   },
 );
 
@@ -284,13 +301,15 @@ jobRoutes.openapi(
     path: `${BASE}/jobs/{jobId}`,
     summary: "Soft-delete a finished job (its document stays)",
     request: { params: JobParams },
-    responses: { 204: { description: "Deleted" }, ...problems(400, 401, 403, 404, 429) },
+    responses: { 204: { description: "Deleted", headers: bookmarkResponseHeader }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");
     const access = await enterProject(c, projectId, "delete");
     requireJobId(jobId, PROJECT_MESSAGES.notFound);
-    jobOrThrow(await jobStub(c.env, jobId).remove(access), PROJECT_MESSAGES);
+    const reply = await jobStub(c.env, jobId).remove(access);
+    jobOrThrow(reply, PROJECT_MESSAGES);
+    if (reply.ok) recordWriteBookmark(c, projectId, reply.bookmark);
     return c.body(null, 204);
   },
 );

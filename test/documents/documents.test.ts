@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { call, createJob, drive, getJob, jobsPath, problem, token } from "../helpers";
 
@@ -55,7 +56,7 @@ describe("documents routes", () => {
     expect((await call(docPath(id), { method: "DELETE", token: t })).status).toBe(204);
     expect((await call(docPath(id), { token: t })).status).toBe(404);
     expect((await env.BUCKET.list({ prefix: `documents/${P}/${id}` })).objects).toEqual([]);
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM documents WHERE id = ?").bind(id).first<{ n: number }>();
+    const rows = await projectDb(env, P).prepare("SELECT count(*) AS n FROM documents WHERE id = ?").bind(id).first<{ n: number }>();
     expect(rows!.n).toBe(0);
     expect((await call(docPath(id), { method: "DELETE", token: t })).status).toBe(404);
   });

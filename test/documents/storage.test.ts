@@ -5,6 +5,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { Checkpoint, IndexingCheckpoint } from "../../src/jobs/checkpoint";
@@ -127,9 +128,9 @@ describe("chunks served from R2", () => {
     const job = await createJob(t, P, "Sentence. ".repeat(50_000), { query: { chunkSize: "100", chunkOverlap: "0" } });
     await drive(job.id);
     const done = await getJob(t, P, job.id);
-    const row = await env.DB.prepare("SELECT * FROM documents WHERE id = ?").bind(done.canonicalDocumentId).first();
+    const row = await projectDb(env, P).prepare("SELECT * FROM documents WHERE id = ?").bind(done.canonicalDocumentId).first();
     expect(JSON.stringify(row).length).toBeLessThan(1024);
-    const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>();
+    const tables = await projectDb(env, P).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>();
     expect(tables.results.map((r) => r.name)).not.toContain("chunks");
     expect(tables.results.map((r) => r.name)).not.toContain("job_event_audit");
     expect((await documentObjects(done.canonicalDocumentId!)).sort()).toEqual(
@@ -170,11 +171,11 @@ describe("nothing left behind", () => {
       cp = await indexing(job.id);
     }
     expect((await documentObjects(cp.documentId)).length).toBe(2);
-    await env.DB.exec("ALTER TABLE documents RENAME TO documents_offline");
+    await projectDb(env, P).exec("ALTER TABLE documents RENAME TO documents_offline");
     try {
       for (let i = 0; i < 5 && (await getJob(t, P, job.id)).status === "RUNNING"; i++) await step(job.id);
     } finally {
-      await env.DB.exec("ALTER TABLE documents_offline RENAME TO documents");
+      await projectDb(env, P).exec("ALTER TABLE documents_offline RENAME TO documents");
     }
     expect((await getJob(t, P, job.id)).status).toBe("FAILED");
     await drive(job.id); // the clean-up, retried now that D1 is back

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { call, jobsPath, problem, token } from "../helpers";
 
@@ -6,7 +7,7 @@ const P = "proj_fields";
 
 async function nothingStored(): Promise<void> {
   expect((await env.BUCKET.list({ prefix: `sources/${P}/` })).objects).toEqual([]);
-  const rows = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE project_id = ?").bind(P).first<{ n: number }>();
+  const rows = await projectDb(env, P).prepare("SELECT count(*) AS n FROM jobs WHERE project_id = ?").bind(P).first<{ n: number }>();
   expect(rows!.n).toBe(0);
 }
 

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { call, jobsPath, problem, token } from "../helpers";
 import { Problem } from "../../src/http/problem";
@@ -19,7 +20,7 @@ function brokenBody(bytes: number, how: "error" | "close"): ReadableStream<Uint8
 
 async function expectNothingStored(): Promise<void> {
   expect((await env.BUCKET.list({ prefix: `sources/${P}/` })).objects).toEqual([]);
-  const jobs = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE project_id = ?").bind(P).first<{ n: number }>();
+  const jobs = await projectDb(env, P).prepare("SELECT count(*) AS n FROM jobs WHERE project_id = ?").bind(P).first<{ n: number }>();
   expect(jobs!.n).toBe(0);
 }
 

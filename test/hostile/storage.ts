@@ -1,6 +1,7 @@
 /** What a hostile job may leave behind: nothing but its job row and source. */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { expect } from "vitest";
 import { jobStub } from "../helpers";
 
@@ -12,7 +13,7 @@ export async function expectStorageClean(projectId: string, jobId: string): Prom
     ),
   );
   expect(rows).toEqual([0, 0, 0, 0]);
-  const docs = await env.DB.prepare("SELECT count(*) AS n FROM documents WHERE job_id = ?").bind(jobId).first<{ n: number }>();
+  const docs = await projectDb(env, projectId).prepare("SELECT count(*) AS n FROM documents WHERE job_id = ?").bind(jobId).first<{ n: number }>();
   expect(docs!.n).toBe(0);
   const texts = await env.BUCKET.list({ prefix: `documents/${projectId}/` });
   expect(texts.objects).toEqual([]);

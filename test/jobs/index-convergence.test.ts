@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { upsertJobRow } from "../../src/jobs/job-index";
 import { call, createJob, drive, getJob, jobsPath, token } from "../helpers";
@@ -6,7 +7,7 @@ import { call, createJob, drive, getJob, jobsPath, token } from "../helpers";
 const P = "proj_idx";
 
 async function indexRow(id: string) {
-  return env.DB.prepare("SELECT status, version FROM jobs WHERE id = ?").bind(id).first<{ status: string; version: number }>();
+  return projectDb(env, P).prepare("SELECT status, version FROM jobs WHERE id = ?").bind(id).first<{ status: string; version: number }>();
 }
 
 describe("the D1 index row", () => {
@@ -18,12 +19,12 @@ describe("the D1 index row", () => {
   it("converges after a D1 write that fails: the object retries from its alarm", async () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P);
-    await env.DB.exec("ALTER TABLE jobs RENAME TO jobs_offline");
+    await projectDb(env, P).exec("ALTER TABLE jobs RENAME TO jobs_offline");
     let res: Response;
     try {
       res = await call(`${jobsPath(P)}/${job.id}/cancel`, { method: "POST", token: t });
     } finally {
-      await env.DB.exec("ALTER TABLE jobs_offline RENAME TO jobs");
+      await projectDb(env, P).exec("ALTER TABLE jobs_offline RENAME TO jobs");
     }
     // The cancel is committed in the object, which is the source of truth ...
     expect(res.status).toBe(200);
@@ -41,7 +42,7 @@ describe("the D1 index row", () => {
     const job = await createJob(t, P);
     await call(`${jobsPath(P)}/${job.id}/cancel`, { method: "POST", token: t });
     // A slow write of version 1 arriving late.
-    await upsertJobRow(env.DB, job, 1);
+    await upsertJobRow(projectDb(env, P), job, 1);
     expect(await indexRow(job.id)).toMatchObject({ status: "CANCELLED", version: 2 });
   });
 });

@@ -1,5 +1,6 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { Job } from "../../src/jobs/lifecycle";
@@ -243,11 +244,11 @@ describe("retries per slice", () => {
     for (let i = 0; i < 3; i++) await step(job.id); // three failed reads (R2)
     await env.BUCKET.put(key, saved);
     await stepUntil(job.id, tableStored);
-    await env.DB.exec("ALTER TABLE documents RENAME TO documents_offline");
+    await projectDb(env, P).exec("ALTER TABLE documents RENAME TO documents_offline");
     try {
       for (let i = 0; i < 3; i++) await step(job.id); // three failed document-row writes (D1)
     } finally {
-      await env.DB.exec("ALTER TABLE documents_offline RENAME TO documents");
+      await projectDb(env, P).exec("ALTER TABLE documents_offline RENAME TO documents");
     }
     const mid = await getJob(t, P, job.id);
     expect(mid.status).toBe("RUNNING");

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { documentListQueries } from "../../src/documents/document-store";
 import { call, createJob, drive, getJob, problem, token } from "../helpers";
@@ -22,9 +23,9 @@ interface DocPage {
 
 /** Document rows as a completing job writes them, several in the same millisecond. */
 async function seed(project: string, rows: { id: string; createdAt: number; hash?: string; language?: string | null; duplicateOf?: string | null }[]) {
-  await env.DB.batch(
+  await projectDb(env, P).batch(
     rows.map((r) =>
-      env.DB.prepare(
+      projectDb(env, P).prepare(
         `INSERT INTO documents (id, project_id, job_id, title, mime_type, page_count, character_count, chunk_count, content_hash,
            simhash, band0, band1, band2, band3, language, duplicate_of, text_key, created_at)
          VALUES (?, ?, ?, 't', 'text/plain', NULL, 1, 1, ?, NULL, NULL, NULL, NULL, NULL, ?, ?, 'k', ?)`,
@@ -121,9 +122,9 @@ describe("GET /api/projects/{projectId}/documents", () => {
     const filterSets = [{}, { contentHash: hash }, { language: "en" }, { duplicateOf: "doc-old" }];
     for (const filters of filterSets) {
       for (const after of [null, { createdAt: base + 5, id: "doc-same-3" }]) {
-        for (const q of documentListQueries(env.DB, P, filters, after, 10)) {
+        for (const q of documentListQueries(projectDb(env, P), P, filters, after, 10)) {
           const { sql, params } = q.toSQL();
-          const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+          const plan = await projectDb(env, P).prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
           const details = plan.results.map((r) => r.detail).join(" | ");
           expect(details, `${JSON.stringify(filters)} ${sql}`).toMatch(/USING (COVERING )?INDEX documents_project_/);
           expect(details).not.toMatch(/SCAN documents(?! USING)/);

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobListQueries, upsertJobRow } from "../../src/jobs/job-index";
 import { createJob as newJob, type Job, type JobStage, type JobStatus } from "../../src/jobs/lifecycle";
@@ -32,7 +33,7 @@ async function seed(): Promise<Job[]> {
       created,
     );
     const row: Job = { ...job, status: STATUSES[i % 5]!, stage: STAGES[(i >> 1) % 5]!, deletedAt: i % 53 === 7 ? created.toISOString() : null };
-    await upsertJobRow(env.DB, row, 1);
+    await upsertJobRow(projectDb(env, P), row, 1);
     seeded.push(row);
   }
   return seeded;
@@ -152,10 +153,10 @@ describe("GET /jobs (list)", () => {
     const after = { createdAt: Date.parse("2026-11-01T00:00:00.003Z"), id: "f".repeat(8) };
     const filterSets = [{}, { status: "QUEUED" as const }, { stage: "PENDING" as const }, { sourceId: "src_a" }, { status: "QUEUED" as const, stage: "PENDING" as const, sourceId: "src_a" }];
     for (const f of filterSets) {
-      for (const queries of [jobListQueries(env.DB, P, f, null, 50), jobListQueries(env.DB, P, f, after, 50)]) {
+      for (const queries of [jobListQueries(projectDb(env, P), P, f, null, 50), jobListQueries(projectDb(env, P), P, f, after, 50)]) {
         for (const q of queries) {
           const { sql, params } = q.toSQL();
-          const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+          const plan = await projectDb(env, P).prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
           const details = plan.results.map((r) => r.detail).join(" | ");
           expect(details, `${JSON.stringify(f)}: ${sql}`).toMatch(/USING (COVERING )?INDEX jobs_project_/);
           expect(details).not.toMatch(/SCAN jobs(?! USING)/);

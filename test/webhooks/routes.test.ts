@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { projectDb } from "../../src/db/shards";
 import { describe, expect, it } from "vitest";
 import { call, problem, token } from "../helpers";
 import { createWebhook, webhooksPath } from "./api";
@@ -95,7 +96,7 @@ describe("GET /webhooks and GET /webhooks/{id}", () => {
   it("stores the secret sealed: the D1 row does not contain it", async () => {
     const P = "wr_sealed";
     const hook = await createWebhook(await admin([P]), P, { url: "https://example.com/s", events: ["*"] });
-    const row = await env.DB.prepare("SELECT * FROM webhook_subscriptions WHERE id = ?").bind(hook.id).first<Record<string, unknown>>();
+    const row = await projectDb(env, P).prepare("SELECT * FROM webhook_subscriptions WHERE id = ?").bind(hook.id).first<Record<string, unknown>>();
     const dump = JSON.stringify(row);
     expect(dump).not.toContain(hook.secret.slice(6));
     expect(dump).not.toContain(hook.secret);
