@@ -8,7 +8,7 @@
  * basis 2166136261, prime 16777619). It depends on nothing but the id and N, so every
  * isolate, deploy and language agrees (`scripts/lib/shards.mjs` is the same function in
  * Node). Growing from N to 2N keeps each project on shard `i` or moves it to `i + N`;
- * docs/notes/issue-14.md describes that move.
+ * docs/sharding.md describes that move.
  */
 import { ConfigError } from "../config";
 import type { Env } from "../env";
