@@ -43,9 +43,8 @@
  */
 import autocannon from "autocannon";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
-import { startDev, token } from "./lib/server.mjs";
+import { freePort, startDev, token } from "./lib/server.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const BREAKDOWN = process.argv.includes("--breakdown");
@@ -59,18 +58,6 @@ const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: HUGE, RATE_LIMIT_USER_PER_HOUR: HU
 const LIST_PROJECT = "bench_list";
 const CREATE_PROJECT = "bench_create";
 const KB = "x".repeat(1000) + "\n".repeat(24); // 1,024 bytes of text
-
-/** A port nobody is listening on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs `fn` over `items` with at most `n` in flight. */
 async function pool(items, n, fn) {

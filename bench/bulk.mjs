@@ -18,27 +18,16 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { markdown } from "./lib/corpus.mjs";
-import { startDev, token } from "./lib/server.mjs";
+import { freePort, startDev, token } from "./lib/server.mjs";
 
 const { values } = parseArgs({ options: { files: { type: "string", default: "1000" }, concurrency: { type: "string", default: "8" } } });
 const FILES = Number(values.files);
 const CONCURRENCY = Number(values.concurrency);
 const ROOT = new URL("../", import.meta.url).pathname;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const dirs = [];
 /** `n` Markdown files of 1–20 KB, distinct per `tag`. */

@@ -26,12 +26,11 @@
  * Writes bench/out/webhooks.json. 2 shared cores here: compare ratios, not absolutes.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startReceiver } from "./lib/receiver.mjs";
-import { startDev, token, upload } from "./lib/server.mjs";
+import { freePort, startDev, token, upload } from "./lib/server.mjs";
 import { stats } from "./lib/watch.mjs";
 
 const { values: args } = parseArgs({
@@ -208,14 +207,3 @@ function waitCompleted(socket, jobId) {
   return Promise.race([socket.waitCompletedOf(jobId), sleep(120_000).then(() => Promise.reject(new Error(`job ${jobId} did not finish`)))]);
 }
 
-/** A port nothing listens on right now (a fixed default could meet another server). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -9,24 +9,12 @@
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import openapiTS, { astToString } from "openapi-typescript";
-import { startDev } from "../bench/lib/server.mjs";
+import { freePort, startDev } from "../bench/lib/server.mjs";
 
 const OUT = new URL("../src/client/generated/", import.meta.url);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // wrangler.toml serves the dashboard's assets from dist/web: build them if absent.
 if (!existsSync(new URL("../dist/web", import.meta.url))) {

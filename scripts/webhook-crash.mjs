@@ -26,12 +26,11 @@
  * Writes bench/out/webhook-crash.json.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
-import { startDev, token, upload, waitForJob } from "../bench/lib/server.mjs";
+import { freePort, startDev, token, upload, waitForJob } from "../bench/lib/server.mjs";
 import { startReceiver } from "../bench/lib/receiver.mjs";
 
 const { values: args } = parseArgs({ options: { port: { type: "string" } } });
@@ -211,14 +210,3 @@ function isZombie(pid) {
   }
 }
 
-/** A port nothing listens on right now (a fixed default could meet another server). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -30,3 +30,4 @@ export function upload(
   bytes: Uint8Array | string,
   opts: { filename: string; type: string; query?: Record<string, string> },
 ): Promise<Record<string, unknown> & { id: string }>;
+export function freePort(): Promise<number>;

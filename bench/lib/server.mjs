@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { SignJWT } from "jose";
 import { d1Shards } from "../../scripts/lib/shards.mjs";
 
@@ -148,4 +149,17 @@ export async function upload(url, t, projectId, bytes, { filename, type, query =
   });
   if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+/** A port nothing listens on right now (a fixed default could meet another server). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }

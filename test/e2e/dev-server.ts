@@ -3,31 +3,17 @@
  * free port with fresh state, started and stopped by the test file that needs it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDev, token, type DevServer } from "../../bench/lib/server.mjs";
+import { freePort, startDev, token, type DevServer } from "../../bench/lib/server.mjs";
 
-export { token };
+export { freePort, token };
 
 export interface TestServer extends DevServer {
   /** The state directory (`--persist-to`), removed by `close`. */
   persistTo: string;
   /** Stops the server and removes its state. */
   close(): Promise<void>;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** Starts `wrangler dev` with fresh state; `vars` override wrangler.toml. */
