@@ -13,6 +13,7 @@ import { upsertJobRow } from "./job-index";
 import { EventOutbox, IndexOutbox, meterD1 } from "./outbox";
 import { JobStore, type JobEvent } from "./job-store";
 import { Timers, type Work, type WorkKind } from "./timers";
+import { ReservationStore, type ReservedSource } from "./reservation";
 import { cancelJob, createJob, deleteJob, startJob, type Job, type JobInit, type JobStatus, type Refusal, type Transition } from "./lifecycle";
 import { sliceStep } from "./slice-driver";
 import { PipelineRunner } from "./slice-runner";
@@ -46,6 +47,12 @@ const SLICE_RETRY_BASE_MS = 1_000;
 const ALARM_SLICE_BUDGET_MS = 250;
 /** `job.progress` is logged at most this often (DESIGN §5: a few per second). */
 const PROGRESS_EVENT_INTERVAL_MS = 500;
+/**
+ * How long a reservation waits for its `create` before its upload is deleted. The route
+ * creates the job right after the upload's last byte (plus, with an Idempotency-Key, a
+ * few D1 statements and at most a 5 s wait), so only a dead create is this late.
+ */
+export const RESERVATION_MS = 10 * 60_000;
 
 export class IngestJob extends DurableObject<Env> {
   private readonly store: JobStore;
@@ -53,6 +60,13 @@ export class IngestJob extends DurableObject<Env> {
   private readonly watchers: JobWatchers;
   private readonly outbox: IndexOutbox;
   private readonly timers: Timers;
+  private readonly reservation: ReservationStore;
+  /**
+   * Set, with no await after the check that no job exists, when this object starts
+   * deleting its reserved source: a `create` that arrives while R2 answers is refused
+   * instead of making a job whose source is going away.
+   */
+  private abandoned = false;
   private alarmChecked = false;
   /** The forwarding pass in flight (see `forwardEvents`). */
   private forwarding: Promise<void> = Promise.resolve();
@@ -64,6 +78,7 @@ export class IngestJob extends DurableObject<Env> {
     this.store = new JobStore(ctx.storage);
     this.outbox = new IndexOutbox(ctx.storage);
     this.timers = new Timers(ctx.storage);
+    this.reservation = new ReservationStore(ctx.storage);
     this.runner = new PipelineRunner(ctx.storage, env, () => this.d1());
     this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
   }
@@ -72,11 +87,34 @@ export class IngestJob extends DurableObject<Env> {
     return loadConfig(this.env);
   }
 
+  /**
+   * Called by the create route before its upload's last byte reaches R2 (in parallel
+   * with the upload): until `create`, this object owns `sourceKey(source)`, and deletes
+   * it `RESERVATION_MS` from now if no job exists by then (the create died in between).
+   */
+  async reserve(source: ReservedSource): Promise<void> {
+    if (this.store.job()) return;
+    this.reservation.save(source);
+    this.timers.schedule("reservation", this.after(RESERVATION_MS));
+    await this.arm();
+  }
+
+  /** The route will not create the job (its upload was refused, or it failed): the source goes now. */
+  async release(): Promise<void> {
+    await this.expireReservation();
+    await this.arm();
+  }
+
   /** Creates the job once; a repeated call returns the job it created. */
   async create(init: JobInit): Promise<Job> {
     const existing = this.store.job();
     if (existing) return existing;
+    if (this.abandoned) throw new Error(`The reservation of job ${init.id} expired: its upload was deleted`);
     const created = createJob(init, new Date());
+    // In the same synchronous block as the job's commit: the reservation's clean-up
+    // either ran before (and set `abandoned`) or will find the job and keep the source.
+    this.reservation.clear();
+    this.timers.unschedule("reservation");
     this.commit(created);
     this.timers.schedule("slice", this.after(0));
     // The D1 row and the hub catch up just after the reply, not before it (issue 12): the
@@ -198,6 +236,8 @@ export class IngestJob extends DurableObject<Env> {
         return this.flushIndex(attempts, true);
       case "cleanup":
         return this.cleanUp(attempts);
+      case "reservation":
+        return this.expireReservation();
       case "slice":
         return this.runSlices(attempts);
       case "forward":
@@ -278,6 +318,26 @@ export class IngestJob extends DurableObject<Env> {
       this.timers.schedule("slice", this.after(step.next.delayMs), step.next.tries);
     }
     return step.more;
+  }
+
+  /**
+   * Ends the reservation: if no job was created, deletes the reserved source (deleting a
+   * missing key is fine, so this is idempotent) and leaves the object with no rows. A
+   * failed delete throws, and the alarm retries it with backoff.
+   */
+  private async expireReservation(): Promise<void> {
+    const key = this.reservation.sourceKey();
+    if (this.store.job() !== null || key === null) {
+      this.reservation.clear();
+      this.timers.unschedule("reservation");
+      return;
+    }
+    // No await between the check above and this: R2 I/O opens the input gate, and a
+    // create arriving now must not make a job whose source is being deleted.
+    this.abandoned = true;
+    await this.env.BUCKET.delete(key);
+    this.reservation.clear();
+    this.timers.unschedule("reservation");
   }
 
   /** Removes what an unfinished or deleted job left outside this object. */

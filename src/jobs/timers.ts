@@ -9,9 +9,9 @@ import { clampAlarmTime } from "./alarm-time";
 /**
  * Kinds of work the alarm runs: an index write to retry or to catch up with progress,
  * a pipeline slice, a clean-up, events to forward to the project hub and queue,
- * watcher tokens to expire.
+ * watcher tokens to expire, the source of an upload whose job was never created.
  */
-export type WorkKind = "index" | "slice" | "cleanup" | "forward" | "expiry";
+export type WorkKind = "index" | "slice" | "cleanup" | "forward" | "expiry" | "reservation";
 
 export interface Work {
   kind: WorkKind;

@@ -14,6 +14,7 @@ import { sourceKey } from "../jobs/slice-runner";
 import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
 import { ServerTiming } from "../http/server-timing";
 import { storeBufferedUpload, storeStreamedUpload, type StoredUpload } from "../uploads/store-upload";
+import { SourceReservation } from "./source-reservation";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { CreateJobFields, FIELD_MAX_LENGTH, fieldLengthMessage, Job, JobList, JobParams, ListJobsQuery, problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
@@ -78,33 +79,38 @@ jobRoutes.openapi(
     }
     const jobId = uuidv7();
     const key = sourceKey({ projectId, id: jobId });
+    const reservation = new SourceReservation(c.env, { projectId, id: jobId });
     const timing = new ServerTiming();
     const isMultipart = (c.req.header("Content-Type") ?? "").toLowerCase().startsWith("multipart/form-data");
-    const { fields, upload, filename } = isMultipart
-      ? await receiveMultipart(c.req.raw, c.env, key, config.maxUploadBytes)
-      : await receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, config.maxUploadBytes);
+    const { fields, upload, filename } = await (isMultipart
+      ? receiveMultipart(c.req.raw, c.env, key, config.maxUploadBytes, reservation)
+      : receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, config.maxUploadBytes, reservation)
+    ).catch(async (err: unknown) => {
+      await reservation.release();
+      throw err;
+    });
     timing.mark("upload");
 
     if (idempotencyKey !== undefined) {
       const claim = await claimIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId, upload.sha256).catch(async (err) => {
-        await c.env.BUCKET.delete(key);
+        await reservation.release();
         throw err;
       });
       if (!claim.won) {
         if (claim.requestHash !== upload.sha256) {
-          await c.env.BUCKET.delete(key);
+          await reservation.release();
           throw conflict("Idempotency-Key was already used with a different file");
         }
         const first = await awaitJob(c.env, claim.jobId, access);
         if (first) {
-          await c.env.BUCKET.delete(key);
+          await reservation.release();
           return c.json(first, 200);
         }
         // No job behind an old claim: its create died before creating it. Take the claim
         // over, remove the dead create's upload, and create this request's job instead.
         const abandoned = Date.now() - claim.claimedAt >= ABANDONED_CLAIM_MS;
         if (!abandoned || !(await takeOverAbandonedClaim(projectSession(c, projectId), projectId, idempotencyKey, claim.jobId, jobId, upload.sha256))) {
-          await c.env.BUCKET.delete(key);
+          await reservation.release();
           throw conflict("A request with this Idempotency-Key is still being processed; retry shortly");
         }
         await c.env.BUCKET.delete(sourceKey({ projectId, id: claim.jobId }));
@@ -128,7 +134,7 @@ jobRoutes.openapi(
       timing.mark("job");
       return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
     } catch (err) {
-      await c.env.BUCKET.delete(key);
+      await reservation.release();
       if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
       throw err;
     }
@@ -156,7 +162,7 @@ function tooLarge(size: number, max: number): Problem {
   return new Problem(413, `File too large: ${size} bytes. The limit is ${max} bytes.`);
 }
 
-async function receiveRaw(req: Request, query: Fields, env: AppEnv["Bindings"], key: string, max: number): Promise<Received> {
+async function receiveRaw(req: Request, query: Fields, env: AppEnv["Bindings"], key: string, max: number, reservation: SourceReservation): Promise<Received> {
   const fields = withOptions(query);
   const filename = query.filename;
   if (!filename) throw badRequest("Query parameter filename is required for a raw upload (or send multipart/form-data)");
@@ -166,13 +172,15 @@ async function receiveRaw(req: Request, query: Fields, env: AppEnv["Bindings"], 
   if (!Number.isSafeInteger(length) || length < 0) throw badRequest("Content-Length must be a non-negative integer");
   if (length === 0 || !req.body) throw badRequest("The uploaded file is empty");
   if (length > max) throw tooLarge(length, max);
-  const upload = await storeStreamedUpload(env, key, req.body, length, req.headers.get("Content-Type"), filename);
+  const upload = await storeStreamedUpload(env, key, req.body, length, req.headers.get("Content-Type"), filename, reservation.start());
   return { fields, upload, filename };
 }
 
-async function receiveMultipart(req: Request, env: AppEnv["Bindings"], key: string, max: number): Promise<Received> {
+async function receiveMultipart(req: Request, env: AppEnv["Bindings"], key: string, max: number, reservation: SourceReservation): Promise<Received> {
   const length = Number(req.headers.get("Content-Length") ?? "NaN");
   if (Number.isFinite(length) && length > max + MULTIPART_OVERHEAD) throw tooLarge(length, max);
+  // Reserved while the body is parsed; the put waits for it.
+  const reserved = reservation.start();
   let form: FormData;
   try {
     form = await req.formData();
@@ -190,7 +198,7 @@ async function receiveMultipart(req: Request, env: AppEnv["Bindings"], key: stri
   if (file.size > max) throw tooLarge(file.size, max);
   const filename = parsed.data.filename ?? (file.name || "upload");
   if (filename.length > FIELD_MAX_LENGTH.filename) throw badRequest(`The file's name: ${fieldLengthMessage("filename")}`);
-  return { fields, upload: await storeBufferedUpload(env, key, file), filename };
+  return { fields, upload: await storeBufferedUpload(env, key, file, reserved), filename };
 }
 
 /** The job another request with the same key created (it may still be creating it); null if none appears. */

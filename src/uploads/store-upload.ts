@@ -4,6 +4,11 @@
  * arrive (awaiting each write, so the client is slowed to R2's pace and nothing is
  * buffered), and a body shorter than its `Content-Length` fails the put, so nothing is
  * stored.
+ *
+ * `reserved` (the job object's reservation, `IngestJob.reserve`) is awaited before the
+ * upload's last byte goes to R2, so the put cannot complete before the object that
+ * deletes an orphaned upload knows about it. Started with the upload, it adds no latency
+ * unless it is slower than the whole body.
  */
 import { concatBytes, toHex } from "../bytes";
 import type { Env } from "../env";
@@ -20,6 +25,11 @@ export interface StoredUpload {
 const unsupported = (detail: string) => new Problem(415, detail);
 const shortBody = (length: number) => badRequest(`The upload ended before ${length} bytes (its Content-Length) were received`);
 
+/** Thrown when the reservation failed: the upload was aborted, nothing stored. */
+class ReservationFailed {
+  constructor(readonly cause: unknown) {}
+}
+
 /** Streams a raw request body of exactly `length` bytes into R2. */
 export async function storeStreamedUpload(
   env: Env,
@@ -28,6 +38,7 @@ export async function storeStreamedUpload(
   length: number,
   declaredType: string | null,
   filename: string,
+  reserved: Promise<void> = Promise.resolve(),
 ): Promise<StoredUpload> {
   const reader = body.getReader();
   const head: Uint8Array[] = [];
@@ -62,29 +73,41 @@ export async function storeStreamedUpload(
   const digest = new crypto.DigestStream("SHA-256");
   const hasher = digest.getWriter();
   try {
-    const write = (chunk: Uint8Array) => Promise.all([writer.write(chunk), hasher.write(chunk)]);
+    // One chunk is always held back: R2 cannot finish the put before it is written.
+    let held: Uint8Array | null = null;
+    const write = async (chunk: Uint8Array) => {
+      if (held) await Promise.all([writer.write(held), hasher.write(held)]);
+      held = chunk;
+    };
     for (const chunk of head) await write(chunk);
     while (!ended) {
       const { done, value } = await reader.read();
       if (done) break;
       await write(value);
     }
+    await reserved.catch((err: unknown) => {
+      throw new ReservationFailed(err);
+    });
+    const last = held as Uint8Array | null;
+    if (last) await Promise.all([writer.write(last), hasher.write(last)]);
     await Promise.all([writer.close(), hasher.close()]);
     await put;
   } catch (err) {
+    // An aborted put stores nothing: there is nothing to delete.
     await writer.abort(err).catch(() => {});
     await put.catch(() => {});
-    await env.BUCKET.delete(key);
+    if (err instanceof ReservationFailed) throw err.cause;
     throw shortBody(length);
   }
   return { byteSize: length, mimeType: sniffed.mimeType, sha256: toHex(await digest.digest) };
 }
 
 /** Stores a file that multipart parsing already holds in memory (small files only). */
-export async function storeBufferedUpload(env: Env, key: string, file: File): Promise<StoredUpload> {
+export async function storeBufferedUpload(env: Env, key: string, file: File, reserved: Promise<void> = Promise.resolve()): Promise<StoredUpload> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const sniffed = sniffType(bytes.subarray(0, SNIFF_BYTES), file.type || null, file.name);
   if (!sniffed.ok) throw unsupported(sniffed.detail);
+  await reserved;
   const [sha] = await Promise.all([
     crypto.subtle.digest("SHA-256", bytes),
     env.BUCKET.put(key, bytes, { httpMetadata: { contentType: sniffed.mimeType } }),
