@@ -43,7 +43,11 @@ const PROJECTS = Number(args.projects);
 const JOBS = Number(args.jobs);
 const CONCURRENCY = Number(args.concurrency);
 const DEADLINE = Date.now() + 25 * 60_000;
-const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" };
+// A create killed after its upload leaves the upload to its job object's reservation,
+// deleted when the reservation expires (10 min by default; 5 s here, so the orphan check
+// below can wait for it).
+const RESERVATION_MS = 5_000;
+const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", SOURCE_RESERVATION_MS: String(RESERVATION_MS) };
 const FINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 /** Distinct contents (size, seed): jobs reuse them so a reference run can cover them all. */
 const CONTENTS = [1, 8, 32, 128, 512].flatMap((kib, i) => [1, 2, 3].map((seed) => ({ id: `c${i}-${seed}`, bytes: markdown(kib * 1024, 1000 * i + seed) })));
@@ -270,6 +274,16 @@ try {
 
   // 6. Nothing orphaned, read from the local state on disk.
   const known = new Map([...byId.keys()].map((id) => [id, final.get(id)]));
+  // Uploads of creates that died wait for their reservation to expire: give the objects'
+  // alarms time to delete them (at most twice the reservation, plus slack), then look.
+  const isOrphanSource = (o) => {
+    const m = o.key.match(/^sources\/([^/]+)\/([^/.]+)$/);
+    return m !== null && m[1] !== REFERENCE && !known.has(m[2]);
+  };
+  for (const deadline = Date.now() + 2 * RESERVATION_MS + 15_000; Date.now() < deadline; ) {
+    if (!r2Objects(persistTo).some(isOrphanSource)) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   const objects = r2Objects(persistTo);
   const documentIds = new Set([...known.values()].filter((j) => j?.status === "COMPLETED").map((j) => j.canonicalDocumentId));
   const referenceIds = new Set();

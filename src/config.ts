@@ -16,6 +16,8 @@ export interface Config {
   alarmDelayMs: number;
   /** Pipeline slices one alarm runs back to back before re-arming (tests: 1). */
   slicesPerAlarm: number;
+  /** How long an upload's reservation waits for its job before the upload is deleted. */
+  sourceReservationMs: number;
   /** Pages, characters, chunks and decoded bytes a document may reach (issue 8). */
   limits: DocumentLimits;
   /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
@@ -40,6 +42,13 @@ export interface WebhookConfig {
  * so it protects nothing; `npm run dev` writes a random key into `.dev.vars` instead.
  */
 const DEV_WEBHOOK_SECRET_KEY = btoa("edge-ingest local-dev webhooks!!");
+
+/**
+ * How long a reservation waits for its `create` before its upload is deleted. The route
+ * creates the job right after the upload's last byte (plus, with an Idempotency-Key, a
+ * few D1 statements and at most a 5 s wait), so only a dead create is this late.
+ */
+const DEFAULT_SOURCE_RESERVATION_MS = 10 * 60_000;
 
 /** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
 export class ConfigError extends Error {
@@ -90,6 +99,7 @@ function parseConfig(env: Env): Config {
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
     slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
+    sourceReservationMs: positiveInt(env, "SOURCE_RESERVATION_MS", DEFAULT_SOURCE_RESERVATION_MS),
     limits: parseLimits(env),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
     webhooks: parseWebhookConfig(env),

@@ -47,13 +47,6 @@ const SLICE_RETRY_BASE_MS = 1_000;
 const ALARM_SLICE_BUDGET_MS = 250;
 /** `job.progress` is logged at most this often (DESIGN §5: a few per second). */
 const PROGRESS_EVENT_INTERVAL_MS = 500;
-/**
- * How long a reservation waits for its `create` before its upload is deleted. The route
- * creates the job right after the upload's last byte (plus, with an Idempotency-Key, a
- * few D1 statements and at most a 5 s wait), so only a dead create is this late.
- */
-export const RESERVATION_MS = 10 * 60_000;
-
 export class IngestJob extends DurableObject<Env> {
   private readonly store: JobStore;
   private readonly runner: PipelineRunner;
@@ -90,12 +83,12 @@ export class IngestJob extends DurableObject<Env> {
   /**
    * Called by the create route before its upload's last byte reaches R2 (in parallel
    * with the upload): until `create`, this object owns `sourceKey(source)`, and deletes
-   * it `RESERVATION_MS` from now if no job exists by then (the create died in between).
+   * it `SOURCE_RESERVATION_MS` from now if no job exists by then (the create died in between).
    */
   async reserve(source: ReservedSource): Promise<void> {
     if (this.store.job()) return;
     this.reservation.save(source);
-    this.timers.schedule("reservation", this.after(RESERVATION_MS));
+    this.timers.schedule("reservation", this.after(this.config.sourceReservationMs));
     await this.arm();
   }
 
