@@ -21,7 +21,7 @@
  *
  * Writes bench/out/crash-recovery.json.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -61,12 +61,7 @@ try {
   log(`job ${job.id} ${job.status} ${job.stage} progress ${job.progress}: killing the dev server`);
 
   // 2. SIGKILL workerd, then the whole wrangler process group.
-  const pids = [...dev.workerdPids(), dev.child.pid];
-  for (const pid of pids) tryKill(pid);
-  tryKill(-dev.child.pid);
-  for (let i = 0; i < 100 && pids.some((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid)); i++) await sleep(50);
-  const alive = pids.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
-  if (alive.length) throw new Error(`processes still alive after SIGKILL: ${alive.join(", ")}`);
+  const pids = await dev.kill();
   const down = await fetch(`${dev.url}/health`).then(() => false, () => true);
   log(`killed ${pids.length} processes (${pids.join(", ")}); server down: ${down}`);
   dev = null;
@@ -153,18 +148,4 @@ async function listed(url, jobId) {
   }
 }
 
-function tryKill(pid) {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
 
-function isZombie(pid) {
-  try {
-    return /State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return true;
-  }
-}

@@ -21,7 +21,7 @@
  *   npm run load [-- --projects 50 --jobs 20 --port 8961]
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -89,11 +89,7 @@ for (let i = tasks.length - 1; i > 0; i--) {
 }
 
 async function killAndRestart(label) {
-  const pids = [...dev.workerdPids(), dev.child.pid];
-  for (const pid of pids) tryKill(pid);
-  tryKill(-dev.child.pid);
-  for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(50);
-  if (pids.some(alive)) throw new Error(`processes alive after SIGKILL: ${pids.filter(alive).join(", ")}`);
+  const pids = await dev.kill();
   const at = Date.now();
   log(`${label}: SIGKILLed ${pids.length} processes; restarting on the same state`);
   // A restart on a loaded machine may fail once (start-up timeout): try again.
@@ -379,19 +375,4 @@ async function documentOf(project, job) {
   return { sliceErrors, signature };
 }
 
-function tryKill(pid) {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
 
-function alive(pid) {
-  if (!existsSync(`/proc/${pid}`)) return false;
-  try {
-    return !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-  } catch {
-    return false;
-  }
-}

@@ -9,6 +9,8 @@ export interface DevServer {
   child: ChildProcess;
   workerdPids(): number[];
   stop(): Promise<void>;
+  /** SIGKILLs workerd and the wrangler process group and waits until they are gone; the pids killed. */
+  kill(): Promise<number[]>;
 }
 
 export function startDev(opts: {

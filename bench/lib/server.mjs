@@ -4,7 +4,7 @@
  * tokens, finds the workerd process, and stops everything.
  */
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { SignJWT } from "jose";
 import { d1Shards } from "../../scripts/lib/shards.mjs";
@@ -71,6 +71,19 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     url,
     child,
     workerdPids: () => descendants(child.pid).filter((pid) => cmdline(pid).includes("workerd")),
+    /**
+     * SIGKILLs workerd and the whole wrangler process group (a crash, not a shutdown) and
+     * waits until every one is gone; returns the pids it killed.
+     */
+    async kill() {
+      const pids = [...descendants(child.pid).filter((pid) => cmdline(pid).includes("workerd")), child.pid];
+      for (const pid of pids) tryKill(pid);
+      tryKill(-child.pid);
+      for (let i = 0; i < 100 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 50));
+      const alive = pids.filter(isAlive);
+      if (alive.length) throw new Error(`processes still alive after SIGKILL: ${alive.join(", ")}`);
+      return pids;
+    },
     async stop() {
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -162,4 +175,22 @@ export function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+function tryKill(pid) {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** True while `pid` exists and is not a zombie. */
+function isAlive(pid) {
+  if (!existsSync(`/proc/${pid}`)) return false;
+  try {
+    return !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
 }
