@@ -93,3 +93,33 @@ export async function problem(res: Response): Promise<{ status: number; detail: 
   expect(res.headers.get("Content-Type")).toBe("application/problem+json");
   return res.json();
 }
+
+/** One chunk as `GET /documents/{id}/chunks` returns it. */
+export interface ChunkItem {
+  ordinal: number;
+  text: string;
+  charStart: number;
+  charEnd: number;
+  page: number | null;
+  contentHash: string;
+}
+
+/** Every chunk of a document, following the cursor `limit` at a time (each page must answer 200). */
+export async function allChunks(t: string, projectId: string, documentId: string, limit = 100): Promise<ChunkItem[]> {
+  const out: ChunkItem[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await call(`/api/projects/${projectId}/documents/${documentId}/chunks?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`, { token: t });
+    expect(res.status).toBe(200);
+    const page = await res.json<{ items: ChunkItem[]; nextCursor: string | null }>();
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/** SHA-256 hex of the UTF-8 text, by WebCrypto: an oracle apart from the code under test. */
+export async function sha256Hex(text: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}

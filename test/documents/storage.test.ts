@@ -11,38 +11,11 @@ import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { Checkpoint, IndexingCheckpoint } from "../../src/jobs/checkpoint";
 import { PART_BYTES } from "../../src/documents/object-upload";
 import { SEGMENT_CHARS } from "../../src/pipeline/limits";
-import { call, createJob, drive, getJob, jobStub, jobsPath, step, token } from "../helpers";
+import { allChunks, call, createJob, drive, getJob, jobStub, jobsPath, sha256Hex, step, token, type ChunkItem } from "../helpers";
 
 const P = "proj_store";
 const docsPath = (id: string) => `/api/projects/${P}/documents/${id}`;
 const enc = new TextEncoder();
-
-interface ChunkItem {
-  ordinal: number;
-  text: string;
-  charStart: number;
-  charEnd: number;
-  page: number | null;
-  contentHash: string;
-}
-
-async function allChunks(t: string, documentId: string, limit = 100): Promise<ChunkItem[]> {
-  const out: ChunkItem[] = [];
-  let cursor: string | null = null;
-  do {
-    const res = await call(`${docsPath(documentId)}/chunks?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`, { token: t });
-    expect(res.status).toBe(200);
-    const page = await res.json<{ items: ChunkItem[]; nextCursor: string | null }>();
-    out.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return out;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", enc.encode(text));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function checkpoint(jobId: string): Promise<Checkpoint | null> {
   return runInDurableObject(jobStub(jobId), (_i: IngestJob, state) => {
@@ -89,7 +62,7 @@ describe("chunks served from R2", () => {
     expect((await indexing(job.id))!.textUpload!.parts.map((p) => p.partNumber)).toEqual([1, 2]);
     expect((await env.BUCKET.head(`documents/${P}/${id}.txt`))!.size).toBe(bytes.length);
 
-    const chunks = await allChunks(t, id, 37);
+    const chunks = await allChunks(t, P, id, 37);
     expect(chunks.length).toBe(done.counters.chunksCreated);
     expect(chunks.map((c) => c.ordinal)).toEqual(chunks.map((_, i) => i));
     for (const c of chunks) {
@@ -120,7 +93,7 @@ describe("chunks served from R2", () => {
     expect(db.contentHash).toBe(da.contentHash);
     expect(db.chunkCount).toBe(da.chunkCount);
     const strip = (cs: ChunkItem[]) => cs.map(({ ordinal, charStart, charEnd, contentHash, page, text }) => ({ ordinal, charStart, charEnd, contentHash, page, text }));
-    expect(strip(await allChunks(t, b.canonicalDocumentId!))).toEqual(strip(await allChunks(t, a.canonicalDocumentId!)));
+    expect(strip(await allChunks(t, P, b.canonicalDocumentId!))).toEqual(strip(await allChunks(t, P, a.canonicalDocumentId!)));
   });
 
   it("keeps only a small row in D1: no chunk text, no per-event rows", async () => {

@@ -5,37 +5,10 @@ import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { Job } from "../../src/jobs/lifecycle";
 import { buildCorruptPdf, buildEncryptedPdf, buildPdf } from "../fixtures/pdf";
-import { call, createJob, drive, getJob, jobStub, jobsPath, step, token } from "../helpers";
+import { allChunks, call, createJob, drive, getJob, jobStub, jobsPath, sha256Hex, step, token, type ChunkItem } from "../helpers";
 
 const P = "proj_pipe";
 const docsPath = (id: string) => `/api/projects/${P}/documents/${id}`;
-
-interface ChunkItem {
-  ordinal: number;
-  text: string;
-  charStart: number;
-  charEnd: number;
-  page: number | null;
-  contentHash: string;
-}
-
-async function allChunks(t: string, documentId: string): Promise<ChunkItem[]> {
-  const out: ChunkItem[] = [];
-  let cursor: string | null = null;
-  do {
-    const res = await call(`${docsPath(documentId)}/chunks?limit=100${cursor ? `&cursor=${cursor}` : ""}`, { token: t });
-    expect(res.status).toBe(200);
-    const page = await res.json<{ items: ChunkItem[]; nextCursor: string | null }>();
-    out.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return out;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 async function runToEnd(t: string, job: Job): Promise<Job> {
   await drive(job.id);
@@ -87,7 +60,7 @@ describe("a job through every stage", () => {
     const text = await (await call(`${docsPath(done.canonicalDocumentId!)}/text`, { token: t })).text();
     expect(text).toBe(md);
 
-    const chunks = await allChunks(t, done.canonicalDocumentId!);
+    const chunks = await allChunks(t, P, done.canonicalDocumentId!);
     expect(chunks.length).toBe(doc.chunkCount);
     expect(chunks.length).toBe(done.counters.chunksCreated);
     expect(chunks.map((c) => c.ordinal)).toEqual(chunks.map((_, i) => i));
@@ -168,7 +141,7 @@ describe("a job through every stage", () => {
     const text = await (await call(`${docsPath(done.canonicalDocumentId!)}/text`, { token: t })).text();
     expect(text).toContain("Page 1 text.");
     expect(text).toContain("Page 14 text.");
-    const chunks = await allChunks(t, done.canonicalDocumentId!);
+    const chunks = await allChunks(t, P, done.canonicalDocumentId!);
     const pageOf = (n: number) => chunks.find((c) => c.text.includes(`Page ${n} text.`))?.page;
     expect(pageOf(1)).toBe(1);
     expect(pageOf(7)).toBe(7);
@@ -257,7 +230,7 @@ describe("retries per slice", () => {
     expect(done.status).toBe("COMPLETED");
     const doc = await (await call(docsPath(done.canonicalDocumentId!), { token: t })).json<{ chunkCount: number }>();
     expect(doc.chunkCount).toBe(done.counters.chunksCreated);
-    expect((await allChunks(t, done.canonicalDocumentId!)).length).toBe(done.counters.chunksCreated);
+    expect((await allChunks(t, P, done.canonicalDocumentId!)).length).toBe(done.counters.chunksCreated);
   });
 });
 
@@ -275,7 +248,7 @@ describe("idempotent, resumable slices", () => {
     await step(job.id);
     const done = await runToEnd(t, job);
     expect(done.status).toBe("COMPLETED");
-    const chunks = await allChunks(t, done.canonicalDocumentId!);
+    const chunks = await allChunks(t, P, done.canonicalDocumentId!);
     expect(chunks.map((c) => c.ordinal)).toEqual(chunks.map((_, i) => i));
     expect(chunks.length).toBe(done.counters.chunksCreated);
     const text = await (await call(`${docsPath(done.canonicalDocumentId!)}/text`, { token: t })).text();
@@ -298,8 +271,8 @@ describe("idempotent, resumable slices", () => {
     const b = await getJob(t, P, evicted.id);
     expect(b.status).toBe("COMPLETED");
     const strip = (cs: ChunkItem[]) => cs.map(({ ordinal, charStart, charEnd, contentHash, page }) => ({ ordinal, charStart, charEnd, contentHash, page }));
-    const ca = await allChunks(t, a.canonicalDocumentId!);
-    const cb = await allChunks(t, b.canonicalDocumentId!);
+    const ca = await allChunks(t, P, a.canonicalDocumentId!);
+    const cb = await allChunks(t, P, b.canonicalDocumentId!);
     expect(ca.length).toBeGreaterThan(10);
     expect(strip(cb)).toEqual(strip(ca));
   });
