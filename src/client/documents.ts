@@ -1,4 +1,5 @@
 /** `client.documents`: what completed jobs produced — list, read, text, chunks, delete. */
+import { everyItem } from "./pages";
 import type { ProjectOption } from "./jobs";
 import type { Transport } from "./transport";
 import type { Chunk, ChunkList, Document, DocumentFilters, DocumentList } from "./types";
@@ -23,13 +24,8 @@ export class Documents {
   }
 
   /** Every document matching the filters, across pages. */
-  async *iterate(opts: ProjectOption & DocumentFilters = {}): AsyncGenerator<Document> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ ...opts, cursor });
-      yield* page.items;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+  iterate(opts: ProjectOption & DocumentFilters = {}): AsyncGenerator<Document> {
+    return everyItem((cursor) => this.list({ ...opts, cursor }));
   }
 
   async get(id: string, opts: ProjectOption = {}): Promise<Document> {
@@ -62,13 +58,8 @@ export class Documents {
   }
 
   /** Every chunk, in order, across pages. */
-  async *iterateChunks(id: string, opts: ProjectOption & { limit?: number } = {}): AsyncGenerator<Chunk> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.chunks(id, { ...opts, cursor });
-      yield* page.items;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+  iterateChunks(id: string, opts: ProjectOption & { limit?: number } = {}): AsyncGenerator<Chunk> {
+    return everyItem((cursor) => this.chunks(id, { ...opts, cursor }));
   }
 
   /** Removes the document's text and chunks. */

@@ -1,4 +1,5 @@
 /** `client.jobs`: create, read, list, cancel, delete, wait for, and follow jobs. */
+import { everyItem } from "./pages";
 import { EdgeIngestError } from "./errors";
 import { liveStream, type LiveOptions } from "./live";
 import type { Transport } from "./transport";
@@ -130,13 +131,8 @@ export class Jobs {
   }
 
   /** Every job matching the filters, across pages. */
-  async *iterate(opts: Omit<ListJobsOptions, "cursor"> = {}): AsyncGenerator<Job> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ ...opts, cursor });
-      yield* page.items;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+  iterate(opts: Omit<ListJobsOptions, "cursor"> = {}): AsyncGenerator<Job> {
+    return everyItem((cursor) => this.list({ ...opts, cursor }));
   }
 
   async cancel(id: string, opts: ProjectOption = {}): Promise<Job> {
