@@ -43,6 +43,8 @@ export async function connectInspector(port) {
       ws.send(JSON.stringify({ id, method, params }));
     });
   return {
+    /** Any CDP command (bench/profile.mjs drives the Profiler domain with it). */
+    send,
     /** Live heap in bytes (after a forced full GC). */
     async liveHeap() {
       await send("HeapProfiler.collectGarbage");

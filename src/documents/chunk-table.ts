@@ -23,20 +23,29 @@ export interface ChunkRecord {
   contentHash: string;
 }
 
+/** A chunk's place as the chunking stage knows it: its record without the hash. */
+export type ChunkPlace = Omit<ChunkRecord, "contentHash">;
+
 /** Encodes `records` back to back. */
 export function encodeChunkRecords(records: ChunkRecord[]): Uint8Array {
   const out = new Uint8Array(records.length * CHUNK_RECORD_BYTES);
   const view = new DataView(out.buffer);
-  records.forEach((r, i) => {
-    const at = i * CHUNK_RECORD_BYTES;
-    view.setUint32(at, r.charStart, true);
-    view.setUint32(at + 4, r.charEnd, true);
-    view.setUint32(at + 8, r.byteStart, true);
-    view.setUint32(at + 12, r.byteEnd, true);
-    view.setUint32(at + 16, r.page === null ? 0 : r.page + 1, true);
-    out.set(hexBytes(r.contentHash), at + 20);
-  });
+  records.forEach((r, i) => writeChunkRecord(view, i, r, hexBytes(r.contentHash)));
   return out;
+}
+
+/**
+ * Writes record `index` into `view` (a table of records starting at its offset 0) from
+ * a chunk's place and its raw 32-byte SHA-256: the chunking stage's path, with no hex.
+ */
+export function writeChunkRecord(view: DataView, index: number, r: ChunkPlace, sha256: Uint8Array): void {
+  const at = index * CHUNK_RECORD_BYTES;
+  view.setUint32(at, r.charStart, true);
+  view.setUint32(at + 4, r.charEnd, true);
+  view.setUint32(at + 8, r.byteStart, true);
+  view.setUint32(at + 12, r.byteEnd, true);
+  view.setUint32(at + 16, r.page === null ? 0 : r.page + 1, true);
+  new Uint8Array(view.buffer, view.byteOffset + at + 20, 32).set(sha256);
 }
 
 /** Decodes whole records from `bytes` (a trailing partial record is an error). */

@@ -198,6 +198,7 @@ export class IngestJob extends DurableObject<Env> {
    * earliest pipeline work instead; watcher expiry always waits for the real time.
    */
   override async alarm(): Promise<void> {
+    this.timers.fired();
     let due = this.timers.dueWork(Date.now());
     if (due.length === 0) {
       const next = this.timers.earliestWork("expiry");

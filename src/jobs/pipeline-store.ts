@@ -4,18 +4,13 @@
  * here and stage their writes in a closure that the object runs only if the job is still
  * running, together with the job commit (no await in between: one atomic write).
  */
-import type { ChunkRecord } from "../documents/chunk-table";
+import { CHUNK_RECORD_BYTES, encodeChunkRecords } from "../documents/chunk-table";
 import type { TextSegment } from "../pipeline/segments";
 import type { Checkpoint } from "./checkpoint";
 
 export type { Checkpoint } from "./checkpoint";
 
 export type Segment = TextSegment;
-
-/** A planned chunk as the chunk table stores it. */
-export interface PlannedChunkRow extends ChunkRecord {
-  ordinal: number;
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pipeline (k INTEGER PRIMARY KEY CHECK (k = 1), data TEXT NOT NULL);
@@ -24,10 +19,7 @@ CREATE TABLE IF NOT EXISTS text_segments (
 );
 CREATE INDEX IF NOT EXISTS text_segments_byte ON text_segments (byte_start);
 CREATE TABLE IF NOT EXISTS headings (offset INTEGER PRIMARY KEY, level INTEGER NOT NULL, title TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS chunk_plan (
-  ordinal INTEGER PRIMARY KEY, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
-  byte_start INTEGER NOT NULL, byte_end INTEGER NOT NULL, page INTEGER, content_hash TEXT NOT NULL
-);
+CREATE TABLE IF NOT EXISTS chunk_blocks (first_ordinal INTEGER PRIMARY KEY, records BLOB NOT NULL);
 DROP TABLE IF EXISTS segments;
 DROP TABLE IF EXISTS planned_chunks;
 `;
@@ -40,6 +32,7 @@ type SegmentRow = {
   text: string;
 };
 
+/** Rows of the chunk plan of the version before chunk blocks (one row per chunk). */
 type ChunkPlanRow = {
   ordinal: number;
   char_start: number;
@@ -50,11 +43,15 @@ type ChunkPlanRow = {
   content_hash: string;
 };
 
+/** Chunk plan rows converted to one block per this many, when an older object is opened. */
+const MIGRATE_BLOCK = 4096;
+
 const toSegment = (r: SegmentRow): Segment => ({ seq: r.seq, charStart: r.char_start, byteStart: r.byte_start, page: r.page, text: r.text });
 
 export class PipelineStore {
   constructor(private readonly storage: DurableObjectStorage) {
     storage.sql.exec(SCHEMA);
+    this.migrateChunkPlan();
   }
 
   private get sql() {
@@ -89,18 +86,13 @@ export class PipelineStore {
     this.sql.exec("INSERT OR REPLACE INTO headings (offset, level, title) VALUES (?, ?, ?)", offset, level, title);
   }
 
-  putChunk(c: PlannedChunkRow): void {
-    this.sql.exec(
-      `INSERT OR REPLACE INTO chunk_plan (ordinal, char_start, char_end, byte_start, byte_end, page, content_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      c.ordinal,
-      c.charStart,
-      c.charEnd,
-      c.byteStart,
-      c.byteEnd,
-      c.page,
-      c.contentHash,
-    );
+  /**
+   * One chunking slice's chunk records (chunk-table.ts layout), the first with ordinal
+   * `first`: one row per slice, not per chunk. Idempotent: a replayed slice rewrites
+   * the same block.
+   */
+  putChunkBlock(first: number, records: Uint8Array): void {
+    this.sql.exec("INSERT OR REPLACE INTO chunk_blocks (first_ordinal, records) VALUES (?, ?)", first, records);
   }
 
   /** Segments from the one containing `charOffset` on, until `minChars` are covered. */
@@ -155,33 +147,62 @@ export class PipelineStore {
       .map((r) => r.offset);
   }
 
-  /** Planned chunks with ordinals in [from, to), in order. */
-  chunks(from: number, to: number): PlannedChunkRow[] {
-    return this.sql
-      .exec<ChunkPlanRow>(
-        `SELECT ordinal, char_start, char_end, byte_start, byte_end, page, content_hash
-         FROM chunk_plan WHERE ordinal >= ? AND ordinal < ? ORDER BY ordinal`,
-        from,
-        to,
-      )
-      .toArray()
-      .map((r) => ({
-        ordinal: r.ordinal,
-        charStart: r.char_start,
-        charEnd: r.char_end,
-        byteStart: r.byte_start,
-        byteEnd: r.byte_end,
-        page: r.page,
-        contentHash: r.content_hash,
-      }));
+  /** Bytes [start, end) of the chunk table, cut from the blocks that hold them. */
+  chunkTableBytes(start: number, end: number): Uint8Array {
+    const out = new Uint8Array(end - start);
+    const fromOrdinal = Math.floor(start / CHUNK_RECORD_BYTES);
+    const first = this.sql
+      .exec<{ f: number | null }>("SELECT max(first_ordinal) AS f FROM chunk_blocks WHERE first_ordinal <= ?", fromOrdinal)
+      .one().f;
+    for (const row of this.sql.exec<{ first_ordinal: number; records: ArrayBuffer }>(
+      "SELECT first_ordinal, records FROM chunk_blocks WHERE first_ordinal >= ? AND first_ordinal * ? < ? ORDER BY first_ordinal",
+      first ?? 0,
+      CHUNK_RECORD_BYTES,
+      end,
+    )) {
+      const at = row.first_ordinal * CHUNK_RECORD_BYTES;
+      const records = new Uint8Array(row.records);
+      const from = Math.max(start, at);
+      const to = Math.min(end, at + records.length);
+      if (to > from) out.set(records.subarray(from - at, to - at), from - start);
+    }
+    return out;
   }
 
   chunkCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunk_plan").toArray()[0]?.n ?? 0;
+    const bytes = this.sql.exec<{ n: number }>("SELECT coalesce(sum(length(records)), 0) AS n FROM chunk_blocks").one().n;
+    return bytes / CHUNK_RECORD_BYTES;
+  }
+
+  /**
+   * An object last run by the version that kept one `chunk_plan` row per chunk may be
+   * in the middle of a job: its rows become blocks, so the job goes on where it was.
+   */
+  private migrateChunkPlan(): void {
+    const old = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chunk_plan'").toArray();
+    if (old.length === 0) return;
+    for (let from = 0; ; ) {
+      const rows = this.sql
+        .exec<ChunkPlanRow>(
+          `SELECT ordinal, char_start, char_end, byte_start, byte_end, page, content_hash
+           FROM chunk_plan WHERE ordinal >= ? ORDER BY ordinal LIMIT ?`,
+          from,
+          MIGRATE_BLOCK,
+        )
+        .toArray();
+      const head = rows[0];
+      if (!head) break;
+      const records = encodeChunkRecords(
+        rows.map((r) => ({ charStart: r.char_start, charEnd: r.char_end, byteStart: r.byte_start, byteEnd: r.byte_end, page: r.page, contentHash: r.content_hash })),
+      );
+      this.putChunkBlock(head.ordinal, records);
+      from = rows[rows.length - 1]!.ordinal + 1;
+    }
+    this.sql.exec("DROP TABLE chunk_plan");
   }
 
   /** Frees the working storage once the job is finished (its outputs live in D1 and R2). */
   clear(): void {
-    this.sql.exec("DELETE FROM text_segments; DELETE FROM headings; DELETE FROM chunk_plan;");
+    this.sql.exec("DELETE FROM text_segments; DELETE FROM headings; DELETE FROM chunk_blocks;");
   }
 }

@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS work (
 type WorkRow = { kind: WorkKind; due: number; attempts: number };
 
 export class Timers {
+  /**
+   * The alarm time this object last set (null: deleted), while it is known to be
+   * pending; undefined when unknown (a new instance, or the alarm has fired).
+   */
+  private armed: number | null | undefined = undefined;
+
   constructor(private readonly storage: DurableObjectStorage) {
     storage.sql.exec(SCHEMA);
   }
@@ -74,14 +80,27 @@ export class Timers {
     return this.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM work").toArray()[0]?.due ?? null;
   }
 
-  /** Sets the alarm for the earliest work, or deletes it when there is none. */
+  /**
+   * Sets the alarm for the earliest work, or deletes it when there is none. Skips the
+   * call when the pending alarm already fires then, or, for work due now, no later than
+   * now: each set is a storage write, and an alarm of slices arms twice (after its
+   * slices, and on its way out).
+   */
   async arm(): Promise<void> {
     const next = this.nextDue();
-    if (next === null) {
-      await this.storage.deleteAlarm();
-      return;
-    }
+    const now = Date.now();
     // `setAlarm(Date.now())` is dropped inside alarm() locally (workerd #6866): keep +1.
-    await this.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
+    const at = next === null ? null : clampAlarmTime(Math.max(next, now + 1));
+    const armed = this.armed;
+    if (armed === at || (next !== null && at !== null && next <= now && typeof armed === "number" && armed <= at)) return;
+    this.armed = undefined;
+    if (at === null) await this.storage.deleteAlarm();
+    else await this.storage.setAlarm(at);
+    this.armed = at;
+  }
+
+  /** The alarm is running: the runtime clears it unless it is set again, so forget it. */
+  fired(): void {
+    this.armed = undefined;
   }
 }

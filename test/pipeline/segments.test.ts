@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeChunkRecords, encodeChunkRecords, CHUNK_RECORD_BYTES } from "../../src/documents/chunk-table";
 import { SEGMENT_CHARS } from "../../src/pipeline/limits";
-import { appendSegments, utf8Length, utf8Offsets } from "../../src/pipeline/segments";
+import { appendSegments, encodeAt, utf8Length } from "../../src/pipeline/segments";
 import { sha256Hex } from "../../src/pipeline/sha256";
 
 const enc = new TextEncoder();
@@ -14,7 +14,7 @@ describe("sha256Hex (native)", () => {
   });
 });
 
-describe("utf8Length and utf8Offsets", () => {
+describe("utf8Length and encodeAt", () => {
   const text = "a é 日本 😀 ü ß — \uFEFF end";
 
   it("agree with TextEncoder for 1- to 4-byte characters", () => {
@@ -25,10 +25,23 @@ describe("utf8Length and utf8Offsets", () => {
     }
   });
 
-  it("maps char positions of a window to absolute byte offsets in one pass", () => {
+  it("encodes a window once and maps char positions to byte offsets in it", () => {
     const positions = [20, 3, 7, 7, 12, text.length];
-    const map = utf8Offsets(text, 100, 1000, positions.map((p) => p + 100));
-    for (const p of positions) expect(map.get(p + 100)).toBe(1000 + enc.encode(text.slice(0, p)).length);
+    const { bytes, offsets, cutsPair } = encodeAt(text, positions);
+    expect(cutsPair).toBe(false);
+    expect(bytes).toEqual(enc.encode(text));
+    for (const p of positions) expect(offsets.get(p)).toBe(enc.encode(text.slice(0, p)).length);
+    // The bytes between two positions are the encoding of that span alone (a chunk's hash input).
+    expect(bytes.subarray(offsets.get(3), offsets.get(12))).toEqual(enc.encode(text.slice(3, 12)));
+  });
+
+  it("reports a position that cuts a surrogate pair, counting each half as U+FFFD", () => {
+    const t = "ab😀cd";
+    const { offsets, cutsPair } = encodeAt(t, [3]);
+    expect(cutsPair).toBe(true);
+    expect(offsets.get(3)).toBe(utf8Length(t, 0, 3));
+    expect(offsets.get(t.length)).toBe(utf8Length(t, 0, 3) + utf8Length(t, 3));
+    expect(encodeAt(t, [2, 4]).cutsPair).toBe(false);
   });
 
   it("counts a lone surrogate as U+FFFD, as TextEncoder writes it", () => {

@@ -1,15 +1,15 @@
 /** CHUNKING: plans the chunks of the next window of text; a window's decisions are final. */
 import { chunkLookahead, planChunks } from "../../pipeline/chunker";
 import { checkLimits, CHUNK_WINDOW_CHARS, ROW_WORK_BYTES } from "../../pipeline/limits";
-import { pageAt, utf8Offsets } from "../../pipeline/segments";
-import { toHex } from "../../bytes";
+import { encodeAt, pageAt } from "../../pipeline/segments";
+import { CHUNK_RECORD_BYTES, writeChunkRecord } from "../../documents/chunk-table";
 import type { ChunkingCheckpoint } from "../checkpoint";
-import type { PlannedChunkRow } from "../pipeline-store";
 import type { Stage } from "./stage";
 
 /**
- * Keeps each chunk's char offsets, UTF-8 byte offsets, page and hash (the chunk table's
- * record); the text itself is served later from the document text in R2.
+ * Keeps each chunk's char offsets, UTF-8 byte offsets, page and hash as the chunk
+ * table's binary records, one block per slice; the text itself is served later from
+ * the document text in R2.
  */
 export const chunk: Stage<ChunkingCheckpoint> = async (job, cp, ctx) => {
   const opts = { size: job.options.chunkSize, overlap: job.options.chunkOverlap };
@@ -23,24 +23,32 @@ export const chunk: Stage<ChunkingCheckpoint> = async (job, cp, ctx) => {
   const plan = planChunks(window, windowStart, eof, cp.chunk, headings, opts);
   checkLimits(ctx.limits, { chunks: plan.cursor.ordinal });
   ctx.work.bytes += window.length + plan.chunks.length * ROW_WORK_BYTES;
-  const bytes = utf8Offsets(window, windowStart, windowByteStart, plan.chunks.flatMap((c) => [c.charStart, c.charEnd]));
+  // The window is encoded once; each chunk's hash input is a view of those bytes.
+  const { bytes, offsets, cutsPair } = encodeAt(window, plan.chunks.flatMap((c) => [c.charStart - windowStart, c.charEnd - windowStart]));
+  const at = (charOffset: number) => offsets.get(charOffset - windowStart) ?? 0;
+  const enc = new TextEncoder();
   // One await per slice, not per chunk. In workerd, WebCrypto's digest (native, ~11 µs a
   // 1 KB chunk here) beat node:crypto's createHash (~27 µs: a stream object per call).
-  const enc = new TextEncoder();
-  const hashes = await Promise.all(plan.chunks.map(async (c) => toHex(await crypto.subtle.digest("SHA-256", enc.encode(c.text)))));
-  const chunks: PlannedChunkRow[] = plan.chunks.map(({ ordinal, charStart, charEnd }, i) => ({
-    ordinal,
-    charStart,
-    charEnd,
-    byteStart: bytes.get(charStart) ?? 0,
-    byteEnd: bytes.get(charEnd) ?? 0,
-    page: pageAt(segments, charStart),
-    contentHash: hashes[i] ?? "",
-  }));
+  const hashes = await Promise.all(
+    plan.chunks.map((c) => crypto.subtle.digest("SHA-256", cutsPair ? enc.encode(c.text) : bytes.subarray(at(c.charStart), at(c.charEnd)))),
+  );
+  const records = new Uint8Array(plan.chunks.length * CHUNK_RECORD_BYTES);
+  const view = new DataView(records.buffer);
+  plan.chunks.forEach((c, i) => {
+    const place = {
+      charStart: c.charStart,
+      charEnd: c.charEnd,
+      byteStart: windowByteStart + at(c.charStart),
+      byteEnd: windowByteStart + at(c.charEnd),
+      page: pageAt(segments, c.charStart),
+    };
+    writeChunkRecord(view, i, place, new Uint8Array(hashes[i]!));
+  });
+  const first = plan.chunks[0]?.ordinal;
   const next: ChunkingCheckpoint = { ...cp, chunk: plan.cursor };
   const counters = { chunksCreated: plan.cursor.ordinal };
   const persist = () => {
-    for (const c of chunks) ctx.store.putChunk(c);
+    if (first !== undefined) ctx.store.putChunkBlock(first, records);
     ctx.store.saveCheckpoint(next);
   };
   return plan.done

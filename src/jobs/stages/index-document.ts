@@ -3,7 +3,7 @@
  * written one part per slice; the D1 document row last, so a document is visible only
  * once everything it points at exists. Nothing per chunk reaches D1.
  */
-import { CHUNK_RECORD_BYTES, encodeChunkRecords } from "../../documents/chunk-table";
+import { CHUNK_RECORD_BYTES } from "../../documents/chunk-table";
 import { insertDocument } from "../../documents/document-store";
 import { abortUpload, newUpload, writeNextPart, type ObjectUpload } from "../../documents/object-upload";
 import { chunkTableKey, textKey } from "../../storage-keys";
@@ -29,7 +29,7 @@ export const indexDocument: Stage<IndexingCheckpoint> = async (job, cp, ctx) => 
   if (!cp.tableUpload?.complete) {
     const key = chunkTableKey(job.projectId, cp.documentId);
     const before = cp.tableUpload ?? newUpload();
-    const after = await writeNextPart(bucket, key, tableBytes, before, (s, e) => tableBytesOf(ctx.store, s, e), "application/octet-stream");
+    const after = await writeNextPart(bucket, key, tableBytes, before, (s, e) => ctx.store.chunkTableBytes(s, e), "application/octet-stream");
     const next: IndexingCheckpoint = { ...cp, tableUpload: after };
     const fraction = TEXT_SHARE + (1 - TEXT_SHARE) * (tableBytes ? after.written / tableBytes : 1);
     const counters = { chunksIndexed: Math.floor(after.written / CHUNK_RECORD_BYTES) };
@@ -75,12 +75,4 @@ function uploadStep(
 /** A dropped step started an upload the checkpoint will never know about: abort it. */
 async function abandon(bucket: R2Bucket, key: string, before: ObjectUpload, after: ObjectUpload): Promise<void> {
   if (after.uploadId && after.uploadId !== before.uploadId) await abortUpload(bucket, key, after);
-}
-
-/** Bytes [start, end) of the chunk table, encoded from the planned chunks that hold them. */
-function tableBytesOf(store: PipelineStore, start: number, end: number): Uint8Array {
-  const from = Math.floor(start / CHUNK_RECORD_BYTES);
-  const to = Math.ceil(end / CHUNK_RECORD_BYTES);
-  const bytes = encodeChunkRecords(store.chunks(from, to));
-  return bytes.subarray(start - from * CHUNK_RECORD_BYTES, end - from * CHUNK_RECORD_BYTES);
 }
