@@ -136,6 +136,8 @@ try {
       serviceMBps: mbps(input.bytes.length, ms),
       serviceRatio: +(input.limitMs / ms).toFixed(3),
       uploadMs: Math.round(uploadMs),
+      uploadRatio: +(input.limitMs / uploadMs).toFixed(3),
+      processMBps: mbps(input.bytes.length, ms - uploadMs),
       serviceMs: Math.round(ms),
       d1BytesGrown: d1Grown,
       d1PerSourceByte: +(d1Grown / input.bytes.length).toFixed(5),
@@ -183,6 +185,8 @@ console.table(
     "floor/limit": r.floorRatio,
     "service MB/s": r.serviceMBps,
     "service/limit": r.serviceRatio,
+    "upload alone/limit": r.uploadRatio,
+    "after upload MB/s": r.processMBps,
     "D1 B grown": r.d1BytesGrown,
     "D1 B/src B": r.d1PerSourceByte,
     "D1 stmts/job": r.d1Statements,
@@ -199,6 +203,12 @@ const largest = md[md.length - 1];
 const smallest = md[0];
 const verdict = (ok) => (ok ? "MET" : "NOT MET");
 console.log(`target: service >= 0.1x the limit at ${largest.name}: ${verdict(largest.serviceRatio >= 0.1)} (${largest.serviceRatio}x)`);
+// Creation to COMPLETED includes the upload: when the upload alone is below the target
+// ratio, no pipeline speed reaches it on this machine; the processing figure is the part in reach.
+console.log(
+  `bound: the upload alone (request body streamed into local R2, type check, SHA-256) is ${largest.uploadRatio}x the limit at ${largest.name}` +
+    `${largest.uploadRatio < 0.1 ? ", below 0.1x: the service target is out of reach here" : ""}; after the upload the job ran at ${largest.processMBps} MB/s`,
+);
 console.log(`target: pure pipeline >= 0.3x the limit: ${verdict(md.every((r) => r.floorRatio >= 0.3))} (${md.map((r) => `${r.name} ${r.floorRatio}x`).join(", ")})`);
 console.log(`target: D1 growth < 1% of source bytes: ${verdict(rows.every((r) => r.d1PerSourceByte < 0.01))} (${rows.map((r) => `${r.name} ${(r.d1PerSourceByte * 100).toFixed(3)}%`).join(", ")})`);
 // Progress-only index rows are time-based (at most one per INDEX_PROGRESS_INTERVAL_MS of

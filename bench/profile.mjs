@@ -1,12 +1,17 @@
 /**
- * Where the Worker's CPU goes while one job runs: starts `wrangler dev` with the runtime's
- * inspector, runs a warm-up job, then records a CPU profile (CDP `Profiler`) across the
- * upload and the whole job of one Markdown file, and prints the functions with the most
- * self time, and the stages' wall time from the job's event log.
+ * Where the Worker's CPU goes: starts `wrangler dev` with the runtime's inspector, runs a
+ * warm-up job, then records a CPU profile (CDP `Profiler`) across one workload and prints
+ * the functions with the most self time:
+ *   - `--workload job` (default): the upload and the whole job of one Markdown file of
+ *     `--mb` MB, with the stages' wall time from the job's event log;
+ *   - `--workload create`: `--n` 1 KB raw creates, 8 at a time (ALARM_DELAY_MS = 1 day,
+ *     so no pipeline work runs), with creates per second;
+ *   - `--workload get`: `--n` GETs of one job, 8 at a time, then as many `/health`, with
+ *     requests per second of each.
  *
- *   npm run bench:profile -- [--mb 10] [--top 30] [--port 8941] [--inspector-port 9241]
+ *   npm run bench:profile -- [--workload job|create] [--mb 10] [--n 200] [--top 30]
  *
- * Writes bench/out/job.cpuprofile (open it in Chrome DevTools → Performance).
+ * Writes bench/out/<workload>.cpuprofile (open it in Chrome DevTools → Performance).
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,48 +24,114 @@ import { connectInspector } from "./lib/heap.mjs";
 
 const { values: args } = parseArgs({
   options: {
+    workload: { type: "string", default: "job" },
     mb: { type: "string", default: "10" },
+    n: { type: "string", default: "200" },
     top: { type: "string", default: "30" },
     port: { type: "string", default: "8941" },
     "inspector-port": { type: "string", default: "9241" },
   },
 });
 const PROJECT = "bench-profile";
-const bytes = markdown(Number(args.mb) * (1 << 20));
+const creates = args.workload === "create" || args.workload === "get";
+const bytes = creates ? null : markdown(Number(args.mb) * (1 << 20));
 const persistTo = mkdtempSync(join(tmpdir(), "bench-profile-"));
 const inspectorPort = Number(args["inspector-port"]);
 const dev = await startDev({
   port: Number(args.port),
   persistTo,
   inspectorPort,
-  vars: { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", MAX_DOCUMENT_CHARS: "200000000" },
+  vars: {
+    RATE_LIMIT_PROJECT_PER_MINUTE: "1000000",
+    RATE_LIMIT_USER_PER_HOUR: "1000000",
+    MAX_DOCUMENT_CHARS: "200000000",
+    ...(creates ? { ALARM_DELAY_MS: "86400000" } : {}),
+  },
 });
 let inspector = null;
 try {
   inspector = await connectInspector(inspectorPort);
   const t = await token({ sub: "bench", roles: ["admin"], projects: [PROJECT] });
   const warm = await upload(dev.url, t, PROJECT, markdown(256 * 1024, 9), { filename: "warm-up.md", type: "text/markdown" });
-  await waitForJobSocket(dev.url, t, PROJECT, warm.id);
+  if (!creates) await waitForJobSocket(dev.url, t, PROJECT, warm.id);
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
   await inspector.send("Profiler.start");
+  if (args.workload === "get") {
+    const n = Number(args.n);
+    const path = `/api/projects/${PROJECT}/ingest/jobs/${warm.id}`;
+    const rate = async (url, headers) => {
+      const t0 = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next++ < n) {
+            const res = await fetch(url, { headers });
+            if (!res.ok) throw new Error(`${url}: ${res.status}`);
+            await res.arrayBuffer();
+          }
+        }),
+      );
+      return (1000 * n) / (performance.now() - t0);
+    };
+    const gets = await rate(`${dev.url}${path}`, { Authorization: `Bearer ${t}` });
+    const { profile } = await inspector.send("Profiler.stop");
+    save(profile);
+    const health = await rate(`${dev.url}/health`, {});
+    report(profile, `${n} GETs of one job, 8 at a time: ${gets.toFixed(0)} req/s; /health after: ${health.toFixed(0)} req/s (${(gets / health).toFixed(2)}x)`);
+    process.exit(0);
+  }
+  if (creates) {
+    const n = Number(args.n);
+    const kb = new TextEncoder().encode("x".repeat(1000) + "\n".repeat(24));
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < n) {
+          next++;
+          await upload(dev.url, t, PROJECT, kb, { filename: "one.txt", type: "text/plain" });
+        }
+      }),
+    );
+    const ms = performance.now() - t0;
+    const { profile } = await inspector.send("Profiler.stop");
+    save(profile);
+    report(profile, `${n} creates of 1 KB, 8 at a time: ${ms.toFixed(0)} ms, ${((1000 * n) / ms).toFixed(0)} creates/s`);
+    process.exit(0);
+  }
   const t0 = performance.now();
   const created = await upload(dev.url, t, PROJECT, bytes, { filename: "profiled.md", type: "text/markdown" });
   const uploadMs = performance.now() - t0;
   await waitForJobSocket(dev.url, t, PROJECT, created.id);
   const ms = performance.now() - t0;
   const { profile } = await inspector.send("Profiler.stop");
-  mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
-  writeFileSync(new URL("./out/job.cpuprofile", import.meta.url), JSON.stringify(profile));
+  save(profile);
   const log = await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${created.id}/events`);
-  report(profile, ms, uploadMs, log.items);
+  report(profile, `${args.mb} MB Markdown: ${ms.toFixed(0)} ms from upload start to COMPLETED (upload ${uploadMs.toFixed(0)} ms)`);
+  console.log(`stages (ms): ${JSON.stringify(stageTimes(log.items))}`);
 } finally {
   inspector?.close();
   await dev.stop();
   rmSync(persistTo, { recursive: true, force: true });
 }
 
-function report(profile, ms, uploadMs, events) {
+function save(profile) {
+  mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./out/${args.workload}.cpuprofile`, import.meta.url), JSON.stringify(profile));
+}
+
+function stageTimes(events) {
+  const stages = {};
+  let prev = null;
+  for (const e of events) {
+    if (prev && ["job.stage", "job.completed", "job.started"].includes(e.type)) stages[prev.job.stage] = (stages[prev.job.stage] ?? 0) + (Date.parse(e.at) - Date.parse(prev.at));
+    if (["job.stage", "job.started", "job.created"].includes(e.type)) prev = e;
+  }
+  return stages;
+}
+
+function report(profile, headline) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
   const dts = profile.timeDeltas;
@@ -74,14 +145,7 @@ function report(profile, ms, uploadMs, events) {
     total += dt;
   });
   const idle = (self.get("(idle) (native):0") ?? 0);
-  console.log(`${args.mb} MB Markdown: ${ms.toFixed(0)} ms from upload start to COMPLETED (upload ${uploadMs.toFixed(0)} ms); profiled ${total.toFixed(0)} ms, busy ${(total - idle).toFixed(0)} ms`);
-  const stages = {};
-  let prev = null;
-  for (const e of events) {
-    if (prev && ["job.stage", "job.completed", "job.started"].includes(e.type)) stages[prev.job.stage] = (stages[prev.job.stage] ?? 0) + (Date.parse(e.at) - Date.parse(prev.at));
-    if (["job.stage", "job.started", "job.created"].includes(e.type)) prev = e;
-  }
-  console.log(`stages (ms): ${JSON.stringify(stages)}`);
+  console.log(`${headline}; profiled ${total.toFixed(0)} ms, busy ${(total - idle).toFixed(0)} ms`);
   console.table(
     [...self.entries()]
       .sort((a, b) => b[1] - a[1])

@@ -22,6 +22,9 @@ export interface StoredUpload {
   sha256: string;
 }
 
+/** Bytes gathered from the request before one write to R2 and the hash (bounds the memory held). */
+const WRITE_BYTES = 256 * 1024;
+
 const unsupported = (detail: string) => new Problem(415, detail);
 const shortBody = (length: number) => badRequest(`The upload ended before ${length} bytes (its Content-Length) were received`);
 
@@ -73,11 +76,21 @@ export async function storeStreamedUpload(
   const digest = new crypto.DigestStream("SHA-256");
   const hasher = digest.getWriter();
   try {
-    // One chunk is always held back: R2 cannot finish the put before it is written.
-    let held: Uint8Array | null = null;
+    // The request's small chunks are gathered into writes of WRITE_BYTES (one write to
+    // R2 and the hash per 256 KiB, not per network chunk), and the last write is always
+    // held back: R2 cannot finish the put before it is written.
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      const bytes = pending.length === 1 ? pending[0]! : concatBytes(pending);
+      pending = [];
+      pendingBytes = 0;
+      await Promise.all([writer.write(bytes), hasher.write(bytes)]);
+    };
     const write = async (chunk: Uint8Array) => {
-      if (held) await Promise.all([writer.write(held), hasher.write(held)]);
-      held = chunk;
+      if (pendingBytes + chunk.byteLength > WRITE_BYTES && pendingBytes > 0) await flush();
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
     };
     for (const chunk of head) await write(chunk);
     while (!ended) {
@@ -88,8 +101,7 @@ export async function storeStreamedUpload(
     await reserved.catch((err: unknown) => {
       throw new ReservationFailed(err);
     });
-    const last = held as Uint8Array | null;
-    if (last) await Promise.all([writer.write(last), hasher.write(last)]);
+    if (pendingBytes > 0) await flush();
     await Promise.all([writer.close(), hasher.close()]);
     await put;
   } catch (err) {
