@@ -41,10 +41,10 @@
  * Writes bench/out/api.json. The load generator shares the machine's CPUs with workerd, so
  * absolute figures depend on the host; the ratios are the point.
  */
-import autocannon from "autocannon";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { freePort, startDev, token } from "./lib/server.mjs";
+import { measurer } from "./lib/cannon.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const BREAKDOWN = process.argv.includes("--breakdown");
@@ -121,47 +121,7 @@ async function deepPageUrl(url, auth, page) {
   return { deepUrl: pageUrl, indexed: total };
 }
 
-function cannon(opts, duration) {
-  return autocannon({ connections: LOAD.connections, duration, ...opts });
-}
-
-let workerdPids = () => [];
-
-/** workerd's CPU seconds so far (user + system) and bytes written to storage. */
-function workerdUsage() {
-  let cpu = 0;
-  let written = 0;
-  for (const pid of workerdPids()) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      cpu += (Number(f[11]) + Number(f[12])) / 100;
-      written += Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
-    } catch {
-      // exited, or /proc not readable: the columns show what could be read
-    }
-  }
-  return { cpu, written };
-}
-
-/** A warm-up, then the measured run; returns req/s, p50/p99 ms, failure counts and workerd's cost per request. */
-async function measure(name, opts) {
-  process.stderr.write(`  ${name}…\n`);
-  await cannon(opts, LOAD.warmup);
-  const before = workerdUsage();
-  const r = await cannon(opts, LOAD.duration);
-  const after = workerdUsage();
-  return {
-    name,
-    cpuMsPerReq: ((after.cpu - before.cpu) * 1000) / Math.max(1, r.requests.total),
-    diskKbPerReq: (after.written - before.written) / 1024 / Math.max(1, r.requests.total),
-    reqPerSec: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    requests: r.requests.total,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-  };
-}
+let measure = null;
 
 const fmt = (n, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
@@ -218,7 +178,7 @@ async function main() {
   const load = loadavg()[0];
   process.stderr.write(`wrangler dev on :${port}, state in ${persistTo}\n`);
   const dev = await startDev({ port, persistTo, vars: VARS });
-  workerdPids = dev.workerdPids;
+  measure = measurer(LOAD, dev.workerdPids);
   const stopAll = async () => {
     await dev.stop();
     rmSync(persistTo, { recursive: true, force: true });

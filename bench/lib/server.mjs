@@ -16,13 +16,14 @@ const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
- * Starts wrangler dev on `port` with state in `persistTo`. `vars` override wrangler.toml;
+ * Starts wrangler dev on `port` with state in `persistTo` (`config`: another wrangler.toml
+ * than the service's, e.g. bench/platform-floor's). `vars` override wrangler.toml;
  * `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs).
  * Returns { url, stop(), workerdPids() }.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null }) {
-  // Every D1 shard gets the same migrations (DESIGN §12).
-  for (const shard of d1Shards()) {
+export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null, config = null }) {
+  // Every D1 shard gets the same migrations (DESIGN §12); another `config` has no D1.
+  for (const shard of config ? [] : d1Shards()) {
     const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo], {
       env: ENV,
       encoding: "utf8",
@@ -31,6 +32,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     if (migrate.status !== 0) throw new Error(`migrations of ${shard.name} failed: ${migrate.stderr}`);
   }
   const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--var", `WEBHOOK_SECRET_KEY:${WEBHOOK_SECRET_KEY}`, "--log-level", onLine ? "log" : log ? "info" : "warn"];
+  if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
