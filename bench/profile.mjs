@@ -7,7 +7,9 @@
  *   - `--workload create`: `--n` 1 KB raw creates, 8 at a time (ALARM_DELAY_MS = 1 day,
  *     so no pipeline work runs), with creates per second;
  *   - `--workload get`: `--n` GETs of one job, 8 at a time, then as many `/health`, with
- *     requests per second of each.
+ *     requests per second of each;
+ *   - `--workload watch`: `--n` WebSocket watchers of one queued job, opened 100 at a
+ *     time, each until its snapshot frame, with sockets per second.
  *
  *   npm run bench:profile -- [--workload job|create] [--mb 10] [--n 200] [--top 30]
  *
@@ -21,6 +23,7 @@ import { startDev, token, upload } from "./lib/server.mjs";
 import { markdown } from "./lib/corpus.mjs";
 import { getJson, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";
+import { openWatchers } from "./lib/watch.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -33,7 +36,7 @@ const { values: args } = parseArgs({
   },
 });
 const PROJECT = "bench-profile";
-const creates = args.workload === "create" || args.workload === "get";
+const creates = ["create", "get", "watch"].includes(args.workload);
 const bytes = creates ? null : markdown(Number(args.mb) * (1 << 20));
 const persistTo = mkdtempSync(join(tmpdir(), "bench-profile-"));
 const inspectorPort = Number(args["inspector-port"]);
@@ -57,6 +60,19 @@ try {
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
   await inspector.send("Profiler.start");
+  if (args.workload === "watch") {
+    const n = Number(args.n);
+    const url = `${dev.url.replace(/^http/, "ws")}/api/projects/${PROJECT}/ingest/jobs/${warm.id}/events?access_token=${t}`;
+    const t0 = performance.now();
+    const watchers = await openWatchers(url, n, { waitForFrame: true });
+    const ms = performance.now() - t0;
+    const { profile } = await inspector.send("Profiler.stop");
+    save(profile);
+    const failed = watchers.filter((w) => w.failed).length;
+    for (const w of watchers) w.ws.close();
+    report(profile, `${n} watchers of one job, 100 at a time, to their snapshot: ${ms.toFixed(0)} ms, ${((1000 * n) / ms).toFixed(0)} sockets/s, ${failed} failed`);
+    process.exit(0);
+  }
   if (args.workload === "get") {
     const n = Number(args.n);
     const path = `/api/projects/${PROJECT}/ingest/jobs/${warm.id}`;

@@ -129,7 +129,7 @@ async function runJob(bytes, { jobN = 0, projectN = 0 }) {
 
 /**
  * Latencies and the gap check. Each watcher's events after its start (the snapshot's seq,
- * or 0 for the project stream, which connected before the job existed) must equal the
+ * or 0 for the project stream, which connected, and got its snapshot, before the job existed) must equal the
  * stored log from there on: same seq, type and `at`, none missing, through the last event.
  */
 function analyse(watchers, log, snapshot, connectedAt) {
@@ -143,6 +143,8 @@ function analyse(watchers, log, snapshot, connectedAt) {
     if (w.failed) continue;
     const frames = w.frames.map(([recv, d]) => ({ recv, e: JSON.parse(d) }));
     let from = 0;
+    // The project stream opens with a `project.snapshot` (taken before the job existed).
+    if (!snapshot && frames[0]?.e.type === "project.snapshot") frames.shift();
     if (snapshot) {
       const first = frames.shift();
       if (first?.e.type !== "job.snapshot") {

@@ -12,6 +12,7 @@ import { loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { type AskForLease, LeaseHolder, type RateDecision } from "./lease-holder";
 import { Problem } from "./problem";
+import { setResponseHeaders } from "./middleware";
 
 export type { RateDecision } from "./lease-holder";
 
@@ -127,17 +128,5 @@ export const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   await chargeRateLimits(c, budgets);
   await next();
   const decisions = c.get("rateLimits");
-  if (decisions?.length) setHeaders(c, rateLimitHeaders(decisions));
+  if (decisions?.length) setResponseHeaders(c, rateLimitHeaders(decisions));
 };
-
-function setHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
-  try {
-    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-  } catch {
-    // A response from a Durable Object (a 101, or its refusal) has immutable headers.
-    const copy = new Headers(c.res.headers);
-    for (const [k, v] of Object.entries(headers)) copy.set(k, v);
-    const { status, webSocket } = c.res;
-    c.res = new Response(webSocket ? null : c.res.body, { status, headers: copy, webSocket });
-  }
-}
