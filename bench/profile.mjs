@@ -9,7 +9,10 @@
  *   - `--workload get`: `--n` GETs of one job, 8 at a time, then as many `/health`, with
  *     requests per second of each;
  *   - `--workload watch`: `--n` WebSocket watchers of one queued job, opened 100 at a
- *     time, each until its snapshot frame, with sockets per second.
+ *     time, each until its snapshot frame, with sockets per second;
+ *   - `--workload fanout`: `--n` watchers of the project stream, then 20 creates, one at
+ *     a time (each a `job.created` frame to every watcher), with the time until every
+ *     watcher has all 20 frames.
  *
  *   npm run bench:profile -- [--workload job|create] [--mb 10] [--n 200] [--top 30]
  *
@@ -36,7 +39,7 @@ const { values: args } = parseArgs({
   },
 });
 const PROJECT = "bench-profile";
-const creates = ["create", "get", "watch"].includes(args.workload);
+const creates = ["create", "get", "watch", "fanout"].includes(args.workload);
 const bytes = creates ? null : markdown(Number(args.mb) * (1 << 20));
 const persistTo = mkdtempSync(join(tmpdir(), "bench-profile-"));
 const inspectorPort = Number(args["inspector-port"]);
@@ -59,7 +62,24 @@ try {
   if (!creates) await waitForJobSocket(dev.url, t, PROJECT, warm.id);
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
-  await inspector.send("Profiler.start");
+  if (args.workload !== "fanout") await inspector.send("Profiler.start");
+  if (args.workload === "fanout") {
+    const n = Number(args.n);
+    const url = `${dev.url.replace(/^http/, "ws")}/api/projects/${PROJECT}/ingest/events?access_token=${t}`;
+    const watchers = await openWatchers(url, n, { waitForFrame: true });
+    const kb = new TextEncoder().encode("x".repeat(1000));
+    const frames = () => Math.min(...watchers.map((w) => w.frames.filter(([, d]) => String(d).includes('"job.created"')).length));
+    await inspector.send("Profiler.start");
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) await upload(dev.url, t, PROJECT, kb, { filename: `f${i}.txt`, type: "text/plain" });
+    while (frames() < 20) await new Promise((r) => setTimeout(r, 5));
+    const ms = performance.now() - t0;
+    const { profile } = await inspector.send("Profiler.stop");
+    save(profile);
+    for (const w of watchers) w.ws.close();
+    report(profile, `20 creates with ${n} project watchers: ${ms.toFixed(0)} ms until every watcher had all 20 job.created frames`);
+    process.exit(0);
+  }
   if (args.workload === "watch") {
     const n = Number(args.n);
     const url = `${dev.url.replace(/^http/, "ws")}/api/projects/${PROJECT}/ingest/jobs/${warm.id}/events?access_token=${t}`;
