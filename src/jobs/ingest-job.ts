@@ -439,7 +439,10 @@ export class IngestJob extends DurableObject<Env> {
   private async ensureArmed(): Promise<void> {
     if (this.alarmChecked) return;
     this.alarmChecked = true;
-    if (this.timers.nextDue() !== null && (await this.ctx.storage.getAlarm()) === null) await this.arm();
+    if (this.timers.nextDue() !== null && (await this.ctx.storage.getAlarm()) === null) {
+      this.timers.fired(); // whatever this instance last set is gone
+      await this.arm();
+    }
   }
 
   /** `delayMs` from now, but never earlier than the configured floor (tests step alarms). */
