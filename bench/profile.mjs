@@ -78,9 +78,7 @@ try {
     save(profile);
     for (const w of watchers) w.ws.close();
     report(profile, `20 creates with ${n} project watchers: ${ms.toFixed(0)} ms until every watcher had all 20 job.created frames`);
-    process.exit(0);
-  }
-  if (args.workload === "watch") {
+  } else if (args.workload === "watch") {
     const n = Number(args.n);
     const url = `${dev.url.replace(/^http/, "ws")}/api/projects/${PROJECT}/ingest/jobs/${warm.id}/events?access_token=${t}`;
     const t0 = performance.now();
@@ -91,9 +89,7 @@ try {
     const failed = watchers.filter((w) => w.failed).length;
     for (const w of watchers) w.ws.close();
     report(profile, `${n} watchers of one job, 100 at a time, to their snapshot: ${ms.toFixed(0)} ms, ${((1000 * n) / ms).toFixed(0)} sockets/s, ${failed} failed`);
-    process.exit(0);
-  }
-  if (args.workload === "get") {
+  } else if (args.workload === "get") {
     const n = Number(args.n);
     const path = `/api/projects/${PROJECT}/ingest/jobs/${warm.id}`;
     const rate = async (url, headers) => {
@@ -115,9 +111,7 @@ try {
     save(profile);
     const health = await rate(`${dev.url}/health`, {});
     report(profile, `${n} GETs of one job, 8 at a time: ${gets.toFixed(0)} req/s; /health after: ${health.toFixed(0)} req/s (${(gets / health).toFixed(2)}x)`);
-    process.exit(0);
-  }
-  if (creates) {
+  } else if (creates) {
     const n = Number(args.n);
     const kb = new TextEncoder().encode("x".repeat(1000) + "\n".repeat(24));
     const t0 = performance.now();
@@ -134,18 +128,18 @@ try {
     const { profile } = await inspector.send("Profiler.stop");
     save(profile);
     report(profile, `${n} creates of 1 KB, 8 at a time: ${ms.toFixed(0)} ms, ${((1000 * n) / ms).toFixed(0)} creates/s`);
-    process.exit(0);
+  } else {
+      const t0 = performance.now();
+    const created = await upload(dev.url, t, PROJECT, bytes, { filename: "profiled.md", type: "text/markdown" });
+    const uploadMs = performance.now() - t0;
+    await waitForJobSocket(dev.url, t, PROJECT, created.id);
+    const ms = performance.now() - t0;
+    const { profile } = await inspector.send("Profiler.stop");
+    save(profile);
+    const log = await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${created.id}/events`);
+    report(profile, `${args.mb} MB Markdown: ${ms.toFixed(0)} ms from upload start to COMPLETED (upload ${uploadMs.toFixed(0)} ms)`);
+    console.log(`stages (ms): ${JSON.stringify(stageTimes(log.items))}`);
   }
-  const t0 = performance.now();
-  const created = await upload(dev.url, t, PROJECT, bytes, { filename: "profiled.md", type: "text/markdown" });
-  const uploadMs = performance.now() - t0;
-  await waitForJobSocket(dev.url, t, PROJECT, created.id);
-  const ms = performance.now() - t0;
-  const { profile } = await inspector.send("Profiler.stop");
-  save(profile);
-  const log = await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${created.id}/events`);
-  report(profile, `${args.mb} MB Markdown: ${ms.toFixed(0)} ms from upload start to COMPLETED (upload ${uploadMs.toFixed(0)} ms)`);
-  console.log(`stages (ms): ${JSON.stringify(stageTimes(log.items))}`);
 } finally {
   inspector?.close();
   await dev.stop();
