@@ -93,7 +93,7 @@ try {
     const n = Number(args.n);
     const path = `/api/projects/${PROJECT}/ingest/jobs/${warm.id}`;
     const rate = async (url, headers) => {
-      const t0 = performance.now();
+    const t0 = performance.now();
       let next = 0;
       await Promise.all(
         Array.from({ length: 8 }, async () => {
@@ -129,7 +129,7 @@ try {
     save(profile);
     report(profile, `${n} creates of 1 KB, 8 at a time: ${ms.toFixed(0)} ms, ${((1000 * n) / ms).toFixed(0)} creates/s`);
   } else {
-      const t0 = performance.now();
+    const t0 = performance.now();
     const created = await upload(dev.url, t, PROJECT, bytes, { filename: "profiled.md", type: "text/markdown" });
     const uploadMs = performance.now() - t0;
     await waitForJobSocket(dev.url, t, PROJECT, created.id);
