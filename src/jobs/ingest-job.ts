@@ -8,11 +8,10 @@ import { DurableObject } from "cloudflare:workers";
 import { authorize, type Action, type Principal } from "../auth/policy";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { newerBookmark, projectDb, sessionDatabase } from "../db/shards";
-import { upsertJobRow } from "./job-index";
-import { EventOutbox, IndexOutbox, meterD1 } from "./outbox";
+import { EventOutbox, IndexOutbox } from "./outbox";
+import { IndexWriter } from "./index-writer";
 import { JobStore, type JobEvent } from "./job-store";
-import { Timers, type Work, type WorkKind } from "./timers";
+import { RETRY_BASE_MS, retryBackoff, Timers, type Work, type WorkKind } from "./timers";
 import { ReservationStore, type ReservedSource } from "./reservation";
 import { cancelJob, createJob, deleteJob, startJob, type Job, type JobInit, type JobStatus, type Refusal, type Transition } from "./lifecycle";
 import { sliceStep } from "./slice-driver";
@@ -38,9 +37,6 @@ export type JobReply =
   | { ok: false; reason: "not_found" | "forbidden" }
   | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
 
-/** Index retries back off from 500 ms to 30 s; the alarm retries until D1 agrees. */
-const INDEX_RETRY_BASE_MS = 500;
-const INDEX_RETRY_MAX_MS = 30_000;
 /** Slice retries back off exponentially from 1 s (DESIGN §1, STAGE_MAX_ATTEMPTS tries). */
 const SLICE_RETRY_BASE_MS = 1_000;
 /** Wall time an alarm keeps running consecutive slices (Date.now() advances on I/O only). */
@@ -51,7 +47,7 @@ export class IngestJob extends DurableObject<Env> {
   private readonly store: JobStore;
   private readonly runner: PipelineRunner;
   private readonly watchers: JobWatchers;
-  private readonly outbox: IndexOutbox;
+  private readonly index: IndexWriter;
   private readonly timers: Timers;
   private readonly reservation: ReservationStore;
   /**
@@ -63,16 +59,17 @@ export class IngestJob extends DurableObject<Env> {
   private alarmChecked = false;
   /** The forwarding pass in flight (see `forwardEvents`). */
   private forwarding: Promise<void> = Promise.resolve();
-  /** D1 bookmark of the latest index write from this instance (null until one succeeds). */
-  private indexBookmark: string | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStore(ctx.storage);
-    this.outbox = new IndexOutbox(ctx.storage);
     this.timers = new Timers(ctx.storage);
+    this.index = new IndexWriter(env, this.store, new IndexOutbox(ctx.storage), this.timers, {
+      after: (delayMs) => this.after(delayMs),
+      progressIntervalMs: () => this.config.indexProgressIntervalMs,
+    });
     this.reservation = new ReservationStore(ctx.storage);
-    this.runner = new PipelineRunner(ctx.storage, env, () => this.d1());
+    this.runner = new PipelineRunner(ctx.storage, env, () => this.index.d1());
     this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
   }
 
@@ -114,7 +111,7 @@ export class IngestJob extends DurableObject<Env> {
     // index work is on the alarm's schedule first, so if this pass is lost the alarm
     // writes the row, and the index still converges. It is due strictly after the first
     // slice, so an alarm fired early (tests step them) runs the slice, as before.
-    this.timers.schedule("index", this.after(INDEX_RETRY_BASE_MS) + 1);
+    this.timers.schedule("index", this.after(RETRY_BASE_MS) + 1);
     await this.arm();
     void this.settle().catch((err) => console.error(JSON.stringify({ msg: "settle after create failed", jobId: init.id, error: String(err) })));
     return this.store.job() ?? created.job;
@@ -139,7 +136,7 @@ export class IngestJob extends DurableObject<Env> {
     this.timers.unschedule("slice");
     this.timers.schedule("cleanup", this.after(0));
     await this.settle();
-    return { ok: true, job: result.job, bookmark: this.indexBookmark };
+    return { ok: true, job: result.job, bookmark: this.index.bookmark };
   }
 
   /** Soft delete of a finished job. */
@@ -152,7 +149,7 @@ export class IngestJob extends DurableObject<Env> {
     this.timers.schedule("cleanup", this.after(0));
     await this.settle();
     this.watchers.closeAll(CLOSE_NORMAL, "Job deleted");
-    return { ok: true, job: result.job, bookmark: this.indexBookmark };
+    return { ok: true, job: result.job, bookmark: this.index.bookmark };
   }
 
   /** The stored event log after `after`, if `access` may read the job. */
@@ -220,14 +217,14 @@ export class IngestJob extends DurableObject<Env> {
       await this.runWork(work.kind, work.attempts);
     } catch (err) {
       console.error(JSON.stringify({ msg: "alarm work failed", kind: work.kind, attempts: work.attempts, error: String(err).slice(0, 300) }));
-      this.timers.schedule(work.kind, Date.now() + backoff(work.attempts), work.attempts + 1);
+      this.timers.schedule(work.kind, Date.now() + retryBackoff(work.attempts), work.attempts + 1);
     }
   }
 
   private async runWork(kind: WorkKind, attempts: number): Promise<void> {
     switch (kind) {
       case "index":
-        return this.flushIndex(attempts, true);
+        return this.index.flush(attempts, true);
       case "cleanup":
         return this.cleanUp(attempts);
       case "reservation":
@@ -258,7 +255,7 @@ export class IngestJob extends DurableObject<Env> {
       const more = await this.runSlice(n === 0 ? failedTries : 0);
       // Each status or stage change gets its own index write, however many share an
       // alarm, so a job's D1 statements do not depend on how its slices fall.
-      await this.flushUrgentIndex();
+      await this.index.flushUrgent();
       // Date.now() stands still during pure CPU in workerd: the bytes the slices parsed bound the alarm too.
       if (!more || Date.now() >= deadline || !work.allowsAnother(this.runner.takeWorkBytes())) break;
       // If the slice sent frames, let the runtime flush them (they wait for the thread).
@@ -278,7 +275,7 @@ export class IngestJob extends DurableObject<Env> {
     if (queued?.status === "QUEUED") {
       const started = startJob(queued, new Date());
       if (started.ok) this.commit(started);
-      await this.flushUrgentIndex();
+      await this.index.flushUrgent();
     }
     const job = this.store.job();
     if (!job || job.status !== "RUNNING") {
@@ -343,62 +340,13 @@ export class IngestJob extends DurableObject<Env> {
       this.timers.unschedule("cleanup");
     } catch (err) {
       console.warn(JSON.stringify({ msg: "cleanup failed", jobId: job.id, error: String(err) }));
-      this.timers.schedule("cleanup", Date.now() + backoff(attempts), attempts + 1);
+      this.timers.schedule("cleanup", Date.now() + retryBackoff(attempts), attempts + 1);
     }
-  }
-
-  /**
-   * Writes the job's D1 row at the current version when the outbox says it is due (a
-   * status or stage change, or progress older than the interval); otherwise puts the
-   * write on the alarm's schedule. A failed write is retried from the alarm with
-   * backoff, so the index always converges to the object.
-   */
-  private async flushIndex(attempts = 0, fromAlarm = false): Promise<void> {
-    const state = this.store.state();
-    const decision = state
-      ? this.outbox.decide(state.version, state.indexedVersion, Date.now(), this.config.indexProgressIntervalMs)
-      : ({ kind: "none" } as const);
-    if (!state || decision.kind === "none") {
-      this.timers.unschedule("index");
-      return;
-    }
-    if (decision.kind === "at" && !fromAlarm) {
-      // Progress only: the alarm writes it once the interval has passed (an earlier
-      // entry, a retry, is kept).
-      const scheduled = this.timers.scheduled("index");
-      if (!scheduled) this.timers.schedule("index", Math.max(decision.due, this.after(0)));
-      return;
-    }
-    try {
-      const urgent = this.outbox.hasUrgent(state.indexedVersion);
-      // In a D1 session, so the write's bookmark can go back to the caller (DESIGN §12).
-      const session = projectDb(this.env, state.job.projectId).withSession("first-primary");
-      await upsertJobRow(this.d1(sessionDatabase(session)), state.job, state.version);
-      this.indexBookmark = newerBookmark(this.indexBookmark, session.getBookmark());
-      this.store.markIndexed(state.version);
-      this.outbox.markIndexed(Date.now(), !urgent);
-      const latest = this.store.state();
-      if (!latest || latest.indexedVersion >= latest.version) this.timers.unschedule("index");
-    } catch (err) {
-      console.warn(JSON.stringify({ msg: "index write failed", jobId: state.job.id, attempts, error: String(err).slice(0, 200) }));
-      this.timers.schedule("index", this.after(backoff(attempts)), attempts + 1);
-    }
-  }
-
-  /**
-   * Writes the index row now if a status or stage change is not in D1 yet, unless a
-   * failed write is already waiting for its retry (the alarm's backoff owns it then).
-   */
-  private async flushUrgentIndex(): Promise<void> {
-    const state = this.store.state();
-    if (!state || !this.outbox.hasUrgent(state.indexedVersion)) return;
-    if ((this.timers.scheduled("index")?.attempts ?? 0) > 0) return;
-    await this.flushIndex();
   }
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
   private async settle(): Promise<void> {
-    await Promise.all([this.flushIndex(), this.forwardEvents(0)]);
+    await Promise.all([this.index.flush(), this.forwardEvents(0)]);
     await this.arm();
   }
 
@@ -408,7 +356,7 @@ export class IngestJob extends DurableObject<Env> {
     this.forwarding = this.forwarding
       .then(async () => {
         if (await this.watchers.forward()) this.timers.unschedule("forward");
-        else this.timers.schedule("forward", this.after(backoff(attempts)), attempts + 1);
+        else this.timers.schedule("forward", this.after(retryBackoff(attempts)), attempts + 1);
       })
       .catch((err) => console.error(JSON.stringify({ msg: "event forwarding failed", error: String(err) })));
     return this.forwarding;
@@ -418,16 +366,11 @@ export class IngestJob extends DurableObject<Env> {
   private commit(t: Transition, log = true): void {
     const before = this.store.job();
     const { frame, version } = this.store.commit(t.job, log ? t.event : null);
-    this.outbox.noteCommit(before, t.job, version);
+    this.index.noteCommit(before, t.job, version);
     if (!frame) return;
     this.watchers.publish(frame);
     // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).
     void this.forwardEvents(0);
-  }
-
-  /** The job's project database (or a session on it), every statement counted (DESIGN §8 budget). */
-  private d1(db: D1Database = projectDb(this.env, this.store.job()?.projectId ?? "")): D1Database {
-    return meterD1(db, (n) => this.outbox.countStatements(n));
   }
 
   /** Sets the alarm for the earliest due work, or deletes it when nothing is due. */
@@ -473,8 +416,4 @@ function refusal(r: Refusal): JobReply {
     case "not_running":
       return { ok: false, reason: "not_found" };
   }
-}
-
-function backoff(attempts: number): number {
-  return Math.min(INDEX_RETRY_MAX_MS, INDEX_RETRY_BASE_MS * 2 ** attempts);
 }

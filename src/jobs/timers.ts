@@ -29,6 +29,15 @@ CREATE TABLE IF NOT EXISTS work (
 
 type WorkRow = { kind: WorkKind; due: number; attempts: number };
 
+/** Retries of failed work (an index write, a clean-up, a forwarding pass) back off from 500 ms to 30 s. */
+export const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/** The wait before the next try of work that has failed `attempts` times. */
+export function retryBackoff(attempts: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempts);
+}
+
 export class Timers {
   /**
    * The alarm time this object last set (null: deleted), while it is known to be
