@@ -65,13 +65,24 @@ function extractText(P, bytes, kind, doc) {
     const isLast = offset >= bytes.length;
     const buf = carry.length ? Buffer.concat([carry, body]) : body;
     const complete = isLast ? buf.length : P.completeUtf8Length(buf);
-    const input = new TextDecoder().decode(buf.subarray(0, complete));
+    const raw = buf.subarray(0, complete);
+    // As the slice runner does: text that is exactly its valid UTF-8 input is hashed from the bytes.
+    let input;
+    let lossless = true;
+    try {
+      input = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
+    } catch {
+      input = new TextDecoder("utf-8", { ignoreBOM: true }).decode(raw);
+      lossless = false;
+    }
     const out = P.extractSlice(input, state, isLast, doc.chars);
     state = out.state;
     carry = buf.slice(complete);
     const kept = P.spacedHeadings(out.headings, doc.headings.at(-1) ?? null);
     for (const h of kept) doc.headings.push(h.offset);
-    appendText(P, doc, out.text, null);
+    const hashBytes = lossless && out.text === input;
+    if (hashBytes) doc.sha.update(raw);
+    appendText(P, doc, out.text, null, !hashBytes);
     if (isLast) return;
   }
 }
@@ -90,13 +101,14 @@ async function extractPdf(P, bytes, doc) {
   await pdf.proxy.destroy();
 }
 
-function appendText(P, doc, text, page) {
+/** Appends `text` as segments; `hash`: also feeds it to the content hash (unless its bytes were). */
+function appendText(P, doc, text, page, hash = true) {
   for (let i = 0; i < text.length; ) {
     let end = Math.min(text.length, i + P.SEGMENT_CHARS);
     const c = text.charCodeAt(end - 1);
     if (end < text.length && c >= 0xd800 && c <= 0xdbff) end += 1;
     const part = text.slice(i, end);
-    doc.sha.update(part);
+    if (hash) doc.sha.update(part);
     doc.segments.push({ charStart: doc.chars, page, text: part });
     doc.chars += part.length;
     i = end;

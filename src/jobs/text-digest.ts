@@ -18,11 +18,14 @@ export class TextDigest {
 
   /**
    * Adds a slice's new `segments` to the hash of the text committed up to `cp`, which
-   * will then hold `bytesAfter` bytes; returns the hex digest when `finish`.
+   * will then hold `bytesAfter` bytes; returns the hex digest when `finish`. `utf8`: the
+   * segments' text already encoded (the slice's input bytes, when extraction returned
+   * them unchanged), hashed as is instead of encoding the strings again.
    */
-  append(cp: ExtractingCheckpoint, segments: TextSegment[], bytesAfter: number, finish: boolean): string | null {
+  append(cp: ExtractingCheckpoint, segments: TextSegment[], bytesAfter: number, finish: boolean, utf8: Uint8Array | null = null): string | null {
     const hash = this.committed(cp);
-    for (const s of segments) hash.update(s.text);
+    if (utf8) hash.update(utf8);
+    else for (const s of segments) hash.update(s.text);
     if (!finish) {
       this.state = { documentId: cp.documentId, bytes: bytesAfter, hash };
       return null;

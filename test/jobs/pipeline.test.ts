@@ -105,6 +105,25 @@ describe("a job through every stage", () => {
     expect(doc.contentHash).toBe(await sha256Hex(text));
   });
 
+  it("hashes each range's bytes only when they are its text: invalid UTF-8 and a CRLF cut by a range edge are hashed as the text", async () => {
+    const t = await token({ projects: [P] });
+    const MiB = 1 << 20;
+    const line = "plain ascii text, nothing to rewrite\n";
+    const bytes = new TextEncoder().encode(line.repeat(Math.ceil((3.5 * MiB) / line.length)));
+    bytes[MiB + 1000] = 0xff; // range 2: not UTF-8 (decoded as U+FFFD)
+    bytes[3 * MiB - 1] = 13; // range 3 ends in CR, range 4 starts with LF: one line break
+    bytes[3 * MiB] = 10;
+    const job = await createJob(t, P, bytes, { filename: "mixed.txt" });
+    const done = await runToEnd(t, job);
+    expect(done.status).toBe("COMPLETED");
+    const stored = await (await call(`${docsPath(done.canonicalDocumentId!)}/text`, { token: t })).text();
+    const expected = new TextDecoder().decode(bytes).replace(/\r\n?/g, "\n");
+    expect(stored === expected).toBe(true);
+    expect(stored).toContain("\uFFFD");
+    const doc = await (await call(docsPath(done.canonicalDocumentId!), { token: t })).json<{ contentHash: string }>();
+    expect(doc.contentHash).toBe(await sha256Hex(expected));
+  });
+
   it("keeps a U+FEFF that happens to start a range, and strips only the document's own BOM", async () => {
     const t = await token({ projects: [P] });
     // The document's BOM (3 bytes) + 2^20 - 3 bytes: the second U+FEFF opens the second range.

@@ -10,6 +10,20 @@ import { sourceKey } from "../../storage-keys";
 import type { ExtractingCheckpoint } from "../checkpoint";
 import { kindOf, type Stage } from "./stage";
 
+/**
+ * `bytes` as text, and whether that was lossless: valid UTF-8, so the text encodes back to
+ * exactly these bytes. ignoreBOM: a fresh decoder would drop U+FEFF at the start of
+ * *every* range, making the text depend on where ranges fall; the extractor strips the
+ * document's own BOM. Invalid input is decoded a second time, with replacement.
+ */
+function decodeUtf8(bytes: Uint8Array): { text: string; lossless: boolean } {
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), lossless: true };
+  } catch {
+    return { text: new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes), lossless: false };
+  }
+}
+
 /** One R2 range of a text source → extracted text, hashed and stored as segments. */
 export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
   const length = Math.min(SOURCE_SLICE_BYTES, job.byteSize - cp.sourceOffset);
@@ -24,9 +38,8 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   ctx.work.bytes += body.length;
   const bytes = concatBytes([Uint8Array.from(cp.carry), body]);
   const complete = isLast ? bytes.length : completeUtf8Length(bytes);
-  // ignoreBOM: a fresh decoder would drop U+FEFF at the start of *every* range, making
-  // the text depend on where ranges fall; the extractor strips the document's own BOM.
-  const input = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes.subarray(0, complete));
+  const raw = bytes.subarray(0, complete);
+  const { text: input, lossless } = decodeUtf8(raw);
   const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
   const out = extractSlice(input, state, isLast, cp.chars);
   const next: ExtractingCheckpoint = {
@@ -43,7 +56,10 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   const headings = spacedHeadings(out.headings, cp.lastHeading ?? null);
   next.lastHeading = headings.at(-1)?.offset ?? cp.lastHeading ?? null;
   ctx.work.bytes += out.headings.length * ROW_WORK_BYTES;
-  next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast);
+  // Text that is exactly its valid UTF-8 input (Markdown or plain text with LF line
+  // ends, past the first BOM) is hashed from the bytes at hand, not re-encoded.
+  const utf8 = lossless && out.text === input ? raw : null;
+  next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast, utf8);
   // An HTML page's <title> names it better than its first heading.
   if (isLast && out.state.kind === "html" && out.state.title) next.title = out.state.title;
   const counters = { bytesRead: end, charactersExtracted: next.chars };
