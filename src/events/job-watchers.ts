@@ -5,7 +5,7 @@
 import type { Env } from "../env";
 import type { JobEvent, JobStore } from "../jobs/job-store";
 import type { EventOutbox } from "../jobs/outbox";
-import { acceptWatcher, broadcast, closeAll, closeExpired, enableAutoPong } from "./sockets";
+import { acceptWatcher, broadcast, closeAll, closeExpired, enableAutoPong, watcherCount } from "./sockets";
 
 const TAG = "job";
 /** Events per hub/queue call; a queue batch holds at most 100 messages. */
@@ -44,6 +44,11 @@ export class JobWatchers {
       }
     }
     return { response, expiresAt };
+  }
+
+  /** Sockets watching the job (those closed since the last frame included). */
+  count(): number {
+    return watcherCount(this.ctx, TAG);
   }
 
   /** True if frames were sent since the last call (so the caller may yield to flush them). */

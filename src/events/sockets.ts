@@ -69,6 +69,11 @@ function socketsWithTag(ctx: DurableObjectState, tag: string): Set<WebSocket> {
   return set;
 }
 
+/** Watchers with `tag`, from the in-memory set (no wrapper per socket); closed ones leave it at the next frame. */
+export function watcherCount(ctx: DurableObjectState, tag: string): number {
+  return socketsWithTag(ctx, tag).size;
+}
+
 /**
  * Sends `data` to every open watcher with `tag` and returns how many got it; closing or
  * broken sockets are skipped, closed ones forgotten. The frame is serialised once by the

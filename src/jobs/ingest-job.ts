@@ -14,7 +14,7 @@ import { JobStore, type JobEvent } from "./job-store";
 import { RETRY_BASE_MS, retryBackoff, Timers, type Work, type WorkKind } from "./timers";
 import { ReservationStore, type ReservedSource } from "./reservation";
 import { cancelJob, createJob, deleteJob, startJob, type Job, type JobInit, type JobStatus, type Refusal, type Transition } from "./lifecycle";
-import { sliceStep } from "./slice-driver";
+import { progressEventInterval, sliceStep } from "./slice-driver";
 import { PipelineRunner } from "./slice-runner";
 import { AlarmWorkBudget } from "../pipeline/limits";
 import { JobWatchers } from "../events/job-watchers";
@@ -41,8 +41,6 @@ export type JobReply =
 const SLICE_RETRY_BASE_MS = 1_000;
 /** Wall time an alarm keeps running consecutive slices (Date.now() advances on I/O only). */
 const ALARM_SLICE_BUDGET_MS = 250;
-/** `job.progress` is logged at most this often (DESIGN §5: a few per second). */
-const PROGRESS_EVENT_INTERVAL_MS = 500;
 export class IngestJob extends DurableObject<Env> {
   private readonly store: JobStore;
   private readonly runner: PipelineRunner;
@@ -289,7 +287,7 @@ export class IngestJob extends DurableObject<Env> {
       ? sliceStep(current, outcome, new Date(), failedTries, this.store.lastProgressEventAt(), {
           maxAttempts: this.config.stageMaxAttempts,
           retryBaseMs: SLICE_RETRY_BASE_MS,
-          progressEventIntervalMs: PROGRESS_EVENT_INTERVAL_MS,
+          progressEventIntervalMs: progressEventInterval(this.watchers.count()),
         })
       : null;
     if (!step?.ok) {

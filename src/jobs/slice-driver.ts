@@ -15,6 +15,21 @@ export interface SliceRules {
   progressEventIntervalMs: number;
 }
 
+/** `job.progress` is logged at most this often with few watchers (DESIGN §5: a few per second). */
+export const PROGRESS_EVENT_INTERVAL_MS = 500;
+/**
+ * ...and at least this many ms apart per watcher socket: a frame costs the job's thread
+ * ~40 µs per socket (the runtime's `WebSocket.send`, measured with `npm run bench:profile
+ * -- --workload fanout`), so progress frames stay near 2 % of the thread however many
+ * watch (1,000 watchers: one every 2 s). Stage changes and the end are always logged.
+ */
+export const PROGRESS_EVENT_MS_PER_WATCHER = 2;
+
+/** How often `job.progress` is logged while `watchers` sockets watch the job. */
+export function progressEventInterval(watchers: number): number {
+  return Math.max(PROGRESS_EVENT_INTERVAL_MS, watchers * PROGRESS_EVENT_MS_PER_WATCHER);
+}
+
 /** What runs after the slice: the next slice (now, or a retry later), or the clean-up. */
 export type Next = { kind: "slice"; delayMs: number; tries: number } | { kind: "cleanup" };
 

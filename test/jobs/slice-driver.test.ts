@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createJob, startJob, type Job } from "../../src/jobs/lifecycle";
-import { sliceStep, type SliceRules } from "../../src/jobs/slice-driver";
+import { progressEventInterval, sliceStep, type SliceRules } from "../../src/jobs/slice-driver";
 
 const rules: SliceRules = { maxAttempts: 3, retryBaseMs: 1000, progressEventIntervalMs: 500 };
 const t0 = new Date("2026-11-01T00:00:00Z");
@@ -26,6 +26,19 @@ describe("sliceStep", () => {
     expect(fresh.commits[0]!.transition.job.counters.bytesRead).toBe(5);
     const stale = sliceStep(running(), { kind: "progress", fraction: 0.5, counters: {}, persist }, at(1000), 0, t0.getTime() + 400, rules);
     expect(stale.ok && stale.commits[0]!.log).toBe(true);
+  });
+
+  it("logs progress less often the more sockets watch (2 ms per watcher, at least 500 ms), never the stage ends", () => {
+    expect([0, 1, 250, 1000, 5000].map(progressEventInterval)).toEqual([500, 500, 500, 2000, 10000]);
+    const watched = { ...rules, progressEventIntervalMs: progressEventInterval(1000) };
+    const last = t0.getTime();
+    const log = (ms: number) => {
+      const step = sliceStep(running(), { kind: "progress", fraction: 0.5, counters: {}, persist }, at(ms), 0, last, watched);
+      return step.ok && step.commits[0]!.log;
+    };
+    expect([log(600), log(1999), log(2000)]).toEqual([false, false, true]);
+    const end = sliceStep(running(), { kind: "stage-done", counters: {}, persist }, at(10), 0, last, watched);
+    expect(end.ok && end.commits.map((c) => c.log)).toEqual([true, true]);
   });
 
   it("ends a stage with its last progress logged, then the next stage", () => {
