@@ -14,7 +14,7 @@
  *     a time (each a `job.created` frame to every watcher), with the time until every
  *     watcher has all 20 frames.
  *
- *   npm run bench:profile -- [--workload job|create] [--mb 10] [--n 200] [--top 30]
+ *   npm run bench:profile -- [--workload job|create|get|watch|fanout] [--mb 10] [--n 200] [--top 30]
  *
  * Writes bench/out/<workload>.cpuprofile (open it in Chrome DevTools → Performance).
  */
@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startDev, token, upload } from "./lib/server.mjs";
+import { freePort, startDev, token, upload } from "./lib/server.mjs";
 import { markdown } from "./lib/corpus.mjs";
 import { getJson, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";
@@ -34,24 +34,27 @@ const { values: args } = parseArgs({
     mb: { type: "string", default: "10" },
     n: { type: "string", default: "200" },
     top: { type: "string", default: "30" },
-    port: { type: "string", default: "8941" },
-    "inspector-port": { type: "string", default: "9241" },
+    port: { type: "string" },
+    "inspector-port": { type: "string" },
   },
 });
+const WORKLOADS = ["job", "create", "get", "watch", "fanout"];
+if (!WORKLOADS.includes(args.workload)) throw new Error(`--workload must be one of ${WORKLOADS.join(", ")}`);
 const PROJECT = "bench-profile";
-const creates = ["create", "get", "watch", "fanout"].includes(args.workload);
-const bytes = creates ? null : markdown(Number(args.mb) * (1 << 20));
+// Every workload but `job` keeps its jobs QUEUED: no pipeline work in the profile.
+const queued = ["create", "get", "watch", "fanout"].includes(args.workload);
+const bytes = queued ? null : markdown(Number(args.mb) * (1 << 20));
 const persistTo = mkdtempSync(join(tmpdir(), "bench-profile-"));
-const inspectorPort = Number(args["inspector-port"]);
+const inspectorPort = Number(args["inspector-port"] ?? (await freePort()));
 const dev = await startDev({
-  port: Number(args.port),
+  port: Number(args.port ?? (await freePort())),
   persistTo,
   inspectorPort,
   vars: {
     RATE_LIMIT_PROJECT_PER_MINUTE: "1000000",
     RATE_LIMIT_USER_PER_HOUR: "1000000",
     MAX_DOCUMENT_CHARS: "200000000",
-    ...(creates ? { ALARM_DELAY_MS: "86400000" } : {}),
+    ...(queued ? { ALARM_DELAY_MS: "86400000" } : {}),
   },
 });
 let inspector = null;
@@ -59,7 +62,7 @@ try {
   inspector = await connectInspector(inspectorPort);
   const t = await token({ sub: "bench", roles: ["admin"], projects: [PROJECT] });
   const warm = await upload(dev.url, t, PROJECT, markdown(256 * 1024, 9), { filename: "warm-up.md", type: "text/markdown" });
-  if (!creates) await waitForJobSocket(dev.url, t, PROJECT, warm.id);
+  if (!queued) await waitForJobSocket(dev.url, t, PROJECT, warm.id);
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
   if (args.workload !== "fanout") await inspector.send("Profiler.start");
@@ -111,7 +114,7 @@ try {
     save(profile);
     const health = await rate(`${dev.url}/health`, {});
     report(profile, `${n} GETs of one job, 8 at a time: ${gets.toFixed(0)} req/s; /health after: ${health.toFixed(0)} req/s (${(gets / health).toFixed(2)}x)`);
-  } else if (creates) {
+  } else if (args.workload === "create") {
     const n = Number(args.n);
     const kb = new TextEncoder().encode("x".repeat(1000) + "\n".repeat(24));
     const t0 = performance.now();
