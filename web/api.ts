@@ -4,6 +4,7 @@
  * the page can show exactly what the server said. Kept small and typed so it can switch
  * to the generated SDK (`src/client`) without touching the views.
  */
+import { typeByExtension } from "../src/uploads/sniff";
 import type { Chunk, DocumentInfo, Job, JobFilters, JobFrame, Page } from "./types";
 
 export class ApiError extends Error {
@@ -16,22 +17,10 @@ export class ApiError extends Error {
   }
 }
 
-/** Content types the pipeline reads, by extension, for files the browser cannot type. */
-const TYPES_BY_EXTENSION: Record<string, string> = {
-  pdf: "application/pdf",
-  txt: "text/plain",
-  text: "text/plain",
-  md: "text/markdown",
-  markdown: "text/markdown",
-  html: "text/html",
-  htm: "text/html",
-};
-
 /** The Content-Type to send for a file: the browser's, else by its extension. */
 export function uploadContentType(file: { name: string; type: string }): string {
   if (file.type) return file.type;
-  const ext = file.name.split(".").pop()?.toLowerCase() ?? "";
-  return TYPES_BY_EXTENSION[ext] ?? "application/octet-stream";
+  return typeByExtension(file.name) ?? "application/octet-stream";
 }
 
 async function problemOf(res: Response): Promise<ApiError> {

@@ -1,4 +1,5 @@
 /** What `jobs.create` accepts as a file, turned into a request body of known length. */
+import { typeByExtension as mediaTypeOf } from "../uploads/sniff";
 
 /** A stream with its size: the raw route needs a `Content-Length`. */
 export interface SizedStream {
@@ -14,20 +15,7 @@ export interface SizedStream {
 export type FileInput = Blob | SizedStream | string;
 
 /** The types the service reads, by extension (DESIGN §4; the server sniffs the bytes too). */
-export const MEDIA_TYPES: Record<string, string> = {
-  pdf: "application/pdf",
-  txt: "text/plain",
-  text: "text/plain",
-  md: "text/markdown",
-  markdown: "text/markdown",
-  html: "text/html",
-  htm: "text/html",
-};
-
-export function mediaTypeOf(name: string): string | undefined {
-  const ext = name.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
-  return ext ? MEDIA_TYPES[ext] : undefined;
-}
+export { TYPES_BY_EXTENSION as MEDIA_TYPES, typeByExtension as mediaTypeOf } from "../uploads/sniff";
 
 export const baseName = (path: string) => path.split(/[\\/]/).pop() ?? path;
 

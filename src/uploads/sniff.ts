@@ -38,7 +38,8 @@ const DECLARED: Record<string, SupportedType | "sniff"> = {
   "": "sniff",
 };
 
-const EXTENSIONS: Record<string, SupportedType> = {
+/** The types the pipeline reads, by file extension: the server's fallback, and what the SDK, CLI and dashboard send. */
+export const TYPES_BY_EXTENSION: Record<string, SupportedType> = {
   pdf: "application/pdf",
   txt: "text/plain",
   text: "text/plain",
@@ -47,6 +48,12 @@ const EXTENSIONS: Record<string, SupportedType> = {
   html: "text/html",
   htm: "text/html",
 };
+
+/** The type a file name's extension names, if the pipeline reads it. */
+export function typeByExtension(name: string): SupportedType | undefined {
+  const ext = name.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
+  return ext ? TYPES_BY_EXTENSION[ext] : undefined;
+}
 
 /** The type of an upload from its first bytes, its declared type and its file name. */
 export function sniffType(prefix: Uint8Array, declared: string | null, filename: string): SniffResult {
@@ -63,8 +70,7 @@ export function sniffType(prefix: Uint8Array, declared: string | null, filename:
   }
   if (!looksLikeText(prefix)) return { ok: false, detail: "Unsupported file type: the content is binary, not text" };
   if (fromDeclared !== "sniff") return { ok: true, mimeType: fromDeclared };
-  const ext = filename.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
-  const byExt = ext ? EXTENSIONS[ext] : undefined;
+  const byExt = typeByExtension(filename);
   if (byExt && byExt !== "application/pdf") return { ok: true, mimeType: byExt };
   const head = new TextDecoder().decode(prefix).trimStart().slice(0, 64).toLowerCase();
   if (head.startsWith("<!doctype html") || head.startsWith("<html")) return { ok: true, mimeType: "text/html" };
