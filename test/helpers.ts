@@ -5,6 +5,7 @@ import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import type { Job } from "../src/jobs/lifecycle";
 import { jobStub as routeJobStub } from "../src/routes/access";
+import type { Chunk } from "../src/client/types";
 
 export const ORIGIN = "http://edge-ingest.test";
 
@@ -94,15 +95,8 @@ export async function problem(res: Response): Promise<{ status: number; detail: 
   return res.json();
 }
 
-/** One chunk as `GET /documents/{id}/chunks` returns it. */
-export interface ChunkItem {
-  ordinal: number;
-  text: string;
-  charStart: number;
-  charEnd: number;
-  page: number | null;
-  contentHash: string;
-}
+/** One chunk as `GET /documents/{id}/chunks` returns it (the SDK's type, generated from `/openapi.json`). */
+export type ChunkItem = Chunk;
 
 /** Every chunk of a document, following the cursor `limit` at a time (each page must answer 200). */
 export async function allChunks(t: string, projectId: string, documentId: string, limit = 100): Promise<ChunkItem[]> {

@@ -81,29 +81,8 @@ export interface JobSnapshot {
   job: Job;
 }
 
-export interface DocumentInfo {
-  id: string;
-  projectId: string;
-  jobId: string;
-  title: string;
-  mimeType: string;
-  pageCount: number | null;
-  characterCount: number;
-  chunkCount: number;
-  contentHash: string;
-  language: string | null;
-  duplicateOf: string | null;
-  createdAt: string;
-}
-
-export interface Chunk {
-  ordinal: number;
-  text: string;
-  charStart: number;
-  charEnd: number;
-  page: number | null;
-  contentHash: string;
-}
+/** A document and one of its chunks, as the API returns them: the SDK's types, generated from `/openapi.json`. */
+export type { Chunk, Document as DocumentInfo } from "../src/client/types";
 
 export interface JobFilters {
   status?: JobStatus;

@@ -1,29 +1,13 @@
 /** Webhook route helpers for tests. */
 import { expect, vi } from "vitest";
+import type { components } from "../../src/client/generated/openapi";
 import { call } from "../helpers";
 
 export const webhooksPath = (projectId: string) => `/api/projects/${projectId}/webhooks`;
 
-export interface CreatedWebhook {
-  id: string;
-  url: string;
-  events: string[];
-  enabled: boolean;
-  secret: string;
-}
-
-export interface DeliveryItem {
-  id: string;
-  eventType: string;
-  jobId: string | null;
-  seq: number | null;
-  status: "pending" | "succeeded" | "failed";
-  attempts: number;
-  lastResponseStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-}
+/** A created subscription and one delivery, as the API returns them (the SDK's generated types). */
+export type CreatedWebhook = components["schemas"]["WebhookWithSecret"];
+export type DeliveryItem = components["schemas"]["WebhookDelivery"];
 
 export async function createWebhook(t: string, projectId: string, body: Record<string, unknown>): Promise<CreatedWebhook> {
   const res = await call(webhooksPath(projectId), { method: "POST", token: t, body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
