@@ -1,13 +1,12 @@
 /** The CLI under a tiny rate limit: it waits as `Retry-After` says, shows it, and still finishes. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgeIngest } from "../../../src/client/node";
-import { startTestServer, token, type TestServer } from "../dev-server";
-import { buildClients, folder, runCli } from "./harness";
+import { token, type TestServer } from "../dev-server";
+import { startClientsServer, folder, runCli } from "./harness";
 
 let server: TestServer;
 beforeAll(async () => {
-  buildClients();
-  server = await startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "4", RATE_LIMIT_USER_PER_HOUR: "1000000" });
+  ({ server } = await startClientsServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "4" }));
 });
 afterAll(async () => {
   await server?.close();

@@ -1,8 +1,8 @@
 /** The `edge-ingest` CLI against a real `wrangler dev`, run as a user runs it. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgeIngest } from "../../../src/client/node";
-import { startTestServer, token, type TestServer } from "../dev-server";
-import { buildClients, corruptPdf, cuttableProxy, folder, MIXED_UPLOADED, mixedFolder, runCli, startCli } from "./harness";
+import { token, type TestServer } from "../dev-server";
+import { startClientsServer, corruptPdf, cuttableProxy, folder, MIXED_UPLOADED, mixedFolder, runCli, startCli } from "./harness";
 
 let server: TestServer;
 let adminToken: string;
@@ -15,9 +15,7 @@ async function allJobs(projectId: string) {
 }
 
 beforeAll(async () => {
-  buildClients();
-  server = await startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "100000", RATE_LIMIT_USER_PER_HOUR: "1000000" });
-  adminToken = await token({ roles: ["admin"] });
+  ({ server, adminToken } = await startClientsServer());
 });
 afterAll(async () => {
   await server?.close();

@@ -9,6 +9,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildCorruptPdf, buildPdf } from "../../fixtures/pdf";
+import { startTestServer, token, type TestServer } from "../dev-server";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 export const CLI = join(ROOT, "dist/cli.js");
@@ -17,6 +18,16 @@ export const CLI = join(ROOT, "dist/cli.js");
 export function buildClients(): void {
   const r = spawnSync(process.execPath, ["scripts/build-clients.mjs"], { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+}
+
+/**
+ * Builds the clients and starts a `wrangler dev` for one test file with rate limits out of
+ * the way (`limits` overrides them), and an admin token for it.
+ */
+export async function startClientsServer(limits: Record<string, string> = {}): Promise<{ server: TestServer; adminToken: string }> {
+  buildClients();
+  const server = await startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "100000", RATE_LIMIT_USER_PER_HOUR: "1000000", ...limits });
+  return { server, adminToken: await token({ roles: ["admin"] }) };
 }
 
 export interface CliResult {

@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgeIngest, EdgeIngestError, type JobFrame, type ProjectFrame } from "../../../src/client/node";
-import { startTestServer, token, type TestServer } from "../dev-server";
-import { buildClients, cuttableProxy, folder } from "./harness";
+import { token, type TestServer } from "../dev-server";
+import { startClientsServer, cuttableProxy, folder } from "./harness";
 
 let server: TestServer;
 let adminToken: string;
@@ -13,9 +13,7 @@ const client = (projectId: string, baseUrl = server.url) => new EdgeIngest({ bas
 const bigText = (tag: string, sentences = 30_000) => `# ${tag}\n\n${Array.from({ length: sentences }, (_, i) => `Sentence ${i} of ${tag}, with words.`).join(" ")}`;
 
 beforeAll(async () => {
-  buildClients();
-  server = await startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "100000", RATE_LIMIT_USER_PER_HOUR: "1000000" });
-  adminToken = await token({ roles: ["admin"] });
+  ({ server, adminToken } = await startClientsServer());
 });
 afterAll(async () => {
   await server?.close();
