@@ -32,7 +32,7 @@ import { parseArgs } from "node:util";
 import { startDev, token, upload } from "./lib/server.mjs";
 import { markdown, pdf } from "./lib/corpus.mjs";
 import { loadPipeline, runFloor } from "./lib/floor.mjs";
-import { getJson, waitForJobSocket } from "./lib/jobs.mjs";
+import { getJson, stageTimes, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";
 import { d1UsedBytes, jobD1Statements } from "./lib/d1-files.mjs";
 
@@ -116,7 +116,7 @@ try {
     const d1Grown = d1UsedBytes(persistTo) - d1Before;
     const statements = jobD1Statements(persistTo, job.id);
     const doc = await getJson(dev.url, t, `/api/projects/${PROJECT}/documents/${job.canonicalDocumentId}`);
-    const stages = await stageTimes(dev.url, t, job.id);
+    const stages = stageTimes((await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${job.id}/events`)).items);
     const same = doc.chunkCount === input.floor.chunkCount && doc.contentHash === input.floor.contentHash && doc.characterCount === input.floor.chars;
 
     // The same bytes again, with the live heap sampled: during the upload, then the job.
@@ -158,20 +158,6 @@ try {
   inspector?.close();
   await dev.stop();
   rmSync(persistTo, { recursive: true, force: true });
-}
-
-/** Milliseconds spent in each stage, from the job's stored event log (events carry `at`). */
-async function stageTimes(url, t, jobId) {
-  const log = await getJson(url, t, `/api/projects/${PROJECT}/ingest/jobs/${jobId}/events`);
-  const out = {};
-  let prev = null;
-  for (const e of log.items) {
-    if (prev && (e.type === "job.stage" || e.type === "job.completed" || e.type === "job.started")) {
-      out[prev.job.stage] = (out[prev.job.stage] ?? 0) + (Date.parse(e.at) - Date.parse(prev.at));
-    }
-    if (e.type === "job.stage" || e.type === "job.started" || e.type === "job.created") prev = e;
-  }
-  return out;
 }
 
 // 3. Report.

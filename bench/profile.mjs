@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, startDev, token, upload } from "./lib/server.mjs";
 import { markdown } from "./lib/corpus.mjs";
-import { getJson, waitForJobSocket } from "./lib/jobs.mjs";
+import { getJson, stageTimes, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";
 import { openWatchers } from "./lib/watch.mjs";
 
@@ -152,16 +152,6 @@ try {
 function save(profile) {
   mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
   writeFileSync(new URL(`./out/${args.workload}.cpuprofile`, import.meta.url), JSON.stringify(profile));
-}
-
-function stageTimes(events) {
-  const stages = {};
-  let prev = null;
-  for (const e of events) {
-    if (prev && ["job.stage", "job.completed", "job.started"].includes(e.type)) stages[prev.job.stage] = (stages[prev.job.stage] ?? 0) + (Date.parse(e.at) - Date.parse(prev.at));
-    if (["job.stage", "job.started", "job.created"].includes(e.type)) prev = e;
-  }
-  return stages;
 }
 
 function report(profile, headline) {

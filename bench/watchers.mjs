@@ -24,9 +24,10 @@
  * Run: npm run bench:watchers -- [--quick]
  * Writes bench/out/watchers.json.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { startDev, token, upload } from "./lib/server.mjs";
+import { workerdUsage } from "./lib/cannon.mjs";
 import { harnessFloor, markdown, median, openWatchers, probeUpgrade, stats } from "./lib/watch.mjs";
 
 const QUICK = process.argv.includes("--quick");
@@ -49,16 +50,7 @@ function srcChangedSince(since) {
 
 /** CPU seconds (user + system) workerd has used so far: the one thread that runs the job, its sockets and every binding. */
 function workerdCpu(dev) {
-  let s = 0;
-  for (const pid of dev.workerdPids()) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      s += (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      // exited
-    }
-  }
-  return s;
+  return workerdUsage(dev.workerdPids()).cpu;
 }
 
 /** A port nobody listens on now (another bench may be running on this machine). */

@@ -7,7 +7,7 @@ import autocannon from "autocannon";
 import { readFileSync } from "node:fs";
 
 /** workerd's CPU seconds so far (user + system) and bytes written to storage. */
-function workerdUsage(pids) {
+export function workerdUsage(pids) {
   let cpu = 0;
   let written = 0;
   for (const pid of pids) {

@@ -23,7 +23,7 @@ export async function loadPipeline() {
         `export { extractSlice, initialExtractState } from "${ROOT}src/pipeline/extract/index.ts";`,
         `export { planChunks, chunkLookahead, spacedHeadings, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
         `export { sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
-        `export { completeUtf8Length } from "${ROOT}src/pipeline/utf8.ts";`,
+        `export { completeUtf8Length, decodeUtf8 } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
         `export { scanPdf, planPdfSlices } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
@@ -66,20 +66,13 @@ function extractText(P, bytes, kind, doc) {
     const buf = carry.length ? Buffer.concat([carry, body]) : body;
     const complete = isLast ? buf.length : P.completeUtf8Length(buf);
     const raw = buf.subarray(0, complete);
-    // As the slice runner does: text that is exactly its valid UTF-8 input is hashed from the bytes.
-    let input;
-    let lossless = true;
-    try {
-      input = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
-    } catch {
-      input = new TextDecoder("utf-8", { ignoreBOM: true }).decode(raw);
-      lossless = false;
-    }
+    const { text: input, lossless } = P.decodeUtf8(raw);
     const out = P.extractSlice(input, state, isLast, doc.chars);
     state = out.state;
     carry = buf.slice(complete);
     const kept = P.spacedHeadings(out.headings, doc.headings.at(-1) ?? null);
     for (const h of kept) doc.headings.push(h.offset);
+    // As the slice runner does: text that is exactly its valid UTF-8 input is hashed from the bytes.
     const hashBytes = lossless && out.text === input;
     if (hashBytes) doc.sha.update(raw);
     appendText(P, doc, out.text, null, !hashBytes);

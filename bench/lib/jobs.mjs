@@ -79,3 +79,16 @@ export function sampleRss(pids, everyMs = 50) {
     },
   };
 }
+
+/** Milliseconds spent in each stage, from a job's stored event log (events carry `at`). */
+export function stageTimes(events) {
+  const out = {};
+  let prev = null;
+  for (const e of events) {
+    if (prev && (e.type === "job.stage" || e.type === "job.completed" || e.type === "job.started")) {
+      out[prev.job.stage] = (out[prev.job.stage] ?? 0) + (Date.parse(e.at) - Date.parse(prev.at));
+    }
+    if (e.type === "job.stage" || e.type === "job.started" || e.type === "job.created") prev = e;
+  }
+  return out;
+}

@@ -17,3 +17,17 @@ export function completeUtf8Length(bytes: Uint8Array): number {
   }
   return n;
 }
+
+/**
+ * `bytes` as text, and whether that was lossless: valid UTF-8, so the text encodes back to
+ * exactly these bytes. ignoreBOM: a fresh decoder would drop U+FEFF at the start of
+ * *every* range, making the text depend on where ranges fall; the extractor strips the
+ * document's own BOM. Invalid input is decoded a second time, with replacement.
+ */
+export function decodeUtf8(bytes: Uint8Array): { text: string; lossless: boolean } {
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), lossless: true };
+  } catch {
+    return { text: new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes), lossless: false };
+  }
+}

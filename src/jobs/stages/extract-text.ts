@@ -5,24 +5,10 @@ import { extractSlice, initialExtractState, type TextKind } from "../../pipeline
 import { spacedHeadings } from "../../pipeline/chunker";
 import { checkLimits, ROW_WORK_BYTES, SOURCE_SLICE_BYTES } from "../../pipeline/limits";
 import { appendSegments } from "../../pipeline/segments";
-import { completeUtf8Length } from "../../pipeline/utf8";
+import { completeUtf8Length, decodeUtf8 } from "../../pipeline/utf8";
 import { sourceKey } from "../../storage-keys";
 import type { ExtractingCheckpoint } from "../checkpoint";
 import { kindOf, type Stage } from "./stage";
-
-/**
- * `bytes` as text, and whether that was lossless: valid UTF-8, so the text encodes back to
- * exactly these bytes. ignoreBOM: a fresh decoder would drop U+FEFF at the start of
- * *every* range, making the text depend on where ranges fall; the extractor strips the
- * document's own BOM. Invalid input is decoded a second time, with replacement.
- */
-function decodeUtf8(bytes: Uint8Array): { text: string; lossless: boolean } {
-  try {
-    return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), lossless: true };
-  } catch {
-    return { text: new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes), lossless: false };
-  }
-}
 
 /** One R2 range of a text source → extracted text, hashed and stored as segments. */
 export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
