@@ -75,29 +75,33 @@ async function seed(url, auth) {
   const started = Date.now();
   let done = 0;
   let firstId = null;
-  await pool(Array.from({ length: JOBS }, (_, i) => i), SEED_CONCURRENCY, async (i) => {
-    // wrangler dev restarts the worker when src/ changes under it (a 503 or a dropped
-    // connection): retry, with an Idempotency-Key so a retry never makes a second job.
-    let res;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        res = await fetch(`${url}/api/projects/${LIST_PROJECT}/ingest/jobs?filename=seed-${i}.txt`, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${auth}`, "Content-Type": "text/plain", "Idempotency-Key": `seed-${i}` },
-          body: `seed job ${i}\n`,
-        });
-        if ((res.status !== 503 && res.status !== 409) || attempt === 5) break;
-        await res.text();
-      } catch (err) {
-        if (attempt === 5) throw err;
+  await pool(
+    Array.from({ length: JOBS }, (_, i) => i),
+    SEED_CONCURRENCY,
+    async (i) => {
+      // wrangler dev restarts the worker when src/ changes under it (a 503 or a dropped
+      // connection): retry, with an Idempotency-Key so a retry never makes a second job.
+      let res;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          res = await fetch(`${url}/api/projects/${LIST_PROJECT}/ingest/jobs?filename=seed-${i}.txt`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${auth}`, "Content-Type": "text/plain", "Idempotency-Key": `seed-${i}` },
+            body: `seed job ${i}\n`,
+          });
+          if ((res.status !== 503 && res.status !== 409) || attempt === 5) break;
+          await res.text();
+        } catch (err) {
+          if (attempt === 5) throw err;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
       }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    if (res.status !== 201 && res.status !== 200) throw new Error(`seed create ${i}: ${res.status} ${await res.text()}`);
-    const job = await res.json();
-    firstId ??= job.id;
-    if (++done % 1000 === 0) process.stderr.write(`  seeded ${done}/${JOBS}\n`);
-  });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`seed create ${i}: ${res.status} ${await res.text()}`);
+      const job = await res.json();
+      firstId ??= job.id;
+      if (++done % 1000 === 0) process.stderr.write(`  seeded ${done}/${JOBS}\n`);
+    },
+  );
   const seconds = (Date.now() - started) / 1000;
   return { jobId: firstId, seconds, createsPerSecond: JOBS / seconds };
 }
@@ -168,7 +172,8 @@ async function profileCreates(url, authHeaders) {
 function profileTable(profile) {
   const phases = ["upload", "idempotency", "job", "client wall"];
   const lines = [`| variant | ${phases.join(" | ")} |`, `| --- |${phases.map(() => " ---: |").join("")}`];
-  for (const [variant, p] of Object.entries(profile)) lines.push(`| ${variant} | ${phases.map((ph) => (p[ph] === undefined ? "—" : fmt(p[ph]))).join(" | ")} |`);
+  for (const [variant, p] of Object.entries(profile))
+    lines.push(`| ${variant} | ${phases.map((ph) => (p[ph] === undefined ? "—" : fmt(p[ph]))).join(" | ")} |`);
   return lines.join("\n");
 }
 
@@ -254,7 +259,10 @@ async function main() {
     console.log(
       `${JOBS} jobs seeded through the API in ${fmt(seeded.seconds)} s (${fmt(seeded.createsPerSecond, 0)} creates/s at concurrency ${SEED_CONCURRENCY}); ALARM_DELAY_MS = 86400000 keeps them QUEUED (no pipeline work during the run).\n`,
     );
-    if (indexed !== JOBS) console.log(`NOTE: the list's total is ${indexed}, not ${JOBS}: ${JOBS - indexed} index row(s) not written yet (their retry waits for ALARM_DELAY_MS).\n`);
+    if (indexed !== JOBS)
+      console.log(
+        `NOTE: the list's total is ${indexed}, not ${JOBS}: ${JOBS - indexed} index row(s) not written yet (their retry waits for ALARM_DELAY_MS).\n`,
+      );
     console.log(table(rows, health));
     console.log(
       `\n/health measured first (${fmt(healthBefore.reqPerSec, 0)} req/s) and again last (${fmt(healthAfter.reqPerSec, 0)} req/s); ratios are to the mean, ${fmt(health.reqPerSec, 0)} req/s.`,
@@ -275,7 +283,22 @@ async function main() {
     }
 
     mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
-    const out = { quick: QUICK, date: new Date().toISOString(), cpus: cpus().length, loadAverageBefore: load, load: LOAD, jobs: JOBS, deepPage: DEEP_PAGE, seeding: seeded, rows, createProfile, healthAfter, healthBaseline: health.reqPerSec, targets, breakdown };
+    const out = {
+      quick: QUICK,
+      date: new Date().toISOString(),
+      cpus: cpus().length,
+      loadAverageBefore: load,
+      load: LOAD,
+      jobs: JOBS,
+      deepPage: DEEP_PAGE,
+      seeding: seeded,
+      rows,
+      createProfile,
+      healthAfter,
+      healthBaseline: health.reqPerSec,
+      targets,
+      breakdown,
+    };
     writeFileSync(new URL("./out/api.json", import.meta.url), JSON.stringify(out, null, 2) + "\n");
     console.log("\nFigures written to bench/out/api.json");
   } finally {

@@ -113,7 +113,9 @@ try {
     const r = side === "raw" ? await rawRun(server.url, t, `bulk-raw-${i}`, files) : await cliRun(server.url, t, `bulk-cli-${i}`, files);
     totals[side] += r.seconds;
     runs.push({ side, files: files.n, ...r });
-    console.log(`  ${side === "raw" ? "raw create route " : "edge-ingest upload"}: ${files.n} files in ${r.seconds.toFixed(1)} s (${(files.n / r.seconds).toFixed(1)} files/s)`);
+    console.log(
+      `  ${side === "raw" ? "raw create route " : "edge-ingest upload"}: ${files.n} files in ${r.seconds.toFixed(1)} s (${(files.n / r.seconds).toFixed(1)} files/s)`,
+    );
   }
   const raw = FILES / totals.raw;
   const cli = FILES / totals.cli;
@@ -122,7 +124,10 @@ try {
   const ratio = cli / raw;
   console.log(`CLI / raw: ${ratio.toFixed(2)} (target ≥ 0.80) ${ratio >= 0.8 ? "✓" : "✗"}`);
   mkdirSync(join(ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(ROOT, "bench/out/bulk.json"), JSON.stringify({ files: FILES, concurrency: CONCURRENCY, cpus: cpus().length, raw, cli, ratio, runs }, null, 2));
+  writeFileSync(
+    join(ROOT, "bench/out/bulk.json"),
+    JSON.stringify({ files: FILES, concurrency: CONCURRENCY, cpus: cpus().length, raw, cli, ratio, runs }, null, 2),
+  );
 } finally {
   await server.stop();
   for (const d of [persistTo, ...dirs]) rmSync(d, { recursive: true, force: true });

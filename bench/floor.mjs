@@ -12,7 +12,9 @@ import { parseArgs } from "node:util";
 import { markdown, pdf } from "./lib/corpus.mjs";
 import { loadPipeline, runFloor } from "./lib/floor.mjs";
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "1,10,50" }, "pdf-pages": { type: "string", default: "200" }, runs: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: { sizes: { type: "string", default: "1,10,50" }, "pdf-pages": { type: "string", default: "200" }, runs: { type: "string", default: "3" } },
+});
 const MB = 1024 * 1024;
 const runs = Number(values.runs);
 const P = await loadPipeline();

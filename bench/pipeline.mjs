@@ -152,7 +152,9 @@ try {
       matchesFloor: same,
     };
     rows.push(row);
-    console.log(`${input.name}: service ${row.serviceMs} ms (upload ${row.uploadMs} ms), D1 +${d1Grown} B, ${statements?.total} D1 statements, peak heap ${row.peakHeapMiB} MiB`);
+    console.log(
+      `${input.name}: service ${row.serviceMs} ms (upload ${row.uploadMs} ms), D1 +${d1Grown} B, ${statements?.total} D1 statements, peak heap ${row.peakHeapMiB} MiB`,
+    );
   }
 } finally {
   inspector?.close();
@@ -195,8 +197,12 @@ console.log(
   `bound: the upload alone (request body streamed into local R2, type check, SHA-256) is ${largest.uploadRatio}x the limit at ${largest.name}` +
     `${largest.uploadRatio < 0.1 ? ", below 0.1x: the service target is out of reach here" : ""}; after the upload the job ran at ${largest.processMBps} MB/s`,
 );
-console.log(`target: pure pipeline >= 0.3x the limit: ${verdict(md.every((r) => r.floorRatio >= 0.3))} (${md.map((r) => `${r.name} ${r.floorRatio}x`).join(", ")})`);
-console.log(`target: D1 growth < 1% of source bytes: ${verdict(rows.every((r) => r.d1PerSourceByte < 0.01))} (${rows.map((r) => `${r.name} ${(r.d1PerSourceByte * 100).toFixed(3)}%`).join(", ")})`);
+console.log(
+  `target: pure pipeline >= 0.3x the limit: ${verdict(md.every((r) => r.floorRatio >= 0.3))} (${md.map((r) => `${r.name} ${r.floorRatio}x`).join(", ")})`,
+);
+console.log(
+  `target: D1 growth < 1% of source bytes: ${verdict(rows.every((r) => r.d1PerSourceByte < 0.01))} (${rows.map((r) => `${r.name} ${(r.d1PerSourceByte * 100).toFixed(3)}%`).join(", ")})`,
+);
 // Progress-only index rows are time-based (at most one per INDEX_PROGRESS_INTERVAL_MS of
 // running), so they are shown apart: everything else must not depend on the size.
 const fixed = (r) => r.d1Statements - r.d1ProgressWrites;
@@ -204,7 +210,9 @@ console.log(
   `target: same D1 statements per job at ${smallest.name} and ${largest.name}: ${verdict(smallest.d1Statements === largest.d1Statements)} ` +
     `(${smallest.d1Statements} and ${largest.d1Statements}; without the time-based progress rows ${verdict(fixed(smallest) === fixed(largest))}: ${fixed(smallest)} and ${fixed(largest)})`,
 );
-console.log(`target: peak heap < 64 MiB at ${largest.name}: ${verdict(largest.peakHeapMiB < 64)} (${largest.peakHeapMiB} MiB; idle ${largest.idleHeapMiB} MiB)`);
+console.log(
+  `target: peak heap < 64 MiB at ${largest.name}: ${verdict(largest.peakHeapMiB < 64)} (${largest.peakHeapMiB} MiB; idle ${largest.idleHeapMiB} MiB)`,
+);
 const allSame = rows.every((r) => r.matchesFloor);
 console.log(`check: service documents equal the floor's (chars, chunk count, content hash): ${allSame ? "yes" : "NO"}`);
 console.log("machine: 2 shared cores; figures vary with the other work on it.");

@@ -52,4 +52,7 @@ const createRatio = create.reqPerSec / health.reqPerSec;
 console.log(`\nfloor: GET one job cannot pass ${fmt(readRatio)} × /health here (target 0.8: ${readRatio < 0.8 ? "out of reach" : "in reach"})`);
 console.log(`floor: a create cannot pass ${fmt(createRatio)} × /health here (target 0.3: ${createRatio < 0.3 ? "out of reach" : "in reach"})`);
 mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./out/platform-floor.json", import.meta.url), JSON.stringify({ quick: QUICK, at: new Date().toISOString(), load: LOAD, rows, readRatio, createRatio }, null, 2));
+writeFileSync(
+  new URL("./out/platform-floor.json", import.meta.url),
+  JSON.stringify({ quick: QUICK, at: new Date().toISOString(), load: LOAD, rows, readRatio, createRatio }, null, 2),
+);

@@ -91,12 +91,15 @@ try {
     save(profile);
     const failed = watchers.filter((w) => w.failed).length;
     for (const w of watchers) w.ws.close();
-    report(profile, `${n} watchers of one job, 100 at a time, to their snapshot: ${ms.toFixed(0)} ms, ${((1000 * n) / ms).toFixed(0)} sockets/s, ${failed} failed`);
+    report(
+      profile,
+      `${n} watchers of one job, 100 at a time, to their snapshot: ${ms.toFixed(0)} ms, ${((1000 * n) / ms).toFixed(0)} sockets/s, ${failed} failed`,
+    );
   } else if (args.workload === "get") {
     const n = Number(args.n);
     const path = `/api/projects/${PROJECT}/ingest/jobs/${warm.id}`;
     const rate = async (url, headers) => {
-    const t0 = performance.now();
+      const t0 = performance.now();
       let next = 0;
       await Promise.all(
         Array.from({ length: 8 }, async () => {
@@ -167,7 +170,7 @@ function report(profile, headline) {
     self.set(key, (self.get(key) ?? 0) + dt);
     total += dt;
   });
-  const idle = (self.get("(idle) (native):0") ?? 0);
+  const idle = self.get("(idle) (native):0") ?? 0;
   console.log(`${headline}; profiled ${total.toFixed(0)} ms, busy ${(total - idle).toFixed(0)} ms`);
   console.table(
     [...self.entries()]

@@ -189,7 +189,9 @@ const fmt = (x, d = 0) => (x === null || x === undefined ? "n/a" : Number(x).toF
 
 async function main() {
   const bytes = markdown(CFG.mb * 1024 * 1024);
-  console.log(`watchers bench${QUICK ? " (--quick)" : ""}: ${CFG.mb} MB Markdown, job watchers ${CFG.jobWatchers.join("/")}, project watchers ${CFG.projectWatchers}`);
+  console.log(
+    `watchers bench${QUICK ? " (--quick)" : ""}: ${CFG.mb} MB Markdown, job watchers ${CFG.jobWatchers.join("/")}, project watchers ${CFG.projectWatchers}`,
+  );
   const runs = [];
   const run = async (label, opts) => {
     const r = await runJob(bytes, opts);
@@ -230,7 +232,14 @@ async function main() {
   row("project stream, all events", CFG.projectWatchers, [proj.project], "lat");
   checks.push({ label: proj.label, watchers: proj.projectN, gapFree: proj.project.gapFree, open: proj.stillOpen, problems: proj.project.problems });
   const floor = await harnessFloor(MAX_WATCHERS);
-  rows.push({ scenario: "harness floor: Node WebSocket server, no workerd", watchers: floor.watchers, events: floor.n, p50: floor.p50, p99: floor.p99, max: floor.max });
+  rows.push({
+    scenario: "harness floor: Node WebSocket server, no workerd",
+    watchers: floor.watchers,
+    events: floor.n,
+    p50: floor.p50,
+    p99: floor.p99,
+    max: floor.max,
+  });
 
   const base = runs.filter((r) => r.jobN === 0 && !r.projectN);
   const loaded = runs.filter((r) => r.jobN === MAX_WATCHERS);
@@ -248,16 +257,21 @@ async function main() {
   console.log("\n| scenario | watchers | events received | p50 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) console.log(`| ${r.scenario} | ${r.watchers} | ${r.events} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} |`);
   console.log("\nFan-out per event (median over events): latency of the first watcher to get it, and last − first receipt:");
-  for (const r of rows.filter((r) => r.firstP50 !== undefined)) console.log(`  ${r.scenario}, ${r.watchers}: first ${fmt(r.firstP50)} ms, spread ${fmt(r.spreadP50)} ms`);
+  for (const r of rows.filter((r) => r.firstP50 !== undefined))
+    console.log(`  ${r.scenario}, ${r.watchers}: first ${fmt(r.firstP50)} ms, spread ${fmt(r.spreadP50)} ms`);
   console.log("\nConnecting (upload returned → every job watcher had its snapshot):");
   for (const r of runs.filter((r) => r.jobN > 0)) console.log(`  ${r.label}: ${r.connectMs} ms (${fmt((r.jobN / r.connectMs) * 1000)} sockets/s)`);
   console.log("\nDelivery checks (gap-free = saw exactly the stored log after its snapshot, through the final event):");
   for (const c of checks) {
-    console.log(`  ${c.label}: gap-free ${c.gapFree}/${c.watchers}, still open at the end ${c.open}/${c.watchers}${c.problems.length ? `; e.g. ${c.problems[0]}` : ""}`);
+    console.log(
+      `  ${c.label}: gap-free ${c.gapFree}/${c.watchers}, still open at the end ${c.open}/${c.watchers}${c.problems.length ? `; e.g. ${c.problems[0]}` : ""}`,
+    );
   }
   const fmtRuns = (rs) => rs.map((r) => r.totalMs).join(", ");
   const top = rows.find((r) => r.watchers === MAX_WATCHERS && r.scenario.startsWith("job stream, all"));
-  console.log(`\nSlowdown: upload → COMPLETED, median ${MAX_WATCHERS} watchers [${fmtRuns(loaded)}] ÷ median 0 watchers [${fmtRuns(base)}] = ${fmt(slowdown, 3)}`);
+  console.log(
+    `\nSlowdown: upload → COMPLETED, median ${MAX_WATCHERS} watchers [${fmtRuns(loaded)}] ÷ median 0 watchers [${fmtRuns(base)}] = ${fmt(slowdown, 3)}`,
+  );
   for (const s of steadyRatios) {
     console.log(`  steady state: from progress ${fmt(s.fromProgress, 3)} to COMPLETED ${s.ms} ms vs ${fmt(s.baseMs)} ms unwatched = ${fmt(s.ratio, 3)}`);
   }
@@ -275,12 +289,21 @@ async function main() {
   const targets = {
     p99: { value: top.p99, target: `< ${TARGET_P99_MS} ms at ${MAX_WATCHERS} watchers`, met: top.p99 !== null && top.p99 < TARGET_P99_MS },
     slowdown: { value: slowdown, target: `< ${TARGET_SLOWDOWN} (upload → COMPLETED)`, met: slowdown < TARGET_SLOWDOWN },
-    steadySlowdown: { value: steadySlowdown, target: `< ${TARGET_SLOWDOWN} (after the last watcher connected)`, met: steadySlowdown !== null && steadySlowdown < TARGET_SLOWDOWN },
+    steadySlowdown: {
+      value: steadySlowdown,
+      target: `< ${TARGET_SLOWDOWN} (after the last watcher connected)`,
+      met: steadySlowdown !== null && steadySlowdown < TARGET_SLOWDOWN,
+    },
     delivery: { value: allChecks, target: "every watcher gap-free and still open", met: allChecks },
   };
   console.log("");
   for (const [name, t] of Object.entries(targets)) {
-    const v = typeof t.value === "number" ? fmt(t.value, name === "p99" ? 0 : 3) : t.value === null ? "n/a (the job finished before the last watcher connected)" : String(t.value);
+    const v =
+      typeof t.value === "number"
+        ? fmt(t.value, name === "p99" ? 0 : 3)
+        : t.value === null
+          ? "n/a (the job finished before the last watcher connected)"
+          : String(t.value);
     console.log(`Target ${name} ${t.target}: ${v} → ${t.met ? "MET" : "NOT MET"}`);
   }
   if (QUICK) console.log("(--quick: smaller file and watcher counts; the targets are stated for the full run)");
@@ -291,7 +314,13 @@ async function main() {
     config: CFG,
     rows,
     checks,
-    slowdown: { ratio: slowdown, steady: steadySlowdown, steadyRuns: steadyRatios, watched: loaded.map((r) => r.totalMs), unwatched: base.map((r) => r.totalMs) },
+    slowdown: {
+      ratio: slowdown,
+      steady: steadySlowdown,
+      steadyRuns: steadyRatios,
+      watched: loaded.map((r) => r.totalMs),
+      unwatched: base.map((r) => r.totalMs),
+    },
     runs: runs.map(({ log, job: _job, project: _project, ...r }) => ({ ...r, loggedEvents: log.length })),
     targets,
   };

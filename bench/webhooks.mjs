@@ -58,8 +58,12 @@ try {
 
 out.loadAverageAtEnd = loadavg();
 console.log("");
-console.log(`machine: ${navigator.hardwareConcurrency} cores; load average (1 min) ${out.loadAverageAtStart[0].toFixed(1)} at the start, ${out.loadAverageAtEnd[0].toFixed(1)} at the end`);
-console.log("| scenario | subscriptions | events | deliveries | events/s produced | deliveries/s | ratio | backlog at last event | drain/s after it | webhook p50 / p99 (ms) | socket p50 / p99 (ms) | added p50 / p99 (ms) |");
+console.log(
+  `machine: ${navigator.hardwareConcurrency} cores; load average (1 min) ${out.loadAverageAtStart[0].toFixed(1)} at the start, ${out.loadAverageAtEnd[0].toFixed(1)} at the end`,
+);
+console.log(
+  "| scenario | subscriptions | events | deliveries | events/s produced | deliveries/s | ratio | backlog at last event | drain/s after it | webhook p50 / p99 (ms) | socket p50 / p99 (ms) | added p50 / p99 (ms) |",
+);
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
 for (const [name, s] of Object.entries(out.scenarios)) {
   console.log(
@@ -76,12 +80,16 @@ process.exit(ok ? 0 : 1);
 async function scenario(project, subs, events) {
   const t = await token({ sub: "bench", roles: ["admin"], projects: [project] });
   const api = async (path, init = {}) => {
-    const res = await fetch(`${dev.url}/api/projects/${project}${path}`, { ...init, headers: { Authorization: `Bearer ${t}`, "Content-Type": "application/json" } });
+    const res = await fetch(`${dev.url}/api/projects/${project}${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${t}`, "Content-Type": "application/json" },
+    });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
   const hooks = [];
-  for (let i = 0; i < subs; i++) hooks.push(await api("/webhooks", { method: "POST", body: JSON.stringify({ url: `${receiver.url}/${project}/s${i}`, events: ["*"] }) }));
+  for (let i = 0; i < subs; i++)
+    hooks.push(await api("/webhooks", { method: "POST", body: JSON.stringify({ url: `${receiver.url}/${project}/s${i}`, events: ["*"] }) }));
   const socket = await projectSocket(project, t);
   const firstReceived = receiver.received.length;
 
@@ -90,7 +98,10 @@ async function scenario(project, subs, events) {
   let logged = 0;
   const lane = async () => {
     while (logged < events) {
-      const job = await upload(dev.url, t, project, `Document ${jobs.length}: a few words for a webhook benchmark.`, { filename: `d${jobs.length}.txt`, type: "text/plain" });
+      const job = await upload(dev.url, t, project, `Document ${jobs.length}: a few words for a webhook benchmark.`, {
+        filename: `d${jobs.length}.txt`,
+        type: "text/plain",
+      });
       jobs.push(job.id);
       logged += 8; // estimate to stop uploading; the real count is read below
       await waitCompleted(socket, job.id);
@@ -131,7 +142,9 @@ async function scenario(project, subs, events) {
     let cursor = null;
     do {
       const page = await api(`/webhooks/${h.id}/deliveries?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-      attempts.push(...page.items.map((d) => ({ id: d.id, attempts: d.attempts, lastError: d.lastError, status: d.status, createdAt: Date.parse(d.createdAt) })));
+      attempts.push(
+        ...page.items.map((d) => ({ id: d.id, attempts: d.attempts, lastError: d.lastError, status: d.status, createdAt: Date.parse(d.createdAt) })),
+      );
       cursor = page.nextCursor;
     } while (cursor);
   }
@@ -161,7 +174,11 @@ async function scenario(project, subs, events) {
     commitToQueued: stats(toQueue),
     queuedToReceived: stats(fromQueue),
     checks: [
-      { name: "every logged event delivered exactly once per subscription", ok: everyEventOnce, detail: `${mine.length} deliveries for ${frames.length} events × ${subs}` },
+      {
+        name: "every logged event delivered exactly once per subscription",
+        ok: everyEventOnce,
+        detail: `${mine.length} deliveries for ${frames.length} events × ${subs}`,
+      },
       { name: "distinct webhook-ids", ok: ids.size === mine.length, detail: `${ids.size}` },
       { name: "2xx on the first try", ok: firstTry === mine.length, detail: `${firstTry}/${mine.length}` },
       {
@@ -206,4 +223,3 @@ async function projectSocket(project, t) {
 function waitCompleted(socket, jobId) {
   return Promise.race([socket.waitCompletedOf(jobId), sleep(120_000).then(() => Promise.reject(new Error(`job ${jobId} did not finish`)))]);
 }
-

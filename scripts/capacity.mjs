@@ -42,7 +42,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function chunkTextBytes(persistTo) {
   return eachD1(persistTo, (db) => {
     const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").get();
-    const cols = has ? db.prepare("PRAGMA table_info(chunks)").all().map((c) => c.name) : [];
+    const cols = has
+      ? db
+          .prepare("PRAGMA table_info(chunks)")
+          .all()
+          .map((c) => c.name)
+      : [];
     return cols.includes("text") ? Number(db.prepare("SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) AS n FROM chunks").get().n) : 0;
   }).reduce((a, b) => a + b, 0);
 }
@@ -185,11 +190,16 @@ try {
   rmSync(persistTo, { recursive: true, force: true });
 }
 
-console.log("\n| scenario | jobs (final status) | Worker inv. | DO requests (IngestJob / hub / limiter) | D1 statements (writes) | R2 A / B | events | D1 bytes (of which chunk text) | R2 bytes |");
+console.log(
+  "\n| scenario | jobs (final status) | Worker inv. | DO requests (IngestJob / hub / limiter) | D1 statements (writes) | R2 A / B | events | D1 bytes (of which chunk text) | R2 bytes |",
+);
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const s of result.scenarios) {
   const p = s.perJob;
-  const sum = (prefix) => Object.entries(p.doByOp).filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+  const sum = (prefix) =>
+    Object.entries(p.doByOp)
+      .filter(([k]) => k.startsWith(prefix))
+      .reduce((a, [, v]) => a + v, 0);
   console.log(
     `| ${s.name} | ${s.jobs} (${[...new Set(s.statuses)].join("/")}) | ${p.workerInvocations} | ${p.doRequests} (${+sum("IngestJob").toFixed(2)} / ${+sum("ProjectHub").toFixed(2)} / ${+sum("RateLimiter").toFixed(2)}) | ${p.d1Statements} (${p.d1Writes}) | ${p.r2ClassA} / ${p.r2ClassB} | ${p.events} | ${s.d1BytesPerJob} (${s.d1ChunkTextBytesPerJob}) | ${s.r2BytesPerJob} |`,
   );

@@ -62,7 +62,10 @@ try {
 
   // 2. SIGKILL workerd, then the whole wrangler process group.
   const pids = await dev.kill();
-  const down = await fetch(`${dev.url}/health`).then(() => false, () => true);
+  const down = await fetch(`${dev.url}/health`).then(
+    () => false,
+    () => true,
+  );
   log(`killed ${pids.length} processes (${pids.join(", ")}); server down: ${down}`);
   dev = null;
 
@@ -106,13 +109,20 @@ try {
   check("reference job completed", reference.status === "COMPLETED", `${reference.status}`);
   if (recovered.status === "COMPLETED" && reference.status === "COMPLETED") {
     const docPath = (id) => `/api/projects/${PROJECT}/documents/${id}`;
-    const [a, b] = await Promise.all([getJson(dev.url, t, docPath(recovered.canonicalDocumentId)), getJson(dev.url, t, docPath(reference.canonicalDocumentId))]);
+    const [a, b] = await Promise.all([
+      getJson(dev.url, t, docPath(recovered.canonicalDocumentId)),
+      getJson(dev.url, t, docPath(reference.canonicalDocumentId)),
+    ]);
     check("content hash", a.contentHash === b.contentHash, `${a.contentHash} vs ${b.contentHash}`);
     check("character count", a.characterCount === b.characterCount, `${a.characterCount} vs ${b.characterCount}`);
     check("chunk count", a.chunkCount === b.chunkCount, `${a.chunkCount} vs ${b.chunkCount}`);
     const [ca, cb] = await Promise.all([allChunks(dev.url, t, PROJECT, a.id), allChunks(dev.url, t, PROJECT, b.id)]);
     check("listed chunks = chunkCount", ca.length === a.chunkCount && cb.length === b.chunkCount, `${ca.length} and ${cb.length} listed`);
-    check("ordinals 0..n-1", ca.every((c, i) => c.ordinal === i), `${ca.length} chunks`);
+    check(
+      "ordinals 0..n-1",
+      ca.every((c, i) => c.ordinal === i),
+      `${ca.length} chunks`,
+    );
     const key = (c) => `${c.ordinal}:${c.charStart}:${c.charEnd}:${c.contentHash}`;
     const diff = ca.findIndex((c, i) => !cb[i] || key(c) !== key(cb[i]));
     check("chunk hashes and extents", diff < 0 && ca.length === cb.length, diff < 0 ? "all equal" : `first difference at ordinal ${diff}`);
@@ -133,7 +143,9 @@ const pass = Object.keys(result.checks).length > 1 && Object.values(result.check
 result.pass = pass;
 console.log("");
 console.log(`resumed by: ${result.resumedBy ?? "n/a"}`);
-console.log(`${pass ? "PASS" : "FAIL"}: crash recovery (${(bytes.length / 2 ** 20).toFixed(1)} MiB, killed at ${result.atKill?.stage} ${result.atKill?.progress})`);
+console.log(
+  `${pass ? "PASS" : "FAIL"}: crash recovery (${(bytes.length / 2 ** 20).toFixed(1)} MiB, killed at ${result.atKill?.stage} ${result.atKill?.progress})`,
+);
 mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../bench/out/crash-recovery.json", import.meta.url), JSON.stringify(result, null, 2));
 process.exit(pass ? 0 : 1);
@@ -147,5 +159,3 @@ async function listed(url, jobId) {
     return null;
   }
 }
-
-

@@ -42,7 +42,9 @@ dev.on("exit", (code) => process.exit(code ?? 0));
 
 /** The JWT_SECRET in `.dev.vars` (the same one `npm run token` signs with). */
 function devSecret() {
-  const line = readFileSync(".dev.vars", "utf8").split("\n").find((l) => l.startsWith("JWT_SECRET="));
+  const line = readFileSync(".dev.vars", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("JWT_SECRET="));
   return line?.slice("JWT_SECRET=".length).trim().replace(/^"|"$/g, "") ?? null;
 }
 

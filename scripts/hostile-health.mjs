@@ -64,9 +64,21 @@ try {
 
   const all = [
     { name: "page-tree bomb (/Count 10^9)", bytes: P.pageTreeBomb(9, 10), type: "application/pdf", file: "tree.pdf", expect: "FAILED LIMIT_EXCEEDED" },
-    { name: "Flate bomb (10 pages x 100 MB)", bytes: await P.sharedStreamPdf(10, 100_000_000), type: "application/pdf", file: "flate.pdf", expect: "FAILED LIMIT_EXCEEDED" },
+    {
+      name: "Flate bomb (10 pages x 100 MB)",
+      bytes: await P.sharedStreamPdf(10, 100_000_000),
+      type: "application/pdf",
+      file: "flate.pdf",
+      expect: "FAILED LIMIT_EXCEEDED",
+    },
     { name: "heavy PDF (10 pages x 3 MiB)", bytes: await P.sharedStreamPdf(10, 3 * MiB), type: "application/pdf", file: "heavy.pdf", expect: "COMPLETED" },
-    { name: "heading flood (5 MB)", bytes: new TextEncoder().encode("# h\n".repeat((5 * MiB) / 4)), type: "text/markdown", file: "flood.md", expect: "COMPLETED" },
+    {
+      name: "heading flood (5 MB)",
+      bytes: new TextEncoder().encode("# h\n".repeat((5 * MiB) / 4)),
+      type: "text/markdown",
+      file: "flood.md",
+      expect: "COMPLETED",
+    },
   ];
   const bombs = all.filter((b) => b.name.includes(args.only));
   const started = performance.now();
@@ -106,13 +118,29 @@ try {
   log(`/health while the bombs ran: ${JSON.stringify(busy)}`);
 
   console.log("\n/health latency (ms), sequential requests 20 ms apart");
-  console.table({ idle, "bombs running": busy, "ratio (busy/idle)": { requests: "", p50: +(busy.p50 / idle.p50).toFixed(1), p99: +(busy.p99 / idle.p99).toFixed(1), max: +(busy.max / idle.max).toFixed(1) } });
+  console.table({
+    idle,
+    "bombs running": busy,
+    "ratio (busy/idle)": {
+      requests: "",
+      p50: +(busy.p50 / idle.p50).toFixed(1),
+      p99: +(busy.p99 / idle.p99).toFixed(1),
+      max: +(busy.max / idle.max).toFixed(1),
+    },
+  });
   const rows = jobs.map((j) => {
     const { job, ms } = done.get(j.job.id);
     const outcome = job.status === "FAILED" ? `FAILED ${job.errors.at(-1)?.code}` : job.status;
     const ok = outcome === j.expect;
     failed ||= !ok;
-    return { input: j.name, bytes: j.bytes.length, outcome, errorMessage: job.errorMessage ?? "", "s to terminal": +(ms / 1000).toFixed(1), expected: ok ? "yes" : `NO (want ${j.expect})` };
+    return {
+      input: j.name,
+      bytes: j.bytes.length,
+      outcome,
+      errorMessage: job.errorMessage ?? "",
+      "s to terminal": +(ms / 1000).toFixed(1),
+      expected: ok ? "yes" : `NO (want ${j.expect})`,
+    };
   });
   console.table(rows);
   console.log(`far-future-exp watcher: ${watcher}`);

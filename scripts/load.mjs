@@ -156,7 +156,13 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 try {
-  if (await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false)) throw new Error(`port ${port} is already in use`);
+  if (
+    await fetch(`http://127.0.0.1:${port}/health`).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new Error(`port ${port} is already in use`);
   dev = await startDev({ port, persistTo, vars: VARS });
   log(`wrangler dev up on ${dev.url}, ${result.shards} D1 shards, persist ${persistTo}`);
   const perShard = [0, 0];
@@ -218,7 +224,9 @@ try {
     const exact = ids.length === mine.length && new Set(ids).size === ids.length && mine.every((id) => ids.includes(id));
     if (!exact) {
       listProblems++;
-      log(`list of ${project}: ${ids.length} items, ${new Set(ids).size} distinct, expected ${mine.length}; foreign: ${ids.filter((id) => !mine.includes(id)).length}`);
+      log(
+        `list of ${project}: ${ids.length} items, ${new Set(ids).size} distinct, expected ${mine.length}; foreign: ${ids.filter((id) => !mine.includes(id)).length}`,
+      );
     }
     // The index may lag its object by one retry: look again until the deadline.
     for (;;) {
@@ -266,7 +274,11 @@ try {
   }
   result.counts.documentsChecked = docs;
   check("every chunk is text.slice(charStart, charEnd)", sliceErrors === 0, `${docs} documents, ${sliceErrors} chunks differ from their slice`);
-  check("documents equal an uninterrupted run of the same bytes", referenceMismatch === 0 && docs === completed.length, `${docs - referenceMismatch}/${docs} equal`);
+  check(
+    "documents equal an uninterrupted run of the same bytes",
+    referenceMismatch === 0 && docs === completed.length,
+    `${docs - referenceMismatch}/${docs} equal`,
+  );
 
   // 6. Nothing orphaned, read from the local state on disk.
   const known = new Map([...byId.keys()].map((id) => [id, final.get(id)]));
@@ -297,10 +309,29 @@ try {
     ? d1Rows(persistTo, "SELECT count(*) AS n FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)").reduce((a, r) => a + Number(r.n), 0)
     : 0;
   result.counts.r2Objects = objects.length;
-  check("no orphan R2 objects", orphans.length === 0, `${objects.length} objects, ${orphans.length} orphans${orphans.length ? `: ${orphans.slice(0, 5).map((o) => o.key).join(", ")}` : ""}`);
-  check("no orphan document or chunk rows", orphanDocs.length === 0 && chunkRows === 0, `${docRows.length} document rows (${orphanDocs.length} orphan), ${chunkRows} orphan chunk rows`);
+  check(
+    "no orphan R2 objects",
+    orphans.length === 0,
+    `${objects.length} objects, ${orphans.length} orphans${
+      orphans.length
+        ? `: ${orphans
+            .slice(0, 5)
+            .map((o) => o.key)
+            .join(", ")}`
+        : ""
+    }`,
+  );
+  check(
+    "no orphan document or chunk rows",
+    orphanDocs.length === 0 && chunkRows === 0,
+    `${docRows.length} document rows (${orphanDocs.length} orphan), ${chunkRows} orphan chunk rows`,
+  );
   const shardOfRow = d1Rows(persistTo, "SELECT project_id, count(*) AS n FROM jobs GROUP BY project_id");
-  check("each project's rows live in one shard", new Set(shardOfRow.map((r) => r.project_id)).size === shardOfRow.length, `${shardOfRow.length} (project, shard) pairs`);
+  check(
+    "each project's rows live in one shard",
+    new Set(shardOfRow.map((r) => r.project_id)).size === shardOfRow.length,
+    `${shardOfRow.length} (project, shard) pairs`,
+  );
 } catch (err) {
   checks.error = { ok: false, detail: String(err?.stack ?? err) };
   console.error(err);
@@ -316,9 +347,13 @@ result.checks = checks;
 const pass = Object.keys(checks).length > 1 && Object.values(checks).every((c) => c.ok);
 result.pass = pass;
 console.log("");
-console.log(`jobs: ${result.counts.created ?? 0} created (${result.counts.createRetries ?? 0} create retries), statuses ${JSON.stringify(result.counts.statuses ?? {})}`);
+console.log(
+  `jobs: ${result.counts.created ?? 0} created (${result.counts.createRetries ?? 0} create retries), statuses ${JSON.stringify(result.counts.statuses ?? {})}`,
+);
 console.log(`kills: ${result.kills.map((k) => `after ${k.afterCreates} creates, down ${k.downMs} ms`).join("; ")}`);
-console.log(`time: creates ${s(result.timesMs.creates)}, all final ${s(result.timesMs.allFinal)}, reference run ${s(result.timesMs.reference)}, total ${s(result.timesMs.total)}`);
+console.log(
+  `time: creates ${s(result.timesMs.creates)}, all final ${s(result.timesMs.allFinal)}, reference run ${s(result.timesMs.reference)}, total ${s(result.timesMs.total)}`,
+);
 console.log(`${pass ? "PASS" : "FAIL"}: load with faults`);
 mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../bench/out/load.json", import.meta.url), JSON.stringify(result, null, 2));
@@ -374,5 +409,3 @@ async function documentOf(project, job) {
     .digest("hex");
   return { sliceErrors, signature };
 }
-
-

@@ -28,7 +28,12 @@ const freePort = () =>
 function markdown(title, paragraphs) {
   const out = [`# ${title}`, ""];
   for (let i = 0; i < paragraphs; i++) {
-    out.push(`## Section ${i + 1}`, "", `${title}, part ${i + 1}. Ingested documents are split into overlapping chunks; each chunk keeps its character offsets into the canonical text, so a reader can find exactly where it came from.`, "");
+    out.push(
+      `## Section ${i + 1}`,
+      "",
+      `${title}, part ${i + 1}. Ingested documents are split into overlapping chunks; each chunk keeps its character offsets into the canonical text, so a reader can find exactly where it came from.`,
+      "",
+    );
   }
   return out.join("\n");
 }
@@ -36,17 +41,35 @@ function markdown(title, paragraphs) {
 await buildWeb();
 mkdirSync(OUT, { recursive: true });
 const state = mkdtempSync(join(tmpdir(), "edge-ingest-shots-"));
-const server = await startDev({ port: await freePort(), persistTo: state, vars: { RATE_LIMIT_PROJECT_PER_MINUTE: "100000", RATE_LIMIT_USER_PER_HOUR: "100000" } });
+const server = await startDev({
+  port: await freePort(),
+  persistTo: state,
+  vars: { RATE_LIMIT_PROJECT_PER_MINUTE: "100000", RATE_LIMIT_USER_PER_HOUR: "100000" },
+});
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
 });
 try {
   const t = await token({ sub: "alice", roles: ["editor", "dispatcher"], projects: [P, "archive"] });
   const jobs = [];
   for (const [name, body, type, query] of [
     ["handbook.md", markdown("Operations handbook", 40), "text/markdown", { chunkSize: "600", chunkOverlap: "60" }],
-    ["release-notes.html", `<html><head><title>Release notes</title></head><body>${"<p>Faster uploads and live dashboards.</p>".repeat(200)}</body></html>`, "text/html", {}],
+    [
+      "release-notes.html",
+      `<html><head><title>Release notes</title></head><body>${"<p>Faster uploads and live dashboards.</p>".repeat(200)}</body></html>`,
+      "text/html",
+      {},
+    ],
     ["meeting-2026-11-20.txt", "Notes from the weekly meeting. ".repeat(3000), "text/plain", { sourceId: "meetings" }],
     ["broken-scan.pdf", "%PDF-1.7\nthis is not really a PDF\n%%EOF\n", "application/pdf", {}],
     ["handbook-copy.md", markdown("Operations handbook", 40), "text/markdown", { chunkSize: "600", chunkOverlap: "60" }],
@@ -84,7 +107,9 @@ try {
   await shoot({ width: 390, height: 844 }, list, "jobs-phone.png", (page) => page.locator(`tr[data-job-id="${running.id}"]`).waitFor());
   const handbook = jobs[0];
   await shoot({ width: 1280, height: 800 }, `#/p/${P}/jobs/${jobs[4].id}`, "job-detail.png", (page) => page.locator(".timeline li").first().waitFor());
-  await shoot({ width: 1280, height: 800 }, `#/p/${P}/documents/${handbook.canonicalDocumentId}`, "document.png", (page) => page.locator(".chunk-mark").first().waitFor());
+  await shoot({ width: 1280, height: 800 }, `#/p/${P}/documents/${handbook.canonicalDocumentId}`, "document.png", (page) =>
+    page.locator(".chunk-mark").first().waitFor(),
+  );
   await shoot({ width: 1280, height: 800 }, `#/p/${P}/jobs/${jobs[3].id}`, "job-failed.png", (page) => page.locator(".timeline li").first().waitFor());
   // Leave nothing running behind.
   const cancel = (id) => fetch(`${server.url}/api/projects/${P}/ingest/jobs/${id}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${t}` } });

@@ -120,7 +120,11 @@ try {
   check("server was down", down, String(down));
   check("retry arrived after the restart", resumedBy !== null, resumedBy ?? "never");
   const tries = receiver.received;
-  check("same webhook-id on every try", tries.every((r) => r.headers["webhook-id"] === pending.id), tries.map((r) => r.headers["webhook-id"]).join(", "));
+  check(
+    "same webhook-id on every try",
+    tries.every((r) => r.headers["webhook-id"] === pending.id),
+    tries.map((r) => r.headers["webhook-id"]).join(", "),
+  );
   let verified = false;
   try {
     verified = Boolean(new Webhook(hook.secret).verify(tries.at(-1).body, tries.at(-1).headers));
@@ -161,7 +165,11 @@ try {
   const triesB = held();
   check("mid-attempt: server was down", downB, String(downB));
   check("mid-attempt: the interrupted delivery was sent again after the restart", triesB.length === 2, triesB.map((r) => r.answer).join(", "));
-  check("mid-attempt: same webhook-id", triesB.length === 2 && triesB[0].headers["webhook-id"] === triesB[1].headers["webhook-id"], triesB.map((r) => r.headers["webhook-id"]).join(", "));
+  check(
+    "mid-attempt: same webhook-id",
+    triesB.length === 2 && triesB[0].headers["webhook-id"] === triesB[1].headers["webhook-id"],
+    triesB.map((r) => r.headers["webhook-id"]).join(", "),
+  );
   check("mid-attempt: log shows one delivery, succeeded", afterB.length === 1 && afterB[0].status === "succeeded", JSON.stringify(afterB[0]));
   result.midAttempt = { tries: triesB.map((r) => ({ at: r.at, answer: r.answer, id: r.headers["webhook-id"] })), after: afterB };
 } catch (err) {
@@ -177,17 +185,19 @@ const pass = Object.keys(result.checks).length > 1 && Object.values(result.check
 result.pass = pass;
 mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../bench/out/webhook-crash.json", import.meta.url), JSON.stringify(result, null, 2));
-console.log(`\n${pass ? "PASS" : "FAIL"}: deliveries interrupted by a SIGKILL of wrangler dev (one in backoff, one mid-attempt) were ${pass ? "delivered after the restart" : "NOT delivered as expected"}`);
+console.log(
+  `\n${pass ? "PASS" : "FAIL"}: deliveries interrupted by a SIGKILL of wrangler dev (one in backoff, one mid-attempt) were ${pass ? "delivered after the restart" : "NOT delivered as expected"}`,
+);
 process.exit(pass ? 0 : 1);
 
 /** SIGKILLs workerd and the wrangler process group; true when the server no longer answers. */
 async function killDev() {
   const pids = await dev.kill();
-  const down = await fetch(`${dev.url}/health`).then(() => false, () => true);
+  const down = await fetch(`${dev.url}/health`).then(
+    () => false,
+    () => true,
+  );
   log(`killed ${pids.length} processes (${pids.join(", ")}); server down: ${down}`);
   dev = null;
   return down;
 }
-
-
-

@@ -4,9 +4,7 @@ import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_TIMEOUT_MS } from "./webhooks/retry-po
 
 /** Validated runtime configuration (DESIGN §6). */
 export interface Config {
-  auth:
-    | { kind: "secret"; secret: string; issuer?: string; audience?: string }
-    | { kind: "jwks"; url: string; issuer?: string; audience?: string };
+  auth: { kind: "secret"; secret: string; issuer?: string; audience?: string } | { kind: "jwks"; url: string; issuer?: string; audience?: string };
   cursorSecret: string;
   maxUploadBytes: number;
   rateLimitProjectPerMinute: number;

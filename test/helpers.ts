@@ -66,8 +66,9 @@ export function jobStub(jobId: string) {
 
 /** Work the job's object still has scheduled, other than closing expired watchers. */
 export function pendingWork(jobId: string): Promise<number> {
-  return runInDurableObject(jobStub(jobId), (_instance, state) =>
-    state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM work WHERE kind != 'expiry'").one().n,
+  return runInDurableObject(
+    jobStub(jobId),
+    (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM work WHERE kind != 'expiry'").one().n,
   );
 }
 

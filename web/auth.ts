@@ -22,7 +22,10 @@ export function tokenFromFragment(hash: string): string | null {
 }
 
 function base64UrlDecode(s: string): string {
-  const b64 = s.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(s.length / 4) * 4, "=");
+  const b64 = s
+    .replace(/-/g, "+")
+    .replace(/_/g, "/")
+    .padEnd(Math.ceil(s.length / 4) * 4, "=");
   const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
   return new TextDecoder().decode(bytes);
 }

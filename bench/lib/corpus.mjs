@@ -70,7 +70,12 @@ export function pdf(buildPdf, pages, seed = 1) {
   const texts = [];
   for (let p = 0; p < pages; p++) {
     const lines = [`Page ${p + 1}`];
-    for (let l = 0; l < 45; l++) lines.push(sentence(rand).replace(/[^\x20-\xff]/g, "?").slice(0, 90));
+    for (let l = 0; l < 45; l++)
+      lines.push(
+        sentence(rand)
+          .replace(/[^\x20-\xff]/g, "?")
+          .slice(0, 90),
+      );
     texts.push(lines.join("\n"));
   }
   return buildPdf(texts);

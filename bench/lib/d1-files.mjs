@@ -7,7 +7,11 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
 function sqliteFiles(dir) {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sqlite")).map((f) => join(dir, f)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".sqlite"))
+        .map((f) => join(dir, f))
+    : [];
 }
 
 /** Bytes in use across the local D1 databases (pages minus free pages, WAL included). */

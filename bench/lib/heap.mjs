@@ -3,7 +3,7 @@
  * Chrome DevTools Protocol (`ws` as the client): `HeapProfiler.collectGarbage` first,
  * so the figure is the live heap, then `Runtime.getHeapUsage`.
  */
-import WebSocket from "ws";
+import { WebSocket } from "ws";
 
 /** Connects to the first Worker target behind the inspector port. */
 export async function connectInspector(port) {

@@ -31,7 +31,19 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     });
     if (migrate.status !== 0) throw new Error(`migrations of ${shard.name} failed: ${migrate.stderr}`);
   }
-  const args = ["dev", "--port", String(port), "--persist-to", persistTo, "--var", `JWT_SECRET:${SECRET}`, "--var", `WEBHOOK_SECRET_KEY:${WEBHOOK_SECRET_KEY}`, "--log-level", onLine ? "log" : log ? "info" : "warn"];
+  const args = [
+    "dev",
+    "--port",
+    String(port),
+    "--persist-to",
+    persistTo,
+    "--var",
+    `JWT_SECRET:${SECRET}`,
+    "--var",
+    `WEBHOOK_SECRET_KEY:${WEBHOOK_SECRET_KEY}`,
+    "--log-level",
+    onLine ? "log" : log ? "info" : "warn",
+  ];
   if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
@@ -106,7 +118,10 @@ function descendants(pid) {
   let out = [];
   let kids = [];
   try {
-    kids = execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+    kids = execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
   } catch {
     kids = [];
   }

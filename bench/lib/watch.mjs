@@ -8,10 +8,12 @@ import { Worker } from "node:worker_threads";
 
 /** Deterministic Markdown of exactly `bytes` bytes: headings, paragraphs, lists. */
 export function markdown(bytes) {
-  const words = ("ingest edge worker durable object alarm slice chunk index stream socket watcher event " +
-    "project token latency commit progress stage extract document canonical text hash queue").split(" ");
+  const words = (
+    "ingest edge worker durable object alarm slice chunk index stream socket watcher event " +
+    "project token latency commit progress stage extract document canonical text hash queue"
+  ).split(" ");
   let seed = 42;
-  const rand = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const rand = (n) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
   const parts = [];
   let size = 0;
   for (let section = 1; size < bytes; section++) {

@@ -50,7 +50,10 @@ export function r2Objects(persistTo) {
     .map((file) => {
       const db = new DatabaseSync(file, { readOnly: true });
       try {
-        return db.prepare("SELECT key, size FROM _mf_objects").all().map((r) => ({ key: r.key, size: Number(r.size) }));
+        return db
+          .prepare("SELECT key, size FROM _mf_objects")
+          .all()
+          .map((r) => ({ key: r.key, size: Number(r.size) }));
       } finally {
         db.close();
       }

@@ -8,7 +8,11 @@ import { readFileSync } from "node:fs";
 /** `[{ binding, name }]` in shard order, read from `wrangler.toml` (default: the repo's). */
 export function d1Shards(configPath = new URL("../../wrangler.toml", import.meta.url)) {
   const toml = readFileSync(configPath, "utf8");
-  const order = toml.match(/^D1_SHARDS\s*=\s*"([^"]*)"/m)?.[1]?.split(",").map((s) => s.trim()).filter(Boolean);
+  const order = toml
+    .match(/^D1_SHARDS\s*=\s*"([^"]*)"/m)?.[1]
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!order?.length) throw new Error("wrangler.toml has no D1_SHARDS var");
   const databases = toml
     .split(/^\[\[d1_databases\]\]\s*$/m)

@@ -22,12 +22,8 @@ export function principalFromClaims(claims: Record<string, unknown>): ClaimsResu
   if (claims.active === false) return { ok: false, reason: "token is not active" };
   const sub = claims.sub;
   if (typeof sub !== "string" || sub.length === 0) return { ok: false, reason: "missing sub" };
-  const roles = Array.isArray(claims.roles)
-    ? claims.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r))
-    : [];
-  const projects = Array.isArray(claims.projects)
-    ? claims.projects.filter((p): p is string => typeof p === "string")
-    : [];
+  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)) : [];
+  const projects = Array.isArray(claims.projects) ? claims.projects.filter((p): p is string => typeof p === "string") : [];
   return { ok: true, principal: { sub, roles, projects } };
 }
 
@@ -59,11 +55,7 @@ export type Decision = "allow" | "hidden" | "forbidden";
  * project at all; id-addressed routes turn that into 404 so nothing leaks.
  * `createdBy` is the job's creator, needed for cancel.
  */
-export function authorize(
-  p: Principal,
-  action: Action,
-  target: { projectId: string; createdBy?: string },
-): Decision {
+export function authorize(p: Principal, action: Action, target: { projectId: string; createdBy?: string }): Decision {
   if (!canSeeProject(p, target.projectId)) return "hidden";
   if (!p.roles.some((r) => ALLOWED[action].includes(r))) return "forbidden";
   if (action === "cancel" && !p.roles.some((r) => CANCEL_ANY.includes(r))) {

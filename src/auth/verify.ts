@@ -9,9 +9,7 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 const SECRET_ALGORITHMS = ["HS256"];
 const JWKS_ALGORITHMS = ["RS256", "ES256"];
 
-export type VerifyResult =
-  | { ok: true; principal: Principal; expiresAt: number }
-  | { ok: false; reason: string };
+export type VerifyResult = { ok: true; principal: Principal; expiresAt: number } | { ok: false; reason: string };
 
 export type TokenVerifier = (token: string) => Promise<VerifyResult>;
 
@@ -41,13 +39,7 @@ function buildVerifier(auth: Config["auth"]): TokenVerifier {
   };
   let key: Promise<CryptoKey> | JWTVerifyGetKey;
   if (auth.kind === "secret") {
-    key = crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(auth.secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["verify"],
-    );
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(auth.secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
   } else {
     key = createRemoteJWKSet(new URL(auth.url));
   }
@@ -61,10 +53,7 @@ function buildVerifier(auth: Config["auth"]): TokenVerifier {
     }
     if (hit) verified.delete(token);
     try {
-      const { payload } =
-        typeof key === "function"
-          ? await jwtVerify(token, key, options)
-          : await jwtVerify(token, await key, options);
+      const { payload } = typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, await key, options);
       const claims = principalFromClaims(payload as Record<string, unknown>);
       if (!claims.ok) return claims;
       const expiresAt = (payload.exp ?? 0) * 1000;

@@ -29,7 +29,10 @@ export function recordCost(line: CostLine): void {
 export function traceCosts(env: Env): Env {
   if (!isTracing(env)) return env;
   const traced: Record<string, unknown> = { ...env };
-  for (const name of (env.D1_SHARDS ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const name of (env.D1_SHARDS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const db = (env as unknown as Record<string, unknown>)[name];
     if (db) traced[name] = tracedD1(db as D1Database, name);
   }

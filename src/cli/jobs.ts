@@ -33,7 +33,13 @@ export function jobsCommand(): Command {
       action(async (o: { status?: string; stage?: string; sourceId?: string; limit?: number; all?: boolean; json?: boolean }, cmd: Command) => {
         const g = globals(cmd);
         const api = await client(g);
-        const filters = { projectId: requireProject(g), status: o.status as Job["status"], stage: o.stage as Job["stage"], sourceId: o.sourceId, limit: o.limit };
+        const filters = {
+          projectId: requireProject(g),
+          status: o.status as Job["status"],
+          stage: o.stage as Job["stage"],
+          sourceId: o.sourceId,
+          limit: o.limit,
+        };
         if (o.all) {
           const rows: string[][] = [];
           for await (const j of api.jobs.iterate(filters)) {

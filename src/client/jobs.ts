@@ -61,8 +61,7 @@ export interface JobsHost {
 const enc = encodeURIComponent;
 const jobsPath = (projectId: string) => `/api/projects/${enc(projectId)}/ingest/jobs`;
 const jobPath = (projectId: string, id: string) => `${jobsPath(projectId)}/${enc(id)}`;
-const isDone = (frame: { type: string; job?: { status: string } }) =>
-  frame.type === "job.deleted" || (frame.job !== undefined && isTerminal(frame.job.status));
+const isDone = (frame: { type: string; job?: { status: string } }) => frame.type === "job.deleted" || (frame.job !== undefined && isTerminal(frame.job.status));
 
 export class Jobs {
   constructor(private readonly host: JobsHost) {}

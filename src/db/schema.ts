@@ -35,15 +35,9 @@ export const jobs = sqliteTable(
   },
   (t) => [
     index("jobs_project_created").on(t.projectId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
-    index("jobs_project_status_created")
-      .on(t.projectId, t.status, t.createdAt, t.id)
-      .where(sql`deleted_at IS NULL`),
-    index("jobs_project_stage_created")
-      .on(t.projectId, t.stage, t.createdAt, t.id)
-      .where(sql`deleted_at IS NULL`),
-    index("jobs_project_source_created")
-      .on(t.projectId, t.sourceId, t.createdAt, t.id)
-      .where(sql`deleted_at IS NULL`),
+    index("jobs_project_status_created").on(t.projectId, t.status, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("jobs_project_stage_created").on(t.projectId, t.stage, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("jobs_project_source_created").on(t.projectId, t.sourceId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
   ],
 );
 

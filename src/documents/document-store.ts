@@ -42,12 +42,7 @@ export async function findDuplicate(d1: D1Database, projectId: string, contentHa
       .where(
         and(
           eq(documents.projectId, projectId),
-          or(
-            eq(documents.band0, bands[0]!),
-            eq(documents.band1, bands[1]!),
-            eq(documents.band2, bands[2]!),
-            eq(documents.band3, bands[3]!),
-          ),
+          or(eq(documents.band0, bands[0]!), eq(documents.band1, bands[1]!), eq(documents.band2, bands[2]!), eq(documents.band3, bands[3]!)),
         ),
       )
       .limit(200),
@@ -167,11 +162,14 @@ export function documentListQueries(d1: D1Database, projectId: string, filters: 
   if (filters.language !== undefined) where.push(eq(documents.language, filters.language));
   if (filters.duplicateOf !== undefined) where.push(eq(documents.duplicateOf, filters.duplicateOf));
   const matching = and(...where);
-  const pageWhere = after
-    ? and(matching, sql`(${documents.createdAt}, ${documents.id}) < (${after.createdAt}, ${after.id})`)
-    : matching;
+  const pageWhere = after ? and(matching, sql`(${documents.createdAt}, ${documents.id}) < (${after.createdAt}, ${after.id})`) : matching;
   return [
-    db.select().from(documents).where(pageWhere).orderBy(desc(documents.createdAt), desc(documents.id)).limit(limit + 1),
+    db
+      .select()
+      .from(documents)
+      .where(pageWhere)
+      .orderBy(desc(documents.createdAt), desc(documents.id))
+      .limit(limit + 1),
     db.select({ total: count() }).from(documents).where(matching),
   ] as const;
 }

@@ -77,10 +77,7 @@ export class JobWatchers {
       if (batch.length === 0) return true;
       try {
         const hub = this.env.PROJECT_HUB.get(this.env.PROJECT_HUB.idFromName(job.projectId));
-        await Promise.all([
-          hub.publish(batch),
-          this.env.JOB_EVENTS?.sendBatch(batch.map((body) => ({ body, contentType: "json" as const }))),
-        ]);
+        await Promise.all([hub.publish(batch), this.env.JOB_EVENTS?.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })))]);
       } catch (err) {
         console.warn(JSON.stringify({ msg: "event forward failed", jobId: job.id, error: String(err) }));
         return false;
@@ -98,5 +95,4 @@ export class JobWatchers {
   closeAll(code: number, reason: string): void {
     closeAll(this.ctx, code, reason);
   }
-
 }

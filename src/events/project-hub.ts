@@ -56,11 +56,7 @@ export class ProjectHub extends DurableObject<Env> {
     const fresh = events.filter((e) => e.seq > seen);
     const last = fresh[fresh.length - 1];
     if (!last) return;
-    sql.exec(
-      "INSERT INTO job_seq (job_id, seq) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq",
-      last.jobId,
-      last.seq,
-    );
+    sql.exec("INSERT INTO job_seq (job_id, seq) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq", last.jobId, last.seq);
     const now = Date.now();
     const frames = this.log.append(fresh, now).map((frame) => ({ frame, json: JSON.stringify(frame) }));
     const queued = this.webhooks.enqueue(frames, subs, now);

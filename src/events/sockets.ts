@@ -38,11 +38,7 @@ export const ACCESS_HEADER = "X-Watch-Access";
  * Accepts an upgrade through the hibernation API and returns the 101 response plus the
  * server end, so the caller can send its first frames before anything else is delivered.
  */
-export function acceptWatcher(
-  ctx: DurableObjectState,
-  request: Request,
-  tag: string,
-): { response: Response; socket: WebSocket; expiresAt: number } {
+export function acceptWatcher(ctx: DurableObjectState, request: Request, tag: string): { response: Response; socket: WebSocket; expiresAt: number } {
   const expiresAt = watcherExpiry(Number(request.headers.get(EXPIRES_HEADER) ?? "0"), Date.now());
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];

@@ -34,10 +34,8 @@ export class Problem extends Error {
   }
 }
 
-export const badRequest = (detail: string, fields?: Record<string, unknown>) =>
-  new Problem(400, detail, { fields });
-export const unauthorized = () =>
-  new Problem(401, "Authentication required", { headers: { "WWW-Authenticate": 'Bearer realm="edge-ingest"' } });
+export const badRequest = (detail: string, fields?: Record<string, unknown>) => new Problem(400, detail, { fields });
+export const unauthorized = () => new Problem(401, "Authentication required", { headers: { "WWW-Authenticate": 'Bearer realm="edge-ingest"' } });
 export const forbidden = () => new Problem(403, "Insufficient permissions");
 export const notFound = (detail: string) => new Problem(404, detail);
 export const conflict = (detail: string) => new Problem(409, detail);

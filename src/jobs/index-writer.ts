@@ -49,9 +49,7 @@ export class IndexWriter {
    */
   async flush(attempts = 0, fromAlarm = false): Promise<void> {
     const state = this.store.state();
-    const decision = state
-      ? this.outbox.decide(state.version, state.indexedVersion, Date.now(), this.host.progressIntervalMs())
-      : ({ kind: "none" } as const);
+    const decision = state ? this.outbox.decide(state.version, state.indexedVersion, Date.now(), this.host.progressIntervalMs()) : ({ kind: "none" } as const);
     if (!state || decision.kind === "none") {
       this.timers.unschedule("index");
       return;

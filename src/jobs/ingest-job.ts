@@ -33,7 +33,7 @@ export interface Access {
  * src/http/bookmark.ts). `create` replies before its index write (issue 12), so it has none.
  */
 export type JobReply =
-  | { ok: true; job: Job; /** The job's commit counter (`get` only): its `ETag`. */ version?: number; bookmark?: string | null }
+  | { ok: true; job: Job /** The job's commit counter (`get` only): its `ETag`. */; version?: number; bookmark?: string | null }
   | { ok: false; reason: "not_found" | "forbidden" }
   | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
 
@@ -151,10 +151,7 @@ export class IngestJob extends DurableObject<Env> {
   }
 
   /** The stored event log after `after`, if `access` may read the job. */
-  async events(
-    access: Access,
-    after: number,
-  ): Promise<{ ok: true; events: JobEvent[]; lastSeq: number } | { ok: false; reason: "not_found" | "forbidden" }> {
+  async events(access: Access, after: number): Promise<{ ok: true; events: JobEvent[]; lastSeq: number } | { ok: false; reason: "not_found" | "forbidden" }> {
     const checked = this.check(access, "read");
     if (!checked.ok) return checked;
     return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };

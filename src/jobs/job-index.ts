@@ -65,13 +65,7 @@ export interface JobPage {
  * rows sharing a millisecond are neither skipped nor repeated. Both the page and the
  * count are served by a partial index whose left prefix is `project_id`.
  */
-export async function listProjectJobs(
-  d1: D1Database,
-  projectId: string,
-  filters: JobFilters,
-  after: JobKey | null,
-  limit: number,
-): Promise<JobPage> {
+export async function listProjectJobs(d1: D1Database, projectId: string, filters: JobFilters, after: JobKey | null, limit: number): Promise<JobPage> {
   const db = drizzle(d1);
   const [pageQuery, countQuery] = jobListQueries(d1, projectId, filters, after, limit);
   const [rows, totals] = await db.batch([pageQuery, countQuery]);
@@ -92,9 +86,7 @@ export function jobListQueries(d1: D1Database, projectId: string, filters: JobFi
   if (filters.stage) where.push(eq(jobs.stage, filters.stage));
   if (filters.sourceId !== undefined) where.push(eq(jobs.sourceId, filters.sourceId));
   const matching = and(...where);
-  const pageWhere = after
-    ? and(matching, sql`(${jobs.createdAt}, ${jobs.id}) < (${after.createdAt}, ${after.id})`)
-    : matching;
+  const pageWhere = after ? and(matching, sql`(${jobs.createdAt}, ${jobs.id}) < (${after.createdAt}, ${after.id})`) : matching;
   return [
     db
       .select({ data: jobs.data, createdAt: jobs.createdAt, id: jobs.id })

@@ -53,13 +53,9 @@ export class JobStore {
   state(): { job: Job; version: number; indexedVersion: number } | null {
     if (this.cached === undefined) {
       const row = this.sql
-        .exec<{ data: string; version: number; indexed_version: number }>(
-          "SELECT data, version, indexed_version FROM job WHERE k = 1",
-        )
+        .exec<{ data: string; version: number; indexed_version: number }>("SELECT data, version, indexed_version FROM job WHERE k = 1")
         .toArray()[0];
-      this.cached = row
-        ? { job: JSON.parse(row.data) as Job, version: row.version, indexedVersion: row.indexed_version }
-        : null;
+      this.cached = row ? { job: JSON.parse(row.data) as Job, version: row.version, indexedVersion: row.indexed_version } : null;
     }
     return this.cached;
   }

@@ -106,9 +106,7 @@ export function isTerminal(status: JobStatus): boolean {
 
 /** The stages a job passes through, in order; ANALYZING only for a deep scan. */
 export function stagesFor(isDeepScan: boolean): JobStage[] {
-  return isDeepScan
-    ? ["EXTRACTING", "CHUNKING", "ANALYZING", "INDEXING"]
-    : ["EXTRACTING", "CHUNKING", "INDEXING"];
+  return isDeepScan ? ["EXTRACTING", "CHUNKING", "ANALYZING", "INDEXING"] : ["EXTRACTING", "CHUNKING", "INDEXING"];
 }
 
 /** Share of overall progress each working stage is worth (they sum to 1). */
@@ -217,12 +215,7 @@ export function advanceStage(job: Job, now: Date): TransitionResult {
  * Records progress inside the current stage. Progress never decreases and counters
  * never shrink, so a replayed slice cannot move a job backwards.
  */
-export function recordProgress(
-  job: Job,
-  fraction: number,
-  counters: Partial<JobCounters>,
-  now: Date,
-): TransitionResult {
+export function recordProgress(job: Job, fraction: number, counters: Partial<JobCounters>, now: Date): TransitionResult {
   if (job.status !== "RUNNING") return notRunning(job);
   const merged = { ...job.counters };
   for (const [k, v] of Object.entries(counters) as [keyof JobCounters, number][]) {

@@ -62,11 +62,7 @@ export class IndexOutbox {
 
   /** A row write landed; `progressOnly` when it carried no status or stage change. */
   markIndexed(now: number, progressOnly: boolean): void {
-    this.storage.sql.exec(
-      "UPDATE index_outbox SET indexed_at = ?, progress_writes = progress_writes + ? WHERE k = 1",
-      now,
-      progressOnly ? 1 : 0,
-    );
+    this.storage.sql.exec("UPDATE index_outbox SET indexed_at = ?, progress_writes = progress_writes + ? WHERE k = 1", now, progressOnly ? 1 : 0);
   }
 
   /** Counts D1 statements issued on the job's behalf (benchmarks and tests read it). */

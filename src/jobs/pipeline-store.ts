@@ -64,10 +64,7 @@ export class PipelineStore {
   }
 
   saveCheckpoint(cp: Checkpoint): void {
-    this.sql.exec(
-      "INSERT INTO pipeline (k, data) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET data = excluded.data",
-      JSON.stringify(cp),
-    );
+    this.sql.exec("INSERT INTO pipeline (k, data) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET data = excluded.data", JSON.stringify(cp));
   }
 
   /** Idempotent: a replayed slice rewrites the same rows. */
@@ -102,10 +99,7 @@ export class PipelineStore {
       .toArray()[0];
     if (!first) return [];
     const out: Segment[] = [];
-    for (const row of this.sql.exec<SegmentRow>(
-      "SELECT seq, char_start, byte_start, page, text FROM text_segments WHERE seq >= ? ORDER BY seq",
-      first.seq,
-    )) {
+    for (const row of this.sql.exec<SegmentRow>("SELECT seq, char_start, byte_start, page, text FROM text_segments WHERE seq >= ? ORDER BY seq", first.seq)) {
       out.push(toSegment(row));
       if (row.char_start + row.text.length - charOffset >= minChars) break;
     }
@@ -113,9 +107,7 @@ export class PipelineStore {
   }
 
   segment(seq: number): Segment | null {
-    const row = this.sql
-      .exec<SegmentRow>("SELECT seq, char_start, byte_start, page, text FROM text_segments WHERE seq = ?", seq)
-      .toArray()[0];
+    const row = this.sql.exec<SegmentRow>("SELECT seq, char_start, byte_start, page, text FROM text_segments WHERE seq = ?", seq).toArray()[0];
     return row ? toSegment(row) : null;
   }
 
@@ -123,9 +115,7 @@ export class PipelineStore {
   textBytes(start: number, end: number): Uint8Array {
     const out = new Uint8Array(end - start);
     const encoder = new TextEncoder();
-    const first = this.sql
-      .exec<{ seq: number }>("SELECT seq FROM text_segments WHERE byte_start <= ? ORDER BY byte_start DESC LIMIT 1", start)
-      .toArray()[0];
+    const first = this.sql.exec<{ seq: number }>("SELECT seq FROM text_segments WHERE byte_start <= ? ORDER BY byte_start DESC LIMIT 1", start).toArray()[0];
     if (!first) return out;
     for (const row of this.sql.exec<SegmentRow>(
       "SELECT seq, char_start, byte_start, page, text FROM text_segments WHERE seq >= ? AND byte_start < ? ORDER BY seq",
@@ -151,9 +141,7 @@ export class PipelineStore {
   chunkTableBytes(start: number, end: number): Uint8Array {
     const out = new Uint8Array(end - start);
     const fromOrdinal = Math.floor(start / CHUNK_RECORD_BYTES);
-    const first = this.sql
-      .exec<{ f: number | null }>("SELECT max(first_ordinal) AS f FROM chunk_blocks WHERE first_ordinal <= ?", fromOrdinal)
-      .one().f;
+    const first = this.sql.exec<{ f: number | null }>("SELECT max(first_ordinal) AS f FROM chunk_blocks WHERE first_ordinal <= ?", fromOrdinal).one().f;
     for (const row of this.sql.exec<{ first_ordinal: number; records: ArrayBuffer }>(
       "SELECT first_ordinal, records FROM chunk_blocks WHERE first_ordinal >= ? AND first_ordinal * ? < ? ORDER BY first_ordinal",
       first ?? 0,
@@ -193,7 +181,14 @@ export class PipelineStore {
       const head = rows[0];
       if (!head) break;
       const records = encodeChunkRecords(
-        rows.map((r) => ({ charStart: r.char_start, charEnd: r.char_end, byteStart: r.byte_start, byteEnd: r.byte_end, page: r.page, contentHash: r.content_hash })),
+        rows.map((r) => ({
+          charStart: r.char_start,
+          charEnd: r.char_end,
+          byteStart: r.byte_start,
+          byteEnd: r.byte_end,
+          page: r.page,
+          contentHash: r.content_hash,
+        })),
       );
       this.putChunkBlock(head.ordinal, records);
       from = rows[rows.length - 1]!.ordinal + 1;

@@ -67,14 +67,30 @@ export function sliceStep(
       if (!p.ok) return p;
       const a = advanceStage(p.job, now);
       if (!a.ok) return a;
-      return step([{ transition: p, log: true }, { transition: a, log: true }], outcome.persist, { kind: "slice", delayMs: 0, tries: 0 }, true);
+      return step(
+        [
+          { transition: p, log: true },
+          { transition: a, log: true },
+        ],
+        outcome.persist,
+        { kind: "slice", delayMs: 0, tries: 0 },
+        true,
+      );
     }
     case "completed": {
       const p = recordProgress(job, 1, outcome.counters, now);
       if (!p.ok) return p;
       const c = completeJob(p.job, outcome.documentId, now);
       if (!c.ok) return c;
-      return step([{ transition: p, log: true }, { transition: c, log: true }], outcome.persist, { kind: "cleanup" }, false);
+      return step(
+        [
+          { transition: p, log: true },
+          { transition: c, log: true },
+        ],
+        outcome.persist,
+        { kind: "cleanup" },
+        false,
+      );
     }
     case "failed": {
       const error = { code: outcome.code, message: outcome.message };

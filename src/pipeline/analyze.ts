@@ -209,8 +209,7 @@ function fmix(h: number): number {
 /** Number of differing bits between two 16-hex-char SimHashes. */
 export function hammingDistance(a: string, b: string): number {
   if (a.length !== 16 || b.length !== 16) throw new RangeError("SimHash must be 16 hex chars");
-  return popcount(parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) +
-    popcount(parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16));
+  return popcount(parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) + popcount(parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16));
 }
 
 /**
@@ -228,17 +227,22 @@ const SEPARATOR = 0;
 const WORD = 1;
 const SINGLE = 2;
 
-const ASCII_KIND = new Uint8Array(128).map((_, c) =>
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? WORD : SEPARATOR,
-);
+const ASCII_KIND = new Uint8Array(128).map((_, c) => ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? WORD : SEPARATOR));
 
 function charKind(c: number): number {
   if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0xac00 && c <= 0xd7af)) {
     return SINGLE;
   }
   if (
-    c <= 0xbf || c === 0xd7 || c === 0xf7 || (c >= 0x2000 && c <= 0x2bff) || (c >= 0x3000 && c <= 0x303f) ||
-    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff0f) || (c >= 0xff1a && c <= 0xff20) || c === 0xfeff
+    c <= 0xbf ||
+    c === 0xd7 ||
+    c === 0xf7 ||
+    (c >= 0x2000 && c <= 0x2bff) ||
+    (c >= 0x3000 && c <= 0x303f) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff0f) ||
+    (c >= 0xff1a && c <= 0xff20) ||
+    c === 0xfeff
   ) {
     return SEPARATOR;
   }

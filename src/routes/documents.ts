@@ -47,7 +47,10 @@ documentRoutes.openapi(
     path: LIST,
     summary: "List a project's documents, newest first",
     request: { params: ProjectParams, query: ListDocumentsQuery, headers: BookmarkRequestHeaders },
-    responses: { 200: { description: "A page of documents", headers: bookmarkResponseHeader, content: { "application/json": { schema: DocumentList } } }, ...problems(400, 401, 403, 429) },
+    responses: {
+      200: { description: "A page of documents", headers: bookmarkResponseHeader, content: { "application/json": { schema: DocumentList } } },
+      ...problems(400, 401, 403, 429),
+    },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");
@@ -80,7 +83,10 @@ documentRoutes.openapi(
     path: BASE,
     summary: "Get a canonical document",
     request: { params: DocumentParams, headers: BookmarkRequestHeaders },
-    responses: { 200: { description: "The document", headers: bookmarkResponseHeader, content: { "application/json": { schema: Document } } }, ...problems(401, 403, 404, 429) },
+    responses: {
+      200: { description: "The document", headers: bookmarkResponseHeader, content: { "application/json": { schema: Document } } },
+      ...problems(401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
@@ -95,7 +101,10 @@ documentRoutes.openapi(
     path: `${BASE}/text`,
     summary: "The document's extracted plain text, streamed",
     request: { params: DocumentParams, headers: BookmarkRequestHeaders },
-    responses: { 200: { description: "UTF-8 text", headers: bookmarkResponseHeader, content: { "text/plain": { schema: { type: "string" } } } }, ...problems(401, 403, 404, 429) },
+    responses: {
+      200: { description: "UTF-8 text", headers: bookmarkResponseHeader, content: { "text/plain": { schema: { type: "string" } } } },
+      ...problems(401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
@@ -116,7 +125,10 @@ documentRoutes.openapi(
     path: `${BASE}/chunks`,
     summary: "The document's chunks, in order",
     request: { params: DocumentParams, query: ChunksQuery, headers: BookmarkRequestHeaders },
-    responses: { 200: { description: "A page of chunks", headers: bookmarkResponseHeader, content: { "application/json": { schema: ChunkList } } }, ...problems(400, 401, 403, 404, 429) },
+    responses: {
+      200: { description: "A page of chunks", headers: bookmarkResponseHeader, content: { "application/json": { schema: ChunkList } } },
+      ...problems(400, 401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");

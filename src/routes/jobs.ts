@@ -265,7 +265,10 @@ jobRoutes.openapi(
     path: `${BASE}/jobs`,
     summary: "List a project's jobs, newest first",
     request: { params: ProjectParams, query: ListJobsQuery, headers: BookmarkRequestHeaders },
-    responses: { 200: { description: "A page of jobs", headers: bookmarkResponseHeader, content: { "application/json": { schema: JobList } } }, ...problems(400, 401, 403, 429) },
+    responses: {
+      200: { description: "A page of jobs", headers: bookmarkResponseHeader, content: { "application/json": { schema: JobList } } },
+      ...problems(400, 401, 403, 429),
+    },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");
@@ -291,7 +294,10 @@ jobRoutes.openapi(
     path: `${BASE}/jobs/{jobId}/cancel`,
     summary: "Cancel a queued or running job",
     request: { params: JobParams },
-    responses: { 200: { description: "The cancelled job", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } }, ...problems(400, 401, 403, 404, 429) },
+    responses: {
+      200: { description: "The cancelled job", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
+      ...problems(400, 401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");

@@ -128,10 +128,18 @@ const PUBLIC_PATHS: Record<string, Record<string, Operation>> = {
     },
   },
   "/openapi.json": {
-    get: { summary: "This document", security: [], responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } } },
+    get: {
+      summary: "This document",
+      security: [],
+      responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } },
+    },
   },
   "/docs": {
-    get: { summary: "The interactive API reference", security: [], responses: { 200: { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } },
+    get: {
+      summary: "The interactive API reference",
+      security: [],
+      responses: { 200: { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } },
+    },
   },
 };
 
@@ -170,7 +178,10 @@ export function completeOpenApi<D extends object>(generated: D): D {
       if (path === ONE_JOB && method === "get") {
         addParameter(op, "IfNoneMatch");
         if (op.responses["200"]) addHeader(op.responses["200"], "ETag", "ETag");
-        op.responses["304"] ??= { description: "Not Modified: the job still has the `ETag` sent in `If-None-Match`", headers: { ETag: ref("headers", "ETag"), "X-Request-Id": ref("headers", "XRequestId") } };
+        op.responses["304"] ??= {
+          description: "Not Modified: the job still has the `ETag` sent in `If-None-Match`",
+          headers: { ETag: ref("headers", "ETag"), "X-Request-Id": ref("headers", "XRequestId") },
+        };
       }
       if ((path === JOB_STREAM || path === PROJECT_STREAM) && method === "get") {
         addParameter(op, "Upgrade");
@@ -188,7 +199,10 @@ export function completeOpenApi<D extends object>(generated: D): D {
             path === JOB_STREAM
               ? "One JSON frame per event: first a JobSnapshotFrame (or, with `?after=<seq>`, the missed events), then JobEvent frames; `seq` has no gaps."
               : "One JSON frame per event: first a ProjectSnapshotFrame, then ProjectEventFrame frames; reconnect with `?after=<projectSeq>` to replay what was missed.",
-          frames: path === JOB_STREAM ? [ref("schemas", "JobSnapshotFrame"), ref("schemas", "JobEvent")] : [ref("schemas", "ProjectSnapshotFrame"), ref("schemas", "ProjectEventFrame")],
+          frames:
+            path === JOB_STREAM
+              ? [ref("schemas", "JobSnapshotFrame"), ref("schemas", "JobEvent")]
+              : [ref("schemas", "ProjectSnapshotFrame"), ref("schemas", "ProjectEventFrame")],
         };
       }
       addParameter(op, "RequestId");

@@ -16,7 +16,11 @@ export const Problem = z
   .openapi("Problem", { description: "RFC 9457 problem details; `detail` is always present." });
 
 export const ProjectParams = z.object({
-  projectId: z.string().min(1).max(128).openapi({ param: { name: "projectId", in: "path" }, example: "proj_123" }),
+  projectId: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: "projectId", in: "path" }, example: "proj_123" }),
 });
 export const JobParams = ProjectParams.extend({
   jobId: z.string().openapi({ param: { name: "jobId", in: "path" }, example: "0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11" }),
@@ -42,9 +46,7 @@ const Counters = z
   })
   .openapi("JobCounters");
 
-const JobErrorEntry = z
-  .object({ at: z.string(), stage: z.enum(JOB_STAGES), code: z.string(), message: z.string() })
-  .openapi("JobError");
+const JobErrorEntry = z.object({ at: z.string(), stage: z.enum(JOB_STAGES), code: z.string(), message: z.string() }).openapi("JobError");
 
 export const Job = z
   .object({
@@ -74,13 +76,9 @@ export const Job = z
   })
   .openapi("Job");
 
-export const JobList = z
-  .object({ items: z.array(Job), nextCursor: z.string().nullable(), total: z.number().int() })
-  .openapi("JobList");
+export const JobList = z.object({ items: z.array(Job), nextCursor: z.string().nullable(), total: z.number().int() }).openapi("JobList");
 
-const flag = z
-  .enum(["true", "false", "1", "0"], { error: "isDeepScan must be true or false" })
-  .transform((v) => v === "true" || v === "1");
+const flag = z.enum(["true", "false", "1", "0"], { error: "isDeepScan must be true or false" }).transform((v) => v === "true" || v === "1");
 
 /**
  * Longest value of each text field a job keeps (in UTF-16 units): every one is copied
@@ -170,9 +168,7 @@ export const Document = z
   })
   .openapi("Document");
 
-export const DocumentList = z
-  .object({ items: z.array(Document), nextCursor: z.string().nullable(), total: z.number().int() })
-  .openapi("DocumentList");
+export const DocumentList = z.object({ items: z.array(Document), nextCursor: z.string().nullable(), total: z.number().int() }).openapi("DocumentList");
 
 export const ListDocumentsQuery = z.object({
   cursor: z.string().optional(),
@@ -227,7 +223,5 @@ export const CompatCancelled = z.object({ message: z.string() }).openapi("Compat
 
 /** Standard error responses, for the OpenAPI document. */
 export function problems(...statuses: number[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [s, { description: `Problem (${s})`, content: { "application/problem+json": { schema: Problem } } }]),
-  );
+  return Object.fromEntries(statuses.map((s) => [s, { description: `Problem (${s})`, content: { "application/problem+json": { schema: Problem } } }]));
 }

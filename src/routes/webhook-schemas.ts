@@ -24,13 +24,15 @@ export const DeliveryParams = WebhookParams.extend({
   deliveryId: z.string().openapi({ param: { name: "deliveryId", in: "path" }, example: "msg_0190c6e27a4c7b219d435d0f3f0a8c11" }),
 });
 
-export const CreateWebhookBody = z
-  .object({ url: Url, events: Events, description: Description.optional() })
-  .strict()
-  .openapi("CreateWebhook");
+export const CreateWebhookBody = z.object({ url: Url, events: Events, description: Description.optional() }).strict().openapi("CreateWebhook");
 
 export const UpdateWebhookBody = z
-  .object({ url: Url.optional(), events: Events.optional(), enabled: z.boolean({ error: "enabled must be true or false" }).optional(), description: Description.optional() })
+  .object({
+    url: Url.optional(),
+    events: Events.optional(),
+    enabled: z.boolean({ error: "enabled must be true or false" }).optional(),
+    description: Description.optional(),
+  })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { error: "Nothing to change: send url, events, enabled or description" })
   .openapi("UpdateWebhook");
@@ -52,9 +54,7 @@ export const WebhookWithSecret = Webhook.extend({
   secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", description: "Standard Webhooks signing secret; shown only here." }),
 }).openapi("WebhookWithSecret");
 
-export const WebhookList = z
-  .object({ items: z.array(Webhook), nextCursor: z.string().nullable(), total: z.number().int() })
-  .openapi("WebhookList");
+export const WebhookList = z.object({ items: z.array(Webhook), nextCursor: z.string().nullable(), total: z.number().int() }).openapi("WebhookList");
 
 export const Delivery = z
   .object({
@@ -71,7 +71,5 @@ export const Delivery = z
   })
   .openapi("WebhookDelivery");
 
-export const DeliveryList = z
-  .object({ items: z.array(Delivery), nextCursor: z.string().nullable(), total: z.number().int() })
-  .openapi("WebhookDeliveryList");
+export const DeliveryList = z.object({ items: z.array(Delivery), nextCursor: z.string().nullable(), total: z.number().int() }).openapi("WebhookDeliveryList");
 export { ChunksQuery as PageQuery } from "./schemas";

@@ -13,14 +13,7 @@ import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, notFound } from "../http/problem";
 import { uuidv7 } from "../jobs/ids";
 import { encryptSecret, generateSecret } from "../webhooks/secrets";
-import {
-  deleteSubscription,
-  findSubscription,
-  insertSubscription,
-  listSubscriptions,
-  toSubscription,
-  updateSubscription,
-} from "../webhooks/subscriptions";
+import { deleteSubscription, findSubscription, insertSubscription, listSubscriptions, toSubscription, updateSubscription } from "../webhooks/subscriptions";
 import { checkWebhookUrl } from "../webhooks/url-rules";
 import { enterProject } from "./access";
 import { problems, ProjectParams } from "./schemas";

@@ -120,10 +120,6 @@ export async function storeBufferedUpload(env: Env, key: string, file: File, res
   const sniffed = sniffType(bytes.subarray(0, SNIFF_BYTES), file.type || null, file.name);
   if (!sniffed.ok) throw unsupported(sniffed.detail);
   await reserved;
-  const [sha] = await Promise.all([
-    crypto.subtle.digest("SHA-256", bytes),
-    env.BUCKET.put(key, bytes, { httpMetadata: { contentType: sniffed.mimeType } }),
-  ]);
+  const [sha] = await Promise.all([crypto.subtle.digest("SHA-256", bytes), env.BUCKET.put(key, bytes, { httpMetadata: { contentType: sniffed.mimeType } })]);
   return { byteSize: bytes.byteLength, mimeType: sniffed.mimeType, sha256: toHex(sha) };
 }
-

@@ -121,7 +121,15 @@ export class DeliveryLog {
       )
       .toArray()[0];
     return r
-      ? { id: r.id, subscriptionId: r.subscription_id, eventType: r.event_type, payload: r.payload, attempts: r.attempts, roundStart: r.round_start, eventAtMs: r.event_at }
+      ? {
+          id: r.id,
+          subscriptionId: r.subscription_id,
+          eventType: r.event_type,
+          payload: r.payload,
+          attempts: r.attempts,
+          roundStart: r.round_start,
+          eventAtMs: r.event_at,
+        }
       : null;
   }
 
@@ -186,7 +194,11 @@ export class DeliveryLog {
   }
 
   /** One page of a subscription's log, newest first, by keyset on (created_at, id). */
-  list(subscriptionId: string, after: { createdAt: number; id: string } | null, limit: number): { items: Delivery[]; next: { createdAt: number; id: string } | null; total: number } {
+  list(
+    subscriptionId: string,
+    after: { createdAt: number; id: string } | null,
+    limit: number,
+  ): { items: Delivery[]; next: { createdAt: number; id: string } | null; total: number } {
     const rows = after
       ? this.sql
           .exec<Row>(
@@ -198,9 +210,7 @@ export class DeliveryLog {
             limit + 1,
           )
           .toArray()
-      : this.sql
-          .exec<Row>("SELECT * FROM deliveries WHERE subscription_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", subscriptionId, limit + 1)
-          .toArray();
+      : this.sql.exec<Row>("SELECT * FROM deliveries WHERE subscription_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", subscriptionId, limit + 1).toArray();
     const total = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE subscription_id = ?", subscriptionId).one().n;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -230,12 +240,7 @@ export class DeliveryLog {
         )
         .toArray()[0];
       if (!edge) continue;
-      this.sql.exec(
-        "DELETE FROM deliveries WHERE subscription_id = ? AND status != 'pending' AND (created_at, id) < (?, ?)",
-        sid,
-        edge.created_at,
-        edge.id,
-      );
+      this.sql.exec("DELETE FROM deliveries WHERE subscription_id = ? AND status != 'pending' AND (created_at, id) < (?, ?)", sid, edge.created_at, edge.id);
     }
   }
 }

@@ -9,10 +9,7 @@ export const DEFAULT_RETRY_DELAYS_MS = [5_000, 60_000, 600_000, 3_600_000, 21_60
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** What one attempt came back with. */
-export type AttemptOutcome =
-  | { kind: "response"; status: number }
-  | { kind: "timeout" }
-  | { kind: "network"; message: string };
+export type AttemptOutcome = { kind: "response"; status: number } | { kind: "timeout" } | { kind: "network"; message: string };
 
 export type DeliveryState =
   | { status: "succeeded"; nextAttemptAt: null }

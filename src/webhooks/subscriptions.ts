@@ -97,11 +97,14 @@ export async function listSubscriptions(
 ): Promise<{ items: WebhookSubscription[]; next: SubscriptionKey | null; total: number }> {
   const d = db(env, projectId);
   const mine = eq(webhookSubscriptions.projectId, projectId);
-  const where = after
-    ? and(mine, sql`(${webhookSubscriptions.createdAt}, ${webhookSubscriptions.id}) < (${after.createdAt}, ${after.id})`)
-    : mine;
+  const where = after ? and(mine, sql`(${webhookSubscriptions.createdAt}, ${webhookSubscriptions.id}) < (${after.createdAt}, ${after.id})`) : mine;
   const [rows, totals] = await d.batch([
-    d.select().from(webhookSubscriptions).where(where).orderBy(desc(webhookSubscriptions.createdAt), desc(webhookSubscriptions.id)).limit(limit + 1),
+    d
+      .select()
+      .from(webhookSubscriptions)
+      .where(where)
+      .orderBy(desc(webhookSubscriptions.createdAt), desc(webhookSubscriptions.id))
+      .limit(limit + 1),
     d.select({ total: count() }).from(webhookSubscriptions).where(mine),
   ]);
   const page = rows.slice(0, limit);

@@ -28,9 +28,7 @@ export function checkWebhookUrl(raw: string, allowHttpLocalhost: boolean): UrlVe
     if (allowHttpLocalhost && LOCAL_HTTP_HOSTS.has(host)) return { ok: true, url: url.toString() };
     return {
       ok: false,
-      reason: allowHttpLocalhost
-        ? "url must use https:// (plain http:// only to localhost or 127.0.0.1)"
-        : "url must use https://",
+      reason: allowHttpLocalhost ? "url must use https:// (plain http:// only to localhost or 127.0.0.1)" : "url must use https://",
     };
   }
   if (url.protocol !== "https:") return { ok: false, reason: "url must use https://" };

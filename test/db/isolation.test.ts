@@ -86,7 +86,8 @@ describe("idempotency within a shard", () => {
   it("returns the first job for a repeated key and 409 for the key with another file", async () => {
     const t = await token({ projects: [B] });
     const headers = { "Content-Type": "text/plain", "Idempotency-Key": "within-shard" };
-    const send = (body: string) => call(`${jobsPath(B)}?filename=a.txt`, { method: "POST", token: t, body, headers: { ...headers, "Content-Length": String(body.length) } });
+    const send = (body: string) =>
+      call(`${jobsPath(B)}?filename=a.txt`, { method: "POST", token: t, body, headers: { ...headers, "Content-Length": String(body.length) } });
     const first = await send("one file");
     expect(first.status).toBe(201);
     const firstJob = await first.json<{ id: string }>();

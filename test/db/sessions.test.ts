@@ -20,7 +20,13 @@ describe("x-d1-bookmark", () => {
     const job = await createJob(t, A, "# Doc\n\nSome text to index. ".repeat(20), { filename: "d.md", type: "text/markdown" });
     await drive(job.id);
     const docId = (await getJob(t, A, job.id)).canonicalDocumentId!;
-    for (const path of [jobsPath(A), `/api/projects/${A}/documents`, `/api/projects/${A}/documents/${docId}`, `/api/projects/${A}/documents/${docId}/chunks`, `/api/projects/${A}/documents/${docId}/text`]) {
+    for (const path of [
+      jobsPath(A),
+      `/api/projects/${A}/documents`,
+      `/api/projects/${A}/documents/${docId}`,
+      `/api/projects/${A}/documents/${docId}/chunks`,
+      `/api/projects/${A}/documents/${docId}/text`,
+    ]) {
       const res = await call(path, { token: t });
       expect(res.status, path).toBe(200);
       expect(parse(res.headers.get(HEADER)).shard, path).toBe("DB_0");
@@ -52,7 +58,12 @@ describe("x-d1-bookmark", () => {
   it("comes back from a create with an Idempotency-Key (its claim is a D1 write), not from one without", async () => {
     const t = await token({ projects: [A] });
     const send = (headers: Record<string, string>) =>
-      call(`${jobsPath(A)}?filename=a.txt`, { method: "POST", token: t, body: "text", headers: { "Content-Type": "text/plain", "Content-Length": "4", ...headers } });
+      call(`${jobsPath(A)}?filename=a.txt`, {
+        method: "POST",
+        token: t,
+        body: "text",
+        headers: { "Content-Type": "text/plain", "Content-Length": "4", ...headers },
+      });
     // The object replies before its index write (issue 12): that request touched no D1.
     expect((await send({})).headers.get(HEADER)).toBeNull();
     expect(parse((await send({ "Idempotency-Key": "bookmarked" })).headers.get(HEADER)).shard).toBe("DB_0");
@@ -126,9 +137,14 @@ describe("where a request's D1 session starts", () => {
 
 describe("x-d1-bookmark in openapi.json", () => {
   it("is a request header and a response header of the routes that use D1", async () => {
-    const doc = await (await call("/openapi.json")).json<{ paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; responses: Record<string, { headers?: Record<string, unknown> }> }>> }>();
+    const doc = await (await call("/openapi.json")).json<{
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+    }>();
     const list = doc.paths["/api/projects/{projectId}/ingest/jobs"]!;
-    for (const [method, status] of [["get", "200"], ["post", "201"]] as const) {
+    for (const [method, status] of [
+      ["get", "200"],
+      ["post", "201"],
+    ] as const) {
       expect(list[method]!.parameters).toContainEqual(expect.objectContaining({ in: "header", name: HEADER }));
       expect(Object.keys(list[method]!.responses[status]!.headers ?? {})).toContain(HEADER);
     }

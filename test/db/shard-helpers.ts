@@ -14,7 +14,10 @@ export function projectOnShard(shard: number, prefix: string): string {
 
 /** The job's row in one shard, read directly (null when that shard has none). */
 export function jobRow(shard: D1Database, jobId: string) {
-  return shard.prepare("SELECT project_id, status, version FROM jobs WHERE id = ?").bind(jobId).first<{ project_id: string; status: string; version: number }>();
+  return shard
+    .prepare("SELECT project_id, status, version FROM jobs WHERE id = ?")
+    .bind(jobId)
+    .first<{ project_id: string; status: string; version: number }>();
 }
 
 export { projectDb };

@@ -85,7 +85,9 @@ describe("deep scan (ANALYZING)", () => {
     const near = await completed(t, edited, { isDeepScan: "true" });
     const nearDoc = await (await call(docPath(near.canonicalDocumentId!), { token: t })).json<{ duplicateOf: string | null; contentHash: string }>();
     expect(nearDoc.duplicateOf).toBe(original.canonicalDocumentId);
-    const unrelated = await completed(t, "Der schnelle braune Fuchs springt über den faulen Hund, und die Katze schläft auf dem Sofa. ".repeat(40), { isDeepScan: "true" });
+    const unrelated = await completed(t, "Der schnelle braune Fuchs springt über den faulen Hund, und die Katze schläft auf dem Sofa. ".repeat(40), {
+      isDeepScan: "true",
+    });
     const doc = await (await call(docPath(unrelated.canonicalDocumentId!), { token: t })).json<{ duplicateOf: string | null; language: string }>();
     expect(doc.duplicateOf).toBeNull();
     expect(doc.language).toBe("de");

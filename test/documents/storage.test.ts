@@ -32,8 +32,9 @@ async function indexing(jobId: string): Promise<IndexingCheckpoint | null> {
 }
 
 function d1Statements(jobId: string): Promise<number> {
-  return runInDurableObject(jobStub(jobId), (_i: IngestJob, state) =>
-    state.storage.sql.exec<{ n: number }>("SELECT d1_statements AS n FROM index_outbox").one().n,
+  return runInDurableObject(
+    jobStub(jobId),
+    (_i: IngestJob, state) => state.storage.sql.exec<{ n: number }>("SELECT d1_statements AS n FROM index_outbox").one().n,
   );
 }
 
@@ -93,7 +94,8 @@ describe("chunks served from R2", () => {
     const [da, db] = [await docOf(a.canonicalDocumentId!), await docOf(b.canonicalDocumentId!)];
     expect(db.contentHash).toBe(da.contentHash);
     expect(db.chunkCount).toBe(da.chunkCount);
-    const strip = (cs: ChunkItem[]) => cs.map(({ ordinal, charStart, charEnd, contentHash, page, text }) => ({ ordinal, charStart, charEnd, contentHash, page, text }));
+    const strip = (cs: ChunkItem[]) =>
+      cs.map(({ ordinal, charStart, charEnd, contentHash, page, text }) => ({ ordinal, charStart, charEnd, contentHash, page, text }));
     expect(strip(await allChunks(t, P, b.canonicalDocumentId!))).toEqual(strip(await allChunks(t, P, a.canonicalDocumentId!)));
   });
 
@@ -106,9 +108,7 @@ describe("chunks served from R2", () => {
     await drive(steady.id);
     // Run the second job until it has planned some chunks but not all of them.
     const planned = () =>
-      runInDurableObject(jobStub(old.id), (_i: IngestJob, state) =>
-        state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunk_blocks").one().n,
-      );
+      runInDurableObject(jobStub(old.id), (_i: IngestJob, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunk_blocks").one().n);
     while ((await checkpoint(old.id))?.stage !== "CHUNKING" || (await planned()) === 0) expect(await step(old.id)).toBe(true);
     expect((await checkpoint(old.id))?.stage).toBe("CHUNKING");
     // Turn its blocks into the old layout: a chunk_plan row per chunk, no chunk_blocks.
@@ -118,9 +118,20 @@ describe("chunks served from R2", () => {
         ordinal INTEGER PRIMARY KEY, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
         byte_start INTEGER NOT NULL, byte_end INTEGER NOT NULL, page INTEGER, content_hash TEXT NOT NULL)`);
       let n = 0;
-      for (const b of sql.exec<{ first_ordinal: number; records: ArrayBuffer }>("SELECT first_ordinal, records FROM chunk_blocks ORDER BY first_ordinal").toArray()) {
+      for (const b of sql
+        .exec<{ first_ordinal: number; records: ArrayBuffer }>("SELECT first_ordinal, records FROM chunk_blocks ORDER BY first_ordinal")
+        .toArray()) {
         decodeChunkRecords(new Uint8Array(b.records)).forEach((r, i) => {
-          sql.exec("INSERT INTO chunk_plan VALUES (?, ?, ?, ?, ?, ?, ?)", b.first_ordinal + i, r.charStart, r.charEnd, r.byteStart, r.byteEnd, r.page, r.contentHash);
+          sql.exec(
+            "INSERT INTO chunk_plan VALUES (?, ?, ?, ?, ?, ?, ?)",
+            b.first_ordinal + i,
+            r.charStart,
+            r.charEnd,
+            r.byteStart,
+            r.byteEnd,
+            r.page,
+            r.contentHash,
+          );
           n++;
         });
       }
@@ -136,7 +147,8 @@ describe("chunks served from R2", () => {
     expect(tables).toEqual([]);
     const [a, b] = [await getJob(t, P, steady.id), await getJob(t, P, old.id)];
     expect(b.status).toBe("COMPLETED");
-    const strip = (cs: ChunkItem[]) => cs.map(({ ordinal, charStart, charEnd, contentHash, page, text }) => ({ ordinal, charStart, charEnd, contentHash, page, text }));
+    const strip = (cs: ChunkItem[]) =>
+      cs.map(({ ordinal, charStart, charEnd, contentHash, page, text }) => ({ ordinal, charStart, charEnd, contentHash, page, text }));
     const chunks = strip(await allChunks(t, P, b.canonicalDocumentId!));
     expect(chunks).toEqual(strip(await allChunks(t, P, a.canonicalDocumentId!)));
     expect(chunks.length).toBeGreaterThan(rows);
@@ -153,9 +165,10 @@ describe("chunks served from R2", () => {
     const tables = await projectDb(env, P).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>();
     expect(tables.results.map((r) => r.name)).not.toContain("chunks");
     expect(tables.results.map((r) => r.name)).not.toContain("job_event_audit");
-    expect((await documentObjects(done.canonicalDocumentId!)).sort()).toEqual(
-      [`documents/${P}/${done.canonicalDocumentId}.chunks`, `documents/${P}/${done.canonicalDocumentId}.txt`],
-    );
+    expect((await documentObjects(done.canonicalDocumentId!)).sort()).toEqual([
+      `documents/${P}/${done.canonicalDocumentId}.chunks`,
+      `documents/${P}/${done.canonicalDocumentId}.txt`,
+    ]);
   });
 });
 

@@ -49,7 +49,12 @@ describe("wrangler dev with two D1 shards (e2e)", () => {
       expect(again.headers.get("x-d1-bookmark")! >= bookmark).toBe(true);
     }
     // On disk: two D1 databases, both migrated, each holding exactly one project's row.
-    const perFile = eachD1(server.persistTo, (db) => db.prepare("SELECT id FROM jobs").all().map((r) => String(r.id)));
+    const perFile = eachD1(server.persistTo, (db) =>
+      db
+        .prepare("SELECT id FROM jobs")
+        .all()
+        .map((r) => String(r.id)),
+    );
     expect(perFile).toHaveLength(2);
     expect(perFile.map((f) => f.length)).toEqual([1, 1]);
     expect(perFile.flat().sort()).toEqual([...ids].sort());

@@ -104,7 +104,10 @@ describe("webhooks against wrangler dev and a receiver on 127.0.0.1", () => {
     const receiver = await startReceiver();
     const url = receiver.url;
     await receiver.close();
-    const { body: hook } = await api<{ id: string }>("/webhooks", { method: "POST", body: JSON.stringify({ url: `${url}/closed`, events: ["job.completed"] }) });
+    const { body: hook } = await api<{ id: string }>("/webhooks", {
+      method: "POST",
+      body: JSON.stringify({ url: `${url}/closed`, events: ["job.completed"] }),
+    });
     await completeJob();
     const d = await settledDelivery(hook.id);
     expect(d.status).toBe("failed");

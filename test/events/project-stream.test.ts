@@ -41,7 +41,10 @@ describe("GET /events (project stream): snapshot", () => {
     // The snapshot's projectSeq is the last frame the hub logged: the next live frame is one more.
     await drive(running.id);
     await w.until(() => w.jobFrames.some((f) => f.jobId === running.id && f.type === "job.completed"));
-    expectContiguous(w.jobFrames.map((f) => f.projectSeq), snap.projectSeq + 1);
+    expectContiguous(
+      w.jobFrames.map((f) => f.projectSeq),
+      snap.projectSeq + 1,
+    );
     w.close();
   });
 
@@ -76,7 +79,10 @@ describe("GET /events?after=<projectSeq> (replay)", () => {
     await drive(c.id);
     await again.until(() => again.jobFrames.some((f) => f.jobId === c.id && f.type === "job.completed"));
     expect(again.frames[0]!.type).not.toBe("project.snapshot");
-    expectContiguous(again.frames.map((f) => f.projectSeq), lastSeen + 1);
+    expectContiguous(
+      again.frames.map((f) => f.projectSeq),
+      lastSeen + 1,
+    );
     // Every job's own seq is gap-free too: nothing was lost at the seam.
     for (const id of [a.id, b.id, c.id]) {
       const mine = [...first.jobFrames, ...again.frames].filter((f) => f.jobId === id).map((f) => f.seq!);
@@ -148,7 +154,10 @@ describe("ProjectLog retention (DESIGN §5: at least 24 h or 10,000 frames)", ()
     await runInDurableObject(hubStub("proj_retention"), (_i, state) => {
       const log = new ProjectLog(state.storage.sql);
       const t0 = Date.now() - 2 * KEEP_MS;
-      log.append(Array.from({ length: KEEP_FRAMES + 50 }, (_, i) => event(i + 1)), t0);
+      log.append(
+        Array.from({ length: KEEP_FRAMES + 50 }, (_, i) => event(i + 1)),
+        t0,
+      );
       log.append([event(KEEP_FRAMES + 51)], Date.now());
       log.prune(Date.now());
       // 10,051 frames: the oldest 51 are beyond the newest 10,000 and older than 24 h.
@@ -159,7 +168,10 @@ describe("ProjectLog retention (DESIGN §5: at least 24 h or 10,000 frames)", ()
     // Frames younger than 24 h stay even beyond the newest 10,000.
     await runInDurableObject(hubStub("proj_retention_young"), (_i, state) => {
       const log = new ProjectLog(state.storage.sql);
-      log.append(Array.from({ length: KEEP_FRAMES + 100 }, (_, i) => event(i + 1)), Date.now() - KEEP_MS / 2);
+      log.append(
+        Array.from({ length: KEEP_FRAMES + 100 }, (_, i) => event(i + 1)),
+        Date.now() - KEEP_MS / 2,
+      );
       log.prune(Date.now());
       expect(log.canReplay(0)).toBe(true);
       expect([...log.framesAfter(0)].length).toBe(KEEP_FRAMES + 100);

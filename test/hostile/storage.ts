@@ -8,9 +8,7 @@ import { jobStub } from "../helpers";
 /** The job object's pipeline tables are empty, and no document of the job exists in D1 or R2. */
 export async function expectStorageClean(projectId: string, jobId: string): Promise<void> {
   const rows = await runInDurableObject(jobStub(jobId), (_i, state) =>
-    ["pipeline", "text_segments", "headings", "chunk_blocks"].map(
-      (t) => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${t}`).one().n,
-    ),
+    ["pipeline", "text_segments", "headings", "chunk_blocks"].map((t) => state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${t}`).one().n),
   );
   expect(rows).toEqual([0, 0, 0, 0]);
   const docs = await projectDb(env, projectId).prepare("SELECT count(*) AS n FROM documents WHERE job_id = ?").bind(jobId).first<{ n: number }>();

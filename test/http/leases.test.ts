@@ -202,11 +202,55 @@ async function simulate(s: Scenario) {
 
 const SCENARIOS: Scenario[] = [
   { name: "100/min, 50 isolates, 1.8x over", limit: 100, windowMs: 60_000, isolates: 50, rate: 3, windows: 6, delayMs: 20, skew: 0, burst: 1, seed: 1 },
-  { name: "100/min, 50 isolates, 0.7x (under)", limit: 100, windowMs: 60_000, isolates: 50, rate: 70 / 60, windows: 6, delayMs: 20, skew: 0, burst: 1, seed: 2 },
-  { name: "100/min, 20 isolates, skewed, 5x over", limit: 100, windowMs: 60_000, isolates: 20, rate: 500 / 60, windows: 6, delayMs: 30, skew: 0.8, burst: 1, seed: 3 },
-  { name: "1000/min, 10 isolates, skewed, 3x over", limit: 1000, windowMs: 60_000, isolates: 10, rate: 50, windows: 4, delayMs: 10, skew: 0.7, burst: 1, seed: 4 },
+  {
+    name: "100/min, 50 isolates, 0.7x (under)",
+    limit: 100,
+    windowMs: 60_000,
+    isolates: 50,
+    rate: 70 / 60,
+    windows: 6,
+    delayMs: 20,
+    skew: 0,
+    burst: 1,
+    seed: 2,
+  },
+  {
+    name: "100/min, 20 isolates, skewed, 5x over",
+    limit: 100,
+    windowMs: 60_000,
+    isolates: 20,
+    rate: 500 / 60,
+    windows: 6,
+    delayMs: 30,
+    skew: 0.8,
+    burst: 1,
+    seed: 3,
+  },
+  {
+    name: "1000/min, 10 isolates, skewed, 3x over",
+    limit: 1000,
+    windowMs: 60_000,
+    isolates: 10,
+    rate: 50,
+    windows: 4,
+    delayMs: 10,
+    skew: 0.7,
+    burst: 1,
+    seed: 4,
+  },
   { name: "1000/min, 10 isolates, 0.9x (under)", limit: 1000, windowMs: 60_000, isolates: 10, rate: 15, windows: 4, delayMs: 10, skew: 0.5, burst: 1, seed: 5 },
-  { name: "60/min, 30 isolates, bursts of 25, 2x over", limit: 60, windowMs: 60_000, isolates: 30, rate: 2, windows: 6, delayMs: 25, skew: 0.3, burst: 25, seed: 6 },
+  {
+    name: "60/min, 30 isolates, bursts of 25, 2x over",
+    limit: 60,
+    windowMs: 60_000,
+    isolates: 30,
+    rate: 2,
+    windows: 6,
+    delayMs: 25,
+    skew: 0.3,
+    burst: 25,
+    seed: 6,
+  },
   { name: "10/s, 8 isolates, 4x over, slow object", limit: 10, windowMs: 1_000, isolates: 8, rate: 40, windows: 30, delayMs: 80, skew: 0.5, burst: 1, seed: 7 },
 ];
 
@@ -220,7 +264,12 @@ describe("leases under many isolates and random arrivals (simulated)", () => {
     });
     await sim.run();
     expect(results.filter((d) => d.allowed)).toHaveLength(10);
-    expect(results.filter((d) => d.allowed).map((d) => d.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(
+      results
+        .filter((d) => d.allowed)
+        .map((d) => d.remaining)
+        .sort((a, b) => a - b),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(sim.asks).toBeLessThanOrEqual(3); // the waiters share one ask at a time
   });
 

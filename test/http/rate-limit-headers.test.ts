@@ -27,7 +27,12 @@ describe("RateLimit-* headers", () => {
       "400 bad cursor": await call(`${jobsPath(P)}?cursor=nonsense`, { token: t }),
       "404 unknown job": await call(`${jobsPath(P)}/00000000-0000-7000-8000-000000000000`, { token: t }),
       "404 malformed job id": await call(`${jobsPath(P)}/not-a-uuid`, { token: t }),
-      "411 no length": await call(`${jobsPath(P)}?filename=a.txt`, { method: "POST", token: t, body: new ReadableStream(), headers: { "Content-Type": "text/plain" } }),
+      "411 no length": await call(`${jobsPath(P)}?filename=a.txt`, {
+        method: "POST",
+        token: t,
+        body: new ReadableStream(),
+        headers: { "Content-Type": "text/plain" },
+      }),
       "415 binary": await rawCreate(t, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), { "Content-Type": "text/plain" }),
     };
     await rawCreate(t, text, { "Content-Type": "text/plain", "Idempotency-Key": "hdr-key" });

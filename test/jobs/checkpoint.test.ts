@@ -14,9 +14,27 @@ describe("checkpointFor", () => {
   });
 
   it("carries the document and its text totals into the next stage, dropping the old stage's fields", () => {
-    const extracted: Checkpoint = { ...(checkpointFor("EXTRACTING", null, id) as Checkpoint & { stage: "EXTRACTING" }), chars: 10, textBytes: 12, segments: 1, title: "T", contentHash: "ab" };
+    const extracted: Checkpoint = {
+      ...(checkpointFor("EXTRACTING", null, id) as Checkpoint & { stage: "EXTRACTING" }),
+      chars: 10,
+      textBytes: 12,
+      segments: 1,
+      title: "T",
+      contentHash: "ab",
+    };
     const chunking = checkpointFor("CHUNKING", extracted, () => "other");
-    expect(chunking).toEqual({ stage: "CHUNKING", documentId: "doc-1", title: "T", pdfPages: null, chars: 10, textBytes: 12, segments: 1, analysis: null, contentHash: "ab", chunk: { ordinal: 0, start: 0 } });
+    expect(chunking).toEqual({
+      stage: "CHUNKING",
+      documentId: "doc-1",
+      title: "T",
+      pdfPages: null,
+      chars: 10,
+      textBytes: 12,
+      segments: 1,
+      analysis: null,
+      contentHash: "ab",
+      chunk: { ordinal: 0, start: 0 },
+    });
     expect(checkpointFor("INDEXING", chunking, id)).toMatchObject({ stage: "INDEXING", contentHash: "ab", textUpload: null, tableUpload: null });
   });
 

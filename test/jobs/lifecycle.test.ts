@@ -111,7 +111,11 @@ describe("lifecycle", () => {
   it("records failed tries, then fails in the stage it was in", () => {
     let job = ok(startJob(queued(), later(1))).job;
     job = ok(recordAttemptFailure(job, { code: "R2", message: "timeout" }, later(2))).job;
-    expect(job).toMatchObject({ status: "RUNNING", attempts: 2, errors: [{ stage: "EXTRACTING", code: "R2", message: "timeout", at: later(2).toISOString() }] });
+    expect(job).toMatchObject({
+      status: "RUNNING",
+      attempts: 2,
+      errors: [{ stage: "EXTRACTING", code: "R2", message: "timeout", at: later(2).toISOString() }],
+    });
     const failed = ok(failJob(job, { code: "R2", message: "gave up" }, later(3)));
     expect(failed).toMatchObject({ event: "job.failed", job: { status: "FAILED", stage: "EXTRACTING", errorMessage: "gave up" } });
     expect(failed.job.errors).toHaveLength(2);

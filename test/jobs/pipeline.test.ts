@@ -54,7 +54,15 @@ describe("a job through every stage", () => {
     expect(done.counters.bytesRead).toBe(md.length);
 
     const doc = await (await call(docsPath(done.canonicalDocumentId!), { token: t })).json<Record<string, unknown>>();
-    expect(doc).toMatchObject({ id: done.canonicalDocumentId, projectId: P, jobId: job.id, title: "Section 0", mimeType: "text/markdown", characterCount: md.length, pageCount: null });
+    expect(doc).toMatchObject({
+      id: done.canonicalDocumentId,
+      projectId: P,
+      jobId: job.id,
+      title: "Section 0",
+      mimeType: "text/markdown",
+      characterCount: md.length,
+      pageCount: null,
+    });
     expect(doc.contentHash).toBe(await sha256Hex(md));
 
     const text = await (await call(`${docsPath(done.canonicalDocumentId!)}/text`, { token: t })).text();

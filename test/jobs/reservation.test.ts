@@ -42,7 +42,10 @@ async function reservedUpload(): Promise<{ id: string; key: string }> {
 
 function objectState(id: string) {
   return runInDurableObject(jobStub(id), async (_i: IngestJob, state) => ({
-    work: state.storage.sql.exec<{ kind: string }>("SELECT kind FROM work").toArray().map((r) => r.kind),
+    work: state.storage.sql
+      .exec<{ kind: string }>("SELECT kind FROM work")
+      .toArray()
+      .map((r) => r.kind),
     reservations: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM reservation").one().n,
     jobs: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM job").one().n,
     alarm: await state.storage.getAlarm(),
@@ -142,10 +145,12 @@ describe("a reserved upload whose job is created", () => {
       }
     });
     await started;
-    const created = await jobStub(id).create(initFor(id)).then(
-      () => "created",
-      (err: unknown) => String(err),
-    );
+    const created = await jobStub(id)
+      .create(initFor(id))
+      .then(
+        () => "created",
+        (err: unknown) => String(err),
+      );
     proceed();
     await alarm;
     expect(created).toMatch(/reservation .* expired/);

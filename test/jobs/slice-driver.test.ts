@@ -9,7 +9,18 @@ const persist = () => undefined;
 
 function running(): Job {
   const created = createJob(
-    { id: "j", projectId: "p", sourceId: null, originalFilename: "a.txt", sourcePath: "a.txt", byteSize: 10, mimeType: "text/plain", isDeepScan: false, options: { chunkSize: 1000, chunkOverlap: 100 }, createdBy: "u" },
+    {
+      id: "j",
+      projectId: "p",
+      sourceId: null,
+      originalFilename: "a.txt",
+      sourcePath: "a.txt",
+      byteSize: 10,
+      mimeType: "text/plain",
+      isDeepScan: false,
+      options: { chunkSize: 1000, chunkOverlap: 100 },
+      createdBy: "u",
+    },
     t0,
   );
   const started = startJob(created.job, t0);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  extractSlice,
-  initialExtractState,
-  type ExtractState,
-  type Heading,
-  type TextKind,
-} from "../../src/pipeline/extract";
+import { extractSlice, initialExtractState, type ExtractState, type Heading, type TextKind } from "../../src/pipeline/extract";
 import { cuts, int, pick, rng, splitAt } from "./random";
 
 /** Runs the extractor over `parts`, checkpointing the state through JSON between slices. */
@@ -108,7 +102,7 @@ describe("html extraction", () => {
     '<script type="text/javascript">if (a < b && c > d) { document.write("<p>no</p>") } // </scr + ipt></script>',
     "</head><body>",
     "<!-- a comment with <p>tags</p> -->",
-    "<h1 class=\"x\">Main &mdash; heading</h1>",
+    '<h1 class="x">Main &mdash; heading</h1>',
     "<p>Hello,   <b>world</b>!\tTabs\nand newlines collapse.</p>",
     "<p>Entities: &lt;tag&gt; &quot;q&quot; &apos;a&apos; &copy; &reg; &hellip; &ndash; &lsquo;x&rsquo; &ldquo;y&rdquo; &#65;&#x42;&#X43; &#128512; &unknown; & alone &amp &notit; &NotNestedGreaterGreater;</p>",
     "<div>one</div><div>two<br>three<br><br><br>four</div>",
@@ -117,7 +111,7 @@ describe("html extraction", () => {
     "<svg><text>icon</text></svg>",
     "<table><tr><td>a</td><td>b</td></tr></table>",
     "<pre>line 1\n  line 2</pre>",
-    '<a href="x>y" title=\'>\'>link</a> 3 < 4 and 5 > 2',
+    "<a href=\"x>y\" title='>'>link</a> 3 < 4 and 5 > 2",
     "<h2>Second</h2><p>Body&nbsp;text</p>",
     "</body></html>",
   ].join("\r\n");
@@ -168,10 +162,46 @@ describe("html extraction", () => {
   it("is split-independent on generated markup", () => {
     const r = rng(5);
     const bits = [
-      "<p>", "</p>", "<div class='a>b'>", "</div>", "<br/>", "<h2>", "</h2>", "<h3 id=x>", "</h3>", "&amp;", "&#x1F600;",
-      "&nbsp;", "&bogus", "<!-- c -->", "<!--", "-->", "<script>x<y</script>", "<style>a{}</style>", "word", "two words",
-      "  ", "\r\n", "\n", "\t", "😀", "中文", "<", ">", "&", "<pre>", "</pre>", "<!doctype html>", "<?xml?>", "</>",
-      "<template>", "</template>", "<li>", "<td>", "<SCRIPT>", "</SCRIPT >",
+      "<p>",
+      "</p>",
+      "<div class='a>b'>",
+      "</div>",
+      "<br/>",
+      "<h2>",
+      "</h2>",
+      "<h3 id=x>",
+      "</h3>",
+      "&amp;",
+      "&#x1F600;",
+      "&nbsp;",
+      "&bogus",
+      "<!-- c -->",
+      "<!--",
+      "-->",
+      "<script>x<y</script>",
+      "<style>a{}</style>",
+      "word",
+      "two words",
+      "  ",
+      "\r\n",
+      "\n",
+      "\t",
+      "😀",
+      "中文",
+      "<",
+      ">",
+      "&",
+      "<pre>",
+      "</pre>",
+      "<!doctype html>",
+      "<?xml?>",
+      "</>",
+      "<template>",
+      "</template>",
+      "<li>",
+      "<td>",
+      "<SCRIPT>",
+      "</SCRIPT >",
     ];
     for (let round = 0; round < 25; round++) {
       let input = "";

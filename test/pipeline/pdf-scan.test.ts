@@ -18,7 +18,10 @@ async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 async function refusal(p: Promise<unknown>): Promise<PipelineError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(PipelineError);
   return err as PipelineError;
 }
@@ -50,7 +53,12 @@ describe("scanPdf", () => {
 
   it("reads pages defined inside a compressed object stream", async () => {
     // Objects 10–13 exist only inside the object stream (object 1); object 2 is the shared content.
-    const members = ["<< /Type /Catalog /Pages 11 0 R >>", "<< /Type /Pages /Kids [12 0 R 13 0 R] /Count 2 >>", "<< /Type /Page /Parent 11 0 R /Contents 2 0 R >>", "<< /Type /Page /Parent 11 0 R /Contents 2 0 R >>"];
+    const members = [
+      "<< /Type /Catalog /Pages 11 0 R >>",
+      "<< /Type /Pages /Kids [12 0 R 13 0 R] /Count 2 >>",
+      "<< /Type /Page /Parent 11 0 R /Contents 2 0 R >>",
+      "<< /Type /Page /Parent 11 0 R /Contents 2 0 R >>",
+    ];
     let offsets = "";
     let body = "";
     members.forEach((m, k) => {

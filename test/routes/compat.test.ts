@@ -27,7 +27,7 @@ describe("GET /api/v1/ingestion/job/{job_id}", () => {
     const text = "First paragraph.\n\nSecond paragraph with more words.";
     const job = await createJob(t, P, text);
     await drive(job.id);
-    const body = await (await call(`/api/v1/ingestion/job/${job.id}`, { token: t })).json<Record<string, any>>();
+    const body = await (await call(`/api/v1/ingestion/job/${job.id}`, { token: t })).json<Record<string, unknown>>();
     expect(body.status).toBe("completed");
     expect(body.progress).toMatchObject({ papers_fetched: 1, papers_created: 1, pdfs_downloaded: 1, pdfs_processed: 1 });
     expect(body.stats).toMatchObject({ characters: text.length, chunks: 1, bytes_read: text.length });

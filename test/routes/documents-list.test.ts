@@ -25,11 +25,13 @@ interface DocPage {
 async function seed(project: string, rows: { id: string; createdAt: number; hash?: string; language?: string | null; duplicateOf?: string | null }[]) {
   await projectDb(env, P).batch(
     rows.map((r) =>
-      projectDb(env, P).prepare(
-        `INSERT INTO documents (id, project_id, job_id, title, mime_type, page_count, character_count, chunk_count, content_hash,
+      projectDb(env, P)
+        .prepare(
+          `INSERT INTO documents (id, project_id, job_id, title, mime_type, page_count, character_count, chunk_count, content_hash,
            simhash, band0, band1, band2, band3, language, duplicate_of, text_key, created_at)
          VALUES (?, ?, ?, 't', 'text/plain', NULL, 1, 1, ?, NULL, NULL, NULL, NULL, NULL, ?, ?, 'k', ?)`,
-      ).bind(r.id, project, `job-${r.id}`, r.hash ?? "0".repeat(64), r.language ?? null, r.duplicateOf ?? null, r.createdAt),
+        )
+        .bind(r.id, project, `job-${r.id}`, r.hash ?? "0".repeat(64), r.language ?? null, r.duplicateOf ?? null, r.createdAt),
     ),
   );
 }
@@ -66,7 +68,14 @@ describe("GET /api/projects/{projectId}/documents", () => {
     expect(ids).toEqual(expected);
     expect(new Set(totals)).toEqual(new Set([rows.length]));
     const first = await (await call(`${listPath()}?limit=1`, { token: t })).json<DocPage>();
-    expect(first.items[0]).toMatchObject({ id: "doc-new", projectId: P, contentHash: hash, language: "en", duplicateOf: "doc-old", createdAt: new Date(base + 10).toISOString() });
+    expect(first.items[0]).toMatchObject({
+      id: "doc-new",
+      projectId: P,
+      contentHash: hash,
+      language: "en",
+      duplicateOf: "doc-old",
+      createdAt: new Date(base + 10).toISOString(),
+    });
   });
 
   it("filters by contentHash, language and duplicateOf, combined with AND", async () => {
@@ -124,7 +133,10 @@ describe("GET /api/projects/{projectId}/documents", () => {
       for (const after of [null, { createdAt: base + 5, id: "doc-same-3" }]) {
         for (const q of documentListQueries(projectDb(env, P), P, filters, after, 10)) {
           const { sql, params } = q.toSQL();
-          const plan = await projectDb(env, P).prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+          const plan = await projectDb(env, P)
+            .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+            .bind(...params)
+            .all<{ detail: string }>();
           const details = plan.results.map((r) => r.detail).join(" | ");
           expect(details, `${JSON.stringify(filters)} ${sql}`).toMatch(/USING (COVERING )?INDEX documents_project_/);
           expect(details).not.toMatch(/SCAN documents(?! USING)/);

@@ -65,7 +65,11 @@ async function pageThrough(query: Record<string, string>, limit: number) {
     const q = new URLSearchParams({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
     const res = await call(`${jobsPath(P)}?${q}`, { token: t });
     expect(res.status).toBe(200);
-    const body = await res.json<{ items: { id: string; projectId: string; status: string; stage: string; progress: number; sourcePath: string; createdAt: string }[]; nextCursor: string | null; total: number }>();
+    const body = await res.json<{
+      items: { id: string; projectId: string; status: string; stage: string; progress: number; sourcePath: string; createdAt: string }[];
+      nextCursor: string | null;
+      total: number;
+    }>();
     total = body.total;
     ids.push(...body.items.map((j) => j.id));
     for (const item of body.items) {
@@ -151,12 +155,21 @@ describe("GET /jobs (list)", () => {
 
   it("serves every list and count query from an index that starts with project_id", async () => {
     const after = { createdAt: Date.parse("2026-11-01T00:00:00.003Z"), id: "f".repeat(8) };
-    const filterSets = [{}, { status: "QUEUED" as const }, { stage: "PENDING" as const }, { sourceId: "src_a" }, { status: "QUEUED" as const, stage: "PENDING" as const, sourceId: "src_a" }];
+    const filterSets = [
+      {},
+      { status: "QUEUED" as const },
+      { stage: "PENDING" as const },
+      { sourceId: "src_a" },
+      { status: "QUEUED" as const, stage: "PENDING" as const, sourceId: "src_a" },
+    ];
     for (const f of filterSets) {
       for (const queries of [jobListQueries(projectDb(env, P), P, f, null, 50), jobListQueries(projectDb(env, P), P, f, after, 50)]) {
         for (const q of queries) {
           const { sql, params } = q.toSQL();
-          const plan = await projectDb(env, P).prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+          const plan = await projectDb(env, P)
+            .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+            .bind(...params)
+            .all<{ detail: string }>();
           const details = plan.results.map((r) => r.detail).join(" | ");
           expect(details, `${JSON.stringify(f)}: ${sql}`).toMatch(/USING (COVERING )?INDEX jobs_project_/);
           expect(details).not.toMatch(/SCAN jobs(?! USING)/);

@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { call } from "../helpers";
 
-type Op = { parameters?: ({ name?: string; $ref?: string })[]; responses: Record<string, { headers?: Record<string, unknown> }>; security?: unknown[]; "x-websocket"?: unknown };
-type Doc = { paths: Record<string, Record<string, Op>>; components: { parameters: Record<string, { name: string }>; headers: Record<string, unknown>; schemas: Record<string, unknown> } };
+type Op = {
+  parameters?: { name?: string; $ref?: string }[];
+  responses: Record<string, { headers?: Record<string, unknown> }>;
+  security?: unknown[];
+  "x-websocket"?: unknown;
+};
+type Doc = {
+  paths: Record<string, Record<string, Op>>;
+  components: { parameters: Record<string, { name: string }>; headers: Record<string, unknown>; schemas: Record<string, unknown> };
+};
 
 async function doc(): Promise<Doc> {
   return (await call("/openapi.json")).json<Doc>();
@@ -26,7 +34,8 @@ describe("GET /openapi.json (DESIGN §7: complete enough to generate a client)",
           if (!path.startsWith("/api/")) continue;
           expect(paramNames(d, op), path).toContain("x-d1-bookmark");
           expect(Object.keys(res.headers ?? {}), `${path} ${status}`).toContain("x-d1-bookmark");
-          if (status !== "401" && status !== "403") expect(Object.keys(res.headers ?? {})).toEqual(expect.arrayContaining(["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]));
+          if (status !== "401" && status !== "403")
+            expect(Object.keys(res.headers ?? {})).toEqual(expect.arrayContaining(["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]));
           if (status === "429") expect(Object.keys(res.headers ?? {})).toContain("Retry-After");
         }
       }

@@ -31,7 +31,14 @@ function job(id: string, createdAt: string, patch: Partial<Job> = {}): Job {
 
 function frame(j: Job, type: string, seq: number, patch: Partial<Job> = {}): JobFrame {
   const next = { ...j, ...patch };
-  return { type, seq, jobId: j.id, projectId: "p", at: j.createdAt, job: { id: j.id, status: next.status, stage: next.stage, progress: next.progress, counters: {} } };
+  return {
+    type,
+    seq,
+    jobId: j.id,
+    projectId: "p",
+    at: j.createdAt,
+    job: { id: j.id, status: next.status, stage: next.stage, progress: next.progress, counters: {} },
+  };
 }
 
 const T1 = "2026-01-01T00:00:01.000Z";
@@ -72,7 +79,10 @@ describe("dashboard jobs list (web/jobs-state)", () => {
   });
 
   it("adds only jobs that match the filters in the URL", () => {
-    const list = upsertJobs(emptyList(), [job("a", T1), job("b", T2, { status: "FAILED" }), job("c", T3, { sourceId: "s1" })], { status: "RUNNING", sourceId: "s1" });
+    const list = upsertJobs(emptyList(), [job("a", T1), job("b", T2, { status: "FAILED" }), job("c", T3, { sourceId: "s1" })], {
+      status: "RUNNING",
+      sourceId: "s1",
+    });
     expect(list.jobs.map((j) => j.id)).toEqual(["c"]);
   });
 

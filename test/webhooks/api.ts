@@ -15,7 +15,12 @@ export async function createWebhook(t: string, projectId: string, body: Record<s
   return res.json();
 }
 
-export async function deliveries(t: string, projectId: string, webhookId: string, query = ""): Promise<{ items: DeliveryItem[]; nextCursor: string | null; total: number }> {
+export async function deliveries(
+  t: string,
+  projectId: string,
+  webhookId: string,
+  query = "",
+): Promise<{ items: DeliveryItem[]; nextCursor: string | null; total: number }> {
   const res = await call(`${webhooksPath(projectId)}/${webhookId}/deliveries${query}`, { token: t });
   expect(res.status, await res.clone().text()).toBe(200);
   return res.json();
@@ -26,7 +31,8 @@ export async function settled(t: string, projectId: string, webhookId: string, n
   return vi.waitFor(
     async () => {
       const page = await deliveries(t, projectId, webhookId, "?limit=100");
-      if (page.items.length < n || page.items.some((d) => d.status === "pending")) throw new Error(`not settled: ${JSON.stringify(page.items.map((d) => [d.eventType, d.status, d.attempts]))}`);
+      if (page.items.length < n || page.items.some((d) => d.status === "pending"))
+        throw new Error(`not settled: ${JSON.stringify(page.items.map((d) => [d.eventType, d.status, d.attempts]))}`);
       return page.items;
     },
     { timeout, interval: 50 },

@@ -29,7 +29,15 @@ describe("webhook delivery", () => {
     const hook = await createWebhook(t, P, { url: `${RECEIVER}/sig`, events: ["job.completed"] });
     const jobId = await runJob(P);
     const [d] = await settled(t, P, hook.id, 1);
-    expect(d).toMatchObject({ eventType: "job.completed", jobId, status: "succeeded", attempts: 1, lastResponseStatus: 204, lastError: null, nextAttemptAt: null });
+    expect(d).toMatchObject({
+      eventType: "job.completed",
+      jobId,
+      status: "succeeded",
+      attempts: 1,
+      lastResponseStatus: 204,
+      lastError: null,
+      nextAttemptAt: null,
+    });
     const [req] = receiver.to("/sig");
     expect(req!.headers["content-type"]).toBe("application/json");
     expect(req!.headers["webhook-id"]).toBe(d!.id);
@@ -42,7 +50,7 @@ describe("webhook delivery", () => {
     expect(() => new Webhook("whsec_" + btoa("x".repeat(32))).verify(req!.body, req!.headers)).toThrow();
   });
 
-  it("sends only the subscribed event types, and every type to [\"*\"]", async () => {
+  it('sends only the subscribed event types, and every type to ["*"]', async () => {
     const P = "wh_filter";
     const t = await admin(P);
     const some = await createWebhook(t, P, { url: `${RECEIVER}/some`, events: ["job.created", "job.completed"] });
@@ -52,8 +60,16 @@ describe("webhook delivery", () => {
     await settled(t, P, some.id, 2);
     await settled(t, P, all.id, log.items.length);
     const types = (path: string) => receiver.to(path).map((r) => JSON.parse(r.body) as { type: string; seq: number });
-    expect(types("/some").map((f) => f.type).sort()).toEqual(["job.completed", "job.created"]);
-    expect(types("/all").map((f) => f.seq).sort((a, b) => a - b)).toEqual(log.items.map((e) => e.seq));
+    expect(
+      types("/some")
+        .map((f) => f.type)
+        .sort(),
+    ).toEqual(["job.completed", "job.created"]);
+    expect(
+      types("/all")
+        .map((f) => f.seq)
+        .sort((a, b) => a - b),
+    ).toEqual(log.items.map((e) => e.seq));
   });
 
   it("retries a receiver that fails twice, then succeeds: one delivery, 3 attempts, the same webhook-id", async () => {

@@ -7,7 +7,8 @@ describe("afterAttempt (DESIGN §9 backoff: 5 s, 1 min, 10 min, 1 h, 6 h, then f
 
   it("succeeds on any 2xx and on nothing else", () => {
     for (const status of [200, 201, 204, 299]) expect(afterAttempt({ kind: "response", status }, 1, 0, DEFAULT_RETRY_DELAYS_MS).status).toBe("succeeded");
-    for (const status of [199, 301, 304, 400, 410, 500]) expect(afterAttempt({ kind: "response", status }, 1, 0, DEFAULT_RETRY_DELAYS_MS).status).toBe("pending");
+    for (const status of [199, 301, 304, 400, 410, 500])
+      expect(afterAttempt({ kind: "response", status }, 1, 0, DEFAULT_RETRY_DELAYS_MS).status).toBe("pending");
   });
 
   it("waits the schedule's delay after each failed try, and fails after the sixth", () => {

@@ -11,7 +11,11 @@ const admin = (projects: string[]) => token({ sub: "root", roles: ["admin"], pro
 describe("POST /webhooks", () => {
   it("creates a subscription (201) and shows the whsec_ secret once", async () => {
     const P = "wr_create";
-    const res = await call(webhooksPath(P), { method: "POST", token: await admin([P]), ...json({ url: "https://example.com/hook", events: ["job.completed", "job.failed"], description: "CI" }) });
+    const res = await call(webhooksPath(P), {
+      method: "POST",
+      token: await admin([P]),
+      ...json({ url: "https://example.com/hook", events: ["job.completed", "job.failed"], description: "CI" }),
+    });
     expect(res.status).toBe(201);
     const body = await res.json<Record<string, unknown>>();
     expect(Object.keys(body).sort()).toEqual(["createdAt", "description", "enabled", "events", "id", "projectId", "secret", "updatedAt", "url"]);
@@ -31,8 +35,16 @@ describe("POST /webhooks", () => {
     ["an IPv4-mapped IPv6 literal", { url: "https://[::ffff:192.168.0.1]/h", events: ["*"] }, "url must not be a private, loopback or link-local IP address"],
     ["not a URL", { url: "example.com", events: ["*"] }, "url must be an absolute URL"],
     ["another scheme", { url: "ftp://example.com/h", events: ["*"] }, "url must use https://"],
-    ["an unknown event type", { url: "https://example.com/h", events: ["job.exploded"] }, 'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, or ["*"]'],
-    ["no events", { url: "https://example.com/h", events: [] }, 'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, or ["*"]'],
+    [
+      "an unknown event type",
+      { url: "https://example.com/h", events: ["job.exploded"] },
+      'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, or ["*"]',
+    ],
+    [
+      "no events",
+      { url: "https://example.com/h", events: [] },
+      'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, or ["*"]',
+    ],
     ["* with other types", { url: "https://example.com/h", events: ["*", "job.failed"] }, 'events: "*" stands alone'],
     ["no url", { events: ["*"] }, "url is required"],
   ];
@@ -45,7 +57,12 @@ describe("POST /webhooks", () => {
   }
 
   it("refuses a body that is not JSON with 400", async () => {
-    const res = await call(webhooksPath("wr_rules"), { method: "POST", token: await admin(["wr_rules"]), body: "{", headers: { "Content-Type": "application/json" } });
+    const res = await call(webhooksPath("wr_rules"), {
+      method: "POST",
+      token: await admin(["wr_rules"]),
+      body: "{",
+      headers: { "Content-Type": "application/json" },
+    });
     expect(res.status).toBe(400);
     expect((await problem(res)).detail).toBe("Malformed JSON in request body");
   });
@@ -109,7 +126,11 @@ describe("PATCH /webhooks/{id}", () => {
     const P = "wr_patch";
     const t = await admin([P]);
     const hook = await createWebhook(t, P, { url: "https://example.com/a", events: ["*"] });
-    const res = await call(`${webhooksPath(P)}/${hook.id}`, { method: "PATCH", token: t, ...json({ url: "https://example.org/b", events: ["job.failed"], enabled: false, description: "paused" }) });
+    const res = await call(`${webhooksPath(P)}/${hook.id}`, {
+      method: "PATCH",
+      token: t,
+      ...json({ url: "https://example.org/b", events: ["job.failed"], enabled: false, description: "paused" }),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: hook.id, url: "https://example.org/b", events: ["job.failed"], enabled: false, description: "paused" });
     const bad = await call(`${webhooksPath(P)}/${hook.id}`, { method: "PATCH", token: t, ...json({ url: "http://example.org/b" }) });
@@ -207,11 +228,16 @@ describe("cross-project isolation", () => {
 
 describe("OpenAPI", () => {
   it("documents every webhook route with its schemas", async () => {
-    const doc = await (await call("/openapi.json")).json<{ paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>();
+    const doc = await (await call("/openapi.json")).json<{
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    }>();
     const base = "/api/projects/{projectId}/webhooks";
     expect(Object.keys(doc.paths[base]!).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths[`${base}/{webhookId}`]!).sort()).toEqual(["delete", "get", "patch"]);
-    for (const p of ["/rotate-secret", "/deliveries", "/deliveries/{deliveryId}/redeliver", "/test"]) expect(doc.paths[`${base}/{webhookId}${p}`]).toBeDefined();
-    for (const s of ["Webhook", "WebhookWithSecret", "WebhookList", "WebhookDelivery", "WebhookDeliveryList", "CreateWebhook", "UpdateWebhook"]) expect(doc.components.schemas[s]).toBeDefined();
+    for (const p of ["/rotate-secret", "/deliveries", "/deliveries/{deliveryId}/redeliver", "/test"])
+      expect(doc.paths[`${base}/{webhookId}${p}`]).toBeDefined();
+    for (const s of ["Webhook", "WebhookWithSecret", "WebhookList", "WebhookDelivery", "WebhookDeliveryList", "CreateWebhook", "UpdateWebhook"])
+      expect(doc.components.schemas[s]).toBeDefined();
   });
 });

@@ -22,7 +22,13 @@ function markedText(text: string, chunks: Chunk[]) {
     if (start > at) out.push(text.slice(at, start));
     at = Math.max(at, start);
     out.push(
-      <mark key={`m${c.ordinal}`} id={`chunk-${c.ordinal}`} class="chunk-mark" data-ordinal={c.ordinal} title={`Chunk ${c.ordinal}: characters ${c.charStart}–${c.charEnd}`}>
+      <mark
+        key={`m${c.ordinal}`}
+        id={`chunk-${c.ordinal}`}
+        class="chunk-mark"
+        data-ordinal={c.ordinal}
+        title={`Chunk ${c.ordinal}: characters ${c.charStart}–${c.charEnd}`}
+      >
         {c.ordinal}
       </mark>,
     );
@@ -73,7 +79,17 @@ export function DocumentView({ api, documentId }: { api: Api; documentId: string
   }, [doc]);
 
   if (!doc) {
-    return <section class="card">{error ? <p class="error" role="alert">{error}</p> : <p>Loading…</p>}</section>;
+    return (
+      <section class="card">
+        {error ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : (
+          <p>Loading…</p>
+        )}
+      </section>
+    );
   }
   const shown = text === null ? null : text.slice(0, MAX_SHOWN_CHARS);
   return (
@@ -90,7 +106,9 @@ export function DocumentView({ api, documentId }: { api: Api; documentId: string
           </div>
           <div>
             <dt>Duplicate of</dt>
-            <dd>{doc.duplicateOf ? <a href={formatRoute({ view: "document", projectId: api.projectId, documentId: doc.duplicateOf })}>{doc.duplicateOf}</a> : "—"}</dd>
+            <dd>
+              {doc.duplicateOf ? <a href={formatRoute({ view: "document", projectId: api.projectId, documentId: doc.duplicateOf })}>{doc.duplicateOf}</a> : "—"}
+            </dd>
           </div>
           <div>
             <dt>Characters</dt>
@@ -132,7 +150,13 @@ export function DocumentView({ api, documentId }: { api: Api; documentId: string
             Numbered marks show where each chunk begins ({chunks.length.toLocaleString()} of {doc.chunkCount.toLocaleString()} chunks loaded
             {text !== null && text.length > MAX_SHOWN_CHARS ? `; first ${MAX_SHOWN_CHARS.toLocaleString()} characters shown` : ""}).
           </p>
-          {shown === null ? <p>Loading text…</p> : <pre class="doc-text" tabIndex={0} aria-label="Document text">{markedText(shown, chunks)}</pre>}
+          {shown === null ? (
+            <p>Loading text…</p>
+          ) : (
+            <pre class="doc-text" tabIndex={0} aria-label="Document text">
+              {markedText(shown, chunks)}
+            </pre>
+          )}
         </section>
         <section class="card" aria-labelledby="chunks-title">
           <h2 id="chunks-title">Chunks</h2>

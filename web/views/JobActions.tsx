@@ -33,7 +33,13 @@ export function JobActions({ api, claims, job, onUpdated, onDeleted, onError }: 
   return (
     <span class="actions">
       {!finished && canCancel(claims, job) && (
-        <button type="button" class="danger" disabled={busy} aria-label={`Cancel ${name}`} onClick={() => run(async () => onUpdated(await api.cancelJob(job.id)))}>
+        <button
+          type="button"
+          class="danger"
+          disabled={busy}
+          aria-label={`Cancel ${name}`}
+          onClick={() => run(async () => onUpdated(await api.cancelJob(job.id)))}
+        >
           Cancel
         </button>
       )}

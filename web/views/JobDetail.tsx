@@ -136,10 +136,7 @@ export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jo
         <ProgressBar value={job.progress} label={`Progress of ${name}`} tone={job.status.toLowerCase()} />
         {job.canonicalDocumentId && (
           <p>
-            Document:{" "}
-            <a href={formatRoute({ view: "document", projectId: api.projectId, documentId: job.canonicalDocumentId })}>
-              {job.canonicalDocumentId}
-            </a>
+            Document: <a href={formatRoute({ view: "document", projectId: api.projectId, documentId: job.canonicalDocumentId })}>{job.canonicalDocumentId}</a>
           </p>
         )}
         {job.errorMessage && <p class="error">{job.errorMessage}</p>}

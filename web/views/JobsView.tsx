@@ -44,7 +44,9 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
     loading.current = true;
     try {
       const page = await api.listJobs(filters, fresh ? null : now.nextCursor);
-      commit(fresh ? upsertJobs({ ...current.current, loaded: true, total: page.total ?? null }, page.items, filters) : addPage(current.current, page, filters));
+      commit(
+        fresh ? upsertJobs({ ...current.current, loaded: true, total: page.total ?? null }, page.items, filters) : addPage(current.current, page, filters),
+      );
     } catch (err) {
       setError(errorDetail(err));
     } finally {
@@ -145,7 +147,12 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
           </label>
           <label>
             Source id
-            <input type="search" value={filters.sourceId ?? ""} onChange={(e) => setFilter({ sourceId: e.currentTarget.value.trim() || undefined })} placeholder="any" />
+            <input
+              type="search"
+              value={filters.sourceId ?? ""}
+              onChange={(e) => setFilter({ sourceId: e.currentTarget.value.trim() || undefined })}
+              placeholder="any"
+            />
           </label>
         </form>
         {error && (
@@ -190,7 +197,14 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
                   </time>
                 </td>
                 <td data-label="Actions">
-                  <JobActions api={api} claims={claims} job={job} onUpdated={onUpdated} onDeleted={(id) => commit(removeJob(current.current, id))} onError={setError} />
+                  <JobActions
+                    api={api}
+                    claims={claims}
+                    job={job}
+                    onUpdated={onUpdated}
+                    onDeleted={(id) => commit(removeJob(current.current, id))}
+                    onError={setError}
+                  />
                 </td>
               </tr>
             ))}

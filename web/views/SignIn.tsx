@@ -20,10 +20,20 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
           {notice}
         </p>
       )}
-      <p>Sign in with an access token (a JWT). Locally, open the URL that <code>npm run dev</code> prints, or mint one with <code>npm run token</code>.</p>
+      <p>
+        Sign in with an access token (a JWT). Locally, open the URL that <code>npm run dev</code> prints, or mint one with <code>npm run token</code>.
+      </p>
       <form onSubmit={submit}>
         <label for="token">Access token</label>
-        <textarea id="token" rows={4} spellcheck={false} autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} aria-describedby={error ? "token-error" : undefined} />
+        <textarea
+          id="token"
+          rows={4}
+          spellcheck={false}
+          autocomplete="off"
+          value={token}
+          onInput={(e) => setToken(e.currentTarget.value)}
+          aria-describedby={error ? "token-error" : undefined}
+        />
         {error && (
           <p id="token-error" class="error" role="alert">
             {error}

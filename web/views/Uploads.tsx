@@ -36,8 +36,7 @@ export function Uploads({ api, subscribe, onCreated }: UploadsProps) {
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
-  const update = (key: number, patch: (i: UploadItem) => Partial<UploadItem>) =>
-    setItems((all) => all.map((i) => (i.key === key ? { ...i, ...patch(i) } : i)));
+  const update = (key: number, patch: (i: UploadItem) => Partial<UploadItem>) => setItems((all) => all.map((i) => (i.key === key ? { ...i, ...patch(i) } : i)));
 
   useEffect(
     () =>

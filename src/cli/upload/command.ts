@@ -23,11 +23,7 @@ export interface UploadOptions {
 }
 
 /** Exit codes: 0 all completed, 1 any failed, 130 interrupted (128 + SIGINT). */
-export async function upload(
-  paths: string[],
-  opts: UploadOptions,
-  connect: (onRetry: UploadDisplay["waiting"]) => Promise<EdgeIngest>,
-): Promise<number> {
+export async function upload(paths: string[], opts: UploadOptions, connect: (onRetry: UploadDisplay["waiting"]) => Promise<EdgeIngest>): Promise<number> {
   const started = Date.now();
   const bars = !opts.json && process.stdout.isTTY === true;
   const display: UploadDisplay = bars ? new BarDisplay() : new LineDisplay();

@@ -43,22 +43,20 @@ const SCALE = 1000;
 
 /** Live bars (cli-progress): overall plus up to eight active files. */
 export class BarDisplay implements UploadDisplay {
-  private readonly multi = new cliProgress.MultiBar(
-    {
-      format: (options, params, payload: { name: string; pct: string; label: string }) => {
-        if (!payload.name.trim()) return "";
-        const size = options.barsize ?? 24;
-        const filled = Math.round(Math.min(1, Math.max(0, params.progress)) * size);
-        return ` ${payload.name} ${"█".repeat(filled)}${"░".repeat(size - filled)} ${payload.pct} ${payload.label}`;
-      },
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: false,
-      stopOnComplete: false,
-      autopadding: true,
-      fps: 8,
+  private readonly multi = new cliProgress.MultiBar({
+    format: (options, params, payload: { name: string; pct: string; label: string }) => {
+      if (!payload.name.trim()) return "";
+      const size = options.barsize ?? 24;
+      const filled = Math.round(Math.min(1, Math.max(0, params.progress)) * size);
+      return ` ${payload.name} ${"█".repeat(filled)}${"░".repeat(size - filled)} ${payload.pct} ${payload.label}`;
     },
-  );
+    barsize: 24,
+    hideCursor: true,
+    clearOnComplete: false,
+    stopOnComplete: false,
+    autopadding: true,
+    fps: 8,
+  });
   private overall: cliProgress.SingleBar | undefined;
   /**
    * A fixed set of file rows, reused as files come and go: removing bars from a

@@ -24,7 +24,10 @@ export const chunk: Stage<ChunkingCheckpoint> = async (job, cp, ctx) => {
   checkLimits(ctx.limits, { chunks: plan.cursor.ordinal });
   ctx.work.bytes += window.length + plan.chunks.length * ROW_WORK_BYTES;
   // The window is encoded once; each chunk's hash input is a view of those bytes.
-  const { bytes, offsets, cutsPair } = encodeAt(window, plan.chunks.flatMap((c) => [c.charStart - windowStart, c.charEnd - windowStart]));
+  const { bytes, offsets, cutsPair } = encodeAt(
+    window,
+    plan.chunks.flatMap((c) => [c.charStart - windowStart, c.charEnd - windowStart]),
+  );
   const at = (charOffset: number) => offsets.get(charOffset - windowStart) ?? 0;
   const enc = new TextEncoder();
   // One await per slice, not per chunk. In workerd, WebCrypto's digest (native, ~11 µs a
@@ -51,7 +54,5 @@ export const chunk: Stage<ChunkingCheckpoint> = async (job, cp, ctx) => {
     if (first !== undefined) ctx.store.putChunkBlock(first, records);
     ctx.store.saveCheckpoint(next);
   };
-  return plan.done
-    ? { kind: "stage-done", counters, persist }
-    : { kind: "progress", fraction: cp.chars ? plan.cursor.start / cp.chars : 1, counters, persist };
+  return plan.done ? { kind: "stage-done", counters, persist } : { kind: "progress", fraction: cp.chars ? plan.cursor.start / cp.chars : 1, counters, persist };
 };

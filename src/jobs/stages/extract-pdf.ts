@@ -42,9 +42,7 @@ export const extractPdf: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
     for (const s of segments) ctx.store.putSegment(s);
     ctx.store.saveCheckpoint(next);
   };
-  return isLast
-    ? { kind: "stage-done", counters, persist }
-    : { kind: "progress", fraction: next.pagesDone / pageCount, counters, persist };
+  return isLast ? { kind: "stage-done", counters, persist } : { kind: "progress", fraction: next.pagesDone / pageCount, counters, persist };
 };
 
 /** The first slice: measure, refuse past a limit, plan the slices by decoded bytes. */

@@ -54,7 +54,5 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
     for (const h of headings) ctx.store.putHeading(h.offset, h.level, h.title);
     ctx.store.saveCheckpoint(next);
   };
-  return isLast
-    ? { kind: "stage-done", counters, persist }
-    : { kind: "progress", fraction: end / job.byteSize, counters, persist };
+  return isLast ? { kind: "stage-done", counters, persist } : { kind: "progress", fraction: end / job.byteSize, counters, persist };
 };

@@ -25,9 +25,35 @@ export interface HtmlOutputState {
 const PARAGRAPH = new Set(["p", "ul", "ol", "dl", "table", "blockquote", "pre", "hr", "figure", "form", "fieldset"]);
 /** Elements whose start and end are a line break. */
 const BLOCK = new Set([
-  "div", "li", "tr", "section", "article", "header", "footer", "nav", "aside", "main", "dd", "dt",
-  "figcaption", "address", "details", "summary", "caption", "thead", "tbody", "tfoot", "option",
-  "body", "html", "center", "legend", "menu", "hgroup", "search", "dialog",
+  "div",
+  "li",
+  "tr",
+  "section",
+  "article",
+  "header",
+  "footer",
+  "nav",
+  "aside",
+  "main",
+  "dd",
+  "dt",
+  "figcaption",
+  "address",
+  "details",
+  "summary",
+  "caption",
+  "thead",
+  "tbody",
+  "tfoot",
+  "option",
+  "body",
+  "html",
+  "center",
+  "legend",
+  "menu",
+  "hgroup",
+  "search",
+  "dialog",
 ]);
 /** Elements whose content is parsed but never rendered. */
 const HIDDEN = new Set(["template", "svg", "math"]);

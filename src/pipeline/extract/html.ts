@@ -36,8 +36,15 @@ export interface HtmlExtractState {
 /** State before the first slice of an HTML document. */
 export function initialHtmlState(): HtmlExtractState {
   return {
-    kind: "html", started: false, cr: false, carry: "", mode: "text", rawTag: "",
-    out: initialHtmlOutput(), titleSource: "", title: "",
+    kind: "html",
+    started: false,
+    cr: false,
+    carry: "",
+    mode: "text",
+    rawTag: "",
+    out: initialHtmlOutput(),
+    titleSource: "",
+    title: "",
   };
 }
 

@@ -10,7 +10,8 @@ let server: TestServer;
 let adminToken: string;
 const client = (projectId: string, baseUrl = server.url) => new EdgeIngest({ baseUrl, token: adminToken, projectId });
 /** Enough text for a job that emits progress frames for a while. */
-const bigText = (tag: string, sentences = 30_000) => `# ${tag}\n\n${Array.from({ length: sentences }, (_, i) => `Sentence ${i} of ${tag}, with words.`).join(" ")}`;
+const bigText = (tag: string, sentences = 30_000) =>
+  `# ${tag}\n\n${Array.from({ length: sentences }, (_, i) => `Sentence ${i} of ${tag}, with words.`).join(" ")}`;
 
 beforeAll(async () => {
   ({ server, adminToken } = await startClientsServer());
@@ -80,7 +81,9 @@ describe("edge-ingest/client", () => {
   });
 
   it("throws one EdgeIngestError with status, detail and the X-Request-Id", async () => {
-    const err = await client("sdk-err").jobs.get("0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11").catch((e: unknown) => e);
+    const err = await client("sdk-err")
+      .jobs.get("0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11")
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EdgeIngestError);
     expect(err).toMatchObject({ status: 404, detail: "Ingest job not found", title: "Not Found" });
     expect((err as EdgeIngestError).requestId).toMatch(/^[\w-]{8,}$/);
@@ -167,4 +170,3 @@ describe("edge-ingest/client", () => {
     }
   });
 });
-

@@ -277,7 +277,10 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     const cancel = row(tab.page, jobId).getByRole("button", { name: "Cancel refused.md" });
     await cancel.waitFor();
     // Finished elsewhere: cancelled here, or completed already.
-    const elsewhere = await fetch(`${server.url}/api/projects/${P}/ingest/jobs/${jobId}/cancel`, { method: "POST", headers: { Authorization: `Bearer ${editor}` } });
+    const elsewhere = await fetch(`${server.url}/api/projects/${P}/ingest/jobs/${jobId}/cancel`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${editor}` },
+    });
     const status = elsewhere.status === 200 ? "CANCELLED" : (await waitForJob(server.url, editor, P, jobId)).status;
     await cancel.click();
     await tab.page.getByRole("alert").getByText(`refused.md: Job cannot be cancelled. Current status: ${status}`).waitFor();
@@ -302,7 +305,11 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
   });
 
   it("shows a document's text with as many chunk marks as chunkCount, and its chunk list", async () => {
-    const job = await upload(server.url, editor, P, markdown(60, "chunked"), { filename: "chunked.md", type: "text/markdown", query: { chunkSize: "400", chunkOverlap: "40" } });
+    const job = await upload(server.url, editor, P, markdown(60, "chunked"), {
+      filename: "chunked.md",
+      type: "text/markdown",
+      query: { chunkSize: "400", chunkOverlap: "40" },
+    });
     const done = await waitForJob(server.url, editor, P, job.id);
     const docId = done.canonicalDocumentId as string;
     const doc = await getJson<{ chunkCount: number; title: string; language: string | null }>(`/documents/${docId}`);
@@ -311,7 +318,10 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     const page = await signedIn(editor, `#/p/${P}/jobs/${job.id}`);
     await page.getByRole("link", { name: docId }).click();
     await page.getByRole("heading", { name: doc.title }).waitFor();
-    await page.locator(".chunk-mark").nth(doc.chunkCount - 1).waitFor();
+    await page
+      .locator(".chunk-mark")
+      .nth(doc.chunkCount - 1)
+      .waitFor();
     expect(await page.locator(".chunk-mark").count()).toBe(doc.chunkCount);
     expect(await page.locator(".chunks li").count()).toBe(doc.chunkCount);
     const text = await (await api(`/documents/${docId}/text`)).text();
@@ -322,7 +332,10 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     expect(stripped.length).toBe(text.length + marks.join("").length);
     for (const m of marks) stripped = stripped.replace(m, "");
     expect(stripped.includes("Paragraph 59 of chunked")).toBe(true);
-    await page.getByText(doc.language ?? "unknown", { exact: true }).first().waitFor();
+    await page
+      .getByText(doc.language ?? "unknown", { exact: true })
+      .first()
+      .waitFor();
   });
 
   it("loads more jobs as the list scrolls to its end (the API's cursor)", async () => {
