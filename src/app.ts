@@ -5,7 +5,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./http/app-env";
 import { d1Bookmarks } from "./http/bookmark";
-import { authenticate, onError, requestId } from "./http/middleware";
+import { requestId } from "hono/request-id";
+import { authenticate, onError } from "./http/middleware";
 import { notFound } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
 import { compatRoutes } from "./routes/compat";
@@ -18,7 +19,8 @@ import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>();
 
-app.use("*", requestId);
+// Accepts a caller's `X-Request-Id` (word characters, `-` and `=`, up to 255) or makes one.
+app.use("*", requestId());
 app.use("/api/*", authenticate);
 app.use("/api/*", rateLimit);
 app.use("/api/*", d1Bookmarks);

@@ -20,6 +20,11 @@ export interface LiveSource<F> {
   isSnapshot(frame: F): boolean;
   /** Whether the stream has nothing more to say after this frame. */
   isLast(frame: F): boolean;
+  /**
+   * How many positions right before this frame the server left out of the socket on
+   * purpose (progress frames coalesced at the fan-out): a hole that size is no gap.
+   */
+  coalesced?(frame: F): number;
   /** Frames between two positions, from a log, to fill a hole; absent: holes are not filled. */
   fill?(after: number, before: number): Promise<F[]>;
   /** Throws the server's problem when it refuses the stream over HTTP (401, 403, 404). */
@@ -139,7 +144,7 @@ export async function* liveStream<F>(source: LiveSource<F>, options: LiveOptions
           if (pos !== undefined) last = pos;
         } else if (pos !== undefined && last !== null) {
           if (pos <= last) continue; // already yielded before the drop
-          if (pos > last + 1 && source.fill) {
+          if (pos - last - 1 > (source.coalesced?.(frame) ?? 0) && source.fill) {
             for (const missed of await source.fill(last, pos)) {
               const p = source.position(missed);
               if (p === undefined || p <= last || p >= pos) continue;

@@ -3,9 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Timers } from "../../src/durable/timers";
 
-/** A fresh object's storage (no job is ever created in it), for a registry of its own. */
+/** A fresh object's storage (a rate limiter no request ever reaches), for a registry of its own. */
 function withStorage<T>(fn: (storage: DurableObjectStorage) => Promise<T>): Promise<T> {
-  const stub = env.INGEST_JOB.get(env.INGEST_JOB.newUniqueId());
+  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.newUniqueId());
   return runInDurableObject(stub, (_instance, state) => fn(state.storage));
 }
 
