@@ -23,6 +23,14 @@ export class IngestJob extends ServiceIngestJob {
     return { ...ALARM_SLICE_LIMITS, slices: 1 };
   }
 
+  override async fetch(request: Request): Promise<Response> {
+    const response = await super.fetch(request);
+    // A watcher's expiry keeps its real time: the held alarm is brought forward to it
+    // (the registry skips setting an alarm it believes already fires sooner).
+    if (expiryDue(this.ctx.storage) !== Number.POSITIVE_INFINITY) await this.ctx.storage.setAlarm(Date.now());
+    return response;
+  }
+
   override async alarm(): Promise<void> {
     // An alarm the runtime fired for a watcher's expiry runs only that; one a test runs
     // makes the earliest other work due now (anything really due runs too).

@@ -12,16 +12,22 @@ import { d1Shards } from "../../scripts/lib/shards.mjs";
 export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
 /** AES-256 key sealing webhook secrets at rest (base64 of 32 bytes); a fixed one for benches and tests. */
 export const WEBHOOK_SECRET_KEY = Buffer.from("bench webhook key, 32 bytes long").toString("base64");
+/**
+ * The service's entry as the workerd tests run it (test/stepped-worker.ts): a job's work
+ * never runs by itself, so jobs created against it stay QUEUED.
+ */
+export const HELD_JOBS_ENTRY = new URL("../../test/stepped-worker.ts", import.meta.url).pathname;
 const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
  * Starts wrangler dev on `port` with state in `persistTo` (`config`: another wrangler.toml
- * than the service's, e.g. bench/platform-floor's). `vars` override wrangler.toml;
+ * than the service's, e.g. bench/platform-floor's; `script`: another entry than its
+ * `main`, e.g. `HELD_JOBS_ENTRY`). `vars` override wrangler.toml;
  * `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs).
  * Returns { url, stop(), workerdPids() }.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null, config = null }) {
+export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null, config = null, script = null }) {
   // Every D1 shard gets the same migrations (DESIGN §12); another `config` has no D1.
   for (const shard of config ? [] : d1Shards()) {
     const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo], {
@@ -45,6 +51,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     onLine ? "log" : log ? "info" : "warn",
   ];
   if (config) args.push("--config", config);
+  if (script) args.splice(1, 0, script);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));

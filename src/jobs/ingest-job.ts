@@ -14,6 +14,7 @@ import type { Env } from "../env";
 import { JobWatchers } from "../events/job-watchers";
 import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
+import { EventForwarding } from "./event-forwarding";
 import { IndexWriter } from "./index-writer";
 import { type Access, type Checked, checkAccess, type JobReply, refusal } from "./job-access";
 import { type JobEvent, JobStore } from "./job-store";
@@ -46,8 +47,7 @@ export class IngestJob extends DurableObject<Env> {
    * instead of making a job whose source is going away.
    */
   private abandoned = false;
-  /** The forwarding pass in flight: passes run one at a time, in order. */
-  private forwarding: Promise<unknown> = Promise.resolve();
+  private readonly forwarding: EventForwarding;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,6 +57,7 @@ export class IngestJob extends DurableObject<Env> {
     this.reservation = new ReservationStore(ctx.storage);
     this.runner = new PipelineRunner(ctx.storage, env, () => this.index.d1());
     this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
+    this.forwarding = new EventForwarding(() => this.watchers.forward(), this.timers);
     const slices = new SliceLoop({
       store: this.store,
       runner: this.runner,
@@ -72,9 +73,7 @@ export class IngestJob extends DurableObject<Env> {
     this.timers
       .register("slice", ({ attempts }) => slices.run(attempts), { backoff: SLICE_RETRY_BACKOFF })
       .register("index", () => this.index.onTimer())
-      .register("forward", async () => {
-        if (!(await this.forwardEvents())) throw new Error("events not forwarded to the hub or queue");
-      })
+      .register("forward", () => this.forwarding.onTimer())
       .register("reservation", () => this.expireReservation())
       .register("cleanup", () => this.cleanUp())
       .register("expiry", () => this.watchers.expire() ?? undefined);
@@ -218,29 +217,8 @@ export class IngestJob extends DurableObject<Env> {
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
   private async settle(): Promise<void> {
-    await Promise.all([this.index.flush(), this.forwardSoon()]);
+    await Promise.all([this.index.flush(), this.forwarding.soon()]);
     await this.timers.arm();
-  }
-
-  /**
-   * One forwarding pass of logged events to the project hub and queue, after the one in
-   * flight (so they go in order); true when everything logged has been handed over.
-   */
-  private forwardEvents(): Promise<boolean> {
-    const pass = this.forwarding.then(
-      () => this.watchers.forward(),
-      () => this.watchers.forward(),
-    );
-    this.forwarding = pass.catch(() => undefined);
-    return pass.catch((err: unknown) => {
-      console.error(JSON.stringify({ msg: "event forwarding failed", error: String(err) }));
-      return false;
-    });
-  }
-
-  /** A pass right after a commit; if it fails, the `forward` timer retries (with its backoff, if already retrying). */
-  private async forwardSoon(): Promise<void> {
-    if (!(await this.forwardEvents()) && !this.timers.scheduled("forward")) this.timers.schedule("forward", Date.now());
   }
 
   /** Commits a transition and its event, then hands the event to the watchers. */
@@ -251,7 +229,7 @@ export class IngestJob extends DurableObject<Env> {
     if (!frame) return;
     this.watchers.publish(frame);
     // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).
-    void this.forwardSoon();
+    void this.forwarding.soon();
   }
 
   private check(access: Access, action: Action): Checked {

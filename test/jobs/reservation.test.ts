@@ -1,6 +1,6 @@
 /**
  * An upload's job object is reserved before the upload reaches R2, so a create that dies
- * between its upload and its job (issue 14's load test with faults) leaves no orphan:
+ * between its upload and its job leaves no orphan:
  * the object's alarm deletes the source unless the job was created.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";

@@ -1,5 +1,5 @@
 /**
- * A bounded look at a PDF's raw bytes before pdf.js parses any page (issue 8).
+ * A bounded look at a PDF's raw bytes before pdf.js parses any page, so a hostile file is refused before it costs a page's parse (docs/hostile-input.md).
  *
  * pdf.js trusts the root's `/Count` and walks page trees whose nodes are shared, so a
  * 2 KB file can claim 10⁹ pages; and it inflates a page's whole content stream before
