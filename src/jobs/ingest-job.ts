@@ -35,7 +35,7 @@ export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup"
 const INDEX_BACKSTOP_MS = 500;
 
 export class IngestJob extends DurableObject<Env> {
-  protected readonly timers: Timers<JobTimer>;
+  private readonly timers: Timers<JobTimer>;
   private readonly store: JobStore;
   private readonly runner: PipelineRunner;
   private readonly watchers: JobWatchers;
