@@ -25,6 +25,9 @@ export type JobFilters = Omit<NonNullable<paths["/api/projects/{projectId}/inges
 export type DocumentFilters = Omit<NonNullable<paths["/api/projects/{projectId}/documents"]["get"]["parameters"]["query"]>, "cursor">;
 export type DocumentList = Schemas["DocumentList"];
 
+/** What every job frame carries about its job. */
+export type JobSummary = JobEvent["job"];
+
 /** A frame of a job's live stream. */
 export type JobFrame = JobSnapshotFrame | JobEvent;
 
