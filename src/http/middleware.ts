@@ -7,7 +7,7 @@ import { tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { HTTPException } from "hono/http-exception";
-import { badRequest, internalError, Problem, renderProblem, unauthorized } from "./problem";
+import { badRequest, internalError, Problem, renderProblem, TOKEN_HINT, unauthorized } from "./problem";
 
 /** Accepts a caller's `X-Request-Id` if it is sane, else makes one. */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -58,9 +58,9 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token && acceptsQueryToken(c.req.method, c.req.path, c.req.header("Upgrade"))) {
     token = c.req.query("access_token") || undefined;
   }
-  if (!token) throw unauthorized();
+  if (!token) throw unauthorized(header ? `The Authorization header is not \`Bearer <JWT>\`. ${TOKEN_HINT}` : undefined);
   const result = await tokenVerifier(loadConfig(c.env).auth)(token);
-  if (!result.ok) throw unauthorized();
+  if (!result.ok) throw unauthorized(`${result.reason} ${TOKEN_HINT}`);
   c.set("principal", result.principal);
   c.set("tokenExpiresAt", result.expiresAt);
   await next();
