@@ -10,6 +10,14 @@ import { tokenCommand } from "./token";
 import { upload } from "./upload/command";
 import { watchCommand } from "./watch";
 
+// Output piped into `head` closes early: end quietly instead of an EPIPE stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
+
 const program = new Command("edge-ingest")
   .description("Upload files to edge-ingest, follow their jobs, and read the documents they produce.")
   .addOption(new Option("--url <url>", `the API (env EDGE_INGEST_URL, default ${DEFAULT_URL})`))

@@ -19,7 +19,7 @@ export interface UploadDisplay {
 }
 
 const waitingText = (n: RetryNotice) =>
-  `${n.status === 429 ? "rate limited" : n.status ? `server error ${n.status}` : "network error"}: waiting ${Math.ceil(n.delayMs / 1000)} s before retrying`;
+  `${n.status === 429 ? "rate limited" : n.status ? `server error ${n.status}` : "network error"}: waiting ${Math.ceil(n.delayMs / 1000)} s before retrying (${n.detail})`;
 
 /** No bars: a JSON line per job on stdout, notices on stderr. */
 export class LineDisplay implements UploadDisplay {
