@@ -33,13 +33,23 @@ program
   .option("--chunk-overlap <n>", "characters shared by neighbouring chunks", nonNegativeInt("--chunk-overlap"))
   .option("--source-id <id>", "the jobs' sourceId")
   .option("--concurrency <n>", "uploads at once", positiveInt("--concurrency"), 4)
+  .option("--reprocess", "new jobs even for files already ingested with the same options")
   .option("--no-wait", "return once uploaded; do not follow the jobs")
   .option("--json", "one JSON line per job, no bars (also when stdout is not a terminal)")
   .action(
     action(
       async (
         paths: string[],
-        o: { deepScan?: boolean; chunkSize?: number; chunkOverlap?: number; sourceId?: string; concurrency: number; wait: boolean; json?: boolean },
+        o: {
+          deepScan?: boolean;
+          chunkSize?: number;
+          chunkOverlap?: number;
+          sourceId?: string;
+          concurrency: number;
+          wait: boolean;
+          json?: boolean;
+          reprocess?: boolean;
+        },
         cmd: Command,
       ) => {
         const g = globals(cmd);

@@ -12,7 +12,8 @@ export interface JobEvent {
   jobId: string;
   projectId: string;
   at: string;
-  job: Pick<Job, "id" | "status" | "stage" | "progress" | "counters">;
+  /** The job's summary; `canonicalDocumentId` once the job has completed with a document. */
+  job: Pick<Job, "id" | "status" | "stage" | "progress" | "counters" | "canonicalDocumentId">;
 }
 
 const SCHEMA = `
@@ -83,7 +84,14 @@ export class JobStore {
           jobId: job.id,
           projectId: job.projectId,
           at: job.updatedAt,
-          job: { id: job.id, status: job.status, stage: job.stage, progress: job.progress, counters: job.counters },
+          job: {
+            id: job.id,
+            status: job.status,
+            stage: job.stage,
+            progress: job.progress,
+            counters: job.counters,
+            canonicalDocumentId: job.canonicalDocumentId,
+          },
         };
         this.sql.exec("INSERT INTO events (seq, type, at, frame) VALUES (?, ?, ?, ?)", seq, event, frame.at, JSON.stringify(frame));
         if (event === "job.progress") {

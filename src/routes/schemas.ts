@@ -145,7 +145,14 @@ export const JobEvent = z
     jobId: z.string(),
     projectId: z.string(),
     at: z.string(),
-    job: z.object({ id: z.string(), status: z.enum(JOB_STATUSES), stage: z.enum(JOB_STAGES), progress: z.number(), counters: Counters }),
+    job: z.object({
+      id: z.string(),
+      status: z.enum(JOB_STATUSES),
+      stage: z.enum(JOB_STAGES),
+      progress: z.number(),
+      counters: Counters,
+      canonicalDocumentId: z.string().nullable().openapi({ description: "The document, once the job has completed with one." }),
+    }),
   })
   .openapi("JobEvent");
 
