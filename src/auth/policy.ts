@@ -19,9 +19,9 @@ export type ClaimsResult = { ok: true; principal: Principal } | { ok: false; rea
 
 /** Reads `sub`, `roles`, `projects` and `active` from verified JWT claims. */
 export function principalFromClaims(claims: Record<string, unknown>): ClaimsResult {
-  if (claims.active === false) return { ok: false, reason: "token is not active" };
+  if (claims.active === false) return { ok: false, reason: "The token is not active." };
   const sub = claims.sub;
-  if (typeof sub !== "string" || sub.length === 0) return { ok: false, reason: "missing sub" };
+  if (typeof sub !== "string" || sub.length === 0) return { ok: false, reason: "The token has no `sub` claim." };
   const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)) : [];
   const projects = Array.isArray(claims.projects) ? claims.projects.filter((p): p is string => typeof p === "string") : [];
   return { ok: true, principal: { sub, roles, projects } };
@@ -62,6 +62,30 @@ export function authorize(p: Principal, action: Action, target: { projectId: str
     return target.createdBy === p.sub ? "allow" : "forbidden";
   }
   return "allow";
+}
+
+/** What an action is called in a refusal. */
+const ACTION_NAMES: Record<Action, string> = {
+  read: "Reading this project",
+  create: "Creating jobs",
+  cancel: "Cancelling jobs",
+  delete: "Deleting jobs and documents",
+  readWebhooks: "Reading webhooks",
+  manageWebhooks: "Managing webhooks",
+};
+
+/**
+ * Why a project route refuses the caller, for the 403's `detail`: the project the token
+ * lacks and the ones it has, or the roles the action needs and the ones the token has.
+ * It says nothing of whether the project exists: the caller named it.
+ */
+export function refusalDetail(p: Principal, action: Action, projectId: string): string {
+  if (!canSeeProject(p, projectId)) {
+    const has = p.projects.length ? p.projects.map((x) => JSON.stringify(x)).join(", ") : "none";
+    return `This token does not grant project ${JSON.stringify(projectId)} (its projects: ${has}); use a token that lists it.`;
+  }
+  const roles = p.roles.length ? p.roles.join(", ") : "none";
+  return `${ACTION_NAMES[action]} needs one of the roles ${ALLOWED[action].join(", ")}; this token has: ${roles}.`;
 }
 
 /**

@@ -62,8 +62,26 @@ function buildVerifier(auth: Config["auth"]): TokenVerifier {
       verified.set(token, { principal: claims.principal, expiresAt });
       return { ok: true, principal: claims.principal, expiresAt };
     } catch (err) {
-      if (err instanceof errors.JOSEError) return { ok: false, reason: err.code };
+      if (err instanceof errors.JOSEError) return { ok: false, reason: refusalReason(err) };
       throw err;
     }
   };
+}
+
+/**
+ * What a refused token is told, by jose's error: expired (and when), not yet valid, a
+ * signature that does not verify, or not a JWT at all. Never whether a project exists.
+ */
+export function refusalReason(err: InstanceType<typeof errors.JOSEError>): string {
+  if (err instanceof errors.JWTExpired) {
+    const exp = typeof err.payload.exp === "number" ? ` at ${new Date(err.payload.exp * 1000).toISOString()}` : "";
+    return `The token has expired${exp}: get a new one.`;
+  }
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return err.reason === "missing" ? `The token has no \`${err.claim}\` claim.` : `The token's \`${err.claim}\` claim is not valid (${err.reason}).`;
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return "The token is invalid: its signature does not verify (signed with another key?).";
+  if (err instanceof errors.JOSEAlgNotAllowed) return "The token is invalid: it is signed with an algorithm this service does not accept.";
+  if (err instanceof errors.JWKSNoMatchingKey) return "The token is invalid: no key of the issuer's key set matches it.";
+  return "The token is invalid: it is not a well-formed signed JWT.";
 }

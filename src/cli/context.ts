@@ -18,10 +18,25 @@ export const DEFAULT_URL = "http://localhost:8787";
 export function globals(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals<{ url?: string; token?: string; project?: string }>();
   return {
-    url: o.url ?? process.env.EDGE_INGEST_URL ?? DEFAULT_URL,
+    url: checkedUrl(o.url ?? process.env.EDGE_INGEST_URL ?? DEFAULT_URL),
     token: o.token ?? process.env.EDGE_INGEST_TOKEN,
     project: o.project ?? process.env.EDGE_INGEST_PROJECT,
   };
+}
+
+/** The API's URL, refused at once when it is not an http(s) URL (`localhost:8880`, `htp://…`). */
+export function checkedUrl(url: string): string {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:") || !parsed.host) {
+    const guess = /^[\w.-]+(:\d+)?(\/|$)/.test(url) ? ` (did you mean http://${url}?)` : "";
+    throw new UsageError(`--url ${JSON.stringify(url)} is not an http:// or https:// URL${guess}`);
+  }
+  return url;
 }
 
 export function requireProject(g: GlobalOptions): string {
@@ -43,8 +58,14 @@ async function bearer(g: GlobalOptions): Promise<string> {
   throw new UsageError("No token: pass --token or set EDGE_INGEST_TOKEN (for a local server, `npx edge-ingest token`)");
 }
 
-export async function client(g: GlobalOptions, onRetry?: (n: RetryNotice) => void): Promise<EdgeIngest> {
+/** The SDK client; every wait-and-retry is shown on stderr unless the command shows it itself. */
+export async function client(g: GlobalOptions, onRetry: (n: RetryNotice) => void = printRetry): Promise<EdgeIngest> {
   return new EdgeIngest({ baseUrl: g.url, token: await bearer(g), projectId: g.project, onRetry });
+}
+
+/** "retry 2 in 0.5 s: nothing answers at …" on stderr. */
+export function printRetry(n: RetryNotice): void {
+  process.stderr.write(`${n.detail}; retry ${n.attempt} in ${(n.delayMs / 1000).toFixed(1)} s\n`);
 }
 
 /** A mistake in how the command was called: its message and exit 2. */

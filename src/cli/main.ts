@@ -10,6 +10,14 @@ import { tokenCommand } from "./token";
 import { upload } from "./upload/command";
 import { watchCommand } from "./watch";
 
+// Output piped into `head` closes early: end quietly instead of an EPIPE stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
+
 const program = new Command("edge-ingest")
   .description("Upload files to edge-ingest, follow their jobs, and read the documents they produce.")
   .addOption(new Option("--url <url>", `the API (env EDGE_INGEST_URL, default ${DEFAULT_URL})`))
@@ -25,13 +33,23 @@ program
   .option("--chunk-overlap <n>", "characters shared by neighbouring chunks", nonNegativeInt("--chunk-overlap"))
   .option("--source-id <id>", "the jobs' sourceId")
   .option("--concurrency <n>", "uploads at once", positiveInt("--concurrency"), 4)
+  .option("--reprocess", "new jobs even for files already ingested with the same options")
   .option("--no-wait", "return once uploaded; do not follow the jobs")
   .option("--json", "one JSON line per job, no bars (also when stdout is not a terminal)")
   .action(
     action(
       async (
         paths: string[],
-        o: { deepScan?: boolean; chunkSize?: number; chunkOverlap?: number; sourceId?: string; concurrency: number; wait: boolean; json?: boolean },
+        o: {
+          deepScan?: boolean;
+          chunkSize?: number;
+          chunkOverlap?: number;
+          sourceId?: string;
+          concurrency: number;
+          wait: boolean;
+          json?: boolean;
+          reprocess?: boolean;
+        },
         cmd: Command,
       ) => {
         const g = globals(cmd);

@@ -84,7 +84,7 @@ export class Transport {
         res = await this.fetcher(this.url(spec.path, spec.query), await this.init(spec));
       } catch (err) {
         if (spec.signal?.aborted) throw err;
-        const detail = `Could not reach ${this.baseUrl}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+        const detail = unreachable(this.baseUrl, err);
         if (attempt >= maxRetries) throw new EdgeIngestError(0, detail);
         await this.wait(spec, attempt, backoff(attempt), 0, detail);
         continue;
@@ -123,6 +123,22 @@ export class Transport {
     this.options.onRetry?.({ method: spec.method, path: spec.path, attempt: attempt + 1, delayMs, status, detail });
     await sleep(delayMs, spec.signal);
   }
+}
+
+/**
+ * What a failed connection means, in words: nothing listening, a TLS handshake with a
+ * plain-HTTP port, a name that does not resolve; the runtime's own message in brackets.
+ */
+export function unreachable(baseUrl: string, err: unknown): string {
+  const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause : err) : null;
+  const message = cause?.message ?? String(err);
+  const code = (cause as { code?: string } | null)?.code ?? "";
+  if (/ECONNREFUSED/.test(code + message)) return `Nothing answers at ${baseUrl}: is the service running (locally: \`npm run dev\`)? (${message})`;
+  if (/ssl|tls|EPROTO|wrong version number|packet length/i.test(code + message)) {
+    return `${baseUrl} did not answer TLS: is it a plain-HTTP port? Try ${baseUrl.replace(/^https:/, "http:")} (${message})`;
+  }
+  if (/ENOTFOUND|EAI_AGAIN/.test(code + message)) return `The host of ${baseUrl} does not resolve: check the URL (${message})`;
+  return `Could not reach ${baseUrl}: ${message}`;
 }
 
 /** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in ms. */

@@ -15,6 +15,7 @@ export const JobSummary = z.object({
   stage: z.enum(JOB_STAGES),
   progress: z.number(),
   counters: JobCounters,
+  canonicalDocumentId: z.string().nullable().openapi({ description: "The document, once the job has completed with one." }),
 });
 export type JobSummary = z.infer<typeof JobSummary>;
 

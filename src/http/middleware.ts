@@ -8,7 +8,7 @@ import { tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { HTTPException } from "hono/http-exception";
-import { badRequest, internalError, Problem, renderProblem, unauthorized } from "./problem";
+import { badRequest, internalError, Problem, renderProblem, TOKEN_HINT, unauthorized } from "./problem";
 
 /**
  * Adds `headers` to the response. A response from a Durable Object (a 101, or its
@@ -50,9 +50,9 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token && acceptsQueryToken(c.req.method, c.req.path, c.req.header("Upgrade"))) {
     token = c.req.query("access_token") || undefined;
   }
-  if (!token) throw unauthorized();
+  if (!token) throw unauthorized(header ? `The Authorization header is not \`Bearer <JWT>\`. ${TOKEN_HINT}` : undefined);
   const result = await tokenVerifier(loadConfig(c.env).auth)(token);
-  if (!result.ok) throw unauthorized();
+  if (!result.ok) throw unauthorized(`${result.reason} ${TOKEN_HINT}`);
   c.set("principal", result.principal);
   c.set("tokenExpiresAt", result.expiresAt);
   await next();

@@ -35,8 +35,11 @@ export class Problem extends Error {
 }
 
 export const badRequest = (detail: string, fields?: Record<string, unknown>) => new Problem(400, detail, { fields });
-export const unauthorized = () => new Problem(401, "Authentication required", { headers: { "WWW-Authenticate": 'Bearer realm="edge-ingest"' } });
-export const forbidden = () => new Problem(403, "Insufficient permissions");
+/** How to get a token, for the 401s that lack one. */
+export const TOKEN_HINT = "Send `Authorization: Bearer <JWT>`; against a local server, `npm run token` prints one.";
+export const unauthorized = (detail = `Authentication required. ${TOKEN_HINT}`) =>
+  new Problem(401, detail, { headers: { "WWW-Authenticate": 'Bearer realm="edge-ingest"' } });
+export const forbidden = (detail = "Insufficient permissions") => new Problem(403, detail);
 export const notFound = (detail: string) => new Problem(404, detail);
 export const conflict = (detail: string) => new Problem(409, detail);
 

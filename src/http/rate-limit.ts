@@ -21,11 +21,15 @@ const HOUR = 3_600_000;
 /** Above this many keys, holders with nothing left to decide are dropped from memory. */
 const MAX_HOLDERS = 10_000;
 
-/** One budget: the limiter object's name, its limit and its window. */
+/** One budget: the limiter object's name, its limit and its window, and how a 429 names it. */
 interface Budget {
   key: string;
   limit: number;
   windowMs: number;
+  /** "the hourly budget of user alice": what a refusal's `detail` calls it. */
+  label: string;
+  /** The setting that raises it. */
+  setting: string;
 }
 
 let isolateId: string | null = null;
@@ -70,11 +74,24 @@ export function dropLeases(): void {
 
 /** The caller's budget; its project's, when the caller belongs to it. */
 export function userBudget(c: Context<AppEnv>): Budget {
-  return { key: `user:${c.get("principal").sub}`, limit: loadConfig(c.env).rateLimitUserPerHour, windowMs: HOUR };
+  const sub = c.get("principal").sub;
+  return {
+    key: `user:${sub}`,
+    limit: loadConfig(c.env).rateLimitUserPerHour,
+    windowMs: HOUR,
+    label: `the hourly budget of user ${JSON.stringify(sub)}`,
+    setting: "RATE_LIMIT_USER_PER_HOUR",
+  };
 }
 
 export function projectBudget(c: Context<AppEnv>, projectId: string): Budget {
-  return { key: `project:${projectId}`, limit: loadConfig(c.env).rateLimitProjectPerMinute, windowMs: MINUTE };
+  return {
+    key: `project:${projectId}`,
+    limit: loadConfig(c.env).rateLimitProjectPerMinute,
+    windowMs: MINUTE,
+    label: `the per-minute budget of project ${JSON.stringify(projectId)}`,
+    setting: "RATE_LIMIT_PROJECT_PER_MINUTE",
+  };
 }
 
 /**
@@ -86,11 +103,24 @@ export async function chargeRateLimits(c: Context<AppEnv>, budgets: Budget[]): P
   const decisions = await Promise.all(budgets.map((b) => holderFor(b).acquire(askFrom(c, b))));
   const all = [...(c.get("rateLimits") ?? []), ...decisions];
   c.set("rateLimits", all);
-  const refused = all.filter((d) => !d.allowed).sort((a, b) => b.resetAt - a.resetAt)[0];
+  const refused = decisions
+    .map((d, i) => ({ d, b: budgets[i]! }))
+    .filter(({ d }) => !d.allowed)
+    .sort((x, y) => y.d.resetAt - x.d.resetAt)[0];
   if (refused) {
     const headers = rateLimitHeaders(all);
-    throw new Problem(429, "Rate limit exceeded", { headers: { ...headers, "Retry-After": headers["RateLimit-Reset"] } });
+    throw new Problem(429, refusedDetail(refused.b, refused.d), { headers: { ...headers, "Retry-After": headers["RateLimit-Reset"] } });
   }
+}
+
+/** Names the spent budget, its size, when it resets and the setting that raises it. */
+function refusedDetail(b: Budget, d: RateDecision, now = Date.now()): string {
+  const seconds = Math.max(1, Math.ceil((d.resetAt - now) / 1000));
+  const per = b.windowMs === HOUR ? "hour" : b.windowMs === MINUTE ? "minute" : `${b.windowMs / 1000} s`;
+  return (
+    `Rate limit exceeded: ${b.label} (${b.limit} requests per ${per}) is spent. ` +
+    `It resets in ${seconds} s, at ${new Date(d.resetAt).toISOString()}; retry then (\`Retry-After\`), or raise ${b.setting}.`
+  );
 }
 
 /** The `RateLimit-*` headers for a request's decisions: the refusing budget, else the tightest. */

@@ -75,7 +75,14 @@ export class JobStore {
           jobId: job.id,
           projectId: job.projectId,
           at: job.updatedAt,
-          job: { id: job.id, status: job.status, stage: job.stage, progress: job.progress, counters: job.counters },
+          job: {
+            id: job.id,
+            status: job.status,
+            stage: job.stage,
+            progress: job.progress,
+            counters: job.counters,
+            canonicalDocumentId: job.canonicalDocumentId,
+          },
         };
         this.sql.exec("INSERT INTO events (seq, type, at, frame) VALUES (?, ?, ?, ?)", seq, event, frame.at, JSON.stringify(frame));
         if (event === "job.progress") {

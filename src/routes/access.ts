@@ -3,7 +3,7 @@
  * job object's stub, and the mapping of the object's tagged replies to problems.
  */
 import type { Context } from "hono";
-import { canSeeProject, hasRoleFor, type Action } from "../auth/policy";
+import { canSeeProject, hasRoleFor, refusalDetail, type Action } from "../auth/policy";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 import { badRequest, forbidden, notFound, type Problem } from "../http/problem";
@@ -24,7 +24,7 @@ export function jobStub(env: Env, jobId: string) {
  */
 export async function enterProject(c: Context<AppEnv>, projectId: string, action: Action): Promise<Access> {
   const principal = c.get("principal");
-  if (!canSeeProject(principal, projectId) || !hasRoleFor(principal, action)) throw forbidden();
+  if (!canSeeProject(principal, projectId) || !hasRoleFor(principal, action)) throw forbidden(refusalDetail(principal, action, projectId));
   return { principal, projectId };
 }
 

@@ -147,7 +147,7 @@ describe("ProjectLog retention (DESIGN §5: at least 24 h or 10,000 frames)", ()
     jobId: "0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11",
     projectId: "proj_retention",
     at: new Date(0).toISOString(),
-    job: { id: "0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11", status: "RUNNING", stage: "CHUNKING", progress: 0.5, counters: {} as never },
+    job: { id: "0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11", status: "RUNNING", stage: "CHUNKING", progress: 0.5, counters: {} as never, canonicalDocumentId: null },
   });
 
   it("keeps the newest 10,000 frames however old, and every frame younger than 24 h", async () => {

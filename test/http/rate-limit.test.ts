@@ -26,7 +26,9 @@ describe("rate limits", () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
       expect(r.headers.get("RateLimit-Limit")).toBe("10");
       expect(r.headers.get("RateLimit-Remaining")).toBe("0");
-      expect((await problem(r)).detail).toBe("Rate limit exceeded");
+      expect((await problem(r)).detail).toMatch(
+        /^Rate limit exceeded: the per-minute budget of project "[^"]+" \(10 requests per minute\) is spent\. It resets in \d+ s, at \d{4}-[\d-]+T[\d:.]+Z; retry then \(`Retry-After`\), or raise RATE_LIMIT_PROJECT_PER_MINUTE\.$/,
+      );
     }
     const remaining = ok.map((r) => Number(r.headers.get("RateLimit-Remaining"))).sort((a, b) => a - b);
     expect(remaining).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -41,6 +43,10 @@ describe("rate limits", () => {
     }
     expect(statuses.filter((s) => s === 200)).toHaveLength(25);
     expect(statuses.slice(25)).toEqual([429, 429]);
+    const refused = await call(jobsPath("p3"), { token: t });
+    expect((await problem(refused)).detail).toMatch(
+      /^Rate limit exceeded: the hourly budget of user "hourly" \(25 requests per hour\) is spent\. It resets in \d+ s.*raise RATE_LIMIT_USER_PER_HOUR\.$/,
+    );
   });
 
   it("does not let a stranger spend a project's budget", async () => {

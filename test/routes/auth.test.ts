@@ -5,21 +5,27 @@ const P = "proj_a";
 const B = "proj_b";
 
 describe("authentication", () => {
-  it("is 401 'Authentication required' without a token, with a bad one, an expired one or an inactive one", async () => {
-    const bad = [
-      undefined,
-      "not-a-jwt",
-      await token({ ttl: -120 }),
-      await token({ active: false }),
-      await token({ secret: "another-secret-that-is-also-32-bytes-long" }),
-      await token({ sub: "" }),
+  it("is 401 with a detail that says what is wrong and how to get a token", async () => {
+    const cases: [string | undefined, RegExp][] = [
+      [undefined, /^Authentication required\. Send `Authorization: Bearer <JWT>`; against a local server, `npm run token` prints one\.$/],
+      ["not-a-jwt", /^The token is invalid: it is not a well-formed signed JWT\. Send/],
+      [await token({ ttl: -120 }), /^The token has expired at \d{4}-\d\d-\d\dT[\d:.]+Z: get a new one\. Send/],
+      [await token({ active: false }), /^The token is not active\. Send/],
+      [await token({ secret: "another-secret-that-is-also-32-bytes-long" }), /^The token is invalid: its signature does not verify/],
+      [await token({ sub: "" }), /^The token has no `sub` claim\. Send/],
     ];
-    for (const t of bad) {
+    for (const [t, detail] of cases) {
       const res = await call(jobsPath(P), { token: t });
       expect(res.status).toBe(401);
       expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
-      expect((await problem(res)).detail).toBe("Authentication required");
+      expect((await problem(res)).detail).toMatch(detail);
     }
+  });
+
+  it("says the Authorization header is malformed when it is not a bearer token", async () => {
+    const res = await call(jobsPath(P), { headers: { Authorization: "Basic dXNlcjpwYXNz" } });
+    expect(res.status).toBe(401);
+    expect((await problem(res)).detail).toMatch(/^The Authorization header is not `Bearer <JWT>`/);
   });
 
   it("accepts a token within the 30 s clock tolerance", async () => {
@@ -62,7 +68,7 @@ describe("role × action table", () => {
         headers: { "Content-Type": "text/plain", "Content-Length": "3" },
       });
       expect(create.status, "create").toBe(TABLE.create!.includes(role) ? 201 : 403);
-      if (create.status === 403) expect((await problem(create)).detail).toBe("Insufficient permissions");
+      if (create.status === 403) expect((await problem(create)).detail).toBe(`Creating jobs needs one of the roles editor, admin; this token has: ${role}.`);
 
       // Cancel a job someone else created.
       const others = await createJob(creator, P);
@@ -110,7 +116,7 @@ describe("project isolation", () => {
     ] as const) {
       const res = await call(path, { method, token: a });
       expect(res.status, `${method} ${path}`).toBe(403);
-      expect((await problem(res)).detail).toBe("Insufficient permissions");
+      expect((await problem(res)).detail).toBe(`This token does not grant project "${B}" (its projects: "${P}"); use a token that lists it.`);
     }
     // Project routes naming A with B's job id: 404.
     for (const [method, path] of [

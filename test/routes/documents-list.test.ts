@@ -123,7 +123,7 @@ describe("GET /api/projects/{projectId}/documents", () => {
     const t = await token({ projects: [P] });
     const res = await call(listPath("proj_doclist_other"), { token: t });
     expect(res.status).toBe(403);
-    expect((await problem(res)).detail).toBe("Insufficient permissions");
+    expect((await problem(res)).detail).toBe(`This token does not grant project "proj_doclist_other" (its projects: "${P}"); use a token that lists it.`);
     expect((await pages(t, "", 100)).ids).not.toContain("doc-other");
   });
 

@@ -41,7 +41,7 @@ function frame(j: Job, type: JobEvent["type"], seq: number, patch: Partial<Job> 
     jobId: j.id,
     projectId: "p",
     at: j.createdAt,
-    job: { id: j.id, status: next.status, stage: next.stage, progress: next.progress, counters: COUNTERS },
+    job: { id: j.id, status: next.status, stage: next.stage, progress: next.progress, counters: COUNTERS, canonicalDocumentId: null },
   };
 }
 
@@ -98,7 +98,7 @@ describe("dashboard jobs list (web/jobs-state)", () => {
 
   it("takes a project snapshot's progress for jobs it shows, and fetches the ones it does not know or that finished meanwhile", () => {
     const list = upsertJobs(emptyList(), [job("gone", T1), job("still", T2, { progress: 0.1 })], {});
-    const summary = (j: Job) => ({ id: j.id, status: j.status, stage: j.stage, progress: j.progress, counters: COUNTERS });
+    const summary = (j: Job) => ({ id: j.id, status: j.status, stage: j.stage, progress: j.progress, counters: COUNTERS, canonicalDocumentId: null });
     const { list: next, fetch } = applySnapshot(list, [summary(job("still", T2, { progress: 0.6 })), summary(job("fresh", T3, { status: "QUEUED" }))]);
     expect(fetch).toEqual(["gone", "fresh"]);
     expect(next.jobs.map((j) => [j.id, j.progress])).toEqual([

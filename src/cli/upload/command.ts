@@ -8,7 +8,7 @@ import { EdgeIngestError, isTerminal, type EdgeIngest, type Job } from "../../cl
 import { ProjectFollower } from "../follow";
 import { BarDisplay, LineDisplay, type UploadDisplay } from "./display";
 import { selectFiles } from "./files";
-import { sha256File } from "./hash";
+import { ingestKey, sha256File } from "./hash";
 import { summary, tally, type FileRun } from "./run";
 
 export interface UploadOptions {
@@ -20,12 +20,15 @@ export interface UploadOptions {
   concurrency: number;
   wait: boolean;
   json: boolean;
+  /** New jobs even for files already ingested with the same options (no `Idempotency-Key`). */
+  reprocess?: boolean;
 }
 
 /** Exit codes: 0 all completed, 1 any failed, 130 interrupted (128 + SIGINT). */
 export async function upload(paths: string[], opts: UploadOptions, connect: (onRetry: UploadDisplay["waiting"]) => Promise<EdgeIngest>): Promise<number> {
   const started = Date.now();
-  const bars = !opts.json && process.stdout.isTTY === true;
+  // Bars are drawn on stderr: with stderr redirected they would keep only their last frame, and lose the warnings.
+  const bars = !opts.json && process.stdout.isTTY === true && process.stderr.isTTY === true;
   const display: UploadDisplay = bars ? new BarDisplay() : new LineDisplay();
   const client = await connect((n) => display.waiting(n));
 
@@ -95,7 +98,8 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
       try {
         run.phase = "hashing";
         display.changed(run);
-        const key = await sha256File(run.file.path);
+        const options = { chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap, isDeepScan: opts.deepScan, sourceId: opts.sourceId };
+        const key = opts.reprocess ? undefined : ingestKey(await sha256File(run.file.path), options);
         run.phase = "uploading";
         display.changed(run);
         const { job, created } = await client.jobs.submit(run.file.path, {
@@ -139,7 +143,7 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
   await follower?.stop();
   display.stop();
 
-  const text = summary(runs, Date.now() - started, interrupted);
+  const text = summary(runs, Date.now() - started, interrupted, opts.wait);
   (bars ? process.stdout : process.stderr).write(`${text}\n`);
   if (interrupted) return 130;
   const t = tally(runs);

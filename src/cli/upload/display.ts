@@ -19,7 +19,7 @@ export interface UploadDisplay {
 }
 
 const waitingText = (n: RetryNotice) =>
-  `${n.status === 429 ? "rate limited" : n.status ? `server error ${n.status}` : "network error"}: waiting ${Math.ceil(n.delayMs / 1000)} s before retrying`;
+  `${n.status === 429 ? "rate limited" : n.status ? `server error ${n.status}` : "network error"}: waiting ${Math.ceil(n.delayMs / 1000)} s before retrying (${n.detail})`;
 
 /** No bars: a JSON line per job on stdout, notices on stderr. */
 export class LineDisplay implements UploadDisplay {
@@ -38,7 +38,24 @@ export class LineDisplay implements UploadDisplay {
 }
 
 const MAX_FILE_BARS = 8;
-const EMPTY_ROW = { name: "".padEnd(28), pct: "    ", label: "" };
+/** Name and bar widths: with the percentage they leave 20 of 80 columns for the label. */
+const NAME_WIDTH = 28;
+const BAR_SIZE = 24;
+const EMPTY_ROW = { name: "".padEnd(NAME_WIDTH), pct: "    ", label: "" };
+
+/** `name` in exactly `width` columns: padded, or cut in the middle so both its folder and its file name show. */
+export function fitName(name: string, width: number): string {
+  const chars = [...name];
+  if (chars.length <= width) return name.padEnd(width);
+  const head = Math.floor((width - 1) / 2);
+  return `${chars.slice(0, head).join("")}…${chars.slice(chars.length - (width - 1 - head)).join("")}`;
+}
+
+/** A bar line cut to the terminal's width (one column spare, so it never wraps). */
+export function fitLine(line: string, columns: number): string {
+  const chars = [...line];
+  return chars.length < columns ? line : `${chars.slice(0, Math.max(1, columns - 2)).join("")}…`;
+}
 const SCALE = 1000;
 
 /** Live bars (cli-progress): overall plus up to eight active files. */
@@ -48,9 +65,9 @@ export class BarDisplay implements UploadDisplay {
       if (!payload.name.trim()) return "";
       const size = options.barsize ?? 24;
       const filled = Math.round(Math.min(1, Math.max(0, params.progress)) * size);
-      return ` ${payload.name} ${"█".repeat(filled)}${"░".repeat(size - filled)} ${payload.pct} ${payload.label}`;
+      return fitLine(` ${payload.name} ${"█".repeat(filled)}${"░".repeat(size - filled)} ${payload.pct} ${payload.label}`, process.stderr.columns || 80);
     },
-    barsize: 24,
+    barsize: BAR_SIZE,
     hideCursor: true,
     clearOnComplete: false,
     stopOnComplete: false,
@@ -130,7 +147,7 @@ export class BarDisplay implements UploadDisplay {
     const left = this.waitUntil - Date.now();
     if (left > 0 && this.waitNotice) parts.unshift(`${waitingText({ ...this.waitNotice, delayMs: left })}`);
     const pct = t.total ? Math.floor((t.done / t.total) * 100) : 100;
-    return { name: "overall".padEnd(28), pct: `${String(pct).padStart(3)}%`, label: parts.join(" | ") };
+    return { name: "overall".padEnd(NAME_WIDTH), pct: `${String(pct).padStart(3)}%`, label: parts.join(" | ") };
   }
 
   private fileValue(run: FileRun): number {
@@ -139,7 +156,7 @@ export class BarDisplay implements UploadDisplay {
   }
 
   private filePayload(run: FileRun) {
-    const name = run.file.display.length > 28 ? `…${run.file.display.slice(-27)}` : run.file.display.padEnd(28);
+    const name = fitName(run.file.display, NAME_WIDTH);
     const value = this.fileValue(run) / SCALE;
     let label: string;
     if (run.phase === "hashing") label = "hashing";

@@ -2,7 +2,8 @@
  * Which files an upload sends: files as given, directories walked recursively, globs
  * expanded. Dotfiles and types the service cannot read are skipped, each with a reason.
  */
-import { glob, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
+import { glob } from "tinyglobby";
 import { join, relative, resolve, sep } from "node:path";
 import { mediaTypeOf } from "../../client/node";
 
@@ -57,8 +58,8 @@ export async function selectFiles(args: string[], cwd = process.cwd()): Promise<
     if (s?.isDirectory()) await walk(abs, abs);
     else if (s?.isFile()) await consider(abs, toPosix(arg));
     else if (GLOB.test(arg)) {
-      const matches: string[] = [];
-      for await (const m of glob(arg, { cwd })) matches.push(m);
+      // tinyglobby rather than node:fs's glob, which Node 20 lacks.
+      const matches = await glob(arg, { cwd, onlyFiles: false, expandDirectories: false });
       if (matches.length === 0) out.skipped.push({ display: arg, reason: "no file matches" });
       for (const m of matches.sort()) {
         const ms = await stat(resolve(cwd, m));

@@ -48,6 +48,7 @@ export function jobLine(r: FileRun): Record<string, unknown> {
     status: r.job?.status ?? "REFUSED",
     stage: r.job?.stage ?? null,
     progress: r.job?.progress ?? null,
+    documentId: r.job?.canonicalDocumentId ?? null,
     duplicate: r.created === false,
     error: r.error ?? null,
   };
@@ -59,17 +60,39 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** The end-of-run summary, for people. */
-export function summary(runs: FileRun[], elapsedMs: number, interrupted: boolean): string {
-  const t = tally(runs);
-  const lines = [
-    `${interrupted ? "Interrupted" : "Done"} in ${(elapsedMs / 1000).toFixed(1)} s: ${t.completed} completed, ${t.failed} failed, ${t.cancelled} cancelled, ${t.duplicates} duplicates (already uploaded; no new job)${interrupted ? `, ${t.total - t.done} not finished` : ""}, of ${t.total} files.`,
-  ];
+/** Completed files listed by document id in the summary, up to this many. */
+const SUMMARY_DOCUMENTS = 20;
+
+/** "Failed:" and one line per file that failed or was refused, with why. */
+function failures(runs: FileRun[]): string[] {
   const failed = runs.filter((r) => r.phase === "done" && (r.error !== undefined || r.job?.status === "FAILED"));
-  if (failed.length) {
-    lines.push("Failed:");
-    for (const r of failed) lines.push(`  ${r.file.display}: ${r.error ?? "failed"}`);
+  return failed.length ? ["Failed:", ...failed.map((r) => `  ${r.file.display}: ${r.error ?? "failed"}`)] : [];
+}
+
+/** The end-of-run summary, for people. */
+export function summary(runs: FileRun[], elapsedMs: number, interrupted: boolean, waited = true): string {
+  const t = tally(runs);
+  const seconds = (elapsedMs / 1000).toFixed(1);
+  const skipped = `${t.duplicates} skipped (already ingested with the same options; no new job)`;
+  if (!waited) {
+    const created = runs.filter((r) => r.created === true).length;
+    const refused = runs.filter((r) => r.error !== undefined).length;
+    return [
+      `Uploaded in ${seconds} s: ${created} ${created === 1 ? "job" : "jobs"} created, ${skipped}, ${refused} refused, of ${t.total} files. Not waiting for them (--no-wait): \`edge-ingest jobs list\` shows them.`,
+      ...failures(runs),
+    ].join("\n");
   }
+  const lines = [
+    `${interrupted ? "Interrupted" : "Done"} in ${seconds} s: ${t.completed} completed, ${t.failed} failed, ${t.cancelled} cancelled, ${skipped}${interrupted ? `, ${t.total - t.done} not finished` : ""}, of ${t.total} files.`,
+  ];
+  const documents = runs.filter((r) => r.job?.status === "COMPLETED" && r.job.canonicalDocumentId);
+  if (documents.length > 0 && documents.length <= SUMMARY_DOCUMENTS) {
+    lines.push("Documents:");
+    for (const r of documents) lines.push(`  ${r.file.display}: ${r.job!.canonicalDocumentId}`);
+  } else if (documents.length > SUMMARY_DOCUMENTS) {
+    lines.push(`Document ids: --json prints one line per file with its documentId.`);
+  }
+  lines.push(...failures(runs));
   if (interrupted) lines.push("Run the same command again to finish: files already uploaded are found by their SHA-256, not uploaded twice.");
   return lines.join("\n");
 }

@@ -70,14 +70,16 @@ describe("edge-ingest upload", () => {
     const dir = folder({ "a.md": "# a" });
     const r = await runCli(["upload", dir, "--json"], env("private", outsider));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Insufficient permissions");
+    expect(r.stderr).toContain('This token does not grant project "private"');
     const viewer = await token({ roles: ["viewer"], projects: ["private"] });
     const refused = await runCli(["upload", dir, "--json"], env("private", viewer));
     expect(refused.code).toBe(1);
-    expect(refused.lines[0]).toMatchObject({ status: "REFUSED", error: "Insufficient permissions" });
+    expect(refused.lines[0]).toMatchObject({ status: "REFUSED", error: "Creating jobs needs one of the roles editor, admin; this token has: viewer." });
     const list = await runCli(["jobs", "list"], env("private", outsider));
     expect(list.code).toBe(1);
-    expect(list.stderr).toMatch(/^error: Insufficient permissions \(403 Forbidden, request [\w-]+\)$/m);
+    expect(list.stderr).toMatch(
+      /^error: This token does not grant project "private" \(its projects: "elsewhere"\); use a token that lists it\. \(403 Forbidden, request [\w-]+\)$/m,
+    );
   });
 
   it("stops on Ctrl-C with exit 130, and a second run leaves exactly one job per file", async () => {
