@@ -6,7 +6,7 @@
 export const ROLES = ["viewer", "editor", "dispatcher", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-export type Action = "read" | "create" | "cancel" | "delete" | "readWebhooks" | "manageWebhooks";
+export type Action = "read" | "create" | "cancel" | "retry" | "delete" | "readWebhooks" | "manageWebhooks";
 
 /** The caller, as the API sees it after verification. Plain data: it crosses RPC. */
 export interface Principal {
@@ -40,12 +40,13 @@ const ALLOWED: Record<Action, readonly Role[]> = {
   read: ["viewer", "editor", "dispatcher", "admin"],
   create: ["editor", "admin"],
   cancel: ["editor", "dispatcher", "admin"],
+  retry: ["editor", "dispatcher", "admin"],
   delete: ["editor", "dispatcher", "admin"],
   readWebhooks: ["editor", "dispatcher", "admin"],
   manageWebhooks: ["admin"],
 };
 
-/** Roles that may cancel any job of a project; an editor may cancel only its own. */
+/** Roles that may cancel or retry any job of a project; an editor may cancel or retry only its own. */
 const CANCEL_ANY: readonly Role[] = ["dispatcher", "admin"];
 
 export type Decision = "allow" | "hidden" | "forbidden";
@@ -53,12 +54,12 @@ export type Decision = "allow" | "hidden" | "forbidden";
 /**
  * Decides one action on one project. `hidden` means the caller cannot see the
  * project at all; id-addressed routes turn that into 404 so nothing leaks.
- * `createdBy` is the job's creator, needed for cancel.
+ * `createdBy` is the job's creator, needed for cancel and retry.
  */
 export function authorize(p: Principal, action: Action, target: { projectId: string; createdBy?: string }): Decision {
   if (!canSeeProject(p, target.projectId)) return "hidden";
   if (!p.roles.some((r) => ALLOWED[action].includes(r))) return "forbidden";
-  if (action === "cancel" && !p.roles.some((r) => CANCEL_ANY.includes(r))) {
+  if ((action === "cancel" || action === "retry") && !p.roles.some((r) => CANCEL_ANY.includes(r))) {
     return target.createdBy === p.sub ? "allow" : "forbidden";
   }
   return "allow";
@@ -69,6 +70,7 @@ const ACTION_NAMES: Record<Action, string> = {
   read: "Reading this project",
   create: "Creating jobs",
   cancel: "Cancelling jobs",
+  retry: "Retrying jobs",
   delete: "Deleting jobs and documents",
   readWebhooks: "Reading webhooks",
   manageWebhooks: "Managing webhooks",

@@ -1,4 +1,4 @@
-/** `edge-ingest jobs list|get|cancel|delete|watch`. */
+/** `edge-ingest jobs list|get|cancel|retry|delete|watch`. */
 import { Command, Option } from "commander";
 import { JOB_STAGES, JOB_STATUSES, type Job } from "../client/node";
 import { action, client, globals, positiveInt, requireProject } from "./context";
@@ -15,7 +15,7 @@ const jobRow = (j: Pick<Job, "id" | "status" | "stage" | "progress" | "sourcePat
 const JOB_HEADER = ["ID", "STATUS", "STAGE", "PROGRESS", "AGE", "FILE"];
 
 export function jobsCommand(): Command {
-  const jobs = new Command("jobs").description("list, read, cancel, delete and watch jobs");
+  const jobs = new Command("jobs").description("list, read, cancel, retry, delete and watch jobs");
 
   jobs
     .command("list")
@@ -71,6 +71,17 @@ export function jobsCommand(): Command {
         const g = globals(cmd);
         const job = await (await client(g)).jobs.cancel(id, { projectId: requireProject(g) });
         process.stdout.write(`cancelled ${job.id} (stage ${job.stage})\n`);
+      }),
+    );
+
+  jobs
+    .command("retry <jobId>")
+    .description("resume a FAILED job from its last checkpoint")
+    .action(
+      action(async (id: string, _o: unknown, cmd: Command) => {
+        const g = globals(cmd);
+        const job = await (await client(g)).jobs.retry(id, { projectId: requireProject(g) });
+        process.stdout.write(`retried ${job.id} (resumes in stage ${job.stage})\n`);
       }),
     );
 

@@ -1,4 +1,4 @@
-/** `client.jobs`: create, read, list, cancel, delete, wait for, and follow jobs. */
+/** `client.jobs`: create, read, list, cancel, retry, delete, wait for, and follow jobs. */
 import { everyItem } from "./pages";
 import { EdgeIngestError } from "./errors";
 import { liveStream, type LiveOptions } from "./live";
@@ -137,6 +137,16 @@ export class Jobs {
   async cancel(id: string, opts: ProjectOption = {}): Promise<Job> {
     const projectId = this.host.project(opts);
     return this.http.json<Job>({ method: "POST", path: `${jobPath(projectId, id)}/cancel`, projectId, retry: true });
+  }
+
+  /**
+   * Resumes a FAILED job from its last checkpoint (RUNNING again, a `job.retried` event).
+   * The service answers 400 for a job that is not FAILED or whose failure a retry cannot
+   * mend (`isRetryableCode(job.errors.at(-1).code)` says which beforehand).
+   */
+  async retry(id: string, opts: ProjectOption = {}): Promise<Job> {
+    const projectId = this.host.project(opts);
+    return this.http.json<Job>({ method: "POST", path: `${jobPath(projectId, id)}/retry`, projectId, retry: true });
   }
 
   async delete(id: string, opts: ProjectOption = {}): Promise<void> {

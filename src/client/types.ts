@@ -39,4 +39,5 @@ export type JobFrame = JobSnapshotFrame | JobEvent;
 export type ProjectFrame = ProjectSnapshotFrame | (JobEvent & { projectSeq?: number }) | { type: "stream.gap"; reason: string };
 
 /** The status, stage and event lists and the active/terminal split: the service's own (no zod in them). */
+export { ERROR_CODES, isRetryableCode, type ErrorCode } from "../contract/error-code";
 export { ACTIVE_STATUSES, isActive, isTerminal, JOB_EVENT_TYPES, JOB_STAGES, JOB_STATUSES, TERMINAL_STATUSES } from "../contract/status";

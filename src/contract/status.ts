@@ -9,7 +9,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses a job can still leave (and so be cancelled from); a project snapshot lists these. */
 export const ACTIVE_STATUSES = ["QUEUED", "RUNNING"] as const satisfies readonly JobStatus[];
-/** Statuses a job never leaves. */
+/** Statuses a job leaves only by a retry (a FAILED job whose failure can be mended) or never. */
 export const TERMINAL_STATUSES = ["COMPLETED", "FAILED", "CANCELLED"] as const satisfies readonly JobStatus[];
 
 /** True while the job can still change status. Takes any string: frames may carry statuses a caller does not know. */
@@ -34,6 +34,7 @@ export const JOB_EVENT_TYPES = [
   "job.failed",
   "job.cancelled",
   "job.deleted",
+  "job.retried",
 ] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 

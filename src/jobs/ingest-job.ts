@@ -18,7 +18,7 @@ import { EventForwarding } from "./event-forwarding";
 import { IndexWriter } from "./index-writer";
 import { type Access, type Checked, checkAccess, type JobReply, refusal } from "./job-access";
 import { type JobEvent, JobStore } from "./job-store";
-import { cancelJob, createJob, deleteJob, type Job, type JobInit, type Transition } from "./lifecycle";
+import { cancelJob, createJob, deleteJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
 import { EventOutbox, IndexOutbox } from "./outbox";
 import { ReservationStore, type ReservedSource } from "./reservation";
 import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF } from "./slice-driver";
@@ -41,11 +41,7 @@ export class IngestJob extends DurableObject<Env> {
   private readonly watchers: JobWatchers;
   private readonly index: IndexWriter;
   private readonly reservation: ReservationStore;
-  /**
-   * Set, with no await after the check that no job exists, when this object starts
-   * deleting its reserved source: a `create` that arrives while R2 answers is refused
-   * instead of making a job whose source is going away.
-   */
+  /** Set when this object starts deleting its reserved source: a `create` meanwhile is refused. */
   private abandoned = false;
   private readonly forwarding: EventForwarding;
 
@@ -144,6 +140,19 @@ export class IngestJob extends DurableObject<Env> {
     this.commit(result);
     this.timers.unschedule("slice");
     this.timers.schedule("cleanup", Date.now());
+    await this.settle();
+    return { ok: true, job: result.job, bookmark: this.index.bookmark };
+  }
+
+  /** FAILED → RUNNING from the last checkpoint, when the failure can be retried. */
+  async retry(access: Access): Promise<JobReply> {
+    const checked = this.check(access, "retry");
+    if (!checked.ok) return checked;
+    const result = retryJob(checked.job, new Date());
+    if (!result.ok) return refusal(result);
+    this.commit(result);
+    this.timers.unschedule("cleanup");
+    this.timers.schedule("slice", Date.now());
     await this.settle();
     return { ok: true, job: result.job, bookmark: this.index.bookmark };
   }

@@ -13,14 +13,15 @@ export interface Access {
 }
 
 /**
- * `bookmark` (cancel, remove): the D1 bookmark of this object's latest index write, so the
+ * `bookmark` (cancel, retry, remove): the D1 bookmark of this object's latest index write, so the
  * caller's next read through a replica sees the row the command wrote (DESIGN §12,
  * src/http/bookmark.ts). `create` replies before its index write, so it has none.
  */
 export type JobReply =
   | { ok: true; job: Job /** The job's commit counter (`get` only): its `ETag`. */; version?: number; bookmark?: string | null }
   | { ok: false; reason: "not_found" | "forbidden" }
-  | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
+  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_failed"; status: JobStatus }
+  | { ok: false; reason: "not_retryable"; code: string };
 
 export type Checked = { ok: true; job: Job } | { ok: false; reason: "not_found" | "forbidden" };
 
@@ -39,7 +40,10 @@ export function refusal(r: Refusal): JobReply {
   switch (r.reason) {
     case "not_cancellable":
     case "not_deletable":
+    case "not_failed":
       return { ok: false, reason: r.reason, status: r.status };
+    case "not_retryable":
+      return r;
     case "already_deleted":
     case "not_queued":
     case "not_running":

@@ -5,6 +5,7 @@
  */
 
 import type { Job, JobCounters, JobError } from "../contract/job";
+import { isRetryableCode } from "../contract/error-code";
 import { isActive, type JobEventType, type JobStage, type JobStatus } from "../contract/status";
 
 export type { Job, JobCounters, JobError, JobOptions } from "../contract/job";
@@ -22,9 +23,13 @@ export interface Transition {
   event: JobEventType;
 }
 
-/** Why a command was refused: the job's status does not allow it, or it is deleted. */
+/**
+ * Why a command was refused: the job's status does not allow it, its failure cannot be
+ * retried (`code`: the failure's code), or it is deleted.
+ */
 export type Refusal =
-  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_queued" | "not_running"; status: JobStatus }
+  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_queued" | "not_running" | "not_failed"; status: JobStatus }
+  | { ok: false; reason: "not_retryable"; code: string }
   | { ok: false; reason: "already_deleted" };
 
 /** What every lifecycle command returns: the transition, or why it was refused. */
@@ -187,8 +192,7 @@ export function recordAttemptFailure(job: Job, error: Omit<JobError, "at" | "sta
   if (job.status !== "RUNNING") return notRunning(job);
   const at = now.toISOString();
   const errors = [...job.errors, { at, stage: job.stage, ...error }];
-  // The tries of the run follow from its failed tries (the slice timer counts retries).
-  return { ok: true, event: "job.progress", job: { ...job, attempts: 1 + errors.length, errors, updatedAt: at } };
+  return { ok: true, event: "job.progress", job: { ...job, attempts: job.attempts + 1, errors, updatedAt: at } };
 }
 
 /** QUEUED | RUNNING → FAILED, keeping the stage it failed in. */
@@ -218,6 +222,24 @@ export function cancelJob(job: Job, now: Date): TransitionResult {
     ok: true,
     event: "job.cancelled",
     job: { ...job, status: "CANCELLED", completedAt: at, updatedAt: at },
+  };
+}
+
+/**
+ * FAILED → RUNNING in the stage it failed in, when its failure can be retried (the
+ * code's entry in `ERROR_CODES`): the job resumes from its last checkpoint with its
+ * stage's tries counted afresh. Its `errors` keep the history.
+ */
+export function retryJob(job: Job, now: Date): TransitionResult {
+  if (job.deletedAt) return { ok: false, reason: "already_deleted" };
+  if (job.status !== "FAILED") return { ok: false, reason: "not_failed", status: job.status };
+  const code = job.errors.at(-1)?.code ?? "";
+  if (!isRetryableCode(code)) return { ok: false, reason: "not_retryable", code };
+  const at = now.toISOString();
+  return {
+    ok: true,
+    event: "job.retried",
+    job: { ...job, status: "RUNNING", attempts: 1, errorMessage: null, completedAt: null, updatedAt: at },
   };
 }
 

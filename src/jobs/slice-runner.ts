@@ -3,6 +3,7 @@
  * (`stages/`), hands it the checkpoint, and turns anything it throws into a `failed`
  * outcome. Also removes what an unfinished or deleted job left behind.
  */
+import { isRetryableCode } from "../contract/error-code";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { deleteDocumentOutputs } from "../documents/document-store";
@@ -81,8 +82,11 @@ export class PipelineRunner {
    * Removes a finished job's working rows, and everything an unfinished job wrote
    * outside the object: unfinished uploads, the text and chunk table, and the document
    * row only if the last slice may have inserted it (its chunk table was complete).
+   * A job that failed in a way a retry may mend keeps all of it until it is deleted.
    */
   async cleanUp(job: Job): Promise<void> {
+    // A failure that a retry may mend keeps its checkpoint and what it wrote, to resume from.
+    if (resumable(job)) return;
     const cp = this.store.checkpoint();
     if (cp && job.status !== "COMPLETED") {
       const bucket = this.ctx.env.BUCKET;
@@ -98,4 +102,9 @@ export class PipelineRunner {
       this.ctx.pdf = null;
     }
   }
+}
+
+/** A FAILED job, not deleted, whose failure a retry may mend (see `ERROR_CODES`). */
+function resumable(job: Job): boolean {
+  return job.status === "FAILED" && !job.deletedAt && isRetryableCode(job.errors.at(-1)?.code ?? "");
 }

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { canSeeProject, hasRoleFor, refusalDetail, type Action } from "../auth/policy";
+import { retryabilityReason } from "../contract/error-code";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 import { badRequest, forbidden, notFound, type Problem } from "../http/problem";
@@ -57,6 +58,10 @@ export function refusalProblem(reply: Exclude<JobReply, { ok: true }>, messages:
       return badRequest(messages.notCancellable?.(reply.status) ?? messages.notFound);
     case "not_deletable":
       return badRequest(messages.notDeletable?.(reply.status) ?? messages.notFound);
+    case "not_failed":
+      return badRequest(`Only a FAILED job can be retried. Current status: ${reply.status}`);
+    case "not_retryable":
+      return badRequest(`The job failed with ${reply.code || "no error code"}, which a retry cannot mend: ${retryabilityReason(reply.code)}.`);
   }
 }
 

@@ -247,6 +247,29 @@ jobRoutes.openapi(
 
 jobRoutes.openapi(
   createRoute({
+    method: "post",
+    path: `${BASE}/jobs/{jobId}/retry`,
+    summary: "Resume a failed job from its last checkpoint",
+    description:
+      "A FAILED job whose failure a retry can mend (a storage or runtime error, not a limit, a corrupt or encrypted file or an empty document) goes back to RUNNING in the stage it failed in, with a `job.retried` event; 400 says why otherwise.",
+    request: { params: JobParams, headers: ApiRequestHeaders },
+    responses: {
+      200: { description: "The job, RUNNING again", headers: apiResponseHeaders(), content: { "application/json": { schema: Job } } },
+      ...problems(400, 401, 403, 404, 429),
+    },
+  }),
+  async (c) => {
+    const { projectId, jobId } = c.req.valid("param");
+    const access = await enterProject(c, projectId, "retry");
+    requireJobId(jobId, PROJECT_MESSAGES.notFound);
+    const reply = await jobStub(c.env, jobId).retry(access);
+    if (reply.ok) recordWriteBookmark(c, projectId, reply.bookmark);
+    return c.json(jobOrThrow(reply, PROJECT_MESSAGES), 200);
+  },
+);
+
+jobRoutes.openapi(
+  createRoute({
     method: "delete",
     path: `${BASE}/jobs/{jobId}`,
     summary: "Soft-delete a finished job (its document stays)",
