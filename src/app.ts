@@ -16,6 +16,7 @@ import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
 import { eventRoutes } from "./routes/events";
 import { jobRoutes } from "./routes/jobs";
+import { lookupRoutes } from "./routes/lookup";
 import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>();
@@ -27,6 +28,7 @@ app.use("/api/*", rateLimit);
 app.use("/api/*", d1Bookmarks);
 app.route("/", docsRoutes);
 app.route("/", jobRoutes);
+app.route("/", lookupRoutes);
 app.route("/", eventRoutes);
 app.route("/", documentRoutes);
 app.route("/", compatRoutes);

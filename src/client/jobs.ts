@@ -4,7 +4,7 @@ import { EdgeIngestError } from "./errors";
 import { liveStream, type LiveOptions } from "./live";
 import type { Transport } from "./transport";
 import { sleep } from "./transport";
-import { isTerminal, type Job, type JobEvent, type JobFilters, type JobFrame, type JobList } from "./types";
+import { isTerminal, type Job, type JobEvent, type JobFilters, type JobFrame, type JobList, type LookupItem, type LookupResult } from "./types";
 import { baseName, counted, uploadSource, type FileInput } from "./upload-body";
 
 export interface ProjectOption {
@@ -59,7 +59,8 @@ export interface JobsHost {
 }
 
 const enc = encodeURIComponent;
-const jobsPath = (projectId: string) => `/api/projects/${enc(projectId)}/ingest/jobs`;
+const ingestPath = (projectId: string) => `/api/projects/${enc(projectId)}/ingest`;
+const jobsPath = (projectId: string) => `${ingestPath(projectId)}/jobs`;
 const jobPath = (projectId: string, id: string) => `${jobsPath(projectId)}/${enc(id)}`;
 const isDone = (frame: { type: string; job?: { status: string } }) => frame.type === "job.deleted" || (frame.job !== undefined && isTerminal(frame.job.status));
 
@@ -147,6 +148,26 @@ export class Jobs {
   async retry(id: string, opts: ProjectOption = {}): Promise<Job> {
     const projectId = this.host.project(opts);
     return this.http.json<Job>({ method: "POST", path: `${jobPath(projectId, id)}/retry`, projectId, retry: true });
+  }
+
+  /**
+   * Which files are already ingested with the given options: one answer per item, in
+   * order, with the newest COMPLETED job and its document (nulls when none). At most
+   * `MAX_LOOKUP_ITEMS` (1,000) items per call.
+   */
+  async lookup(items: LookupItem[], opts: ProjectOption & { signal?: AbortSignal } = {}): Promise<LookupResult[]> {
+    const projectId = this.host.project(opts);
+    const body = JSON.stringify({ items });
+    const reply = await this.http.json<{ items: LookupResult[] }>({
+      method: "POST",
+      path: `${ingestPath(projectId)}/lookup`,
+      projectId,
+      headers: { "Content-Type": "application/json" },
+      body: () => body,
+      retry: true,
+      signal: opts.signal,
+    });
+    return reply.items;
   }
 
   async delete(id: string, opts: ProjectOption = {}): Promise<void> {

@@ -17,6 +17,8 @@ export type Document = Schemas["Document"];
 export type Chunk = Schemas["Chunk"];
 export type ChunkList = Schemas["ChunkList"];
 export type Problem = Schemas["Problem"];
+export type LookupItem = Schemas["LookupItem"];
+export type LookupResult = Schemas["LookupResult"];
 
 /** Filters of `GET /jobs` (cursor and limit are the iterator's business). */
 export type JobFilters = Omit<NonNullable<paths["/api/projects/{projectId}/ingest/jobs"]["get"]["parameters"]["query"]>, "cursor">;
@@ -39,5 +41,6 @@ export type JobFrame = JobSnapshotFrame | JobEvent;
 export type ProjectFrame = ProjectSnapshotFrame | (JobEvent & { projectSeq?: number }) | { type: "stream.gap"; reason: string };
 
 /** The status, stage and event lists and the active/terminal split: the service's own (no zod in them). */
+export { MAX_LOOKUP_ITEMS } from "../contract/lookup-size";
 export { ERROR_CODES, isRetryableCode, type ErrorCode } from "../contract/error-code";
 export { ACTIVE_STATUSES, isActive, isTerminal, JOB_EVENT_TYPES, JOB_STAGES, JOB_STATUSES, TERMINAL_STATUSES } from "../contract/status";

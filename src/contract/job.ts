@@ -50,6 +50,15 @@ export const Job = z
     errorMessage: z.string().nullable(),
     errors: z.array(JobError),
     canonicalDocumentId: z.string().nullable(),
+    /**
+     * SHA-256 over the file's SHA-256 and the options its result depends on: a lookup
+     * (`POST /lookup`) finds a file already ingested by it. Absent on jobs made before it existed.
+     */
+    fingerprint: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "SHA-256 of the file's SHA-256 and the options (chunkSize, chunkOverlap, isDeepScan, sourceId)" }),
     createdBy: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),

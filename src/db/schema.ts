@@ -32,8 +32,11 @@ export const jobs = sqliteTable(
     version: integer("version").notNull(),
     /** The full job as JSON, so a listing never has to call the objects. */
     data: text("data").notNull(),
+    /** The file's and options' fingerprint (`jobs/fingerprint.ts`): a lookup finds ingested files by it. */
+    fingerprint: text("fingerprint"),
   },
   (t) => [
+    index("jobs_project_fingerprint").on(t.projectId, t.fingerprint).where(sql`deleted_at IS NULL`),
     index("jobs_project_created").on(t.projectId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("jobs_project_status_created").on(t.projectId, t.status, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("jobs_project_stage_created").on(t.projectId, t.stage, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
@@ -48,7 +51,7 @@ export const idempotencyKeys = sqliteTable(
     projectId: text("project_id").notNull(),
     key: text("key").notNull(),
     jobId: text("job_id").notNull(),
-    /** SHA-256 of the uploaded bytes: the same key with another file is a conflict. */
+    /** The job's fingerprint (file and options): the same key with another is a conflict. */
     requestHash: text("request_hash").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },

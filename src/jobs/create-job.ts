@@ -10,6 +10,7 @@ import { conflict, forbidden } from "../http/problem";
 import { sourceKey } from "../storage-keys";
 import type { StoredUpload } from "../uploads/store-upload";
 import { ABANDONED_CLAIM_MS, claimIdempotencyKey, releaseIdempotencyKey, takeOverAbandonedClaim } from "./idempotency";
+import { ingestFingerprint } from "./fingerprint";
 import { uuidv7 } from "./ids";
 import type { Access } from "./job-access";
 import type { Job, JobInit } from "./lifecycle";
@@ -52,8 +53,9 @@ export async function createIngestJob(req: CreateJobRequest): Promise<CreateJobR
   try {
     const { upload, filename, fields } = await req.receive(sourceKey({ projectId, id: jobId }), () => reservation.start());
     req.mark?.("upload");
+    const fingerprint = await ingestFingerprint(upload.sha256, fields);
     if (idempotencyKey !== undefined) {
-      const first = await settleKey(req, idempotencyKey, jobId, upload.sha256);
+      const first = await settleKey(req, idempotencyKey, jobId, fingerprint);
       if (first) return { created: false, job: first };
       req.mark?.("idempotency");
     }
@@ -67,6 +69,7 @@ export async function createIngestJob(req: CreateJobRequest): Promise<CreateJobR
       mimeType: upload.mimeType,
       isDeepScan: fields.isDeepScan ?? false,
       options: fields.options,
+      fingerprint,
       createdBy: req.access.principal.sub,
     };
     try {
@@ -85,7 +88,8 @@ export async function createIngestJob(req: CreateJobRequest): Promise<CreateJobR
 
 /**
  * Claims the key for `jobId`. Returns the job an earlier request with the key created
- * (null when this request goes on to create its own); a claim with another file, or one
+ * (null when this request goes on to create its own); a claim with another fingerprint
+ * (another file, or the same file with other options: `fingerprint.ts`), or one
  * still being created, is a 409. A claim whose create died long ago is taken over: that
  * create's object deletes the upload it was reserved for.
  */
@@ -93,7 +97,10 @@ async function settleKey(req: CreateJobRequest, key: string, jobId: string, requ
   const { env, projectId } = req;
   const claim = await claimIdempotencyKey(req.db(), projectId, key, jobId, requestHash);
   if (claim.won) return null;
-  if (claim.requestHash !== requestHash) throw conflict("Idempotency-Key was already used with a different file");
+  if (claim.requestHash !== requestHash)
+    throw conflict(
+      "Idempotency-Key was already used with a different file or other options (chunkSize, chunkOverlap, isDeepScan, sourceId); use a new key for a new job",
+    );
   const first = await awaitJob(env, claim.jobId, req.access);
   if (first) return first;
   const abandoned = Date.now() - claim.claimedAt >= ABANDONED_CLAIM_MS;

@@ -30,6 +30,7 @@ export async function upsertJobRow(d1: D1Database, job: Job, version: number): P
     deletedAt: job.deletedAt ? Date.parse(job.deletedAt) : null,
     version,
     data: JSON.stringify(job),
+    fingerprint: job.fingerprint ?? null,
   };
   const { id: _id, projectId: _p, createdAt: _c, createdBy: _b, ...changing } = row;
   await drizzle(d1)
@@ -72,4 +73,29 @@ export function jobListQueries(d1: D1Database, projectId: string, filters: JobFi
     newestFirst(db.select({ data: jobs.data, createdAt: jobs.createdAt, id: jobs.id }).from(jobs).$dynamic(), jobs, matching, after, limit),
     db.select({ total: count() }).from(jobs).where(matching),
   ] as const;
+}
+
+/** A COMPLETED job found by its fingerprint. */
+export interface IngestedJob {
+  fingerprint: string;
+  jobId: string;
+  documentId: string | null;
+}
+
+/**
+ * The newest live COMPLETED job of each fingerprint that has one: one statement over the
+ * `jobs_project_fingerprint` index, the fingerprints passed as one JSON array (D1 binds
+ * at most 100 parameters), at most one row per fingerprint.
+ */
+export async function findIngestedJobs(d1: D1Database, projectId: string, fingerprints: string[]): Promise<Map<string, IngestedJob>> {
+  const { results } = await d1
+    .prepare(
+      `SELECT fingerprint, id, json_extract(data, '$.canonicalDocumentId') AS document_id, max(created_at) AS created_at
+       FROM jobs
+       WHERE project_id = ?1 AND deleted_at IS NULL AND fingerprint IN (SELECT value FROM json_each(?2)) AND status = 'COMPLETED'
+       GROUP BY fingerprint`,
+    )
+    .bind(projectId, JSON.stringify(fingerprints))
+    .all<{ fingerprint: string; id: string; document_id: string | null }>();
+  return new Map(results.map((r) => [r.fingerprint, { fingerprint: r.fingerprint, jobId: r.id, documentId: r.document_id }]));
 }

@@ -14,7 +14,7 @@ export type { JobEventType, JobStage, JobStatus } from "../contract/status";
 /** What a caller supplies to create a job (the upload is already stored); the rest of `Job` is the lifecycle's. */
 export type JobInit = Pick<
   Job,
-  "id" | "projectId" | "sourceId" | "originalFilename" | "sourcePath" | "byteSize" | "mimeType" | "isDeepScan" | "options" | "createdBy"
+  "id" | "projectId" | "sourceId" | "originalFilename" | "sourcePath" | "byteSize" | "mimeType" | "isDeepScan" | "options" | "fingerprint" | "createdBy"
 >;
 
 /** A committed change: the job after it and the event that describes it. */

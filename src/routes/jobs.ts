@@ -11,8 +11,8 @@ import { projectSession, recordWriteBookmark } from "../http/bookmark";
 import { PAGE_KEY, readCursor, writeCursor } from "../http/cursor";
 import { badRequest, Problem } from "../http/problem";
 import { createIngestJob, type ReceivedUpload } from "../jobs/create-job";
+import { chunkOptions } from "../jobs/fingerprint";
 import { listProjectJobs } from "../jobs/job-index";
-import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
 import { storeBufferedUpload, storeStreamedUpload } from "../uploads/store-upload";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { validationHook } from "./validation";
@@ -102,11 +102,7 @@ type Fields = z.infer<typeof CreateJobFields>;
 
 /** Chunking options with their defaults, checked before any byte is stored. */
 function withOptions(f: Fields): ReceivedUpload["fields"] {
-  const chunkSize = f.chunkSize ?? DEFAULT_CHUNK_OPTIONS.size;
-  const chunkOverlap = f.chunkOverlap ?? Math.min(DEFAULT_CHUNK_OPTIONS.overlap, Math.floor(chunkSize / 10));
-  const problem = validateChunkOptions({ size: chunkSize, overlap: chunkOverlap });
-  if (problem) throw badRequest(problem);
-  return { sourceId: f.sourceId, sourcePath: f.sourcePath, isDeepScan: f.isDeepScan, options: { chunkSize, chunkOverlap } };
+  return { sourceId: f.sourceId, sourcePath: f.sourcePath, isDeepScan: f.isDeepScan, options: chunkOptions(f) };
 }
 
 function tooLarge(size: number, max: number): Problem {

@@ -1,6 +1,7 @@
 /**
- * `edge-ingest upload <files|dirs|globs…> -p <project>`: uploads with the raw streaming
- * route (Idempotency-Key = the file's SHA-256, so a re-run creates nothing twice), then
+ * `edge-ingest upload <files|dirs|globs…> -p <project>`: asks which files are already
+ * ingested with the same options (`lookup.ts`) and uploads only the rest, with the raw
+ * streaming route (Idempotency-Key from the file's SHA-256 and the options), then
  * follows every job over one project WebSocket to its end. Ctrl-C stops new uploads,
  * prints what was done and exits 130.
  */
@@ -8,6 +9,7 @@ import { EdgeIngestError, isTerminal, type EdgeIngest, type Job } from "../../cl
 import { ProjectFollower } from "../follow";
 import { BarDisplay, LineDisplay, type UploadDisplay } from "./display";
 import { selectFiles } from "./files";
+import { skipIngested } from "./lookup";
 import { ingestKey, sha256File } from "./hash";
 import { summary, tally, type FileRun } from "./run";
 
@@ -89,17 +91,34 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
     finish(run);
   };
 
+  const options = { chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap, isDeepScan: opts.deepScan, sourceId: opts.sourceId };
+  if (!opts.reprocess) {
+    const answered = await skipIngested(runs, {
+      client,
+      projectId: opts.projectId,
+      options,
+      signal: stop.signal,
+      changed: (run) => display.changed(run),
+      skipped: finish,
+    }).catch((err: unknown) => {
+      if (stop.signal.aborted) return true;
+      display.warn(`could not ask which files are already ingested, uploading all: ${err instanceof EdgeIngestError ? err.detail : String(err)}`);
+      return false;
+    });
+    if (!answered) display.warn("the service has no lookup route: every file is uploaded, and its Idempotency-Key finds any job made before");
+  }
+
+  const toUpload = runs.filter((r) => !r.skipped);
   let next = 0;
   const worker = async () => {
     for (;;) {
       if (stop.signal.aborted) return;
-      const run = runs[next++];
+      const run = toUpload[next++];
       if (!run) return;
       try {
         run.phase = "hashing";
         display.changed(run);
-        const options = { chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap, isDeepScan: opts.deepScan, sourceId: opts.sourceId };
-        const key = opts.reprocess ? undefined : ingestKey(await sha256File(run.file.path), options);
+        const key = opts.reprocess ? undefined : ingestKey(run.sha256 ?? (await sha256File(run.file.path)), options);
         run.phase = "uploading";
         display.changed(run);
         const { job, created } = await client.jobs.submit(run.file.path, {
@@ -136,7 +155,7 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
     }
   };
 
-  const uploads = Promise.all(Array.from({ length: Math.min(opts.concurrency, runs.length) }, worker));
+  const uploads = Promise.all(Array.from({ length: Math.min(opts.concurrency, toUpload.length) }, worker));
   const interruption = new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
   await Promise.race([uploads.then(() => Promise.all(follows)), interruption]);
   process.off("SIGINT", onSigint);

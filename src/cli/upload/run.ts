@@ -8,8 +8,12 @@ export interface FileRun {
   /** Bytes of the body sent so far. */
   sent: number;
   job?: JobState;
-  /** False when the job already existed (same content, found by its Idempotency-Key). */
+  /** False when the job already existed (same content, found by its Idempotency-Key or a lookup). */
   created?: boolean;
+  /** The file's SHA-256, once hashed. */
+  sha256?: string;
+  /** Not uploaded: a lookup found it already ingested with the same options (`job` is that job). */
+  skipped?: boolean;
   /** Why the file did not complete: a refused upload's detail or the job's errorMessage. */
   error?: string;
 }
@@ -50,6 +54,7 @@ export function jobLine(r: FileRun): Record<string, unknown> {
     progress: r.job?.progress ?? null,
     documentId: r.job?.canonicalDocumentId ?? null,
     duplicate: r.created === false,
+    ...(r.skipped ? { skipped: "already ingested with the same options" } : {}),
     error: r.error ?? null,
   };
 }
@@ -85,7 +90,16 @@ export function summary(runs: FileRun[], elapsedMs: number, interrupted: boolean
   const lines = [
     `${interrupted ? "Interrupted" : "Done"} in ${seconds} s: ${t.completed} completed, ${t.failed} failed, ${t.cancelled} cancelled, ${skipped}${interrupted ? `, ${t.total - t.done} not finished` : ""}, of ${t.total} files.`,
   ];
-  const documents = runs.filter((r) => r.job?.status === "COMPLETED" && r.job.canonicalDocumentId);
+  const skippedRuns = runs.filter((r) => r.skipped);
+  if (skippedRuns.length > 0 && skippedRuns.length <= SUMMARY_DOCUMENTS) {
+    lines.push("Skipped: already ingested with the same options (--reprocess uploads them again):");
+    for (const r of skippedRuns) lines.push(`  ${r.file.display}: job ${r.job?.id}, document ${r.job?.canonicalDocumentId ?? "none"}`);
+  } else if (skippedRuns.length > SUMMARY_DOCUMENTS) {
+    lines.push(
+      `Skipped ${skippedRuns.length} files already ingested with the same options (--reprocess uploads them again); --json names each one's job and document.`,
+    );
+  }
+  const documents = runs.filter((r) => !r.skipped && r.job?.status === "COMPLETED" && r.job.canonicalDocumentId);
   if (documents.length > 0 && documents.length <= SUMMARY_DOCUMENTS) {
     lines.push("Documents:");
     for (const r of documents) lines.push(`  ${r.file.display}: ${r.job!.canonicalDocumentId}`);
