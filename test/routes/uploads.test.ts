@@ -140,6 +140,26 @@ describe("Idempotency-Key", () => {
     expect((await sourceObjects()).filter((k) => k.endsWith(first.id))).toHaveLength(1);
   });
 
+  it("returns 409 for the same key and file with other options, and the first job for the same options", async () => {
+    const t = await token({ projects: [P] });
+    const headers = { "Idempotency-Key": "key-options" };
+    const first = await createJob(t, P, "same bytes", { headers, query: { chunkSize: "500", isDeepScan: "true", sourceId: "crawl-1" } });
+    const same = (query: string) => raw(t, "same bytes", { "Content-Type": "text/plain", "Content-Length": "10", ...headers }, `filename=a.txt&${query}`);
+    const again = await same("chunkSize=500&isDeepScan=true&sourceId=crawl-1");
+    expect(again.status).toBe(200);
+    expect((await again.json<{ id: string }>()).id).toBe(first.id);
+    for (const other of [
+      "chunkSize=800&isDeepScan=true&sourceId=crawl-1",
+      "chunkSize=500&chunkOverlap=10&isDeepScan=true&sourceId=crawl-1",
+      "chunkSize=500&sourceId=crawl-1",
+      "chunkSize=500&isDeepScan=true&sourceId=crawl-2",
+    ]) {
+      const res = await same(other);
+      expect(res.status, other).toBe(409);
+      expect((await problem(res)).detail).toMatch(/other options \(chunkSize, chunkOverlap, isDeepScan, sourceId\)/);
+    }
+  });
+
   it("creates exactly one job when concurrent requests share a key", async () => {
     const t = await token({ projects: [P] });
     const headers = { "Content-Type": "text/plain", "Content-Length": "12", "Idempotency-Key": "race-key" };
