@@ -3,27 +3,19 @@
  * path the worker tests replace with a stubbed fetch, end to end.
  */
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, type Receiver } from "../../bench/lib/receiver.mjs";
-import { upload, waitForJob } from "../../bench/lib/server.mjs";
-import { startTestServer, token, type TestServer } from "./dev-server";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startReceiver, type Receiver } from "../../scripts/lib/receiver.mjs";
+import { sharedServer, token, upload, waitForJob, type E2eServer } from "./dev-server";
 
+// The shared server allows receivers on 127.0.0.1, retries 200 ms apart and times a
+// receiver out after 1 s (SHARED_VARS).
 const P = "e2e-webhooks";
-let server: TestServer;
+let server: E2eServer;
 let t: string;
 
 beforeAll(async () => {
-  server = await startTestServer({
-    WEBHOOK_ALLOW_HTTP_LOCALHOST: "true",
-    WEBHOOK_RETRY_DELAYS_MS: "200,200,200,200,200",
-    WEBHOOK_TIMEOUT_MS: "1000",
-    RATE_LIMIT_PROJECT_PER_MINUTE: "100000",
-    RATE_LIMIT_USER_PER_HOUR: "100000",
-  });
+  server = await sharedServer();
   t = await token({ sub: "e2e", roles: ["admin"], projects: [P] });
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {

@@ -9,15 +9,14 @@ import { join } from "node:path";
 import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { upload, waitForJob } from "../../../bench/lib/server.mjs";
-import { startTestServer, token, type TestServer } from "../dev-server";
+import { sharedServer, token, upload, waitForJob, type E2eServer } from "../dev-server";
 import { HAVE_CHROMIUM, launchChromium, openTab, type Tab } from "./browser";
 
 const P = "dash";
-/** Built by `npm run build:web` (the `pretest` script); `npm test` runs from the repo root. */
+/** Built by the e2e project's global setup; `npm test` runs from the repo root. */
 const ASSETS = "dist/web/index.html";
 
-let server: TestServer;
+let server: E2eServer;
 let browser: Browser;
 let editor: string;
 let viewer: string;
@@ -54,11 +53,9 @@ function markdown(paragraphs: number, seed = "alpha"): string {
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
-  if (!existsSync(ASSETS)) throw new Error("dist/web is not built: run `npm run build:web` (npm test runs it first)");
-  [server, browser] = await Promise.all([
-    startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", MAX_DOCUMENT_CHARS: "500000000" }),
-    launchChromium(),
-  ]);
+  if (!existsSync(ASSETS)) throw new Error("dist/web is not built: the e2e global setup builds it (or run `npm run build:web`)");
+  // The shared server takes documents up to 500 M characters (SHARED_VARS): the large upload is 70 MB.
+  [server, browser] = await Promise.all([sharedServer(), launchChromium()]);
   editor = await token({ sub: "alice", roles: ["editor"], projects: [P] });
   viewer = await token({ sub: "victor", roles: ["viewer"], projects: [P] });
 });
@@ -74,7 +71,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
