@@ -16,25 +16,21 @@ const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
- * Applies the D1 migrations to every shard (DESIGN §12) under `persistTo`. Each shard is
- * its own `wrangler d1 migrations apply` process, seconds of CLI start-up apiece, so they
- * run side by side.
+ * Applies the D1 migrations to every shard (DESIGN §12) under `persistTo`, one shard after
+ * the other: two runs at once on one state directory fail with SQLITE_BUSY.
  */
 export async function applyMigrations(persistTo) {
-  await Promise.all(
-    d1Shards().map(
-      (shard) =>
-        new Promise((resolve, reject) => {
-          const args = ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo];
-          const child = spawn("wrangler", args, { env: ENV, stdio: ["pipe", "ignore", "pipe"] });
-          let stderr = "";
-          child.stderr.on("data", (d) => (stderr += d));
-          child.stdin.end("y\n");
-          child.on("error", reject);
-          child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`migrations of ${shard.name} failed: ${stderr}`))));
-        }),
-    ),
-  );
+  for (const shard of d1Shards()) {
+    await new Promise((resolve, reject) => {
+      const args = ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo];
+      const child = spawn("wrangler", args, { env: ENV, stdio: ["pipe", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      child.stdin.end("y\n");
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`migrations of ${shard.name} failed: ${stderr}`))));
+    });
+  }
 }
 
 /**
@@ -61,8 +57,10 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
   ];
   if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
-  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
+  // The Worker runtime's Chrome DevTools Protocol (heap figures, bench/lib/heap.mjs). Always
+  // a port of our own: wrangler's default (9229, else one it finds free) is picked before it
+  // binds, so two servers starting at once can pick the same one and one of them exits.
+  args.push("--inspector-port", String(inspectorPort || (await freePort())));
   // `onLine`: every line the Worker and its objects log (scripts/capacity.mjs counts them).
   // Otherwise the last few KB are kept, to say why a server that exits early failed.
   const out = log && !onLine ? "inherit" : "pipe";

@@ -32,10 +32,12 @@ declare module "vitest" {
 export const SHARED_VARS: Record<string, string> = {
   RATE_LIMIT_PROJECT_PER_MINUTE: "1000000",
   RATE_LIMIT_USER_PER_HOUR: "1000000",
-  // Webhooks: receivers on http://127.0.0.1, retries 200 ms apart and a 1 s timeout.
+  // Webhooks: receivers on http://127.0.0.1, retries 200 ms apart, and a timeout long
+  // enough that a receiver answering at once is never cut off while other files load the
+  // server and the machine.
   WEBHOOK_ALLOW_HTTP_LOCALHOST: "true",
   WEBHOOK_RETRY_DELAYS_MS: "200,200,200,200,200",
-  WEBHOOK_TIMEOUT_MS: "1000",
+  WEBHOOK_TIMEOUT_MS: "3000",
   // The dashboard's 70 MB upload is a document far above the default character cap.
   MAX_DOCUMENT_CHARS: "500000000",
 };

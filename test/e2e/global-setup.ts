@@ -48,10 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const state = mkdtempSync(join(tmpdir(), "edge-ingest-e2e-"));
   const migrated = join(state, "migrated");
   // Both servers start from one migrated copy of the D1 shards: a migration run is a
-  // wrangler process per shard, the slowest part of starting a server.
+  // wrangler process per shard, as slow as starting the server itself.
   const migrations = applyMigrations(migrated);
-  // One after the other: two `wrangler dev` starting at once can pick the same port for
-  // an internal socket, and the second exits with "Address already in use".
   const start = async (name: string, vars: Record<string, string>, after: Promise<unknown>): Promise<Started> => {
     // Held until wrangler starts: the files know the address long before it listens.
     const { port, release } = await reservePort();
@@ -72,7 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return { url: `http://127.0.0.1:${port}`, persistTo, up, pid: () => server?.child.pid };
   };
   const shared = await start("shared", SHARED_VARS, migrations);
-  const limited = await start("rate-limited", RATE_LIMITED_VARS, shared.up);
+  const limited = await start("rate-limited", RATE_LIMITED_VARS, migrations);
   // An interrupted run (Ctrl-C) may skip the teardown: the servers die with this process.
   process.once("exit", () => {
     for (const pid of [shared.pid(), limited.pid()]) if (pid) tryKill(-pid);

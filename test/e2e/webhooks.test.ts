@@ -5,10 +5,10 @@
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, type Receiver } from "../../scripts/lib/receiver.mjs";
-import { sharedServer, token, upload, waitForJob, type E2eServer } from "./dev-server";
+import { SHARED_VARS, sharedServer, token, upload, waitForJob, type E2eServer } from "./dev-server";
 
 // The shared server allows receivers on 127.0.0.1, retries 200 ms apart and times a
-// receiver out after 1 s (SHARED_VARS).
+// receiver out after WEBHOOK_TIMEOUT_MS (SHARED_VARS).
 const P = "e2e-webhooks";
 let server: E2eServer;
 let t: string;
@@ -85,8 +85,8 @@ describe("webhooks against wrangler dev and a receiver on 127.0.0.1", () => {
       const d = await settledDelivery(hook.id);
       expect(d).toMatchObject({ status: "succeeded", attempts: 2, lastResponseStatus: 204 });
       expect(receiver.received.map((r) => r.answer)).toEqual(["hang", 204]);
-      // The retry came after the 1 s timeout (WEBHOOK_TIMEOUT_MS) plus the 200 ms backoff.
-      expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(1000);
+      // The retry came after the timeout (WEBHOOK_TIMEOUT_MS) plus the 200 ms backoff.
+      expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(Number(SHARED_VARS.WEBHOOK_TIMEOUT_MS));
     } finally {
       await receiver.close();
     }
