@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { E2eAfterFirstFiles } from "./test/sequencer";
 
 // Relative to the repo root, where `npm test` runs.
 const migrations = await readD1Migrations("./migrations");
@@ -44,6 +45,7 @@ export default defineConfig({
     // Vitest's default on 2 cores is 1 (cores - 1): every file would wait for the one
     // before it, and e2e files mostly wait on a server, a rate-limit window or a browser.
     maxWorkers: 3,
+    sequence: { sequencer: E2eAfterFirstFiles },
     projects: [
       // Budgets far above what any test spends, so only the rate-limit suite meets them.
       workerProject(
@@ -62,7 +64,8 @@ export default defineConfig({
           environment: "node",
           globalSetup: ["./test/e2e/global-setup.ts"],
           testTimeout: 180_000,
-          hookTimeout: 180_000,
+          // A file's beforeAll may wait for the servers to come up (test/e2e/dev-server.ts).
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -59,7 +59,7 @@ export function rateLimitedServer(): Promise<E2eServer> {
 }
 
 /** How long a file waits for a server the global setup is still starting. */
-const START_TIMEOUT_MS = 170_000;
+const START_TIMEOUT_MS = 280_000;
 
 /** Resolves when `server` answers /health: the global setup starts servers in the background. */
 async function serverUp(server: E2eServer): Promise<E2eServer> {
