@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
-import { E2eAfterFirstFiles } from "./test/sequencer";
+import { E2eSpreadOut } from "./test/sequencer";
 
 // Relative to the repo root, where `npm test` runs.
 const migrations = await readD1Migrations("./migrations");
@@ -35,7 +35,8 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
       }),
     ],
     // One Miniflare per worker for all its files, not one per file: starting one costs
-    // seconds, more than most files run. Files keep to their own projects and ids.
+    // seconds, more than most files run. Its storage outlives a file, so a file never
+    // counts what it did not create.
     test: { name, setupFiles: ["./test/setup.ts"], testTimeout: 60_000, hookTimeout: 60_000, isolate: false, ...test },
   };
 }
@@ -45,7 +46,7 @@ export default defineConfig({
     // Vitest's default on 2 cores is 1 (cores - 1): every file would wait for the one
     // before it, and e2e files mostly wait on a server, a rate-limit window or a browser.
     maxWorkers: 3,
-    sequence: { sequencer: E2eAfterFirstFiles },
+    sequence: { sequencer: E2eSpreadOut },
     projects: [
       // Budgets far above what any test spends, so only the rate-limit suite meets them.
       workerProject(
