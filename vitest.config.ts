@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 import { E2eSpreadOut } from "./test/sequencer";
@@ -43,9 +44,9 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
 
 export default defineConfig({
   test: {
-    // Vitest's default on 2 cores is 1 (cores - 1): every file would wait for the one
-    // before it, and e2e files mostly wait on a server, a rate-limit window or a browser.
-    maxWorkers: 3,
+    // One worker per core and one more, as e2e files mostly wait (on a server, a rate-limit
+    // window, a browser). Vitest's default, cores - 1, is a single worker on 2 cores.
+    maxWorkers: availableParallelism() + 1,
     sequence: { sequencer: E2eSpreadOut },
     projects: [
       // Budgets far above what any test spends, so only the rate-limit suite meets them.

@@ -8,10 +8,11 @@
  * seconds wrangler takes to come up. Their addresses are known at once (free ports, fresh
  * state directories); a file waits for /health before its first request (`serverUp`).
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
 import { applyMigrations, reservePort, startDev, type DevServer } from "../../scripts/lib/dev-server.mjs";
 import { RATE_LIMITED_VARS, SHARED_VARS } from "./dev-server";
@@ -19,9 +20,12 @@ import { RATE_LIMITED_VARS, SHARED_VARS } from "./dev-server";
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Runs a build script of scripts/, so no file runs a stale `dist/`. */
-function build(script: string): void {
-  const r = spawnSync(process.execPath, [`scripts/${script}`], { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`scripts/${script} failed: ${r.stderr}`);
+async function build(script: string): Promise<void> {
+  try {
+    await promisify(execFile)(process.execPath, [`scripts/${script}`], { cwd: ROOT });
+  } catch (err) {
+    throw new Error(`scripts/${script} failed: ${(err as { stderr?: string }).stderr ?? err}`, { cause: err });
+  }
 }
 
 interface Started {
@@ -42,8 +46,10 @@ function tryKill(pid: number): void {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  build("build-clients.mjs"); // dist/cli.js and dist/client/: the SDK and the CLI
-  build("build-web.mjs"); // dist/web/: the dashboard and the /docs page's assets
+  await Promise.all([
+    build("build-clients.mjs"), // dist/cli.js and dist/client/: the SDK and the CLI
+    build("build-web.mjs"), // dist/web/: the dashboard and the /docs page's assets
+  ]);
 
   const state = mkdtempSync(join(tmpdir(), "edge-ingest-e2e-"));
   const migrated = join(state, "migrated");
