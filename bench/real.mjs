@@ -16,6 +16,8 @@
  *       code?: string;         // the failure's error code when !ok (PDF_CORRUPT, EMPTY_DOCUMENT, …)
  *       ms: number;            // the pipeline's time on this file (extraction to final text)
  *       refMs?: number;        // the reference's time on the same file, when it is timed
+ *       cpuMs?: number;        // CPU time of the pipeline on this file (a busy machine inflates wall time)
+ *       refCpuMs?: number;     // CPU time of the reference on this file
  *       f1?: number;           // token F1 of the pipeline's text against the reference text (0..1)
  *       refOk?: boolean;       // false when the reference itself could not read the file
  *     }
@@ -70,6 +72,27 @@ export function summarize(rows) {
       bytes,
       timed.reduce((s, r) => s + r.refMs, 0),
     ),
+    ...cpuRates(timed),
+  };
+}
+
+/** MB/s by CPU time, over the rows that carry both CPU times. */
+function cpuRates(rows) {
+  const both = rows.filter((r) => typeof r.cpuMs === "number" && typeof r.refCpuMs === "number");
+  const bytes = both.reduce((s, r) => s + r.bytes, 0);
+  return {
+    cpuMbps: both.length
+      ? mbps(
+          bytes,
+          both.reduce((s, r) => s + r.cpuMs, 0),
+        )
+      : NaN,
+    refCpuMbps: both.length
+      ? mbps(
+          bytes,
+          both.reduce((s, r) => s + r.refCpuMs, 0),
+        )
+      : NaN,
   };
 }
 
@@ -79,10 +102,10 @@ function printTable(format, s, rows) {
       .map(([c, n]) => `${c}×${n}`)
       .join(", ") || "none";
   console.log(`\n## ${format}`);
-  console.log(`| files | failures | median token F1 (n) | MB/s | reference MB/s | timed |`);
-  console.log(`| ---: | --- | ---: | ---: | ---: | ---: |`);
+  console.log(`| files | failures | median token F1 (n) | MB/s | reference MB/s | CPU MB/s | reference CPU MB/s | timed |`);
+  console.log(`| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
   console.log(
-    `| ${s.files} | ${fail} | ${fmt(s.medianF1, 4)} (${s.scored}) | ${fmt(s.mbps, 2)} | ${fmt(s.refMbps, 2)} | ${s.timedFiles} files, ${fmt(s.timedBytes / MB, 1)} MB |`,
+    `| ${s.files} | ${fail} | ${fmt(s.medianF1, 4)} (${s.scored}) | ${fmt(s.mbps, 2)} | ${fmt(s.refMbps, 2)} | ${fmt(s.cpuMbps, 2)} | ${fmt(s.refCpuMbps, 2)} | ${s.timedFiles} files, ${fmt(s.timedBytes / MB, 1)} MB |`,
   );
   const worst = rows
     .filter((r) => typeof r.f1 === "number")

@@ -21,12 +21,14 @@ export async function run({ quick = false } = {}) {
   for (const f of quick ? files.filter((_, i) => i % 4 === 0) : files) {
     const bytes = new Uint8Array(readFileSync(join(CORPUS_DIR, f.file)));
     const ref = reference(join(CORPUS_DIR, f.file));
-    const row = { file: f.file, bytes: bytes.length, refOk: ref.ok, refMs: ref.ms };
+    const row = { file: f.file, bytes: bytes.length, refOk: ref.ok, refMs: ref.ms, refCpuMs: ref.cpuMs };
     const t0 = performance.now();
+    const c0 = cpuMs();
     try {
       const doc = { segments: [], headings: [], chars: 0, sha: P.sha256() };
       const { dropped, failed } = await extractPdf(P, bytes, doc);
       row.ms = performance.now() - t0;
+      row.cpuMs = cpuMs() - c0;
       row.ok = true;
       row.dropped = dropped;
       row.failedPages = failed.length;
@@ -43,9 +45,26 @@ export async function run({ quick = false } = {}) {
 
 function reference(path) {
   const t0 = performance.now();
+  const c0 = childCpuMs();
   const out = spawnSync("pdftotext", ["-enc", "UTF-8", path, "-"], { maxBuffer: 1 << 28, encoding: "utf8" });
   const ms = performance.now() - t0;
-  return { ok: out.status === 0, text: out.stdout ?? "", ms };
+  return { ok: out.status === 0, text: out.stdout ?? "", ms, cpuMs: childCpuMs() - c0 };
+}
+
+/** CPU time of this process (all its threads), ms. */
+function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** CPU time of this process's finished children (Linux /proc; 10 ms ticks), ms. */
+function childCpuMs() {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 function requirePdftotext() {

@@ -74,7 +74,8 @@ export async function extractPdfPages(doc: PdfDocument, fromPage: number, count:
   for (let n = Math.max(1, fromPage); n <= last; n++) {
     try {
       const page = await doc.proxy.getPage(n);
-      const content = await page.getTextContent();
+      // Unicode is normalised once per slice (pdf-text.ts), not item by item.
+      const content = await page.getTextContent({ disableNormalization: true });
       const items = content.items.filter((item): item is typeof item & PdfTextItem => "str" in item);
       page.cleanup();
       pages.push({ page: n, text: textFromItems(items) });
