@@ -13,6 +13,7 @@ import { appendSegments, type TextSegment } from "../../pipeline/segments";
 import { sourceKey } from "../../storage-keys";
 import type { Job } from "../lifecycle";
 import type { ExtractingCheckpoint } from "../checkpoint";
+import { noteText } from "./empty-document";
 import type { Stage, StageContext } from "./stage";
 
 export const extractPdf: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
@@ -36,6 +37,7 @@ export const extractPdf: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
   }
   checkLimits(ctx.limits, { chars: next.chars });
   const isLast = next.pagesDone >= pageCount;
+  noteText(cp, next, segments.map((s) => s.text).join(""), isLast, "pdf");
   next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast);
   const counters = { bytesRead: job.byteSize, pagesExtracted: next.pagesDone, charactersExtracted: next.chars };
   const persist = () => {
