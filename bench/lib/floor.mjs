@@ -5,7 +5,7 @@
  * are bundled with esbuild into a temp file and imported.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,16 +25,21 @@ export async function loadPipeline() {
         `export { sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
         `export { completeUtf8Length, decodeUtf8 } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
-        `export { scanPdf, planPdfSlices } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
+        `export { scanPdf, planPdfSlices, estimatePageBytes } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
+        `export { pdfSliceText } from "${ROOT}src/pipeline/extract/pdf-text.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
         `export { buildPdf } from "${ROOT}test/fixtures/pdf.ts";`,
         `export { pageTreeBomb, sharedStreamPdf } from "${ROOT}test/fixtures/hostile-pdf.ts";`,
       ].join("\n"),
     );
     const out = join(dir, "pipeline.mjs");
-    execFileSync(`${ROOT}node_modules/.bin/esbuild`, [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${out}`, "--log-level=error"], {
-      cwd: ROOT,
-    });
+    execFileSync(
+      `${ROOT}node_modules/.bin/esbuild`,
+      [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${out}`, "--log-level=error", "--external:pdfjs-dist"],
+      {
+        cwd: ROOT,
+      },
+    );
     return await import(pathToFileURL(out).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -80,18 +85,38 @@ function extractText(P, bytes, kind, doc) {
   }
 }
 
-/** EXTRACTING for PDF: measure (pdf-scan), open once, then the planned slices, as the runner joins them. */
-async function extractPdf(P, bytes, doc) {
+/** pdf.js's CMaps from pdfjs-dist, as the Worker has them in its bundle (src/pipeline/extract/cmaps.ts). */
+export function nodeCMaps(name) {
+  const file = `${ROOT}node_modules/pdfjs-dist/cmaps/${name}.bcmap`;
+  return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
+}
+
+/**
+ * EXTRACTING for PDF as src/jobs/stages/extract-pdf.ts does it: measure (pdf-scan), open
+ * once, then the planned slices, each cleaned by pdfSliceText. Returns the text's
+ * `dropped` characters and `failed` pages.
+ */
+export async function extractPdf(P, bytes, doc) {
   const limits = P.DEFAULT_DOCUMENT_LIMITS;
   const scan = await P.scanPdf(bytes, limits);
-  const { ends } = P.planPdfSlices(scan.pageBytes, limits.sliceDecodedBytes, P.PDF_PAGES_PER_SLICE);
-  const pdf = await P.openPdf(bytes);
-  for (let done = 0, slice = 0; done < pdf.pageCount; slice++) {
-    const pages = await P.extractPdfPages(pdf, done + 1, ends[slice] - done);
-    for (const p of pages) appendText(P, doc, p.page < pdf.pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd(), p.page);
-    done += pages.length;
+  const pdf = await P.openPdf(bytes, { cMaps: nodeCMaps });
+  const pageBytes = scan.measured && scan.pages === pdf.pageCount ? scan.pageBytes : P.estimatePageBytes(pdf.pageCount, bytes.length, limits.sliceDecodedBytes);
+  const { ends } = P.planPdfSlices(pageBytes, limits.sliceDecodedBytes, P.PDF_PAGES_PER_SLICE);
+  let dropped = 0;
+  const failed = [];
+  try {
+    for (let done = 0, slice = 0; done < pdf.pageCount; slice++) {
+      const pages = await P.extractPdfPages(pdf, done + 1, ends[slice] - done);
+      const text = P.pdfSliceText(pages, pdf.pageCount);
+      for (const p of text.pages) appendText(P, doc, p.text, p.page);
+      dropped += text.dropped;
+      failed.push(...text.failed);
+      done += pages.length;
+    }
+  } finally {
+    await pdf.proxy.destroy();
   }
-  await pdf.proxy.destroy();
+  return { dropped, failed };
 }
 
 /** Appends `text` as segments; `hash`: also feeds it to the content hash (unless its bytes were). */

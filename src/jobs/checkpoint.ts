@@ -41,6 +41,10 @@ export interface ExtractingCheckpoint extends DocumentSoFar {
   pagesDone: number;
   /** PDF sources: the extraction slices as measured before parsing (pdf-scan), set by the first slice. */
   pdfSlices?: { ends: number[]; bytes: number[] } | null;
+  /** PDF sources: junk characters dropped so far (fonts with no Unicode map). */
+  charsDropped?: number;
+  /** PDF sources: pages pdf.js could not read, skipped. */
+  pagesFailed?: number;
   /** The most decoded bytes one PDF extraction slice has parsed so far (tests read it). */
   heaviestSliceBytes?: number;
   /** Whether any text other than whitespace has been extracted (an empty document fails: EMPTY_DOCUMENT). */
