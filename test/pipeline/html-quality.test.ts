@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { extractSlice, initialExtractState, type Heading } from "../../src/pipeline/extract";
-import { readableArticle } from "../../src/pipeline/extract/readable";
+import { extractReadablePage, readableArticle } from "../../src/pipeline/extract/readable";
 import { READABILITY_PAGES } from "../fixtures/real";
 
 /** The text and headings of HTML through the streaming extractor alone. */
@@ -10,8 +10,9 @@ function streamed(html: string): { text: string; headings: Heading[] } {
 
 /** What the EXTRACTING stage makes of a page that fits a slice: Readability's article, else the page. */
 function pageText(html: string): { text: string; headings: Heading[] } {
-  const article = readableArticle(html);
-  return streamed(article ? `<main>${article.html}</main>` : html);
+  const state = initialExtractState("html");
+  if (state.kind !== "html") throw new Error("an HTML state");
+  return extractReadablePage(html, state) ?? streamed(html);
 }
 
 const tokens = (s: string) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];

@@ -1,8 +1,8 @@
 /** EXTRACTING a text source (plain, Markdown, HTML): one R2 range per slice. */
 import { concatBytes } from "../../bytes";
 import { PipelineError } from "../../pipeline/errors";
-import { extractSlice, initialExtractState, type ExtractSliceResult, type ExtractState, type TextKind } from "../../pipeline/extract";
-import { READABLE_MAX_BYTES, readableArticle } from "../../pipeline/extract/readable";
+import { extractSlice, initialExtractState, type ExtractSliceResult, type TextKind } from "../../pipeline/extract";
+import { extractReadablePage, READABLE_MAX_BYTES } from "../../pipeline/extract/readable";
 import { spacedHeadings } from "../../pipeline/chunker";
 import { checkLimits, ROW_WORK_BYTES, SOURCE_SLICE_BYTES } from "../../pipeline/limits";
 import { appendSegments } from "../../pipeline/segments";
@@ -32,11 +32,12 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   const raw = bytes.subarray(0, complete);
   const { text: input, lossless } = decodeUtf8(raw);
   const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
-  const page = state.kind === "html" && cp.sourceOffset === 0 && isLast && job.byteSize <= READABLE_MAX_BYTES;
-  const article = page ? readableArticle(input) : null;
-  // A DOM and Readability's scoring cost several times a streaming pass over the page.
-  if (page) ctx.work.bytes += READABLE_WORK_FACTOR * body.length;
-  const out: ExtractSliceResult = article ? extractArticle(article.html, state) : extractSlice(input, state, isLast, cp.chars);
+  // A page that fits one slice is read whole, through Readability; a DOM and its scoring
+  // cost several times a streaming pass over the page.
+  const whole = state.kind === "html" && cp.sourceOffset === 0 && isLast && job.byteSize <= READABLE_MAX_BYTES;
+  if (whole) ctx.work.bytes += READABLE_WORK_FACTOR * body.length;
+  const page = whole && state.kind === "html" ? extractReadablePage(input, state) : null;
+  const out: ExtractSliceResult = page ?? extractSlice(input, state, isLast, cp.chars);
   const next: ExtractingCheckpoint = {
     ...cp,
     sourceOffset: end,
@@ -57,7 +58,7 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   const utf8 = lossless && out.text === input ? raw : null;
   next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast, utf8);
   // An HTML page's title (Readability's, else its <title>) names it better than its first heading.
-  const pageTitle = article?.title || (out.state.kind === "html" ? out.state.title : "");
+  const pageTitle = page?.title || (out.state.kind === "html" ? out.state.title : "");
   if (isLast && pageTitle) next.title = pageTitle;
   const counters = { bytesRead: end, charactersExtracted: next.chars };
   const persist = () => {
@@ -67,11 +68,3 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   };
   return isLast ? { kind: "stage-done", counters, persist } : { kind: "progress", fraction: end / job.byteSize, counters, persist };
 };
-
-/**
- * The text of a page's main content: Readability's article is all content, so it is
- * read as a `<main>` (its headers and footers are kept).
- */
-function extractArticle(html: string, state: ExtractState): ExtractSliceResult {
-  return extractSlice(`<main>${html}</main>`, state, true, 0);
-}

@@ -6,6 +6,8 @@
  */
 import { Readability } from "@mozilla/readability";
 import { parseHTML } from "linkedom/worker";
+import type { ExtractSliceResult } from "./index";
+import { extractHtmlSlice, type HtmlExtractState } from "./html";
 
 /**
  * Largest page given a DOM: one source slice (`SOURCE_SLICE_BYTES`), so the page is
@@ -31,6 +33,23 @@ const READABLE_MAX_ELEMENTS = 20_000;
 const MARKUP_MAX_DEPTH = 2000;
 /** Elements that never have an end tag. */
 const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"]);
+
+/** A page read whole through Readability: its text and headings, and its title. */
+export interface ReadablePage extends ExtractSliceResult {
+  title: string;
+}
+
+/**
+ * The text of a whole page (`html`, at most READABLE_MAX_BYTES, read in one slice from
+ * `state`) from its main content, or null when Readability gives none (the caller then
+ * extracts the page as it streams). The article is all content, so it is read as a
+ * `<main>`: its headers and footers are kept.
+ */
+export function extractReadablePage(html: string, state: HtmlExtractState): ReadablePage | null {
+  const article = readableArticle(html);
+  if (!article) return null;
+  return { ...extractHtmlSlice(`<main>${article.html}</main>`, state, true, 0), title: article.title };
+}
 
 /** A page's main content. */
 export interface ReadableArticle {
