@@ -1,11 +1,16 @@
 import { decodeEntities } from "./entities";
 
+/** A character that can begin markup a title sheds. */
+const MARKUP_CHAR = /[[!<`*_~&\\]/;
+
 /**
  * The plain text of a heading's Markdown source: images dropped (a README's badges),
  * links replaced by their text, HTML tags, emphasis and code marks removed, entities
  * and backslash escapes decoded, whitespace collapsed.
  */
 export function headingText(source: string): string {
+  // Most headings are plain words: no markup to look for.
+  if (!MARKUP_CHAR.test(source)) return source.replace(/\s+/g, " ").trim();
   let s = source;
   // Images, also inside links: `![alt](url)`, `![alt][ref]`; HTML images and tags.
   s = s.replace(/!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])?/g, "");
