@@ -117,3 +117,11 @@ describe("HTML main content", () => {
     }
   });
 });
+
+describe("HTML pages Readability refuses", () => {
+  it("extracts a page with more elements than Readability parses by streaming", () => {
+    const html = `<html><body>${"<p>word</p>".repeat(25_000)}</body></html>`;
+    expect(readableArticle(html)).toBeNull();
+    expect(streamed(html).text.startsWith("word\n\nword")).toBe(true);
+  });
+});

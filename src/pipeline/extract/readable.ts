@@ -66,6 +66,16 @@ export interface ReadableArticle {
 export function readableArticle(html: string): ReadableArticle | null {
   const markup = measureTags(html);
   if (markup.depth > MARKUP_MAX_DEPTH || markup.elements > READABLE_MAX_ELEMENTS) return null;
+  try {
+    return findArticle(html);
+  } catch {
+    // Readability refuses a DOM past `maxElemsToParse` by throwing, and markup nobody
+    // foresaw may trip it or the DOM: the page still has its streaming extraction.
+    return null;
+  }
+}
+
+function findArticle(html: string): ReadableArticle | null {
   const { document } = parseHTML(html);
   if (!withinBounds(document.documentElement)) return null;
   // Readability turns every <h1> into an <h2> (its title is shown apart); the mark lets
