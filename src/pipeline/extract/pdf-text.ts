@@ -5,7 +5,8 @@
  *
  * - Characters from fonts with no Unicode map come out as C0 control codes or
  *   private-use code points: they are dropped, and counted.
- * - Text is NFC-normalised, so a letter and its combining accent (`O˘guz`) become one;
+ * - Text is NFC-normalised, so a letter and its combining accent become one, and an
+ *   accent drawn as a glyph of its own before its letter (`O˘guz`) joins it;
  *   ligatures and presentation forms (`ﬁ`, Arabic forms) and odd spaces get their
  *   compatibility form (NFKC), which pdf.js would otherwise do item by item.
  * - A word broken by a hyphen at the end of a line is rejoined when the joined word is
@@ -19,6 +20,30 @@ const JUNK = /[\u0000-\u0008\u000b-\u001f\u007f\ue000-\uf8ff\u{f0000}-\u{10fffd}
 /** What pdf.js's own `normalizeUnicode` folds: spaces, ligatures, Hebrew and Arabic presentation forms. */
 const PRESENTATION_FORMS = /[\u00a0\u2000-\u200a\u202f\ufb00-\ufdff\ufe70-\ufefe]+/g;
 
+/** Spacing accents (TeX draws them as glyphs of their own) and the combining mark each stands for. */
+const SPACING_ACCENTS: Record<string, string> = {
+  "\u00a8": "\u0308",
+  "\u00b4": "\u0301",
+  "\u00b8": "\u0327",
+  "\u02c6": "\u0302",
+  "\u02c7": "\u030c",
+  "\u02d8": "\u0306",
+  "\u02d9": "\u0307",
+  "\u02da": "\u030a",
+  "\u02db": "\u0328",
+  "\u02dc": "\u0303",
+  "\u02dd": "\u030b",
+};
+const DETACHED_ACCENT = /([\u00a8\u00b4\u00b8\u02c6\u02c7\u02d8-\u02dd])(\p{L})/gu;
+
+/** `O˘guz` → `Oğuz`: an accent glyph before a letter becomes that letter's accent, where one character has both. */
+function attachAccents(text: string): string {
+  return text.replace(DETACHED_ACCENT, (pair, accent: string, letter: string) => {
+    const composed = `${letter}${SPACING_ACCENTS[accent] ?? ""}`.normalize("NFC");
+    return composed.length === 1 ? composed : pair;
+  });
+}
+
 /** `text` without junk characters, normalised; `dropped` counts the code points removed. */
 export function dropJunk(text: string): { text: string; dropped: number } {
   let dropped = 0;
@@ -29,7 +54,7 @@ export function dropJunk(text: string): { text: string; dropped: number } {
       return "";
     })
     .replace(PRESENTATION_FORMS, (forms) => forms.normalize("NFKC"));
-  return { text: kept.normalize("NFC"), dropped };
+  return { text: attachAccents(kept.normalize("NFC")), dropped };
 }
 
 /** A hyphen (or soft hyphen) ending a line before a lowercase letter: where a word may be broken. */

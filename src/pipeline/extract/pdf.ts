@@ -31,15 +31,17 @@ export interface OpenPdfOptions {
 const MAX_PAGE_ERROR = 200;
 
 /**
- * pdf.js options for text alone: no font faces (nothing is rendered), no `eval` (not
- * allowed in Workers), and no system fonts (there are none). Measured on the real corpus
+ * pdf.js options for text alone: no font faces (nothing is rendered) and no `eval` (not
+ * allowed in Workers). `useSystemFonts` makes pdf.js skip loading standard font data
+ * for fonts a PDF does not embed: their widths come from pdf.js's own metrics, and
+ * the glyph outlines are only needed to draw. Measured on the real corpus
  * (docs/text-quality.md).
  */
 const TEXT_ONLY = {
   verbosity: 0,
   disableFontFace: true,
   isEvalSupported: false,
-  useSystemFonts: false,
+  useSystemFonts: true,
   // Never let pdf.js fetch anything itself: CMaps come from `BinaryDataFactory`.
   useWorkerFetch: false,
   stopAtErrors: false,
