@@ -21,6 +21,7 @@ export async function loadPipeline() {
       entry,
       [
         `export { extractSlice, initialExtractState } from "${ROOT}src/pipeline/extract/index.ts";`,
+        `export { extractReadablePage, READABLE_MAX_BYTES } from "${ROOT}src/pipeline/extract/readable.ts";`,
         `export { planChunks, chunkLookahead, spacedHeadings, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
         `export { sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
         `export { completeUtf8Length, decodeUtf8 } from "${ROOT}src/pipeline/utf8.ts";`,
@@ -60,8 +61,12 @@ export async function runFloor(P, bytes, kind, opts = P.DEFAULT_CHUNK_OPTIONS) {
   return { ms: performance.now() - t0, chars: doc.chars, chunkCount: chunkHashes.length, contentHash, chunkHashes };
 }
 
-/** EXTRACTING for text: 1 MiB byte ranges, UTF-8 carry, extractSlice, segments + running native hash. */
-function extractText(P, bytes, kind, doc) {
+/**
+ * EXTRACTING for text: 1 MiB byte ranges, UTF-8 carry, extractSlice, segments + running
+ * native hash; an HTML page that fits one slice read whole through Readability, as
+ * src/jobs/stages/extract-text.ts does. Returns the page's title (HTML) or null.
+ */
+export function extractText(P, bytes, kind, doc) {
   let state = P.initialExtractState(kind);
   let carry = new Uint8Array(0);
   for (let offset = 0; ; ) {
@@ -72,7 +77,9 @@ function extractText(P, bytes, kind, doc) {
     const complete = isLast ? buf.length : P.completeUtf8Length(buf);
     const raw = buf.subarray(0, complete);
     const { text: input, lossless } = P.decodeUtf8(raw);
-    const out = P.extractSlice(input, state, isLast, doc.chars);
+    const whole = kind === "html" && offset === body.length && isLast && bytes.length <= P.READABLE_MAX_BYTES;
+    const page = whole ? P.extractReadablePage(input, state) : null;
+    const out = page ?? P.extractSlice(input, state, isLast, doc.chars);
     state = out.state;
     carry = buf.slice(complete);
     const kept = P.spacedHeadings(out.headings, doc.headings.at(-1) ?? null);
@@ -81,7 +88,7 @@ function extractText(P, bytes, kind, doc) {
     const hashBytes = lossless && out.text === input;
     if (hashBytes) doc.sha.update(raw);
     appendText(P, doc, out.text, null, !hashBytes);
-    if (isLast) return;
+    if (isLast) return page?.title || (state.kind === "html" ? state.title : null) || null;
   }
 }
 

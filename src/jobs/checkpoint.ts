@@ -47,6 +47,8 @@ export interface ExtractingCheckpoint extends DocumentSoFar {
   pagesFailed?: number;
   /** The most decoded bytes one PDF extraction slice has parsed so far (tests read it). */
   heaviestSliceBytes?: number;
+  /** Whether any text other than whitespace has been extracted (an empty document fails: EMPTY_DOCUMENT). */
+  sawText?: boolean;
   /** Text sources: offset of the last heading stored (closer ones are not: MIN_HEADING_GAP). */
   lastHeading?: number | null;
   /** SHA-256 of the whole text, set by the last slice. */

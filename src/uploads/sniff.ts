@@ -98,8 +98,12 @@ function startsWith(bytes: Uint8Array, sig: number[]): boolean {
   return sig.length <= bytes.length && sig.every((b, i) => bytes[i] === b);
 }
 
-/** Valid UTF-8 (an unfinished sequence at the very end is allowed) with no NUL or C0 noise. */
-function looksLikeText(bytes: Uint8Array): boolean {
+/**
+ * Whether a file's first bytes are text: valid UTF-8 (a sequence cut by the end of the
+ * window is allowed) with no NUL and little other C0 noise. This is how a file with no
+ * extension (`LICENSE`, `CHANGELOG`) is recognised as text, here and by the CLI.
+ */
+export function looksLikeText(bytes: Uint8Array): boolean {
   let control = 0;
   let i = 0;
   while (i < bytes.length) {

@@ -18,6 +18,7 @@ import { appendSegments, type TextSegment } from "../../pipeline/segments";
 import { sourceKey } from "../../storage-keys";
 import type { Job, JobError } from "../lifecycle";
 import type { ExtractingCheckpoint } from "../checkpoint";
+import { noteText } from "./empty-document";
 import type { Stage, StageContext } from "./stage";
 
 /** Unreadable pages named one by one in `errors[]`; past this many only the count grows. */
@@ -49,6 +50,7 @@ export const extractPdf: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
   if (isLast && next.pagesFailed === pageCount) {
     throw new PipelineError("PDF_CORRUPT", "The PDF is corrupt: pdf.js could not read any of its pages", true);
   }
+  noteText(cp, next, segments.map((s) => s.text).join(""), isLast, "pdf");
   next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast);
   const counters = {
     bytesRead: job.byteSize,
