@@ -1,6 +1,7 @@
 /**
- * Request-wide middleware: a request id on every response, bearer authentication on
- * `/api/**`, and the single `onError` that renders every failure as an RFC 9457 problem.
+ * Request-wide middleware: bearer authentication on `/api/**` and the single `onError`
+ * that renders every failure as an RFC 9457 problem (the request id is Hono's
+ * `requestId`, see src/app.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { tokenVerifier } from "../auth/verify";
@@ -8,15 +9,6 @@ import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { HTTPException } from "hono/http-exception";
 import { badRequest, internalError, Problem, renderProblem, unauthorized } from "./problem";
-
-/** Accepts a caller's `X-Request-Id` if it is sane, else makes one. */
-export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const given = c.req.header("X-Request-Id");
-  const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
-  c.set("requestId", id);
-  await next();
-  setResponseHeaders(c, { "X-Request-Id": id });
-};
 
 /**
  * Adds `headers` to the response. A response from a Durable Object (a 101, or its
