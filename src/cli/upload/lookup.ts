@@ -47,7 +47,15 @@ export async function skipIngested(runs: FileRun[], ctx: LookupContext): Promise
       run.skipped = true;
       run.created = false;
       // A lookup names the job and its document; the job's counters are not read (`jobs get` has them).
-      const counters = { bytesRead: 0, pagesExtracted: 0, charactersExtracted: 0, chunksCreated: 0, chunksIndexed: 0, duplicatesFound: 0 };
+      const counters = {
+        bytesRead: 0,
+        pagesExtracted: 0,
+        charactersExtracted: 0,
+        charactersDropped: 0,
+        chunksCreated: 0,
+        chunksIndexed: 0,
+        duplicatesFound: 0,
+      };
       run.job = { id: found.jobId, status: "COMPLETED", stage: "DONE", progress: 1, canonicalDocumentId: found.documentId, counters };
       ctx.skipped(run);
     });
