@@ -5,8 +5,8 @@
  *
  * Layout (little-endian): charStart u32, charEnd u32, byteStart u32, byteEnd u32,
  * page u32 (0 = no page, else the page number + 1), SHA-256 (32 bytes).
- * Offsets fit in 32 bits: a document has at most MAX_DOCUMENT_CHARS (5·10⁷) chars,
- * so at most 2·10⁸ UTF-8 bytes.
+ * Offsets fit in 32 bits: a document has at most MAX_DOCUMENT_CHARS (about 10⁸ by default) chars,
+ * so at most about 3·10⁸ UTF-8 bytes.
  */
 import { toHex } from "../bytes";
 

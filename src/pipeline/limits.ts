@@ -45,9 +45,11 @@ export interface DocumentLimits {
 export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
   maxPdfPages: 10_000,
   maxPdfBytes: 32 * 1024 * 1024,
-  maxDocumentChars: 50_000_000,
+  // The default MAX_UPLOAD_BYTES (100 MiB): UTF-8 text never decodes to more UTF-16
+  // units than it has bytes, so any text file the upload limit accepts fits.
+  maxDocumentChars: 104_857_600,
   // One chunk per MIN_CHUNK_SIZE (100) chars of the longest document.
-  maxDocumentChunks: 500_000,
+  maxDocumentChunks: 1_048_576,
   // pdf.js parses content at roughly 5–10 MB/s in workerd: 4 MiB is about half a second.
   maxPdfStreamBytes: 4 * 1024 * 1024,
   maxPdfDecodedBytes: 512 * 1024 * 1024,
@@ -72,11 +74,48 @@ export function checkLimits(limits: DocumentLimits, counts: DocumentCounts): voi
     throw limitExceeded(`more than ${limits.maxPdfPages} pages`);
   }
   if (counts.chars !== undefined && counts.chars > limits.maxDocumentChars) {
-    throw limitExceeded(`more than ${limits.maxDocumentChars} characters`);
+    throw limitExceeded(`more than ${readableCount(limits.maxDocumentChars)} characters (MAX_DOCUMENT_CHARS raises it)`);
   }
   if (counts.chunks !== undefined && counts.chunks > limits.maxDocumentChunks) {
-    throw limitExceeded(`more than ${limits.maxDocumentChunks} chunks`);
+    throw limitExceeded(`more than ${readableCount(limits.maxDocumentChunks)} chunks (MAX_DOCUMENT_CHUNKS raises it)`);
   }
+}
+
+/**
+ * The fewest characters (UTF-16 units) a plain-text or Markdown source of `bytes` bytes
+ * extracts to. UTF-8 spends at most 3 bytes per UTF-16 unit (a 4-byte sequence is two
+ * units; an invalid byte becomes one U+FFFD), line endings lose at most one byte in two
+ * (CRLF to LF), and a leading BOM (3 bytes) is dropped.
+ */
+export function leastTextChars(bytes: number): number {
+  return Math.max(0, Math.floor((bytes - 3) / 3));
+}
+
+/**
+ * Why a plain-text or Markdown upload of `bytes` bytes (its declared media type) cannot
+ * fit `maxChars` (MAX_DOCUMENT_CHARS) whatever it holds, or null when it may: the job
+ * would fail at extraction, so the upload is refused before it is stored.
+ */
+export function textTooLong(bytes: number, declaredType: string | null, maxChars: number): string | null {
+  const type = (declaredType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "text/plain" && type !== "text/markdown") return null;
+  const least = leastTextChars(bytes);
+  if (least <= maxChars) return null;
+  return `Text too long: a ${type} file of ${readableBytes(bytes)} has at least ${readableCount(least)} characters (UTF-8 spends at most 3 bytes on one), more than the limit of ${readableCount(maxChars)} characters per document. Split the file, or raise MAX_DOCUMENT_CHARS.`;
+}
+
+/** `n` for people: "950", "12,000", "50 million". */
+export function readableCount(n: number): string {
+  if (n >= 1_000_000) return `${Number((n / 1_000_000).toFixed(1))} million`;
+  return n.toLocaleString("en-US");
+}
+
+/** `bytes` for people, in binary units as the limits are set: "512 KiB", "63.2 MiB". */
+export function readableBytes(bytes: number): string {
+  if (bytes >= 1 << 30) return `${Number((bytes / (1 << 30)).toFixed(1))} GiB`;
+  if (bytes >= 1 << 20) return `${Number((bytes / (1 << 20)).toFixed(1))} MiB`;
+  if (bytes >= 1 << 10) return `${Number((bytes / (1 << 10)).toFixed(1))} KiB`;
+  return `${bytes} bytes`;
 }
 
 /**

@@ -12,6 +12,7 @@ import { PAGE_KEY, readCursor, writeCursor } from "../http/cursor";
 import { badRequest, Problem } from "../http/problem";
 import { createIngestJob, type ReceivedUpload } from "../jobs/create-job";
 import { chunkOptions } from "../jobs/fingerprint";
+import { readableBytes, textTooLong } from "../pipeline/limits";
 import { listProjectJobs } from "../jobs/job-index";
 import { storeBufferedUpload, storeStreamedUpload } from "../uploads/store-upload";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
@@ -106,7 +107,13 @@ function withOptions(f: Fields): ReceivedUpload["fields"] {
 }
 
 function tooLarge(size: number, max: number): Problem {
-  return new Problem(413, `File too large: ${size} bytes. The limit is ${max} bytes.`);
+  return new Problem(413, `File too large: ${readableBytes(size)} (${size} bytes). The limit is ${readableBytes(max)} (MAX_UPLOAD_BYTES raises it).`);
+}
+
+/** 413 before any byte is stored when the size alone proves a text file too long (`textTooLong`). */
+function refuseLongText(size: number, declaredType: string | null, env: AppEnv["Bindings"]): void {
+  const why = textTooLong(size, declaredType, loadConfig(env).limits.maxDocumentChars);
+  if (why) throw new Problem(413, why);
 }
 
 async function receiveRaw(
@@ -126,6 +133,7 @@ async function receiveRaw(
   if (!Number.isSafeInteger(length) || length < 0) throw badRequest("Content-Length must be a non-negative integer");
   if (length === 0 || !req.body) throw badRequest("The uploaded file is empty");
   if (length > max) throw tooLarge(length, max);
+  refuseLongText(length, req.headers.get("Content-Type"), env);
   const upload = await storeStreamedUpload(env, key, req.body, length, req.headers.get("Content-Type"), filename, reserved());
   return { fields, upload, filename };
 }
@@ -150,6 +158,7 @@ async function receiveMultipart(req: Request, env: AppEnv["Bindings"], key: stri
   const fields = withOptions(parsed.data);
   if (file.size === 0) throw badRequest("The uploaded file is empty");
   if (file.size > max) throw tooLarge(file.size, max);
+  refuseLongText(file.size, file.type, env);
   const filename = parsed.data.filename ?? (file.name || "upload");
   if (filename.length > FIELD_MAX_LENGTH.filename) throw badRequest(`The file's name: ${fieldLengthMessage("filename")}`);
   return { fields, upload: await storeBufferedUpload(env, key, file, reservation), filename };
