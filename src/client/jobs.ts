@@ -187,6 +187,27 @@ export class Jobs {
    * cancelled or deleted). Without sockets, the stored log is polled instead.
    */
   events(id: string, opts: EventsOptions = {}): AsyncGenerator<JobFrame> {
+    return opts.after === undefined ? this.liveEvents(id, opts) : this.eventsAfter(id, opts.after, opts);
+  }
+
+  /**
+   * Events after `after`: a finished job's stored log, which then ends (its socket would
+   * have nothing left to send, whatever `after` says); a live job's stream otherwise.
+   */
+  private async *eventsAfter(id: string, after: number, opts: EventsOptions): AsyncGenerator<JobFrame> {
+    const projectId = this.host.project(opts);
+    const job = await this.get(id, { projectId, signal: opts.signal });
+    if (!isTerminal(job.status)) return yield* this.liveEvents(id, opts);
+    for (let from = after; ; ) {
+      const page = await this.log(id, { projectId, after: from });
+      const fresh = page.items.filter((e) => e.seq > from);
+      if (fresh.length === 0) return;
+      for (const e of fresh) yield e;
+      from = fresh[fresh.length - 1]!.seq;
+    }
+  }
+
+  private liveEvents(id: string, opts: EventsOptions): AsyncGenerator<JobFrame> {
     const projectId = this.host.project(opts);
     const http = this.http;
     const pollMs = opts.pollMs ?? 1_000;

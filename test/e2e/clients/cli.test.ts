@@ -37,16 +37,46 @@ describe("edge-ingest upload", () => {
     expect(jobs.find((j) => j.sourcePath === "meeting notes 2024.txt")?.originalFilename).toBe("meeting notes 2024.txt");
   });
 
-  it("creates nothing when run again: every file is found by its SHA-256", async () => {
+  it("uploads nothing when run again: one lookup finds every file, no file byte is sent, and each line names its job and document", async () => {
     const dir = mixedFolder("b");
     expect((await runCli(["upload", dir, "--json"], env("again"))).code).toBe(0);
-    const before = (await allJobs("again")).map((j) => j.id).sort();
-    const r = await runCli(["upload", dir, "--json"], env("again"));
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.lines).toHaveLength(MIXED_UPLOADED);
-    for (const l of r.lines) expect(l).toMatchObject({ status: "COMPLETED", duplicate: true });
-    expect(r.stderr).toMatch(/5 duplicates/);
-    expect((await allJobs("again")).map((j) => j.id).sort()).toEqual(before);
+    const before = await allJobs("again");
+    const proxy = await cuttableProxy(server.url);
+    try {
+      const r = await runCli(["upload", dir, "--json"], { ...env("again"), EDGE_INGEST_URL: proxy.url });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.lines).toHaveLength(MIXED_UPLOADED);
+      for (const l of r.lines) {
+        const job = before.find((j) => j.sourcePath === l.file);
+        expect(l).toMatchObject({
+          status: "COMPLETED",
+          duplicate: true,
+          skipped: "already ingested with the same options",
+          jobId: job?.id,
+          documentId: job?.canonicalDocumentId,
+        });
+      }
+      expect(r.stderr).toMatch(/5 skipped \(already ingested with the same options/);
+      expect(proxy.requests.filter((q) => q.startsWith("POST /api/projects/again/ingest/jobs"))).toEqual([]);
+      expect(proxy.requests.filter((q) => q === "POST /api/projects/again/ingest/lookup")).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+    expect((await allJobs("again")).map((j) => j.id).sort()).toEqual(before.map((j) => j.id).sort());
+  });
+
+  it("makes new jobs for the same files with other options, and none when run again with those", async () => {
+    const dir = mixedFolder("opts");
+    expect((await runCli(["upload", dir, "--json"], env("reingest"))).code).toBe(0);
+    const first = await runCli(["upload", dir, "--json", "--chunk-size", "800", "--deep-scan", "--source-id", "crawl-42"], env("reingest"));
+    expect(first.code, first.stderr).toBe(0);
+    for (const l of first.lines) expect(l).toMatchObject({ status: "COMPLETED", duplicate: false });
+    const jobs = await allJobs("reingest");
+    expect(jobs).toHaveLength(2 * MIXED_UPLOADED);
+    expect(jobs.filter((j) => j.options.chunkSize === 800 && j.isDeepScan && j.sourceId === "crawl-42")).toHaveLength(MIXED_UPLOADED);
+    const again = await runCli(["upload", dir, "--json", "--chunk-size", "800", "--deep-scan", "--source-id", "crawl-42"], env("reingest"));
+    for (const l of again.lines) expect(l).toMatchObject({ duplicate: true, skipped: "already ingested with the same options" });
+    expect(await allJobs("reingest")).toHaveLength(2 * MIXED_UPLOADED);
   });
 
   it("uploads a text file with no extension (LICENSE) and skips a binary one", async () => {
@@ -141,6 +171,20 @@ describe("edge-ingest jobs and docs", () => {
     const watched = await runCli(["jobs", "watch", jobId, "--json"], env("verbs"));
     expect(watched.code).toBe(0);
     expect(watched.lines[0]).toMatchObject({ type: "job.snapshot", job: { status: "COMPLETED" } });
+
+    const log = await sdk("verbs").jobs.log(jobId);
+    const last = log.lastSeq;
+    const tail = await runCli(["jobs", "watch", jobId, "--json", "--after", String(last - 1)], env("verbs"));
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.lines.map((l) => l.seq)).toEqual([last]);
+    // Past the last event of a finished job: the watch ends at once, with nothing to print.
+    const past = await runCli(["jobs", "watch", jobId, "--json", "--after", String(last + 4)], env("verbs"));
+    expect(past.code, past.stderr).toBe(0);
+    expect(past.lines).toEqual([]);
+
+    const retry = await runCli(["jobs", "retry", jobId], env("verbs"));
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toContain("Only a FAILED job can be retried. Current status: COMPLETED");
 
     const cancel = await runCli(["jobs", "cancel", jobId], env("verbs"));
     expect(cancel.code).toBe(1);

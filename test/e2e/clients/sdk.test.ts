@@ -119,6 +119,26 @@ describe("edge-ingest/client", () => {
     }
   });
 
+  it("jobs.events with `after` ends after a finished job's last event, even past it; on a running job it follows to the end", async () => {
+    const api = client("sdk-after");
+    const small = await api.jobs.create(new Blob(["a short finished job"], { type: "text/plain" }), { filename: "s.txt" });
+    await api.jobs.wait(small.id);
+    const { lastSeq } = await api.jobs.log(small.id);
+    const collect = async (id: string, after: number) => {
+      const frames: JobFrame[] = [];
+      for await (const f of api.jobs.events(id, { after })) frames.push(f);
+      return frames;
+    };
+    expect((await collect(small.id, lastSeq)).map((f) => f.seq)).toEqual([]);
+    expect((await collect(small.id, lastSeq + 4)).map((f) => f.seq)).toEqual([]);
+    expect((await collect(small.id, lastSeq - 2)).map((f) => f.seq)).toEqual([lastSeq - 1, lastSeq]);
+
+    const running = await api.jobs.create(new Blob([bigText("after")], { type: "text/markdown" }), { filename: "after.md" });
+    const frames = await collect(running.id, 1);
+    expect(frames[0]?.seq).toBe(2);
+    expect(frames.at(-1)).toMatchObject({ type: "job.completed" });
+  });
+
   it("projects.events replays from projectSeq after a disconnect", async () => {
     const proxy = await cuttableProxy(server.url);
     const stop = new AbortController();
