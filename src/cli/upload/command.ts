@@ -52,7 +52,7 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
   };
   process.on("SIGINT", onSigint);
 
-  const follower = opts.wait
+  let follower: ProjectFollower | null = opts.wait
     ? new ProjectFollower(client, {
         projectId: opts.projectId,
         onChange: (state) => {
@@ -63,7 +63,6 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
         },
       })
     : null;
-  await follower?.start();
   display.start(runs);
 
   const finish = (run: FileRun) => {
@@ -109,6 +108,9 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
   }
 
   const toUpload = runs.filter((r) => !r.skipped);
+  // Opened before the first upload, so no frame of a new job is missed; not at all when nothing is uploaded.
+  if (toUpload.length === 0) follower = null;
+  await follower?.start();
   let next = 0;
   const worker = async () => {
     for (;;) {
