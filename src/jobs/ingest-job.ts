@@ -18,12 +18,14 @@ import { EventForwarding } from "./event-forwarding";
 import { IndexWriter } from "./index-writer";
 import { type Access, type Checked, checkAccess, type JobReply, refusal } from "./job-access";
 import { type JobEvent, JobStore } from "./job-store";
-import { cancelJob, createJob, deleteJob, type Job, type JobInit, type Transition } from "./lifecycle";
+import { isActive } from "../contract/status";
+import { cancelJob, createJob, deleteJob, failJob, type Job, type JobInit, type Transition } from "./lifecycle";
 import { EventOutbox, IndexOutbox } from "./outbox";
 import { ReservationStore, type ReservedSource } from "./reservation";
 import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF } from "./slice-driver";
 import { ALARM_SLICE_LIMITS, type SliceLimits, SliceLoop } from "./slice-loop";
 import { PipelineRunner } from "./slice-runner";
+import { givesUp, type Nudge, type NudgeOutcome, stalledError } from "./stall";
 
 /** The kinds of timed work a job's object runs. */
 export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup" | "expiry";
@@ -159,6 +161,34 @@ export class IngestJob extends DurableObject<Env> {
     await this.settle();
     this.watchers.closeAll(CLOSE_NORMAL, "Job deleted");
     return { ok: true, job: result.job, bookmark: this.index.bookmark };
+  }
+
+  /**
+   * The project hub heard nothing from this job for `STALL_AFTER_MS`. Makes sure its due
+   * work has an alarm: the runtime is asked, not this instance's belief, and a lost alarm
+   * (or a lost next slice) is set again. After `STAGE_MAX_ATTEMPTS` nudges that did not
+   * make the job log anything, fails it `STALLED`; its event reaches everyone as usual.
+   */
+  async nudge(nudge: Nudge): Promise<NudgeOutcome> {
+    const job = this.store.job();
+    if (!job || !isActive(job.status)) return "ended";
+    if (givesUp(nudge, this.config.stageMaxAttempts)) {
+      const failed = failJob(job, stalledError(nudge), new Date());
+      if (!failed.ok) return "ended";
+      this.commit(failed);
+      this.timers.unschedule("slice");
+      this.timers.schedule("cleanup", Date.now());
+      await this.settle();
+      await this.timers.restoreAlarm();
+      return "stalled";
+    }
+    if (this.timers.scheduled("slice")) return (await this.timers.restoreAlarm()) ? "rearmed" : "armed";
+    // A QUEUED job with no slice of its own waits for whoever admits it; a RUNNING one
+    // always has its next slice scheduled, so one without has lost it.
+    if (job.status === "QUEUED") return "waiting";
+    this.timers.schedule("slice", Date.now());
+    if (!(await this.timers.restoreAlarm())) await this.timers.arm();
+    return "rearmed";
   }
 
   /** The stored event log after `after`, if `access` may read the job. */
