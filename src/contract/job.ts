@@ -16,6 +16,10 @@ export const JobCounters = z
     bytesRead: z.number().int(),
     pagesExtracted: z.number().int(),
     charactersExtracted: z.number().int(),
+    charactersDropped: z
+      .number()
+      .int()
+      .openapi({ description: "Characters left out of the text: control and private-use codes from fonts with no Unicode map" }),
     chunksCreated: z.number().int(),
     chunksIndexed: z.number().int(),
     duplicatesFound: z.number().int(),
