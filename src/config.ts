@@ -12,6 +12,8 @@ export interface Config {
   stageMaxAttempts: number;
   /** How long an upload's reservation waits for its job before the upload is deleted. */
   sourceReservationMs: number;
+  /** `KEEP_SOURCES`: a completed job's source stays in R2 (to re-ingest it with other options). */
+  keepSources: boolean;
   /** A project's hub nudges an active job it has heard nothing from for this long. */
   stallAfterMs: number;
   /** Pages, characters, chunks and decoded bytes a document may reach (DESIGN §6). */
@@ -101,6 +103,7 @@ function parseConfig(env: Env): Config {
     rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     sourceReservationMs: positiveInt(env, "SOURCE_RESERVATION_MS", DEFAULT_SOURCE_RESERVATION_MS),
+    keepSources: flag(env, "KEEP_SOURCES"),
     stallAfterMs: positiveInt(env, "STALL_AFTER_MS", DEFAULT_STALL_AFTER_MS),
     limits: parseLimits(env),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
@@ -149,6 +152,12 @@ function parseWebhookConfig(env: Env): WebhookConfig {
     }
   }
   return { secretKey, allowHttpLocalhost, retryDelaysMs, timeoutMs: positiveInt(env, "WEBHOOK_TIMEOUT_MS", DEFAULT_TIMEOUT_MS) };
+}
+
+function flag(env: Env, name: keyof Env): boolean {
+  const value = env[name] ?? "false";
+  if (value !== "true" && value !== "false") throw new ConfigError(`${name} must be true or false, got "${String(value)}"`);
+  return value === "true";
 }
 
 function positiveInt(env: Env, name: keyof Env, fallback: number): number {

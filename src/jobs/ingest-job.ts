@@ -242,7 +242,7 @@ export class IngestJob extends DurableObject<Env> {
   /** Removes what an unfinished or deleted job left outside this object; throws to be retried. */
   private async cleanUp(): Promise<void> {
     const job = this.store.job();
-    if (job) await this.runner.cleanUp(job);
+    if (job) await this.runner.cleanUp(job, this.config.keepSources);
   }
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */

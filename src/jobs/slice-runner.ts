@@ -80,9 +80,11 @@ export class PipelineRunner {
   /**
    * Removes a finished job's working rows, and everything an unfinished job wrote
    * outside the object: unfinished uploads, the text and chunk table, and the document
-   * row only if the last slice may have inserted it (its chunk table was complete).
+   * row only if the last slice may have inserted it (its chunk table was complete). The
+   * source goes with a deleted job, and with a completed one (its document is built)
+   * unless `keepSource`; a failed job keeps it, so a retry can read it again.
    */
-  async cleanUp(job: Job): Promise<void> {
+  async cleanUp(job: Job, keepSource: boolean): Promise<void> {
     const cp = this.store.checkpoint();
     if (cp && job.status !== "COMPLETED") {
       const bucket = this.ctx.env.BUCKET;
@@ -92,7 +94,7 @@ export class PipelineRunner {
       if (indexing?.tableUpload?.complete) await deleteDocumentOutputs(bucket, this.ctx.d1, job.projectId, cp.documentId);
       else await bucket.delete([textKey(job.projectId, cp.documentId), chunkTableKey(job.projectId, cp.documentId)]);
     }
-    if (job.deletedAt) await this.ctx.env.BUCKET.delete(sourceKey(job));
+    if (job.deletedAt || (job.status === "COMPLETED" && !keepSource)) await this.ctx.env.BUCKET.delete(sourceKey(job));
     if (!isActive(job.status)) {
       this.store.clear();
       this.ctx.pdf = null;
