@@ -182,12 +182,18 @@ export class IngestJob extends DurableObject<Env> {
       await this.timers.restoreAlarm();
       return "stalled";
     }
-    if (this.timers.scheduled("slice")) return (await this.timers.restoreAlarm()) ? "rearmed" : "armed";
+    if (this.timers.scheduled("slice")) return (await this.timers.restoreAlarm()) ? this.rearmed(job, nudge, "alarm") : "armed";
     // A QUEUED job with no slice of its own waits for whoever admits it; a RUNNING one
     // always has its next slice scheduled, so one without has lost it.
     if (job.status === "QUEUED") return "waiting";
     this.timers.schedule("slice", Date.now());
     if (!(await this.timers.restoreAlarm())) await this.timers.arm();
+    return this.rearmed(job, nudge, "slice");
+  }
+
+  /** Logged: a re-armed job is a lost alarm an operator may want to count. */
+  private rearmed(job: Job, nudge: Nudge, lost: "alarm" | "slice"): NudgeOutcome {
+    console.warn(JSON.stringify({ msg: "job re-armed by its project hub", jobId: job.id, projectId: job.projectId, lost, silentMs: nudge.silentMs }));
     return "rearmed";
   }
 
