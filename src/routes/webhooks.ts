@@ -14,7 +14,7 @@ import { badRequest, notFound } from "../http/problem";
 import { uuidv7 } from "../jobs/ids";
 import { encryptSecret, generateSecret } from "../webhooks/secrets";
 import { deleteSubscription, findSubscription, insertSubscription, listSubscriptions, toSubscription, updateSubscription } from "../webhooks/subscriptions";
-import { checkWebhookUrl } from "../webhooks/url-rules";
+import { checkRemoteUrl } from "../net/url-rules";
 import { enterProject } from "./access";
 import { problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
@@ -52,7 +52,7 @@ function newWebhookId(): string {
 }
 
 function requireUrl(env: Env, url: string): string {
-  const verdict = checkWebhookUrl(url, loadConfig(env).webhooks.allowHttpLocalhost);
+  const verdict = checkRemoteUrl(url, loadConfig(env).webhooks.allowHttpLocalhost);
   if (!verdict.ok) throw badRequest(verdict.reason);
   return verdict.url;
 }

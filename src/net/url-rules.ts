@@ -1,5 +1,6 @@
 /**
- * Which URLs a webhook may point at (DESIGN §9). Pure: a URL in, a verdict out.
+ * Which remote URLs the service may call: webhook receivers and fetched sources alike.
+ * Pure: a URL in, a verdict out.
  *
  * `https://` only; plain `http://` only to `localhost`/`127.0.0.1` when local dev allows
  * it. No credentials in the URL (they would be stored and logged in the clear), and no
@@ -14,8 +15,8 @@ export type UrlVerdict = { ok: true; url: string } | { ok: false; reason: string
 
 const LOCAL_HTTP_HOSTS = new Set(["localhost", "127.0.0.1"]);
 
-/** Checks a webhook URL; `allowHttpLocalhost` is `WEBHOOK_ALLOW_HTTP_LOCALHOST`. */
-export function checkWebhookUrl(raw: string, allowHttpLocalhost: boolean): UrlVerdict {
+/** Checks a remote URL; `allowHttpLocalhost` is the local-dev switch (`WEBHOOK_ALLOW_HTTP_LOCALHOST`). */
+export function checkRemoteUrl(raw: string, allowHttpLocalhost: boolean): UrlVerdict {
   let url: URL;
   try {
     url = new URL(raw);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { checkWebhookUrl } from "../../src/webhooks/url-rules";
+import { checkRemoteUrl } from "../../src/net/url-rules";
 
-const ok = (url: string, allow = false) => checkWebhookUrl(url, allow).ok;
+const ok = (url: string, allow = false) => checkRemoteUrl(url, allow).ok;
 
-describe("checkWebhookUrl (DESIGN §9 URL rules)", () => {
+describe("checkRemoteUrl (remote URL rules)", () => {
   it("accepts public https URLs, with ports, paths and queries", () => {
     for (const u of ["https://example.com/hook", "https://hooks.example.com:8443/a/b?x=1", "https://8.8.8.8/h", "https://[2606:4700::1111]/h"])
       expect(ok(u), u).toBe(true);
@@ -18,8 +18,8 @@ describe("checkWebhookUrl (DESIGN §9 URL rules)", () => {
   });
 
   it("refuses credentials in the URL", () => {
-    expect(checkWebhookUrl("https://user@example.com/", false)).toEqual({ ok: false, reason: "url must not contain credentials" });
-    expect(checkWebhookUrl("https://:pw@example.com/", false)).toEqual({ ok: false, reason: "url must not contain credentials" });
+    expect(checkRemoteUrl("https://user@example.com/", false)).toEqual({ ok: false, reason: "url must not contain credentials" });
+    expect(checkRemoteUrl("https://:pw@example.com/", false)).toEqual({ ok: false, reason: "url must not contain credentials" });
     expect(ok("http://a:b@localhost/", true)).toBe(false);
   });
 
