@@ -3,17 +3,31 @@
  * Pure: a URL in, a verdict out.
  *
  * `https://` only; plain `http://` only to `localhost`/`127.0.0.1` when local dev allows
- * it. No credentials in the URL (they would be stored and logged in the clear), and no
- * IP literal that names this network or the machine itself (private, loopback,
- * link-local, unspecified, multicast, CGNAT, ULA and IPv4-mapped forms of those), so a
- * subscription cannot make the service call into its own network. Host names are not
- * resolved here: a name that resolves to a private address is the platform's egress
- * policy's to refuse (Workers cannot reach private addresses of Cloudflare's network).
+ * it. No credentials in the URL (they would be stored and logged in the clear). No host
+ * that names this network or the machine itself: IP literals that are private, loopback,
+ * link-local, unspecified, multicast, CGNAT, documentation or ULA, including the IPv6
+ * forms that embed an IPv4 address (mapped, compatible, translated, NAT64, 6to4, Teredo);
+ * `localhost` and the special-use names `.localhost`, `.local`, `.internal`,
+ * `.home.arpa`; and single-label names, which only a local resolver can answer. The host
+ * is judged after the WHATWG parser has normalised it (IDNA, numeric IPv4 spellings) and
+ * without its trailing dots (`localhost.` is `localhost`).
+ *
+ * Names are not resolved here (a Worker cannot resolve them). What keeps a public name
+ * that resolves to a private address from reaching one in production is Cloudflare's
+ * egress: a Worker's `fetch` leaves through Cloudflare's network, which connects only to
+ * public addresses, never to the private networks of the machine or data centre it runs
+ * in. `wrangler dev` has no such egress, which is why plain `http://` to local hosts is
+ * a switch that only local development turns on.
  */
 
 export type UrlVerdict = { ok: true; url: string } | { ok: false; reason: string };
 
+/** Longest URL accepted, counted after normalisation (percent-encoding can grow a URL sixfold). */
+export const MAX_URL_LENGTH = 2048;
+
 const LOCAL_HTTP_HOSTS = new Set(["localhost", "127.0.0.1"]);
+/** Special-use names (RFC 6761, RFC 6762, RFC 8375, ICANN's `.internal`) no public resolver answers. */
+const LOCAL_SUFFIXES = ["localhost", "local", "internal", "home.arpa"];
 
 /** Checks a remote URL; `allowHttpLocalhost` is the local-dev switch (`WEBHOOK_ALLOW_HTTP_LOCALHOST`). */
 export function checkRemoteUrl(raw: string, allowHttpLocalhost: boolean): UrlVerdict {
@@ -23,19 +37,29 @@ export function checkRemoteUrl(raw: string, allowHttpLocalhost: boolean): UrlVer
   } catch {
     return { ok: false, reason: "url must be an absolute URL" };
   }
+  const normalised = url.toString();
+  if (normalised.length > MAX_URL_LENGTH) {
+    return { ok: false, reason: `url must be at most ${MAX_URL_LENGTH} characters once percent-encoded (it is ${normalised.length})` };
+  }
   if (url.username || url.password) return { ok: false, reason: "url must not contain credentials" };
-  const host = url.hostname.toLowerCase();
+  const host = url.hostname.toLowerCase().replace(/\.+$/, "");
   if (url.protocol === "http:") {
-    if (allowHttpLocalhost && LOCAL_HTTP_HOSTS.has(host)) return { ok: true, url: url.toString() };
+    if (allowHttpLocalhost && LOCAL_HTTP_HOSTS.has(host) && !url.hostname.endsWith(".")) return { ok: true, url: normalised };
     return {
       ok: false,
       reason: allowHttpLocalhost ? "url must use https:// (plain http:// only to localhost or 127.0.0.1)" : "url must use https://",
     };
   }
   if (url.protocol !== "https:") return { ok: false, reason: "url must use https://" };
-  if (host === "localhost" || host.endsWith(".localhost")) return { ok: false, reason: "url must not point at localhost" };
   if (isInternalIpLiteral(host)) return { ok: false, reason: "url must not be a private, loopback or link-local IP address" };
-  return { ok: true, url: url.toString() };
+  if (isIpLiteral(host)) return { ok: true, url: normalised };
+  if (LOCAL_SUFFIXES.some((s) => host === s || host.endsWith(`.${s}`))) return { ok: false, reason: "url must not point at localhost or a local network name" };
+  if (!host.includes(".")) return { ok: false, reason: "url must name a public host (a single-label name such as `intranet` is refused)" };
+  return { ok: true, url: normalised };
+}
+
+function isIpLiteral(host: string): boolean {
+  return (host.startsWith("[") && host.endsWith("]")) || parseIpv4(host) !== null;
 }
 
 /** True for an IPv4 or bracketed IPv6 literal that is not a public unicast address. */
@@ -53,7 +77,7 @@ function parseIpv4(host: string): number[] | null {
   return parts.every((p) => p <= 255) ? parts : null;
 }
 
-function isInternalIpv4([a, b]: number[]): boolean {
+function isInternalIpv4([a, b, c]: number[]): boolean {
   return (
     a === 0 || // "this network" (RFC 1122)
     a === 10 || // private (RFC 1918)
@@ -64,6 +88,9 @@ function isInternalIpv4([a, b]: number[]): boolean {
     (a === 192 && b === 168) || // private
     (a === 192 && b === 0) || // IETF protocol assignments (RFC 6890)
     (a === 198 && (b === 18 || b === 19)) || // benchmarking (RFC 2544)
+    (a === 192 && b === 88 && c === 99) || // 6to4 relay anycast (RFC 7526)
+    (a === 198 && b === 51 && c === 100) || // documentation (RFC 5737; 192.0.2.0/24 is in 192.0/16 above)
+    (a === 203 && b === 0 && c === 113) || // documentation
     a! >= 224 // multicast and reserved
   );
 }
@@ -78,14 +105,24 @@ function isInternalIpv6(text: string): boolean {
   if ((first & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
   if ((first & 0xffc0) === 0xfec0) return true; // fec0::/10 site-local (deprecated)
   if ((first & 0xff00) === 0xff00) return true; // multicast
-  // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible): judge the embedded IPv4.
-  if (words.slice(0, 5).every((w) => w === 0) && (words[5] === 0xffff || words[5] === 0)) {
-    return isInternalIpv4([words[6]! >> 8, words[6]! & 0xff, words[7]! >> 8, words[7]! & 0xff]);
-  }
-  if (first === 0x64 && words[1] === 0xff9b) {
-    return isInternalIpv4([words[6]! >> 8, words[6]! & 0xff, words[7]! >> 8, words[7]! & 0xff]); // NAT64
+  if (first === 0x2001 && words[1] === 0x0db8) return true; // 2001:db8::/32 documentation
+  if (first === 0x0100 && words.slice(1, 4).every((w) => w === 0)) return true; // 100::/64 discard-only
+  // Forms that carry an IPv4 address: judge the address they lead to.
+  const zeros = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
+  if (zeros(0, 5) && (words[5] === 0xffff || words[5] === 0)) return isInternalIpv4(v4(words[6]!, words[7]!)); // ::ffff:a.b.c.d mapped, ::a.b.c.d compatible
+  if (zeros(0, 4) && words[4] === 0xffff && words[5] === 0) return isInternalIpv4(v4(words[6]!, words[7]!)); // ::ffff:0:a.b.c.d translated (RFC 2765)
+  if (first === 0x64 && words[1] === 0xff9b) return isInternalIpv4(v4(words[6]!, words[7]!)); // 64:ff9b::/96 and 64:ff9b:1::/48 NAT64
+  if (first === 0x2002) return isInternalIpv4(v4(words[1]!, words[2]!)); // 2002:aabb:ccdd::/48 6to4
+  if (first === 0x2001 && words[1] === 0) {
+    // Teredo (RFC 4380): the server's IPv4 in clear, the client's inverted in the last two words.
+    return isInternalIpv4(v4(words[2]!, words[3]!)) || isInternalIpv4(v4(words[6]! ^ 0xffff, words[7]! ^ 0xffff));
   }
   return false;
+}
+
+/** Two 16-bit words as the four octets of an IPv4 address. */
+function v4(hi: number, lo: number): number[] {
+  return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff];
 }
 
 /** Eight 16-bit words, or null. The URL parser has already normalised the text. */

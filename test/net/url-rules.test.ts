@@ -69,3 +69,64 @@ describe("checkRemoteUrl (remote URL rules)", () => {
       expect(ok(u), u).toBe(false);
   });
 });
+
+describe("checkRemoteUrl: spellings that normalise to a refused host", () => {
+  it("refuses localhost with trailing dots, in fullwidth, and as .localhost/.local/.internal/.home.arpa names", () => {
+    for (const u of [
+      "https://localhost./h",
+      "https://localhost../h",
+      "https://LOCALHOST./h",
+      "https://ｌｏｃａｌｈｏｓｔ/h",
+      "https://localhost。/h",
+      "https://localhost．/h",
+      "https://api.localhost./h",
+      "https://printer.local/h",
+      "https://db.internal/h",
+      "https://router.home.arpa/h",
+      "https://127.0.0.1./h",
+    ])
+      expect(ok(u), u).toBe(false);
+    expect(ok("http://localhost./h", true)).toBe(false);
+  });
+
+  it("refuses single-label host names, which only a local resolver answers", () => {
+    for (const u of ["https://intranet/h", "https://metadata/computeMetadata/v1", "https://intranet./h"]) expect(ok(u), u).toBe(false);
+    expect(checkRemoteUrl("https://intranet/h", false)).toEqual({
+      ok: false,
+      reason: "url must name a public host (a single-label name such as `intranet` is refused)",
+    });
+  });
+
+  it("refuses the IPv4-translated, 6to4, Teredo and NAT64 forms of 127.0.0.1 and of private addresses", () => {
+    const internal = [
+      "::ffff:0:127.0.0.1", // IPv4-translated (RFC 2765)
+      "::ffff:0:7f00:1",
+      "::ffff:0:10.1.2.3",
+      "2002:7f00:1::", // 6to4 of 127.0.0.1
+      "2002:7f00:0001::1",
+      "2002:c0a8:101::1", // 6to4 of 192.168.1.1
+      "2002:a9fe:a9fe::", // 6to4 of 169.254.169.254
+      "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1 (inverted)
+      "2001:0:7f00:1::1", // Teredo, server 127.0.0.1
+      "2001:0:4136:e378:8000:63bf:f5ff:fffe", // Teredo, client 10.0.0.1
+      "64:ff9b::127.0.0.1", // NAT64
+      "64:ff9b:1::a00:1", // local-use NAT64 (RFC 8215)
+      "2001:db8::1", // documentation
+      "100::1", // discard-only
+    ];
+    for (const h of internal) expect(ok(`https://[${h}]/h`), h).toBe(false);
+    // The same forms around public addresses pass.
+    for (const h of ["2002:808:808::1", "2001:0:4136:e378:8000:63bf:f7f7:f7f7", "::ffff:0:8.8.8.8"]) expect(ok(`https://[${h}]/h`), h).toBe(true);
+  });
+
+  it("checks the length after normalisation: a 2,045-character URL that percent-encodes past 2,048 is refused", () => {
+    const raw = `https://example.com/${"é".repeat(2025)}`;
+    expect(raw.length).toBe(2045);
+    const verdict = checkRemoteUrl(raw, false);
+    expect(verdict.ok).toBe(false);
+    expect(verdict).toMatchObject({ reason: expect.stringMatching(/^url must be at most 2048 characters once percent-encoded \(it is \d+\)$/) });
+    const fits = `https://example.com/${"a".repeat(2048 - 20)}`;
+    expect(fits.length).toBe(2048);
+    expect(checkRemoteUrl(fits, false)).toEqual({ ok: true, url: fits });
+  });
+});
