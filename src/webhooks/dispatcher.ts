@@ -12,6 +12,7 @@ import { type Delivery, DeliveryLog, type DueDelivery } from "./delivery-log";
 import { afterAttempt, type AttemptOutcome, describeFailure, subscribes } from "./retry-policy";
 import { decryptSecret } from "./secrets";
 import { signedHeaders } from "./signing";
+import { fetchRemote, RemoteFetchError } from "../net/remote-fetch";
 import { MAX_WEBHOOKS_PER_PROJECT, subscriptionsForDelivery } from "./subscriptions";
 
 /** A subscription with its secret opened, held only in the hub's memory. */
@@ -37,6 +38,8 @@ const BUDGET_MS = 60_000;
 /** Slack past an attempt's timeout before the alarm looks at it again. */
 const LEASE_SLACK_MS = 5_000;
 const USER_AGENT = "edge-ingest-webhooks/1";
+/** Only the status of a receiver's answer matters; its body is never read. */
+const RESPONSE_BYTES_READ = 0;
 
 export const TEST_EVENT = "webhook.test";
 
@@ -212,26 +215,24 @@ export class WebhookDispatcher {
   }
 
   private async post(sub: OpenSubscription, d: DueDelivery): Promise<AttemptOutcome> {
-    const headers = {
-      "content-type": "application/json",
-      "user-agent": USER_AGENT,
-      ...signedHeaders(sub.secret, d.id, new Date(), d.payload),
-    };
     try {
-      const res = await fetch(sub.url, {
+      const res = await fetchRemote(sub.url, {
         method: "POST",
-        headers,
+        headers: { "content-type": "application/json", ...signedHeaders(sub.secret, d.id, new Date(), d.payload) },
         body: d.payload,
+        userAgent: USER_AGENT,
+        // The URL is checked again at each attempt: rules tightened since it was stored apply.
+        allowHttpLocalhost: this.config.allowHttpLocalhost,
         // A redirect is not a 2xx: it is logged and retried, never followed to another host.
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+        maxRedirects: 0,
+        maxBytes: RESPONSE_BYTES_READ,
+        timeoutMs: this.config.timeoutMs,
       });
-      await res.body?.cancel();
+      await res.body.cancel().catch(() => undefined);
       return { kind: "response", status: res.status };
     } catch (err) {
-      const name = err instanceof Error ? err.name : "";
-      if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout" };
-      return { kind: "network", message: err instanceof Error ? err.message : String(err) };
+      if (err instanceof RemoteFetchError && err.code === "timeout") return { kind: "timeout" };
+      return { kind: "network", message: err instanceof RemoteFetchError ? err.message.replace(/^request failed: /, "") : String(err) };
     }
   }
 }
