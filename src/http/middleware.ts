@@ -66,6 +66,12 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/** What the caller should do about a refusal the framework raised. */
+function frameworkDetail(err: HTTPException): string {
+  if (err.status === 415) return "Unsupported Content-Type: send the body as application/json";
+  return err.message || `Request refused with HTTP ${err.status}`;
+}
+
 /** The one place errors become responses. Unknown errors never leak their message. */
 export function onError(err: Error, c: Context<AppEnv>): Response {
   const id = c.get("requestId") ?? crypto.randomUUID();
@@ -75,6 +81,9 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   } else if (err instanceof HTTPException && err.status === 400) {
     // Hono's validator refuses a body it cannot parse ("Malformed JSON in request body").
     problem = badRequest(err.message);
+  } else if (err instanceof HTTPException && err.status < 500) {
+    // The framework's other refusals (the OpenAPI routes' media-type gate answers 415) keep their status.
+    problem = new Problem(err.status, frameworkDetail(err));
   } else {
     console.error(
       JSON.stringify({
