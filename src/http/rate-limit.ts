@@ -11,7 +11,8 @@ import { canSeeProject } from "../auth/policy";
 import { loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { type AskForLease, LeaseHolder, type RateDecision } from "./lease-holder";
-import { Problem } from "./problem";
+import { badRequest, Problem } from "./problem";
+import { isProjectId, PROJECT_ID_RULE } from "./project-id";
 import { setResponseHeaders } from "./middleware";
 
 export type { RateDecision } from "./lease-holder";
@@ -104,15 +105,9 @@ export function rateLimitHeaders(decisions: RateDecision[], now = Date.now()): R
   };
 }
 
-/** `/api/projects/{projectId}/…` → the project id (decoded), else null. */
+/** `/api/projects/{projectId}/…` → the project id segment as the router sees it, else null. */
 function projectOfPath(path: string): string | null {
-  const m = /^\/api\/projects\/([^/]+)(?:\/|$)/.exec(path);
-  if (!m?.[1]) return null;
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    return null;
-  }
+  return /^\/api\/projects\/([^/]+)(?:\/|$)/.exec(path)?.[1] ?? null;
 }
 
 /**
@@ -124,8 +119,12 @@ function projectOfPath(path: string): string | null {
 export const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const budgets = [userBudget(c)];
   const projectId = projectOfPath(c.req.path);
-  if (projectId !== null && canSeeProject(c.get("principal"), projectId)) budgets.push(projectBudget(c, projectId));
+  const valid = projectId === null || isProjectId(projectId);
+  if (projectId !== null && valid && canSeeProject(c.get("principal"), projectId)) budgets.push(projectBudget(c, projectId));
   await chargeRateLimits(c, budgets);
+  // An id outside the rule is refused before any route: it would need decoding, and a
+  // spelling the router decodes one way and this middleware another escapes the project's budget.
+  if (!valid) throw badRequest(PROJECT_ID_RULE);
   await next();
   const decisions = c.get("rateLimits");
   if (decisions?.length) setResponseHeaders(c, rateLimitHeaders(decisions));

@@ -3,6 +3,7 @@
  * requests, type the handlers and generate `/openapi.json`.
  */
 import { z } from "@hono/zod-openapi";
+import { PROJECT_ID_PATTERN, PROJECT_ID_RULE } from "../http/project-id";
 import { JOB_EVENT_TYPES, JOB_STAGES, JOB_STATUSES } from "../jobs/lifecycle";
 
 export const Problem = z
@@ -18,8 +19,7 @@ export const Problem = z
 export const ProjectParams = z.object({
   projectId: z
     .string()
-    .min(1)
-    .max(128)
+    .regex(PROJECT_ID_PATTERN, { error: PROJECT_ID_RULE })
     .openapi({ param: { name: "projectId", in: "path" }, example: "proj_123" }),
 });
 export const JobParams = ProjectParams.extend({
