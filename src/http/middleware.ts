@@ -3,7 +3,7 @@
  * `/api/**`, and the single `onError` that renders every failure as an RFC 9457 problem.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { tokenVerifier } from "../auth/verify";
+import { canOpenSocket, tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { HTTPException } from "hono/http-exception";
@@ -61,6 +61,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token) throw unauthorized();
   const result = await tokenVerifier(loadConfig(c.env).auth)(token);
   if (!result.ok) throw unauthorized();
+  if (c.req.header("Upgrade")?.toLowerCase() === "websocket" && !canOpenSocket(result.expiresAt)) throw unauthorized();
   c.set("principal", result.principal);
   c.set("tokenExpiresAt", result.expiresAt);
   await next();
