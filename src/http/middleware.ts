@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { canOpenSocket, tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
+import { chargeFailedAuth } from "./rate-limit";
 import { HTTPException } from "hono/http-exception";
 import { badRequest, internalError, Problem, renderProblem, unauthorized } from "./problem";
 
@@ -58,10 +59,10 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token && acceptsQueryToken(c.req.method, c.req.path, c.req.header("Upgrade"))) {
     token = c.req.query("access_token") || undefined;
   }
-  if (!token) throw unauthorized();
+  if (!token) return refuse(c);
   const result = await tokenVerifier(loadConfig(c.env).auth)(token);
-  if (!result.ok) throw unauthorized();
-  if (c.req.header("Upgrade")?.toLowerCase() === "websocket" && !canOpenSocket(result.expiresAt)) throw unauthorized();
+  if (!result.ok) return refuse(c);
+  if (c.req.header("Upgrade")?.toLowerCase() === "websocket" && !canOpenSocket(result.expiresAt)) return refuse(c);
   c.set("principal", result.principal);
   c.set("tokenExpiresAt", result.expiresAt);
   await next();
@@ -71,6 +72,12 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
 function frameworkDetail(err: HTTPException): string {
   if (err.status === 415) return "Unsupported Content-Type: send the body as application/json";
   return err.message || `Request refused with HTTP ${err.status}`;
+}
+
+/** A 401, charged to the client's budget of failed authentications (a 429 once it is spent). */
+async function refuse(c: Context<AppEnv>): Promise<never> {
+  await chargeFailedAuth(c);
+  throw unauthorized();
 }
 
 /** The one place errors become responses. Unknown errors never leak their message. */

@@ -105,6 +105,30 @@ export function rateLimitHeaders(decisions: RateDecision[], now = Date.now()): R
   };
 }
 
+/** The budget of failed authentications of one client address (`CF-Connecting-IP`, set by Cloudflare's edge). */
+function failedAuthBudget(c: Context<AppEnv>): Budget {
+  const ip = c.req.header("CF-Connecting-IP") ?? "unknown";
+  return { key: `auth-failures:${ip}`, limit: loadConfig(c.env).rateLimitFailedAuthPerMinute, windowMs: MINUTE };
+}
+
+/**
+ * Charges one failed authentication to the client's address, and throws 429 when the
+ * address has spent its budget: a client guessing or replaying tokens is slowed to the
+ * budget, and a valid token from the same address is never charged. Leases make the
+ * charge local to the isolate most of the time (no object call per failure).
+ */
+export async function chargeFailedAuth(c: Context<AppEnv>): Promise<void> {
+  const budget = failedAuthBudget(c);
+  const decision = await holderFor(budget).acquire(askFrom(c, budget));
+  if (decision.allowed) return;
+  const headers = rateLimitHeaders([decision]);
+  throw new Problem(
+    429,
+    `Too many failed authentications from this address (limit ${budget.limit} per minute): retry after ${headers["RateLimit-Reset"]} s with a valid token`,
+    { headers: { ...headers, "Retry-After": headers["RateLimit-Reset"] } },
+  );
+}
+
 /** `/api/projects/{projectId}/…` → the project id segment as the router sees it, else null. */
 function projectOfPath(path: string): string | null {
   return /^\/api\/projects\/([^/]+)(?:\/|$)/.exec(path)?.[1] ?? null;
