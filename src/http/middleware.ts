@@ -3,6 +3,7 @@
  * `/api/**`, and the single `onError` that renders every failure as an RFC 9457 problem.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { setResponseHeaders } from "./response-headers";
 import { canOpenSocket, tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
@@ -18,27 +19,6 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   setResponseHeaders(c, { "X-Request-Id": id });
 };
-
-/**
- * Adds `headers` to the response. A response from a Durable Object (a 101, or its
- * refusal) has immutable headers, so it is copied: a 101 at once, without trying (a
- * refused set throws, and with 1,000 upgrades the throws cost more than the rest of the
- * Worker's part of an upgrade).
- */
-export function setResponseHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
-  if (!c.res.webSocket) {
-    try {
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-      return;
-    } catch {
-      // immutable: copied below
-    }
-  }
-  const copy = new Headers(c.res.headers);
-  for (const [k, v] of Object.entries(headers)) copy.set(k, v);
-  const { status, webSocket } = c.res;
-  c.res = new Response(webSocket ? null : c.res.body, { status, headers: copy, webSocket });
-}
 
 /** The two live-event routes, the only ones a WebSocket upgrade reaches. */
 const EVENT_ROUTES = [/^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/, /^\/api\/projects\/[^/]+\/ingest\/events$/];

@@ -13,7 +13,7 @@ import type { AppEnv } from "./app-env";
 import { type AskForLease, LeaseHolder, type RateDecision } from "./lease-holder";
 import { badRequest, Problem } from "./problem";
 import { isProjectId, PROJECT_ID_RULE } from "./project-id";
-import { setResponseHeaders } from "./middleware";
+import { setResponseHeaders } from "./response-headers";
 
 export type { RateDecision } from "./lease-holder";
 
