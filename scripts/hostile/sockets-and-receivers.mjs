@@ -14,6 +14,8 @@ import { createServer } from "node:http";
 import { upload } from "../../bench/lib/server.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** What one flooding viewer sends on one connection (the probe that stalled `/health` sent this many). */
+const FRAMES_PER_SOCKET = 50_000;
 
 export function stats(times) {
   const s = [...times].sort((a, b) => a - b);
@@ -53,11 +55,17 @@ export async function frameFlood({ url, token, projectId, viewers = 4, seconds =
       await new Promise((resolve) => {
         ws.addEventListener("open", () => {
           opened++;
-          // 50,000 frames a connection, in bursts, while the socket stays open.
+          // Up to 50,000 frames a connection, as fast as the socket drains, while it stays open.
+          let mine = 0;
           const burst = () => {
-            for (let i = 0; i < 500 && ws.readyState === WebSocket.OPEN && running(); i++, sent++) ws.send(frame);
-            if (ws.readyState === WebSocket.OPEN && running() && sent % 50_000 !== 0) setTimeout(burst, 0);
-            else if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+            while (ws.readyState === WebSocket.OPEN && running() && mine < FRAMES_PER_SOCKET && ws.bufferedAmount < 1 << 20) {
+              ws.send(frame);
+              mine++;
+              sent++;
+            }
+            if (ws.readyState !== WebSocket.OPEN) return;
+            if (running() && mine < FRAMES_PER_SOCKET) setTimeout(burst, 1);
+            else ws.close(1000);
           };
           burst();
         });
