@@ -38,11 +38,12 @@ async function sampleHealth(url, running) {
 }
 
 /**
- * `viewers` sockets on the project stream, each sending 100-byte frames as fast as the
- * socket takes them and reconnecting when closed, for `seconds`. Returns `/health` during
- * the flood, and how many frames were sent and sockets opened.
+ * `viewers` sockets on the project stream, each sending up to 50,000 100-byte frames as
+ * fast as the socket drains (and, with `reconnect`, opening a new socket when closed),
+ * while `/health` is sampled for `seconds`. Returns `/health` over that window, and how
+ * many frames were sent and sockets opened.
  */
-export async function frameFlood({ url, token, projectId, viewers = 4, seconds = 10 }) {
+export async function frameFlood({ url, token, projectId, viewers = 1, seconds = 10, reconnect = false }) {
   const frame = "x".repeat(100);
   const deadline = performance.now() + seconds * 1000;
   const running = () => performance.now() < deadline;
@@ -50,7 +51,7 @@ export async function frameFlood({ url, token, projectId, viewers = 4, seconds =
   let opened = 0;
   let closedByServer = 0;
   const viewer = async () => {
-    while (running()) {
+    for (let first = true; running() && (first || reconnect); first = false) {
       const ws = new WebSocket(`${url.replace("http", "ws")}/api/projects/${projectId}/ingest/events?access_token=${token}`);
       await new Promise((resolve) => {
         ws.addEventListener("open", () => {
