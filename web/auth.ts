@@ -2,7 +2,7 @@
  * Sign-in, pure parts: the dev token in the URL fragment, the token's claims (decoded,
  * not verified: the server verifies every request), and what its roles allow (DESIGN §2).
  */
-import type { Job } from "./types";
+import type { Job } from "../src/client/types";
 
 export type Role = "viewer" | "editor" | "dispatcher" | "admin";
 

@@ -2,7 +2,7 @@
  * Hash routes: the view and its filters live in the URL (`#/p/<project>/jobs?status=…`),
  * so a reload or a shared link shows the same thing. The fragment never reaches the server.
  */
-import { JOB_STAGES, JOB_STATUSES, type JobFilters, type JobStage, type JobStatus } from "./types";
+import { JOB_STAGES, JOB_STATUSES, type JobFilters, type JobStage, type JobStatus } from "../src/client/types";
 
 export type Route =
   | { view: "home" }
@@ -52,7 +52,7 @@ export function formatRoute(route: Route): string {
       return `#/p/${enc(route.projectId)}/documents/${enc(route.documentId)}`;
     case "jobs": {
       const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(route.filters)) if (v) q.set(k, v);
+      for (const [k, v] of Object.entries(route.filters)) if (v) q.set(k, String(v));
       const s = q.toString();
       return `#/p/${enc(route.projectId)}/jobs${s ? `?${s}` : ""}`;
     }

@@ -4,8 +4,9 @@
  * deleted by the documents routes. Every D1 call takes the project's database
  * (`projectDb`), so callers choose it once (and the job's object can meter it).
  */
-import { and, asc, count, desc, eq, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { keysetPage, newestFirst, rowKey, type KeysetPage, type PageKey } from "../db/keyset";
 import { documents, type DocumentRow } from "../db/schema";
 import { hammingDistance, simhashBands } from "../pipeline/analyze";
 import { chunkTableKey, documentKeys } from "../storage-keys";
@@ -137,52 +138,33 @@ export interface DocumentFilters {
   duplicateOf?: string;
 }
 
-/** Where a page starts: strictly after this (createdAt, id) in newest-first order. */
-export interface DocumentKey {
-  createdAt: number;
-  id: string;
-}
-
 /**
- * One page of a project's documents, newest first, by keyset on (created_at, id), and
- * the count of all that match. Each filter has an index whose left prefix is
- * `project_id` followed by that column, then (created_at, id).
+ * One page of a project's documents, newest first (`db/keyset.ts`), and the count of
+ * all that match. Each filter has an index whose left prefix is `project_id` followed
+ * by that column, then (created_at, id).
  */
 export async function listProjectDocuments(
   d1: D1Database,
   projectId: string,
   filters: DocumentFilters,
-  after: DocumentKey | null,
+  after: PageKey | null,
   limit: number,
-): Promise<{ items: DocumentRow[]; next: DocumentKey | null; total: number }> {
-  const db = drizzle(d1);
+): Promise<KeysetPage<DocumentRow>> {
   const [pageQuery, countQuery] = documentListQueries(d1, projectId, filters, after, limit);
-  const [rows, totals] = await db.batch([pageQuery, countQuery]);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page,
-    next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-    total: totals[0]?.total ?? 0,
-  };
+  const [rows, totals] = await drizzle(d1).batch([pageQuery, countQuery]);
+  return keysetPage(rows, limit, totals[0]?.total ?? 0, rowKey);
 }
 
 /** The page query (limit + 1 rows, to know if another page follows) and the count. */
-export function documentListQueries(d1: D1Database, projectId: string, filters: DocumentFilters, after: DocumentKey | null, limit: number) {
+export function documentListQueries(d1: D1Database, projectId: string, filters: DocumentFilters, after: PageKey | null, limit: number) {
   const db = drizzle(d1);
   const where: SQL[] = [eq(documents.projectId, projectId)];
   if (filters.contentHash !== undefined) where.push(eq(documents.contentHash, filters.contentHash));
   if (filters.language !== undefined) where.push(eq(documents.language, filters.language));
   if (filters.duplicateOf !== undefined) where.push(eq(documents.duplicateOf, filters.duplicateOf));
   const matching = and(...where);
-  const pageWhere = after ? and(matching, sql`(${documents.createdAt}, ${documents.id}) < (${after.createdAt}, ${after.id})`) : matching;
   return [
-    db
-      .select()
-      .from(documents)
-      .where(pageWhere)
-      .orderBy(desc(documents.createdAt), desc(documents.id))
-      .limit(limit + 1),
+    newestFirst(db.select().from(documents).$dynamic(), documents, matching, after, limit),
     db.select({ total: count() }).from(documents).where(matching),
   ] as const;
 }

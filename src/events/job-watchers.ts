@@ -3,7 +3,8 @@
  * every logged event to the project's hub and, when bound, the `JOB_EVENTS` queue.
  */
 import type { Env } from "../env";
-import type { JobEvent, JobStore } from "../jobs/job-store";
+import type { JobEvent } from "../contract/job-event";
+import type { JobStore } from "../jobs/job-store";
 import type { EventOutbox } from "../jobs/outbox";
 import { isTerminal } from "../jobs/lifecycle";
 import { acceptWatcher, broadcast, CLOSE_NORMAL, closeAll, closeExpired, enableAutoPong, watcherCount } from "./sockets";

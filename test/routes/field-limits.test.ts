@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FIELD_MAX_LENGTH } from "../../src/routes/schemas";
+import { FIELD_MAX_LENGTH } from "../../src/contract/job";
 import { call, jobsPath, problem, token } from "../helpers";
 
 const P = "proj_field_units";
