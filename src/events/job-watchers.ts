@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import type { JobEvent } from "../contract/job-event";
 import type { JobStore } from "../jobs/job-store";
 import type { EventOutbox } from "../jobs/outbox";
-import { isTerminal } from "../jobs/lifecycle";
+import { isTerminal } from "../contract/status";
 import { acceptWatcher, broadcast, CLOSE_NORMAL, closeAll, closeExpired, enableAutoPong, watcherCount } from "./sockets";
 
 const TAG = "job";

@@ -8,10 +8,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../dev-server";
+import { sharedServer, type E2eServer } from "../dev-server";
 import { HAVE_CHROMIUM, launchChromium } from "./browser";
 
-let server: TestServer;
+let server: E2eServer;
 let browser: Browser;
 /** The attacker: another origin (another port) whose page frames the server's `?path`. */
 let attacker: Server;
@@ -19,8 +19,8 @@ let attackerUrl: string;
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
-  if (!existsSync("dist/web/_headers")) throw new Error("dist/web is not built: run `npm run build:web` (npm test runs it first)");
-  [server, browser] = await Promise.all([startTestServer(), launchChromium()]);
+  if (!existsSync("dist/web/_headers")) throw new Error("dist/web is not built: the e2e global setup builds it (or run `npm run build:web`)");
+  [server, browser] = await Promise.all([sharedServer(), launchChromium()]);
   attacker = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").searchParams.get("path") ?? "/";
     res.writeHead(200, { "Content-Type": "text/html" });
@@ -33,7 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   attacker?.close();
   await browser?.close();
-  await server?.close();
 });
 
 describe.skipIf(!HAVE_CHROMIUM)("framing by another origin", () => {
