@@ -9,6 +9,8 @@ export interface Config {
   maxUploadBytes: number;
   rateLimitProjectPerMinute: number;
   rateLimitUserPerHour: number;
+  /** Failed authentications per client IP per minute. */
+  rateLimitFailedAuthPerMinute: number;
   stageMaxAttempts: number;
   /** How long an upload's reservation waits for its job before the upload is deleted. */
   sourceReservationMs: number;
@@ -101,6 +103,7 @@ function parseConfig(env: Env): Config {
     maxUploadBytes: positiveInt(env, "MAX_UPLOAD_BYTES", 104_857_600),
     rateLimitProjectPerMinute: positiveInt(env, "RATE_LIMIT_PROJECT_PER_MINUTE", 100),
     rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
+    rateLimitFailedAuthPerMinute: positiveInt(env, "RATE_LIMIT_FAILED_AUTH_PER_MINUTE", 60),
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     sourceReservationMs: positiveInt(env, "SOURCE_RESERVATION_MS", DEFAULT_SOURCE_RESERVATION_MS),
     keepSources: flag(env, "KEEP_SOURCES"),

@@ -15,7 +15,7 @@ import type { JobEvent } from "../jobs/job-store";
 import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
-import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
+import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong, meterClientFrame } from "./sockets";
 import { Timers } from "../durable/timers";
 import { isActive } from "../contract/status";
 import type { Nudge } from "../jobs/stall";
@@ -141,8 +141,8 @@ export class ProjectHub extends DurableObject<Env> {
     await this.timers.run(this.now());
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Watchers only listen; "ping" is answered by the runtime's auto-response.
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -168,6 +168,9 @@ export class ProjectHub extends DurableObject<Env> {
 
   /** The `deliveries` timer: sends what is due, bounds the log, and says when to look again. */
   private async sendDue(): Promise<number | undefined> {
+    // Watchers whose token expired are closed before the pump, which may wait on slow
+    // receivers for their whole timeout (the expiry entry runs after it when due later).
+    closeExpired(this.ctx);
     if (this.webhooks.log.nextDue() !== null) await this.webhooks.pump(this.projectId);
     if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
       this.webhooks.log.prune(Date.now());

@@ -12,7 +12,7 @@ import { loadConfig } from "../config";
 import { Timers } from "../durable/timers";
 import type { Env } from "../env";
 import { JobWatchers } from "../events/job-watchers";
-import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
+import { ACCESS_HEADER, CLOSE_NORMAL, echoClose, meterClientFrame } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
 import { EventForwarding } from "./event-forwarding";
 import { IndexWriter } from "./index-writer";
@@ -218,8 +218,8 @@ export class IngestJob extends DurableObject<Env> {
     return response;
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Watchers only listen; "ping" is answered by the runtime's auto-response.
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
