@@ -73,6 +73,8 @@ try {
     log(`deleted ${result.alarmsDeleted} pending job alarms from storage`);
   }
 
+  // Timed from the restart's start: the hub's alarm may fire while wrangler is still starting.
+  const restartAt = Date.now();
   dev = await startDev({
     port,
     persistTo,
@@ -83,7 +85,6 @@ try {
       if (m) rearmed.add(m[1]);
     },
   });
-  const restartAt = Date.now();
   log("wrangler dev #2 up on the same persist dir; watching the D1 listing only");
   let rows = new Map();
   let ids = [];
