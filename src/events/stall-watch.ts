@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS stall_checks (
 /** A silent job's row: when the hub last heard from it, and the nudges since. */
 type Silent = {
   job_id: string;
+  /** The project frame it was last heard in. */
+  seq: number;
   heard_at: number;
   nudges: number;
 };
@@ -57,7 +59,7 @@ export class StallWatch {
     // A job's last frame may be pruned from the log (a day and 10,000 frames old): 0 then.
     const silent = this.sql
       .exec<Silent>(
-        `SELECT a.job_id, coalesce(f.at_ms, 0) AS heard_at, coalesce(s.nudges, 0) AS nudges
+        `SELECT a.job_id, a.seq, coalesce(f.at_ms, 0) AS heard_at, coalesce(s.nudges, 0) AS nudges
          FROM active_jobs a
          LEFT JOIN project_frames f ON f.project_seq = a.seq
          LEFT JOIN stall_checks s ON s.job_id = a.job_id
@@ -86,7 +88,7 @@ export class StallWatch {
       case "ended":
         // The job is over (its last frame is on its way, at least once) or gone: no
         // longer active, so neither watched nor in the project's snapshot.
-        this.sql.exec("DELETE FROM active_jobs WHERE job_id = ?", job.job_id);
+        this.sql.exec("DELETE FROM active_jobs WHERE job_id = ? AND seq = ?", job.job_id, job.seq);
         this.heardFrom(job.job_id);
         return;
       case "stalled":
@@ -96,11 +98,17 @@ export class StallWatch {
       default: {
         // Waiting for its batch is no fault of the job's; an unreachable job is not counted.
         const nudges = outcome === "waiting" ? 0 : outcome === null ? job.nudges : job.nudges + 1;
+        // Only while nothing was heard from it during the nudge: a frame that came in
+        // meanwhile has already started its count again (or ended it).
         this.sql.exec(
-          "INSERT INTO stall_checks (job_id, nudges, checked_at) VALUES (?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET nudges = excluded.nudges, checked_at = excluded.checked_at",
+          `INSERT INTO stall_checks (job_id, nudges, checked_at)
+           SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM active_jobs WHERE job_id = ? AND seq = ?)
+           ON CONFLICT (job_id) DO UPDATE SET nudges = excluded.nudges, checked_at = excluded.checked_at`,
           job.job_id,
           nudges,
           now,
+          job.job_id,
+          job.seq,
         );
       }
     }
