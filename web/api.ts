@@ -75,6 +75,25 @@ export class Api {
     return this.call((c) => c.jobs.delete(jobId));
   }
 
+  /**
+   * Resumes a failed job from its last checkpoint (`POST /jobs/{id}/retry`), through the
+   * SDK's transport. Null when this server has no such route (404/405), so the view can
+   * stop offering it.
+   */
+  async retryJob(jobId: string): Promise<Job | null> {
+    const path = `/api/projects/${encodeURIComponent(this.projectId)}/ingest/jobs/${encodeURIComponent(jobId)}/retry`;
+    const res = await this.call((c) => c.transport.send({ method: "POST", path, retry: false, projectId: this.projectId, pass: [404, 405] }));
+    if (res.status === 404 || res.status === 405) {
+      const body = (await res.json().catch(() => ({}))) as { detail?: unknown };
+      // The service answers a path it has no route for with "No route for …"; any other
+      // 404 is about the job itself.
+      const detail = typeof body.detail === "string" ? body.detail : "";
+      if (res.status === 404 && !detail.startsWith("No route")) throw new EdgeIngestError(404, detail || "Job not found");
+      return null;
+    }
+    return (await res.json()) as Job;
+  }
+
   jobEvents(jobId: string, after = 0): Promise<{ items: JobEvent[]; lastSeq: number }> {
     return this.call((c) => c.jobs.log(jobId, { after }));
   }

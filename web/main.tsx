@@ -5,6 +5,7 @@
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api } from "./api";
+import { isAdmin } from "./auth";
 import { formatRoute, parseRoute, type Route } from "./route";
 import { clearSession, restoreSession, type Session } from "./session";
 import { DocumentView } from "./views/DocumentView";
@@ -30,8 +31,9 @@ function useRoute(): Route {
 }
 
 function App() {
-  const [session, setSession] = useState<Session | null>(() => restoreSession());
-  const [notice, setNotice] = useState<string | null>(null);
+  const [restored] = useState(() => restoreSession());
+  const [session, setSession] = useState<Session | null>(restored && "token" in restored ? restored : null);
+  const [notice, setNotice] = useState<string | null>(restored && "error" in restored ? restored.error : null);
   const route = useRoute();
   const projectId = route.view === "home" ? null : route.projectId;
   const api = useMemo(() => {
@@ -69,7 +71,9 @@ function App() {
       </a>
       <Header session={session} projectId={projectId} onSignOut={signOut} />
       <main id="main" tabIndex={-1}>
-        {route.view === "home" || !api ? (
+        {projectId && !isAdmin(session.claims) && !session.claims.projects.includes(projectId) ? (
+          <ProjectPicker claims={session.claims} refused={projectId} />
+        ) : route.view === "home" || !api ? (
           <ProjectPicker claims={session.claims} />
         ) : route.view === "jobs" ? (
           <JobsView key={route.projectId} api={api} claims={session.claims} filters={route.filters} />

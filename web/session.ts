@@ -4,6 +4,7 @@
  * so it is neither sent to the server (fragments never are) nor left in history.
  */
 import { decodeClaims, isExpired, tokenFromFragment, type Claims } from "./auth";
+import { formatAge } from "./format";
 
 const KEY = "edge-ingest.token";
 
@@ -15,20 +16,28 @@ export interface Session {
 export function sessionFor(token: string): Session | { error: string } {
   const claims = decodeClaims(token);
   if (!claims) return { error: "That is not a JWT (three base64url parts separated by dots)." };
-  if (isExpired(claims)) return { error: "That token has expired." };
+  if (isExpired(claims)) return { error: expiredMessage(claims.exp!) };
   return { token, claims };
 }
 
-/** The session from the URL fragment (then stripped) or from sessionStorage. */
-export function restoreSession(): Session | null {
+/** "That token expired at 3 Dec 2026, 11:02 (2 h ago)…": when, so a stale link is recognised as one. */
+export function expiredMessage(expSeconds: number, nowMs = Date.now()): string {
+  const at = new Date(expSeconds * 1000);
+  return `That token expired at ${at.toLocaleString()} (${formatAge(at.toISOString(), nowMs)} ago). Get a fresh one: \`npm run dev\` prints a new sign-in link, or mint one with \`npm run token\`.`;
+}
+
+/**
+ * The session from the URL fragment (then stripped) or from sessionStorage; a fragment
+ * token that cannot be used gives the reason instead.
+ */
+export function restoreSession(): Session | { error: string } | null {
   const fromFragment = tokenFromFragment(location.hash);
   if (fromFragment) {
     history.replaceState(null, "", `${location.pathname}${location.search}#/`);
     const s = sessionFor(fromFragment);
-    if ("token" in s) {
-      saveSession(s);
-      return s;
-    }
+    if (!("token" in s)) return { error: `The sign-in link did not work. ${s.error}` };
+    saveSession(s);
+    return s;
   }
   const stored = sessionStorage.getItem(KEY);
   if (!stored) return null;
