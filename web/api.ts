@@ -5,7 +5,7 @@
  * `detail` is the problem's own (RFC 9457), so the page shows exactly what the server said.
  */
 import { EdgeIngest, EdgeIngestError, mediaTypeOf } from "../src/client/index";
-import type { ChunkList, Document, Job, JobEvent, JobFilters, JobList } from "../src/client/types";
+import type { ChunkList, Document, DocumentFilters, DocumentList, Job, JobEvent, JobFilters, JobList } from "../src/client/types";
 
 /** The Content-Type to send for a file: the browser's, else by its extension. */
 export function uploadContentType(file: { name: string; type: string }): string {
@@ -96,6 +96,10 @@ export class Api {
 
   jobEvents(jobId: string, after = 0): Promise<{ items: JobEvent[]; lastSeq: number }> {
     return this.call((c) => c.jobs.log(jobId, { after }));
+  }
+
+  listDocuments(filters: DocumentFilters, cursor?: string | null, limit = 50): Promise<DocumentList> {
+    return this.call((c) => c.documents.list({ ...filters, cursor: cursor ?? undefined, limit }));
   }
 
   getDocument(documentId: string): Promise<Document> {

@@ -9,6 +9,7 @@ import { isAdmin } from "./auth";
 import { formatRoute, parseRoute, type Route } from "./route";
 import { clearSession, restoreSession, type Session } from "./session";
 import { DocumentView } from "./views/DocumentView";
+import { DocumentsView } from "./views/DocumentsView";
 import { Header } from "./views/Header";
 import { JobDetail } from "./views/JobDetail";
 import { JobsView } from "./views/JobsView";
@@ -79,6 +80,8 @@ function App() {
           <JobsView key={route.projectId} api={api} claims={session.claims} filters={route.filters} />
         ) : route.view === "job" ? (
           <JobDetail key={route.jobId} api={api} claims={session.claims} jobId={route.jobId} />
+        ) : route.view === "documents" ? (
+          <DocumentsView key={route.projectId} api={api} filters={route.filters} />
         ) : (
           <DocumentView key={route.documentId} api={api} documentId={route.documentId} />
         )}
