@@ -110,7 +110,10 @@ export function DocumentsView({ api, filters }: { api: Api; filters: DocumentSea
               <td data-label="Characters">{d.characterCount.toLocaleString()}</td>
               <td data-label="Duplicate of">
                 {d.duplicateOf ? (
-                  <a href={formatRoute({ view: "documents", projectId: api.projectId, filters: { duplicateOf: d.duplicateOf } })} title="Documents that duplicate the same original">
+                  <a
+                    href={formatRoute({ view: "documents", projectId: api.projectId, filters: { duplicateOf: d.duplicateOf } })}
+                    title="Documents that duplicate the same original"
+                  >
                     {d.duplicateOf.slice(0, 8)}…
                   </a>
                 ) : (
