@@ -109,7 +109,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard: jobs", () => {
     await row.getByRole("button", { name: "Delete confirm.md" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete confirm.md?" });
     await dialog.waitFor();
-    expect(await dialog.evaluate((d) => (d as HTMLDialogElement).open && d.matches(":modal"))).toBe(true);
+    expect(await dialog.evaluate((d) => d.matches("dialog[open]:modal"))).toBe(true);
     await dialog.getByRole("button", { name: "Keep it" }).click();
     await dialog.waitFor({ state: "detached" });
     expect((await api(`/ingest/jobs/${job.id}`)).status).toBe(200);
