@@ -6,8 +6,8 @@
  * npm package, so neither needs a CDN. Prints the gzipped size of the JavaScript the
  * dashboard loads first (the budget is 100 KB).
  *
- * `node scripts/build-web.mjs` (also `npm run build:web`; run by `npm run dev`, before
- * `npm test` and before `npm run deploy`).
+ * `node scripts/build-web.mjs` (also `npm run build:web`; run by `npm run dev`, by the e2e
+ * tests' global setup and before `npm run deploy`).
  */
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
-import { SECRET, startDev, token, upload } from "../bench/lib/server.mjs";
+import { SECRET, startDev, token, upload } from "./lib/dev-server.mjs";
 import { loadPipeline } from "../bench/lib/floor.mjs";
 
 const { values: args } = parseArgs({ options: { port: { type: "string", default: "8951" }, only: { type: "string", default: "" } } });

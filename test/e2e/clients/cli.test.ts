@@ -1,10 +1,10 @@
 /** The `edge-ingest` CLI against a real `wrangler dev`, run as a user runs it. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeIngest } from "../../../src/client/node";
-import { token, type TestServer } from "../dev-server";
-import { startClientsServer, corruptPdf, cuttableProxy, folder, MIXED_UPLOADED, mixedFolder, runCli, startCli } from "./harness";
+import { token, type E2eServer } from "../dev-server";
+import { clientsServer, corruptPdf, cuttableProxy, folder, MIXED_UPLOADED, mixedFolder, runCli, startCli } from "./harness";
 
-let server: TestServer;
+let server: E2eServer;
 let adminToken: string;
 const env = (project: string, t = adminToken) => ({ EDGE_INGEST_URL: server.url, EDGE_INGEST_TOKEN: t, EDGE_INGEST_PROJECT: project });
 const sdk = (projectId: string) => new EdgeIngest({ baseUrl: server.url, token: adminToken, projectId });
@@ -15,10 +15,7 @@ async function allJobs(projectId: string) {
 }
 
 beforeAll(async () => {
-  ({ server, adminToken } = await startClientsServer());
-});
-afterAll(async () => {
-  await server?.close();
+  ({ server, adminToken } = await clientsServer());
 });
 
 describe("edge-ingest upload", () => {
