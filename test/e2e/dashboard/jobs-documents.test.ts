@@ -7,36 +7,38 @@
 import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { upload, waitForJob } from "../../../bench/lib/server.mjs";
-import { startTestServer, token, type TestServer } from "../dev-server";
+import { sharedServer, token, upload, waitForJob, type E2eServer } from "../dev-server";
 import { HAVE_CHROMIUM, launchChromium, openTab, type Tab } from "./browser";
 
 const P = "dash-more";
 const ASSETS = "dist/web/index.html";
 
-let server: TestServer;
+let server: E2eServer;
 let browser: Browser;
 let editor: string;
 const tabs: Tab[] = [];
-/** Console errors a test expects (the browser logs refused requests itself). */
-const allowed: RegExp[] = [];
 
 function api(path: string, init: RequestInit = {}, t = editor): Promise<Response> {
   return fetch(`${server.url}/api/projects/${P}${path}`, { ...init, headers: { Authorization: `Bearer ${t}`, ...init.headers } });
 }
 
-async function tab(): Promise<Page> {
+async function tab(): Promise<Tab> {
   const t = await openTab(browser);
   tabs.push(t);
-  return t.page;
+  return t;
 }
 
 async function signedIn(t = editor, route = ""): Promise<Page> {
-  const page = await tab();
+  return (await signedInTab(t, route)).page;
+}
+
+async function signedInTab(t = editor, route = ""): Promise<Tab> {
+  const opened = await tab();
+  const { page } = opened;
   await page.goto(`${server.url}/#token=${t}`);
   await page.getByRole("heading", { name: "Jobs" }).waitFor();
   if (route) await page.goto(`${server.url}/${route}`);
-  return page;
+  return opened;
 }
 
 const text = (seed: string, paragraphs = 5) =>
@@ -49,16 +51,16 @@ async function finished(body: string, filename: string, query: Record<string, st
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
-  if (!existsSync(ASSETS)) throw new Error("dist/web is not built: run `npm run build:web` (npm test runs it first)");
-  [server, browser] = await Promise.all([startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" }), launchChromium()]);
+  if (!existsSync(ASSETS)) throw new Error("dist/web is not built: the e2e global setup builds it (or run `npm run build:web`)");
+  [server, browser] = await Promise.all([sharedServer(), launchChromium()]);
   editor = await token({ sub: "alice", roles: ["editor"], projects: [P] });
 });
 
 afterEach(async () => {
   const open = tabs.splice(0);
+  // Read after the close: whatever a page logged up to its end counts.
   await Promise.all(open.map((t) => t.close()));
-  const errors = open.flatMap((t) => t.errors).filter((e) => !allowed.some((re) => re.test(e)));
-  allowed.splice(0);
+  const errors = open.flatMap((t) => t.errors);
   expect(errors, "console errors").toEqual([]);
   expect(
     open.flatMap((t) => t.offsite),
@@ -68,7 +70,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
 describe.skipIf(!HAVE_CHROMIUM)("dashboard: jobs", () => {
@@ -162,11 +163,12 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard: jobs", () => {
   it("offers Retry on a failed job's detail, and stops offering it when the server has no retry route", async () => {
     const failed = await finished("%PDF-1.4\nnot really a pdf\n%%EOF\n", "broken.pdf", {}, "application/pdf");
     expect(failed.status).toBe("FAILED");
-    const page = await signedIn(editor, `#/p/${P}/jobs/${failed.id}`);
+    const { page, allowErrors } = await signedInTab(editor, `#/p/${P}/jobs/${failed.id}`);
     const retry = page.getByRole("button", { name: "Retry broken.pdf" });
     await retry.waitFor();
     const route = await api(`/ingest/jobs/${failed.id}/retry`, { method: "POST" });
-    allowed.push(/status of (400|404|405)/);
+    // The browser logs a refused retry itself.
+    allowErrors(/status of (400|404|405)/);
     await retry.click();
     if (route.status === 404 && /No route/.test(((await route.json()) as { detail: string }).detail)) {
       await retry.waitFor({ state: "detached" });
@@ -215,7 +217,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard: documents", () => {
 describe.skipIf(!HAVE_CHROMIUM)("dashboard: sign-in failures", () => {
   it("says that a sign-in link's token has expired, and when", async () => {
     const expired = await token({ sub: "alice", roles: ["editor"], projects: [P], ttl: -3600 });
-    const page = await tab();
+    const { page } = await tab();
     await page.goto(`${server.url}/#token=${expired}`);
     const notice = page.getByRole("status").filter({ hasText: "expired" });
     await notice.waitFor();
@@ -226,7 +228,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard: sign-in failures", () => {
 
   it("says when the token does not give access to the URL's project, names the ones it does, and offers no upload", async () => {
     const elsewhere = await token({ sub: "bob", roles: ["editor"], projects: ["alpha", "beta"] });
-    const page = await tab();
+    const { page } = await tab();
     await page.goto(`${server.url}/#token=${elsewhere}`);
     await page.getByRole("heading", { name: "Projects" }).waitFor();
     await page.goto(`${server.url}/#/p/${P}/jobs`);
