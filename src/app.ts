@@ -10,6 +10,7 @@ import { d1Bookmarks } from "./http/bookmark";
 import { authenticate, onError, requestId } from "./http/middleware";
 import { notFound } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
+import { securityHeaders } from "./http/security-headers";
 import { compatRoutes } from "./routes/compat";
 import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
@@ -20,6 +21,7 @@ import { webhookRoutes } from "./routes/webhooks";
 export const app = new OpenAPIHono<AppEnv>();
 
 app.use("*", requestId);
+app.use("*", securityHeaders);
 app.use("/api/*", authenticate);
 app.use("/api/*", rateLimit);
 app.use("/api/*", d1Bookmarks);

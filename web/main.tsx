@@ -7,7 +7,8 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api } from "./api";
 import { isAdmin } from "./auth";
 import { formatRoute, parseRoute, type Route } from "./route";
-import { clearSession, restoreSession, type Session } from "./session";
+import { clearSession, restoreSession, saveSession, type Session } from "./session";
+import { ConfirmSwitch } from "./views/ConfirmSwitch";
 import { DocumentView } from "./views/DocumentView";
 import { DocumentsView } from "./views/DocumentsView";
 import { Header } from "./views/Header";
@@ -32,11 +33,12 @@ function useRoute(): Route {
 }
 
 function App() {
-  const [restored] = useState(() => restoreSession());
-  const [session, setSession] = useState<Session | null>(restored && "token" in restored ? restored : null);
-  const [notice, setNotice] = useState<string | null>(restored && "error" in restored ? restored.error : null);
+  const [restored] = useState(restoreSession);
+  const [session, setSession] = useState<Session | null>(restored.session);
+  const [pendingSwitch, setPendingSwitch] = useState<Session | null>(restored.pendingSwitch);
+  const [notice, setNotice] = useState<string | null>(restored.error);
   const route = useRoute();
-  const projectId = route.view === "home" ? null : route.projectId;
+  const projectId = route.view === "home" || route.view === "notFound" ? null : route.projectId;
   const api = useMemo(() => {
     if (!session || !projectId) return null;
     return new Api(session.token, projectId, () => {
@@ -53,6 +55,18 @@ function App() {
     }
   }, [session, route.view]);
 
+  if (session && pendingSwitch) {
+    return (
+      <main id="main" class="narrow">
+        <ConfirmSwitch
+          current={session}
+          incoming={pendingSwitch}
+          onSwitch={() => (saveSession(pendingSwitch), setSession(pendingSwitch), setPendingSwitch(null))}
+          onStay={() => setPendingSwitch(null)}
+        />
+      </main>
+    );
+  }
   if (!session) {
     return (
       <main id="main" class="narrow">
@@ -72,7 +86,14 @@ function App() {
       </a>
       <Header session={session} projectId={projectId} onSignOut={signOut} />
       <main id="main" tabIndex={-1}>
-        {projectId && !isAdmin(session.claims) && !session.claims.projects.includes(projectId) ? (
+        {route.view === "notFound" ? (
+          <section class="card">
+            <h1>Not found</h1>
+            <p>
+              This address names no page of the dashboard. <a href="#/">Go to your projects</a>.
+            </p>
+          </section>
+        ) : projectId && !isAdmin(session.claims) && !session.claims.projects.includes(projectId) ? (
           <ProjectPicker claims={session.claims} refused={projectId} />
         ) : route.view === "home" || !api ? (
           <ProjectPicker claims={session.claims} />

@@ -9,7 +9,8 @@ export type Route =
   | { view: "jobs"; projectId: string; filters: JobFilters }
   | { view: "job"; projectId: string; jobId: string }
   | { view: "document"; projectId: string; documentId: string }
-  | { view: "documents"; projectId: string; filters: DocumentSearch };
+  | { view: "documents"; projectId: string; filters: DocumentSearch }
+  | { view: "notFound" };
 
 /** The documents view's filters, as the list route takes them. */
 export type DocumentSearch = Pick<DocumentFilters, "q" | "language" | "duplicateOf" | "contentHash">;
@@ -19,7 +20,9 @@ const enc = encodeURIComponent;
 
 export function parseRoute(hash: string): Route {
   const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = path.split("/").filter(Boolean).map(decodeSegment);
+  // A segment that is not valid percent-encoding names nothing (a mangled or hand-edited link).
+  if (parts.includes(null)) return { view: "notFound" };
   if (parts[0] !== "p" || !parts[1]) return { view: "home" };
   const projectId = parts[1];
   if (parts[2] === "jobs" && parts[3]) return { view: "job", projectId, jobId: parts[3] };
@@ -40,9 +43,18 @@ export function parseRoute(hash: string): Route {
   return { view: "jobs", projectId, filters };
 }
 
+function decodeSegment(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 export function formatRoute(route: Route): string {
   switch (route.view) {
     case "home":
+    case "notFound":
       return "#/";
     case "job":
       return `#/p/${enc(route.projectId)}/jobs/${enc(route.jobId)}`;

@@ -3,7 +3,7 @@
  * closes). A `#token=…` fragment is read once and removed from the address bar at once,
  * so it is neither sent to the server (fragments never are) nor left in history.
  */
-import { decodeClaims, isExpired, tokenFromFragment, type Claims } from "./auth";
+import { decodeClaims, fragmentSignIn, isExpired, tokenFromFragment, type Claims } from "./auth";
 import { formatAge } from "./format";
 
 const KEY = "edge-ingest.token";
@@ -27,18 +27,25 @@ export function expiredMessage(expSeconds: number, nowMs = Date.now()): string {
 }
 
 /**
- * The session from the URL fragment (then stripped) or from sessionStorage; a fragment
- * token that cannot be used gives the reason instead.
+ * The session from sessionStorage, and a `#token=` fragment's (then stripped): adopted
+ * at once when there is no stored session or it is the same sign-in, else offered as
+ * `pendingSwitch` for the user to accept or refuse. A fragment token that cannot be used
+ * gives the reason in `error`.
  */
-export function restoreSession(): Session | { error: string } | null {
+export function restoreSession(): { session: Session | null; pendingSwitch: Session | null; error: string | null } {
+  const stored = storedSession();
   const fromFragment = tokenFromFragment(location.hash);
-  if (fromFragment) {
-    history.replaceState(null, "", `${location.pathname}${location.search}#/`);
-    const s = sessionFor(fromFragment);
-    if (!("token" in s)) return { error: `The sign-in link did not work. ${s.error}` };
-    saveSession(s);
-    return s;
-  }
+  if (!fromFragment) return { session: stored, pendingSwitch: null, error: null };
+  history.replaceState(null, "", `${location.pathname}${location.search}#/`);
+  const s = sessionFor(fromFragment);
+  if (!("token" in s)) return { session: stored, pendingSwitch: null, error: `The sign-in link did not work. ${s.error}` };
+  if (s.token === stored?.token) return { session: stored, pendingSwitch: null, error: null };
+  if (fragmentSignIn(stored?.claims ?? null, s.claims) === "ask") return { session: stored, pendingSwitch: s, error: null };
+  saveSession(s);
+  return { session: s, pendingSwitch: null, error: null };
+}
+
+function storedSession(): Session | null {
   const stored = sessionStorage.getItem(KEY);
   if (!stored) return null;
   const s = sessionFor(stored);

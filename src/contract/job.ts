@@ -16,6 +16,10 @@ export const JobCounters = z
     bytesRead: z.number().int(),
     pagesExtracted: z.number().int(),
     charactersExtracted: z.number().int(),
+    charactersDropped: z
+      .number()
+      .int()
+      .openapi({ description: "Characters left out of the text: control and private-use codes from fonts with no Unicode map" }),
     chunksCreated: z.number().int(),
     chunksIndexed: z.number().int(),
     duplicatesFound: z.number().int(),
@@ -75,7 +79,12 @@ export function fieldLengthMessage(field: keyof typeof FIELD_MAX_LENGTH): string
 
 function boundedText(field: keyof typeof FIELD_MAX_LENGTH) {
   const error = fieldLengthMessage(field);
-  return z.string({ error }).min(1, { error }).max(FIELD_MAX_LENGTH[field], { error });
+  // zod's `.max` counts code points (an emoji is one); the limit is in UTF-16 units (an emoji is two).
+  return z
+    .string({ error })
+    .min(1, { error })
+    .max(FIELD_MAX_LENGTH[field], { error })
+    .refine((v) => v.length <= FIELD_MAX_LENGTH[field], { error });
 }
 
 const flag = z.enum(["true", "false", "1", "0"], { error: "isDeepScan must be true or false" }).transform((v) => v === "true" || v === "1");

@@ -13,7 +13,7 @@ import type { JobEvent } from "../jobs/job-store";
 import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
-import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
+import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong, meterClientFrame } from "./sockets";
 import { clampAlarmTime } from "../jobs/alarm-time";
 
 const TAG = "project";
@@ -123,6 +123,8 @@ export class ProjectHub extends DurableObject<Env> {
   /** Sends due deliveries, closes watchers whose token expired, and re-arms for what comes next. */
   override async alarm(): Promise<void> {
     const projectId = this.projectId();
+    // Expired watchers first: a pump may wait on slow receivers for their whole timeout.
+    closeExpired(this.ctx);
     try {
       if (projectId !== null && this.webhooks.log.nextDue() !== null) {
         await this.webhooks.pump(projectId);
@@ -141,8 +143,8 @@ export class ProjectHub extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Watchers only listen; "ping" is answered by the runtime's auto-response.
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

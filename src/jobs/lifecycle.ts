@@ -73,6 +73,7 @@ export function emptyCounters(): JobCounters {
     bytesRead: 0,
     pagesExtracted: 0,
     charactersExtracted: 0,
+    charactersDropped: 0,
     chunksCreated: 0,
     chunksIndexed: 0,
     duplicatesFound: 0,
@@ -140,20 +141,30 @@ export function advanceStage(job: Job, now: Date): TransitionResult {
 
 /**
  * Records progress inside the current stage. Progress never decreases and counters
- * never shrink, so a replayed slice cannot move a job backwards.
+ * never shrink, so a replayed slice cannot move a job backwards. `skipped` lists what
+ * the slice could not do and went on without (a PDF page pdf.js could not read): it is
+ * added to `errors[]`, and the job keeps running.
  */
-export function recordProgress(job: Job, fraction: number, counters: Partial<JobCounters>, now: Date): TransitionResult {
+export function recordProgress(
+  job: Job,
+  fraction: number,
+  counters: Partial<JobCounters>,
+  now: Date,
+  skipped: readonly Omit<JobError, "at" | "stage">[] = [],
+): TransitionResult {
   if (job.status !== "RUNNING") return notRunning(job);
   const merged = { ...job.counters };
   for (const [k, v] of Object.entries(counters) as [keyof JobCounters, number][]) {
-    merged[k] = Math.max(merged[k], v);
+    merged[k] = Math.max(merged[k] ?? 0, v);
   }
+  const at = now.toISOString();
   return {
     ok: true,
     event: "job.progress",
     job: {
       ...job,
       counters: merged,
+      errors: skipped.length ? [...job.errors, ...skipped.map((e) => ({ at, stage: job.stage, ...e }))] : job.errors,
       progress: Math.max(job.progress, overallProgress(job.stage, fraction, job.isDeepScan)),
       updatedAt: now.toISOString(),
     },

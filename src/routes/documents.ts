@@ -133,6 +133,7 @@ documentRoutes.openapi(
     const from = after + 1;
     const count = Math.max(0, Math.min(q.limit, doc.chunkCount - from));
     const page = await readChunks(c.env.BUCKET, doc, from, count);
+    if (!page) throw notFound(NOT_FOUND);
     const last = page[page.length - 1];
     const nextCursor = await writeCursor(secret, scope, last && last.ordinal + 1 < doc.chunkCount ? last.ordinal : null, ORDINAL);
     const items = page.map((ch) => ({
@@ -158,8 +159,10 @@ documentRoutes.openapi(
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "delete");
-    await documentOrThrow(c, projectId, documentId);
+    const found = await getDocument(projectSession(c, projectId), projectId, documentId);
+    // Run even when the row is gone: it finishes a delete that stopped between D1 and R2.
     await deleteDocumentOutputs(c.env.BUCKET, projectSession(c, projectId), projectId, documentId);
+    if (!found) throw notFound(NOT_FOUND);
     return c.body(null, 204);
   },
 );

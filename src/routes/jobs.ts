@@ -132,15 +132,23 @@ jobRoutes.openapi(
       options: fields.options,
       createdBy: access.principal.sub,
     };
-    try {
-      const job = await jobStub(c.env, jobId).create(init);
-      timing.mark("job");
-      return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
-    } catch (err) {
-      await reservation.release();
-      if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
-      throw err;
-    }
+    const job = await jobStub(c.env, jobId)
+      .create(init)
+      .catch(async (err: unknown) => {
+        // The key and the upload are freed only when no job came of them: a job that exists
+        // keeps its key, so a retry finds it instead of creating another.
+        const exists = await jobStub(c.env, jobId)
+          .get(access)
+          .then((r) => r.ok || r.reason !== "not_found")
+          .catch(() => true);
+        if (!exists) {
+          await reservation.release();
+          if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
+        }
+        throw err;
+      });
+    timing.mark("job");
+    return c.json(job, 201, { Location: `/api/projects/${encodeURIComponent(projectId)}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
   },
 );
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { addPage, applyFrame, applySnapshot, emptyList, mergeJob, removeJob, upsertJobs } from "../../web/jobs-state";
 import type { Job, JobEvent } from "../../src/client/types";
 
-const COUNTERS = { bytesRead: 0, pagesExtracted: 0, charactersExtracted: 0, chunksCreated: 0, chunksIndexed: 0, duplicatesFound: 0 };
+const COUNTERS = { bytesRead: 0, pagesExtracted: 0, charactersExtracted: 0, charactersDropped: 0, chunksCreated: 0, chunksIndexed: 0, duplicatesFound: 0 };
 
 function job(id: string, createdAt: string, patch: Partial<Job> = {}): Job {
   return {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { stageTimes } from "../../web/stage-times";
 import type { JobEvent } from "../../src/client/types";
 
-const COUNTERS = { bytesRead: 0, pagesExtracted: 0, charactersExtracted: 0, chunksCreated: 0, chunksIndexed: 0, duplicatesFound: 0 };
+const COUNTERS = { bytesRead: 0, pagesExtracted: 0, charactersExtracted: 0, charactersDropped: 0, chunksCreated: 0, chunksIndexed: 0, duplicatesFound: 0 };
 const t0 = Date.UTC(2026, 0, 1);
 
 function event(seq: number, type: string, ms: number, status: string, stage: string): JobEvent {

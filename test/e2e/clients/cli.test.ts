@@ -49,6 +49,15 @@ describe("edge-ingest upload", () => {
     expect((await allJobs("again")).map((j) => j.id).sort()).toEqual(before);
   });
 
+  it("uploads a text file with no extension (LICENSE) and skips a binary one", async () => {
+    const dir = folder({ LICENSE: "MIT License\n\nCopyright (c) 2010 James Halliday\n", blob: new Uint8Array([0x7f, 0x00, 0x01, 0x02, 0x00]) });
+    const r = await runCli(["upload", dir, "--json"], env("extensionless"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.map((l) => [l.file, l.status])).toEqual([["LICENSE", "COMPLETED"]]);
+    expect(r.stderr).toMatch(/skipped blob: not a type the service reads/);
+    expect((await allJobs("extensionless")).map((j) => j.mimeType)).toEqual(["text/plain"]);
+  });
+
   it("exits 1 and prints the job's message when a PDF is corrupt", async () => {
     const dir = folder({ "good.md": "# fine\n\ntext", "broken.pdf": corruptPdf() });
     const r = await runCli(["upload", dir, "--json"], env("corrupt"));
