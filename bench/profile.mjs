@@ -4,8 +4,8 @@
  * the functions with the most self time:
  *   - `--workload job` (default): the upload and the whole job of one Markdown file of
  *     `--mb` MB, with the stages' wall time from the job's event log;
- *   - `--workload create`: `--n` 1 KB raw creates, 8 at a time (ALARM_DELAY_MS = 1 day,
- *     so no pipeline work runs), with creates per second;
+ *   - `--workload create`: `--n` 1 KB raw creates, 8 at a time (against the test entry that
+ *     holds a job's work, so no pipeline work runs), with creates per second;
  *   - `--workload get`: `--n` GETs of one job, 8 at a time, then as many `/health`, with
  *     requests per second of each;
  *   - `--workload watch`: `--n` WebSocket watchers of one queued job, opened 100 at a
@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, startDev, token, upload } from "../scripts/lib/dev-server.mjs";
+import { freePort, HELD_JOBS_ENTRY, startDev, token, upload } from "../scripts/lib/dev-server.mjs";
 import { markdown } from "./lib/corpus.mjs";
 import { getJson, stageTimes, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";
@@ -54,8 +54,8 @@ const dev = await startDev({
     RATE_LIMIT_PROJECT_PER_MINUTE: "1000000",
     RATE_LIMIT_USER_PER_HOUR: "1000000",
     MAX_DOCUMENT_CHARS: "200000000",
-    ...(queued ? { ALARM_DELAY_MS: "86400000" } : {}),
   },
+  script: queued ? HELD_JOBS_ENTRY : null,
 });
 let inspector = null;
 try {

@@ -7,7 +7,8 @@ import { HEADER_COMPONENTS, PARAMETER_COMPONENTS, publicResponseHeaders, PublicR
 import { JobEvent, JobSnapshotFrame, ProjectEventFrame, ProjectSnapshotFrame } from "./contract/job-event";
 import type { AppEnv } from "./http/app-env";
 import { d1Bookmarks } from "./http/bookmark";
-import { authenticate, onError, requestId } from "./http/middleware";
+import { requestId } from "hono/request-id";
+import { authenticate, onError } from "./http/middleware";
 import { notFound } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
 import { securityHeaders } from "./http/security-headers";
@@ -20,7 +21,8 @@ import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>();
 
-app.use("*", requestId);
+// Accepts a caller's `X-Request-Id` (word characters, `-` and `=`, up to 255) or makes one.
+app.use("*", requestId());
 app.use("*", securityHeaders);
 app.use("/api/*", authenticate);
 app.use("/api/*", rateLimit);

@@ -12,13 +12,9 @@ export interface Config {
   /** Failed authentications per client IP per minute. */
   rateLimitFailedAuthPerMinute: number;
   stageMaxAttempts: number;
-  /** Floor on every alarm delay; 0 in production. Tests set it high and step alarms by hand. */
-  alarmDelayMs: number;
-  /** Pipeline slices one alarm runs back to back before re-arming (tests: 1). */
-  slicesPerAlarm: number;
   /** How long an upload's reservation waits for its job before the upload is deleted. */
   sourceReservationMs: number;
-  /** Pages, characters, chunks and decoded bytes a document may reach (issue 8). */
+  /** Pages, characters, chunks and decoded bytes a document may reach (DESIGN §6). */
   limits: DocumentLimits;
   /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
   indexProgressIntervalMs: number;
@@ -98,8 +94,6 @@ function parseConfig(env: Env): Config {
     rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
     rateLimitFailedAuthPerMinute: positiveInt(env, "RATE_LIMIT_FAILED_AUTH_PER_MINUTE", 60),
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
-    alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
-    slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),
     sourceReservationMs: positiveInt(env, "SOURCE_RESERVATION_MS", DEFAULT_SOURCE_RESERVATION_MS),
     limits: parseLimits(env),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),

@@ -12,8 +12,6 @@ export interface UnlistedVars {
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   CURSOR_SECRET?: string;
-  ALARM_DELAY_MS?: string;
-  SLICES_PER_ALARM?: string;
   MAX_PDF_PAGES?: string;
   MAX_PDF_BYTES?: string;
   MAX_DOCUMENT_CHARS?: string;

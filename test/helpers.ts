@@ -1,4 +1,8 @@
-/** Shared test helpers: tokens, requests through the Worker's fetch, stepping alarms. */
+/**
+ * Shared test helpers: tokens, requests through the Worker's fetch, stepping jobs. A job's
+ * work never runs by itself in these tests (test/stepped-worker.ts): `step` runs its
+ * earliest pending work, one pipeline slice at a time, and `drive` steps it to the end.
+ */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
@@ -72,7 +76,7 @@ export function pendingWork(jobId: string): Promise<number> {
   );
 }
 
-/** Runs the job's alarm until no work is left (or `max` runs); returns the runs. */
+/** Steps the job until no work is left but watcher expiry (or `max` steps); returns the steps. */
 export async function drive(jobId: string, max = 10_000): Promise<number> {
   const stub = jobStub(jobId);
   let runs = 0;
@@ -80,7 +84,7 @@ export async function drive(jobId: string, max = 10_000): Promise<number> {
   return runs;
 }
 
-/** Runs exactly one alarm of the job; false when none was set. */
+/** Runs one alarm of the job (its earliest pending work); false when none was set. */
 export function step(jobId: string): Promise<boolean> {
   return runDurableObjectAlarm(jobStub(jobId));
 }

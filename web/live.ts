@@ -5,6 +5,11 @@
  * Without a position yet (no snapshot, no numbered frame), a reconnect says so through
  * `onGap`, and the view reloads what it shows instead.
  */
+import { backoffDelay, type Backoff } from "../src/backoff";
+
+/** Reconnects: 0.5 s, 1 s, 2 s … up to 10 s. */
+const RECONNECT: Backoff = { initialMs: 500, maxMs: 10_000 };
+
 export interface LiveHandlers {
   onMessage(msg: Record<string, unknown>): void;
   /** Reconnected without a position: frames may have been missed. */
@@ -75,7 +80,7 @@ export class LiveStream {
       this.handlers.onStatus?.(false);
       // 1000: the server has said everything (the job ended or was deleted); reconnecting would only hear that again.
       if (this.stopped || e.code === 1000) return;
-      const delay = Math.min(10_000, 500 * 2 ** this.retries++);
+      const delay = backoffDelay(RECONNECT, this.retries++);
       this.timer = setTimeout(() => this.connect(), delay);
     };
     // A failed connection also closes; the close handler retries.

@@ -12,6 +12,11 @@ import { d1Shards } from "./shards.mjs";
 export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
 /** AES-256 key sealing webhook secrets at rest (base64 of 32 bytes); a fixed one for benches and tests. */
 export const WEBHOOK_SECRET_KEY = Buffer.from("bench webhook key, 32 bytes long").toString("base64");
+/**
+ * The service's entry as the workerd tests run it (test/stepped-worker.ts): a job's work
+ * never runs by itself, so jobs created against it stay QUEUED.
+ */
+export const HELD_JOBS_ENTRY = new URL("../../test/stepped-worker.ts", import.meta.url).pathname;
 const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
@@ -35,12 +40,13 @@ export async function applyMigrations(persistTo) {
 
 /**
  * Starts wrangler dev on `port` with state in `persistTo` (`config`: another wrangler.toml
- * than the service's, e.g. bench/platform-floor's, which has no D1). `vars` override
+ * than the service's, e.g. bench/platform-floor's, which has no D1; `script`: another entry
+ * than its `main`, e.g. `HELD_JOBS_ENTRY`). `vars` override
  * wrangler.toml; `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs);
  * `migrate: false` when `persistTo` already holds migrated shards (a copy of another
  * state directory). Returns { url, stop(), kill(), workerdPids() }.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null, config = null, migrate = true }) {
+export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null, config = null, script = null, migrate = true }) {
   if (migrate && !config) await applyMigrations(persistTo);
   const args = [
     "dev",
@@ -56,6 +62,7 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
     onLine ? "log" : log ? "info" : "warn",
   ];
   if (config) args.push("--config", config);
+  if (script) args.splice(1, 0, script);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   // The Worker runtime's Chrome DevTools Protocol (heap figures, bench/lib/heap.mjs). Always
   // a port of our own: wrangler's default (9229, else one it finds free) is picked before it

@@ -169,6 +169,7 @@ export class Jobs {
         position: (f) => f.seq,
         isSnapshot: (f) => f.type === "job.snapshot",
         isLast: isDone,
+        coalesced: (f) => ("coalesced" in f && typeof f.coalesced === "number" ? f.coalesced : 0),
         fill: async (after, before) => (await log(after)).items.filter((e) => e.seq < before),
         probe: async () => void (await log(Number.MAX_SAFE_INTEGER)),
         endOnNormalClose: true,

@@ -3,6 +3,7 @@
  * (read-your-writes), problems turned into `EdgeIngestError`, and 429/5xx retried with
  * `Retry-After` on calls that are safe to repeat.
  */
+import { backoffDelay, type Backoff } from "../backoff";
 import { EdgeIngestError } from "./errors";
 
 /** What `onRetry` is told before the SDK waits and tries again. */
@@ -132,10 +133,12 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-/** Exponential backoff with jitter: about 0.25 s, 0.5 s, 1 s … up to 10 s. */
+/** HTTP retries: about 0.25 s, 0.5 s, 1 s … up to 10 s, with equal jitter so many clients do not retry in step. */
+const HTTP_RETRY: Backoff = { initialMs: 250, maxMs: 10_000, jitter: "equal" };
+
+/** The wait before retry number `attempt` (0-based) of a request. */
 export function backoff(attempt: number): number {
-  const base = Math.min(10_000, 250 * 2 ** attempt);
-  return Math.round(base / 2 + Math.random() * (base / 2));
+  return backoffDelay(HTTP_RETRY, attempt);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

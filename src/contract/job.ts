@@ -83,7 +83,7 @@ function boundedText(field: keyof typeof FIELD_MAX_LENGTH) {
   return z
     .string({ error })
     .min(1, { error })
-    .max(FIELD_MAX_LENGTH[field], { error })
+    .max(FIELD_MAX_LENGTH[field], { error, abort: true })
     .refine((v) => v.length <= FIELD_MAX_LENGTH[field], { error });
 }
 

@@ -3,8 +3,9 @@
  * events here, in order and at least once; the hub drops repeats, numbers each frame in
  * the project (`projectSeq`), logs it, fans it out to the project's WebSocket watchers,
  * and queues the matching webhook deliveries, all in one synchronous block, so a frame
- * is never logged without its deliveries nor delivered twice. One alarm is multiplexed
- * over two kinds of due work: watcher tokens that expire and deliveries that are due.
+ * is never logged without its deliveries nor delivered twice. Two timers share its one
+ * alarm (src/durable/timers.ts): deliveries that are due, and watcher tokens that expire.
+ * Addressed by `idFromName(projectId)`, so its project is `ctx.id.name`.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
@@ -14,7 +15,7 @@ import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
 import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong, meterClientFrame } from "./sockets";
-import { clampAlarmTime } from "../jobs/alarm-time";
+import { Timers } from "../durable/timers";
 
 const TAG = "project";
 /** The delivery log is bounded (src/webhooks/delivery-log.ts) by a sweep at most this often. */
@@ -23,6 +24,7 @@ const PRUNE_EVERY_MS = 60_000;
 export class ProjectHub extends DurableObject<Env> {
   private readonly log: ProjectLog;
   private readonly webhooks: WebhookDispatcher;
+  private readonly timers: Timers<"deliveries" | "expiry">;
   private prunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -32,24 +34,28 @@ export class ProjectHub extends DurableObject<Env> {
     // The last seq fanned out per job: a job object re-sending after a failed hop
     // (at-least-once) never makes a watcher see an event twice.
     sql.exec("CREATE TABLE IF NOT EXISTS job_seq (job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
-    // The object does not know the name it was addressed by; its project id is kept here.
-    sql.exec("CREATE TABLE IF NOT EXISTS hub (k INTEGER PRIMARY KEY CHECK (k = 1), project_id TEXT NOT NULL)");
     this.log = new ProjectLog(sql);
     this.webhooks = new WebhookDispatcher(env, loadConfig(env).webhooks, new DeliveryLog(sql));
+    this.timers = new Timers<"deliveries" | "expiry">({ storage: ctx.storage })
+      .register("deliveries", () => this.sendDue())
+      .register("expiry", () => closeExpired(this.ctx) ?? undefined);
     // Deliveries are durable; the alarm that sends them should be too. Should it ever be
     // lost (a runtime that did not restore it after a crash), the first request re-arms it.
-    void ctx.blockConcurrencyWhile(async () => {
-      const due = this.webhooks.log.nextDue();
-      if (due !== null && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(clampAlarmTime(Math.max(due, Date.now() + 1)));
-    });
+    void ctx.blockConcurrencyWhile(() => this.timers.ensureArmed());
+  }
+
+  /** The project this hub serves: the name it is addressed by. */
+  private get projectId(): string {
+    const name = this.ctx.id.name;
+    if (name === undefined) throw new Error("A ProjectHub is addressed by idFromName(projectId)");
+    return name;
   }
 
   /** Logs, fans out and queues deliveries for a job's events, in order, skipping those already seen. */
   async publish(events: JobEvent[]): Promise<void> {
     const first = events[0];
     if (!first) return;
-    this.rememberProject(first.projectId);
-    const subs = await this.webhooks.subscriptions(first.projectId);
+    const subs = await this.webhooks.subscriptions(this.projectId);
     // From here on nothing awaits until the writes are done: they commit together.
     const sql = this.ctx.storage.sql;
     const seen = sql.exec<{ seq: number }>("SELECT seq FROM job_seq WHERE job_id = ?", first.jobId).toArray()[0]?.seq ?? 0;
@@ -61,18 +67,16 @@ export class ProjectHub extends DurableObject<Env> {
     const frames = this.log.append(fresh, now).map((frame) => ({ frame, json: JSON.stringify(frame) }));
     const queued = this.webhooks.enqueue(frames, subs, now);
     for (const f of frames) broadcast(this.ctx, TAG, f.json);
-    if (queued > 0) await this.deliverSoon(first.projectId, now);
+    if (queued > 0) await this.deliverSoon(now);
   }
 
   /** A route created, changed or rotated a subscription: reload them before the next delivery. */
-  invalidateWebhooks(projectId: string): void {
-    this.rememberProject(projectId);
+  invalidateWebhooks(): void {
     this.webhooks.invalidate();
   }
 
   /** A route deleted a subscription: its pending deliveries and its log go with it. */
-  forgetWebhook(projectId: string, webhookId: string): void {
-    this.rememberProject(projectId);
+  forgetWebhook(webhookId: string): void {
     this.webhooks.invalidate();
     this.webhooks.log.dropSubscription(webhookId);
   }
@@ -83,21 +87,19 @@ export class ProjectHub extends DurableObject<Env> {
   }
 
   /** Sends a logged delivery again (a new round of tries, same `webhook-id`); null when absent. */
-  async redeliver(projectId: string, webhookId: string, deliveryId: string): Promise<Delivery | null> {
-    this.rememberProject(projectId);
+  async redeliver(webhookId: string, deliveryId: string): Promise<Delivery | null> {
     const now = Date.now();
     if (!this.webhooks.log.redeliver(webhookId, deliveryId, now)) return null;
-    await this.deliverSoon(projectId, now);
+    await this.deliverSoon(now);
     return this.webhooks.log.get(webhookId, deliveryId);
   }
 
   /** Queues a `webhook.test` event for one subscription. */
-  async sendTest(projectId: string, webhookId: string): Promise<Delivery> {
-    this.rememberProject(projectId);
+  async sendTest(webhookId: string): Promise<Delivery> {
     this.webhooks.invalidate();
     const now = Date.now();
-    const delivery = this.webhooks.enqueueTest(projectId, webhookId, now);
-    await this.deliverSoon(projectId, now);
+    const delivery = this.webhooks.enqueueTest(this.projectId, webhookId, now);
+    await this.deliverSoon(now);
     return delivery;
   }
 
@@ -116,31 +118,13 @@ export class ProjectHub extends DurableObject<Env> {
     } else {
       socket.send(JSON.stringify(this.log.snapshot()));
     }
-    await this.armBy(expiresAt);
+    this.timers.schedule("expiry", expiresAt);
+    await this.timers.arm();
     return response;
   }
 
-  /** Sends due deliveries, closes watchers whose token expired, and re-arms for what comes next. */
   override async alarm(): Promise<void> {
-    const projectId = this.projectId();
-    // Expired watchers first: a pump may wait on slow receivers for their whole timeout.
-    closeExpired(this.ctx);
-    try {
-      if (projectId !== null && this.webhooks.log.nextDue() !== null) {
-        await this.webhooks.pump(projectId);
-        if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
-          this.webhooks.log.prune(Date.now());
-          this.prunedAt = Date.now();
-        }
-      }
-    } catch (err) {
-      // One failing kind of work never stops the other (watcher expiry) or the re-arm.
-      console.error(JSON.stringify({ msg: "hub alarm work failed", projectId, error: String(err).slice(0, 300) }));
-    }
-    const expiry = closeExpired(this.ctx);
-    const due = this.webhooks.nextWake();
-    const next = expiry === null ? due : due === null ? expiry : Math.min(expiry, due);
-    if (next !== null) await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
+    await this.timers.run();
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -151,31 +135,31 @@ export class ProjectHub extends DurableObject<Env> {
     echoClose(ws, code, reason);
   }
 
+  /** The `deliveries` timer: sends what is due, bounds the log, and says when to look again. */
+  private async sendDue(): Promise<number | undefined> {
+    // Watchers whose token expired are closed before the pump, which may wait on slow
+    // receivers for their whole timeout (the expiry entry runs after it when due later).
+    closeExpired(this.ctx);
+    if (this.webhooks.log.nextDue() !== null) await this.webhooks.pump(this.projectId);
+    if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+      this.webhooks.log.prune(Date.now());
+      this.prunedAt = Date.now();
+    }
+    return this.webhooks.nextWake() ?? undefined;
+  }
+
   /**
-   * Deliveries were just queued: the alarm is armed for them (durable), and they are
-   * sent now rather than when it fires. When it fires, it skips what is in flight and
-   * re-arms for what is left; a restart mid-attempt leaves the delivery due.
+   * Deliveries were just queued: the timer is set for them (durable), and they are sent
+   * now rather than when it fires. When it fires, it skips what is in flight and looks
+   * again for what is left; a restart mid-attempt leaves the delivery due.
    */
-  private async deliverSoon(projectId: string, now: number): Promise<void> {
-    await this.armBy(now + 1);
+  private async deliverSoon(now: number): Promise<void> {
+    this.timers.schedule("deliveries", now);
+    await this.timers.arm();
     this.ctx.waitUntil(
-      this.webhooks.pump(projectId).catch((err: unknown) => {
-        console.warn(JSON.stringify({ msg: "webhook pump failed; the alarm retries", projectId, error: String(err) }));
+      this.webhooks.pump(this.projectId).catch((err: unknown) => {
+        console.warn(JSON.stringify({ msg: "webhook pump failed; the alarm retries", projectId: this.projectId, error: String(err) }));
       }),
     );
-  }
-
-  /** Arms the alarm for `t` unless it is already armed earlier. */
-  private async armBy(t: number): Promise<void> {
-    const armed = await this.ctx.storage.getAlarm();
-    if (armed === null || t < armed) await this.ctx.storage.setAlarm(clampAlarmTime(t));
-  }
-
-  private rememberProject(projectId: string): void {
-    this.ctx.storage.sql.exec("INSERT INTO hub (k, project_id) VALUES (1, ?) ON CONFLICT (k) DO NOTHING", projectId);
-  }
-
-  private projectId(): string | null {
-    return this.ctx.storage.sql.exec<{ project_id: string }>("SELECT project_id FROM hub WHERE k = 1").toArray()[0]?.project_id ?? null;
   }
 }

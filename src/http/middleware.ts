@@ -1,24 +1,15 @@
 /**
- * Request-wide middleware: a request id on every response, bearer authentication on
- * `/api/**`, and the single `onError` that renders every failure as an RFC 9457 problem.
+ * Request-wide middleware: bearer authentication on `/api/**` and the single `onError`
+ * that renders every failure as an RFC 9457 problem (the request id is Hono's
+ * `requestId`, see src/app.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { setResponseHeaders } from "./response-headers";
 import { canOpenSocket, tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { chargeFailedAuth } from "./rate-limit";
 import { HTTPException } from "hono/http-exception";
 import { badRequest, internalError, Problem, renderProblem, unauthorized } from "./problem";
-
-/** Accepts a caller's `X-Request-Id` if it is sane, else makes one. */
-export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const given = c.req.header("X-Request-Id");
-  const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
-  c.set("requestId", id);
-  await next();
-  setResponseHeaders(c, { "X-Request-Id": id });
-};
 
 /** The two live-event routes, the only ones a WebSocket upgrade reaches. */
 const EVENT_ROUTES = [/^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/, /^\/api\/projects\/[^/]+\/ingest\/events$/];

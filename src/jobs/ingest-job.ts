@@ -2,51 +2,44 @@
  * IngestJob: one Durable Object per job (`idFromName(jobId)`), the job's single source
  * of truth. A thin shell around the pure lifecycle: it loads the job, calls a lifecycle
  * function, commits the result and its event atomically, then brings the D1 index row
- * and the watchers up to date. One alarm is multiplexed over a table of due work.
+ * and the watchers up to date. Its work runs on timers (src/durable/timers.ts) over the
+ * one alarm: pipeline slices, index writes, event forwarding, the upload reservation,
+ * the clean-up and watcher expiry.
  */
 import { DurableObject } from "cloudflare:workers";
-import { authorize, type Action, type Principal } from "../auth/policy";
+import type { Action } from "../auth/policy";
 import { loadConfig } from "../config";
+import { Timers } from "../durable/timers";
 import type { Env } from "../env";
-import { EventOutbox, IndexOutbox } from "./outbox";
-import { IndexWriter } from "./index-writer";
-import { JobStore, type JobEvent } from "./job-store";
-import { RETRY_BASE_MS, retryBackoff, Timers, type Work, type WorkKind } from "./timers";
-import { ReservationStore, type ReservedSource } from "./reservation";
-import { cancelJob, createJob, deleteJob, startJob, type Job, type JobInit, type JobStatus, type Refusal, type Transition } from "./lifecycle";
-import { progressEventInterval, sliceStep } from "./slice-driver";
-import { PipelineRunner } from "./slice-runner";
-import { AlarmWorkBudget } from "../pipeline/limits";
 import { JobWatchers } from "../events/job-watchers";
 import { ACCESS_HEADER, CLOSE_NORMAL, echoClose, meterClientFrame } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
+import { EventForwarding } from "./event-forwarding";
+import { IndexWriter } from "./index-writer";
+import { type Access, type Checked, checkAccess, type JobReply, refusal } from "./job-access";
+import { type JobEvent, JobStore } from "./job-store";
+import { cancelJob, createJob, deleteJob, type Job, type JobInit, type Transition } from "./lifecycle";
+import { EventOutbox, IndexOutbox } from "./outbox";
+import { ReservationStore, type ReservedSource } from "./reservation";
+import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF } from "./slice-driver";
+import { ALARM_SLICE_LIMITS, type SliceLimits, SliceLoop } from "./slice-loop";
+import { PipelineRunner } from "./slice-runner";
 
-/** Who is asking, and through which project (absent on routes addressed by job id alone). */
-export interface Access {
-  principal: Principal;
-  projectId?: string;
-}
+/** The kinds of timed work a job's object runs. */
+export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup" | "expiry";
 
 /**
- * `bookmark` (cancel, remove): the D1 bookmark of this object's latest index write, so the
- * caller's next read through a replica sees the row the command wrote (DESIGN §12,
- * src/http/bookmark.ts). `create` replies before its index write (issue 12), so it has none.
+ * After a create, the index row and the hub catch up just after the reply; the `index`
+ * timer is set this far ahead as the backstop should that pass be lost.
  */
-export type JobReply =
-  | { ok: true; job: Job /** The job's commit counter (`get` only): its `ETag`. */; version?: number; bookmark?: string | null }
-  | { ok: false; reason: "not_found" | "forbidden" }
-  | { ok: false; reason: "not_cancellable" | "not_deletable"; status: JobStatus };
+const INDEX_BACKSTOP_MS = 500;
 
-/** Slice retries back off exponentially from 1 s (DESIGN §1, STAGE_MAX_ATTEMPTS tries). */
-const SLICE_RETRY_BASE_MS = 1_000;
-/** Wall time an alarm keeps running consecutive slices (Date.now() advances on I/O only). */
-const ALARM_SLICE_BUDGET_MS = 250;
 export class IngestJob extends DurableObject<Env> {
+  private readonly timers: Timers<JobTimer>;
   private readonly store: JobStore;
   private readonly runner: PipelineRunner;
   private readonly watchers: JobWatchers;
   private readonly index: IndexWriter;
-  private readonly timers: Timers;
   private readonly reservation: ReservationStore;
   /**
    * Set, with no await after the check that no job exists, when this object starts
@@ -54,43 +47,64 @@ export class IngestJob extends DurableObject<Env> {
    * instead of making a job whose source is going away.
    */
   private abandoned = false;
-  private alarmChecked = false;
-  /** The forwarding pass in flight (see `forwardEvents`). */
-  private forwarding: Promise<void> = Promise.resolve();
+  private readonly forwarding: EventForwarding;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStore(ctx.storage);
-    this.timers = new Timers(ctx.storage);
-    this.index = new IndexWriter(env, this.store, new IndexOutbox(ctx.storage), this.timers, {
-      after: (delayMs) => this.after(delayMs),
-      progressIntervalMs: () => this.config.indexProgressIntervalMs,
-    });
+    this.timers = new Timers<JobTimer>({ storage: ctx.storage });
+    this.index = new IndexWriter(env, this.store, new IndexOutbox(ctx.storage), this.timers, () => this.config.indexProgressIntervalMs);
     this.reservation = new ReservationStore(ctx.storage);
     this.runner = new PipelineRunner(ctx.storage, env, () => this.index.d1());
     this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
+    this.forwarding = new EventForwarding(() => this.watchers.forward(), this.timers);
+    const slices = new SliceLoop({
+      store: this.store,
+      runner: this.runner,
+      index: this.index,
+      watchers: this.watchers,
+      commit: (t, log) => this.commit(t, log),
+      finished: () => this.timers.schedule("cleanup", Date.now()),
+      settle: () => this.settle(),
+      rules: () => ({ maxAttempts: this.config.stageMaxAttempts, progressEventIntervalMs: PROGRESS_EVENT_INTERVAL_MS }),
+      limits: () => this.sliceLimits(),
+      decodedBytesPerAlarm: () => this.config.limits.sliceDecodedBytes,
+    });
+    this.timers
+      .register("slice", ({ attempts }) => slices.run(attempts), { backoff: SLICE_RETRY_BACKOFF })
+      .register("index", () => this.index.onTimer())
+      .register("forward", () => this.forwarding.onTimer())
+      .register("reservation", () => this.expireReservation())
+      .register("cleanup", () => this.cleanUp())
+      .register("expiry", () => this.watchers.expire() ?? undefined);
   }
 
   private get config() {
     return loadConfig(this.env);
   }
 
+  /** How much one alarm does before it re-arms (a test subclass steps one slice at a time). */
+  protected sliceLimits(): SliceLimits {
+    return ALARM_SLICE_LIMITS;
+  }
+
   /**
-   * Called by the create route before its upload's last byte reaches R2 (in parallel
+   * Called by the create use case before its upload's last byte reaches R2 (in parallel
    * with the upload): until `create`, this object owns `sourceKey(source)`, and deletes
    * it `SOURCE_RESERVATION_MS` from now if no job exists by then (the create died in between).
    */
   async reserve(source: ReservedSource): Promise<void> {
     if (this.store.job()) return;
     this.reservation.save(source);
-    this.timers.schedule("reservation", this.after(this.config.sourceReservationMs));
-    await this.arm();
+    this.timers.schedule("reservation", Date.now() + this.config.sourceReservationMs);
+    await this.timers.arm();
   }
 
-  /** The route will not create the job (its upload was refused, or it failed): the source goes now. */
+  /** No job will be created here (the upload was refused, failed, or its create gave up): the source goes now. */
   async release(): Promise<void> {
     await this.expireReservation();
-    await this.arm();
+    this.timers.unschedule("reservation");
+    await this.timers.arm();
   }
 
   /** Creates the job once; a repeated call returns the job it created. */
@@ -104,13 +118,10 @@ export class IngestJob extends DurableObject<Env> {
     this.reservation.clear();
     this.timers.unschedule("reservation");
     this.commit(created);
-    this.timers.schedule("slice", this.after(0));
-    // The D1 row and the hub catch up just after the reply, not before it (issue 12): the
-    // index work is on the alarm's schedule first, so if this pass is lost the alarm
-    // writes the row, and the index still converges. It is due strictly after the first
-    // slice, so an alarm fired early (tests step them) runs the slice, as before.
-    this.timers.schedule("index", this.after(RETRY_BASE_MS) + 1);
-    await this.arm();
+    this.timers.schedule("slice", Date.now());
+    // The reply does not wait for D1 or the hub; the backstop is durable before it goes.
+    this.timers.schedule("index", Date.now() + INDEX_BACKSTOP_MS);
+    await this.timers.arm();
     void this.settle().catch((err) => console.error(JSON.stringify({ msg: "settle after create failed", jobId: init.id, error: String(err) })));
     return this.store.job() ?? created.job;
   }
@@ -119,11 +130,11 @@ export class IngestJob extends DurableObject<Env> {
   async get(access: Access): Promise<JobReply> {
     const checked = this.check(access, "read");
     if (!checked.ok) return checked;
-    await this.ensureArmed();
+    await this.timers.ensureArmed();
     return { ...checked, version: this.store.state()?.version };
   }
 
-  /** QUEUED | RUNNING → CANCELLED; the pipeline alarm is dropped before this returns. */
+  /** QUEUED | RUNNING → CANCELLED; no slice commits anything after this returns. */
   async cancel(access: Access): Promise<JobReply> {
     const checked = this.check(access, "cancel");
     if (!checked.ok) return checked;
@@ -132,19 +143,19 @@ export class IngestJob extends DurableObject<Env> {
     // No await between the check and this commit: a slice that resumes later sees CANCELLED.
     this.commit(result);
     this.timers.unschedule("slice");
-    this.timers.schedule("cleanup", this.after(0));
+    this.timers.schedule("cleanup", Date.now());
     await this.settle();
     return { ok: true, job: result.job, bookmark: this.index.bookmark };
   }
 
-  /** Soft delete of a finished job. */
+  /** Soft delete of a finished job; its object removes the source. */
   async remove(access: Access): Promise<JobReply> {
     const checked = this.check(access, "delete");
     if (!checked.ok) return checked;
     const result = deleteJob(checked.job, new Date());
     if (!result.ok) return refusal(result);
     this.commit(result);
-    this.timers.schedule("cleanup", this.after(0));
+    this.timers.schedule("cleanup", Date.now());
     await this.settle();
     this.watchers.closeAll(CLOSE_NORMAL, "Job deleted");
     return { ok: true, job: result.job, bookmark: this.index.bookmark };
@@ -164,15 +175,10 @@ export class IngestJob extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const access = JSON.parse(request.headers.get(ACCESS_HEADER) ?? "null") as Access | null;
     const checked = access ? this.check(access, "read") : ({ ok: false, reason: "forbidden" } as const);
-    if (!checked.ok) {
-      return renderProblem(checked.reason === "forbidden" ? forbidden() : notFound("Ingest job not found"));
-    }
+    if (!checked.ok) return renderProblem(checked.reason === "forbidden" ? forbidden() : notFound("Ingest job not found"));
     const { response, expiresAt } = this.watchers.accept(request);
-    const scheduled = this.timers.scheduled("expiry");
-    if (!scheduled || expiresAt < scheduled.due) {
-      this.timers.schedule("expiry", expiresAt);
-      await this.arm();
-    }
+    this.timers.schedule("expiry", expiresAt);
+    await this.timers.arm();
     return response;
   }
 
@@ -184,177 +190,35 @@ export class IngestJob extends DurableObject<Env> {
     echoClose(ws, code, reason);
   }
 
-  /**
-   * Runs every piece of work that is due, then re-arms. An alarm that fires with nothing
-   * due (tests fire alarms early on purpose, with `runDurableObjectAlarm`) runs the
-   * earliest pipeline work instead; watcher expiry always waits for the real time.
-   */
   override async alarm(): Promise<void> {
-    this.timers.fired();
-    let due = this.timers.dueWork(Date.now());
-    if (due.length === 0) {
-      const next = this.timers.earliestWork("expiry");
-      if (next) due = [next];
-    }
-    try {
-      for (const work of due) await this.runWorkSafely(work);
-    } finally {
-      await this.arm();
-    }
-  }
-
-  /**
-   * One work item; an unexpected error is logged and the item retried with backoff, so
-   * it never stops the other items or the re-arm.
-   */
-  private async runWorkSafely(work: Work): Promise<void> {
-    try {
-      await this.runWork(work.kind, work.attempts);
-    } catch (err) {
-      console.error(JSON.stringify({ msg: "alarm work failed", kind: work.kind, attempts: work.attempts, error: String(err).slice(0, 300) }));
-      this.timers.schedule(work.kind, Date.now() + retryBackoff(work.attempts), work.attempts + 1);
-    }
-  }
-
-  private async runWork(kind: WorkKind, attempts: number): Promise<void> {
-    switch (kind) {
-      case "index":
-        return this.index.flush(attempts, true);
-      case "cleanup":
-        return this.cleanUp(attempts);
-      case "reservation":
-        return this.expireReservation();
-      case "slice":
-        return this.runSlices(attempts);
-      case "forward":
-        return this.forwardEvents(attempts);
-      case "expiry": {
-        const next = this.watchers.expire();
-        if (next === null) this.timers.unschedule("expiry");
-        else this.timers.schedule("expiry", next);
-        return;
-      }
-    }
-  }
-
-  /**
-   * Runs up to `SLICES_PER_ALARM` slices back to back (each checkpointed on its own), for
-   * at most `ALARM_SLICE_BUDGET_MS`, then brings the index and watchers up to date once.
-   * Several slices per alarm spare the per-alarm round trips without making any one
-   * slice bigger.
-   */
-  private async runSlices(failedTries: number): Promise<void> {
-    const deadline = Date.now() + ALARM_SLICE_BUDGET_MS;
-    const work = new AlarmWorkBudget(this.config.limits.sliceDecodedBytes);
-    for (let n = 0; n < this.config.slicesPerAlarm; n++) {
-      const more = await this.runSlice(n === 0 ? failedTries : 0);
-      // Each status or stage change gets its own index write, however many share an
-      // alarm, so a job's D1 statements do not depend on how its slices fall.
-      await this.index.flushUrgent();
-      // Date.now() stands still during pure CPU in workerd: the bytes the slices parsed bound the alarm too.
-      if (!more || Date.now() >= deadline || !work.allowsAnother(this.runner.takeWorkBytes())) break;
-      // If the slice sent frames, let the runtime flush them (they wait for the thread).
-      // Otherwise keep going: slices with no I/O between them then share one storage
-      // commit (yielding after every slice cost a third of the chunking stage's speed).
-      if (this.watchers.takeSent()) await scheduler.wait(0);
-    }
-    await this.settle();
-  }
-
-  /**
-   * One bounded slice of pipeline work (see `PipelineRunner`); true if the next is due
-   * now. `failedTries` counts the failed tries of this same slice so far.
-   */
-  private async runSlice(failedTries: number): Promise<boolean> {
-    const queued = this.store.job();
-    if (queued?.status === "QUEUED") {
-      const started = startJob(queued, new Date());
-      if (started.ok) this.commit(started);
-      await this.index.flushUrgent();
-    }
-    const job = this.store.job();
-    if (!job || job.status !== "RUNNING") {
-      this.timers.unschedule("slice");
-      return false;
-    }
-    const outcome = await this.runner.runSlice(job);
-    // Re-read after the await: a cancel may have been committed meanwhile.
-    const current = this.store.job();
-    const step = current
-      ? sliceStep(current, outcome, new Date(), failedTries, this.store.lastProgressEventAt(), {
-          maxAttempts: this.config.stageMaxAttempts,
-          retryBaseMs: SLICE_RETRY_BASE_MS,
-          progressEventIntervalMs: progressEventInterval(this.watchers.count()),
-        })
-      : null;
-    if (!step?.ok) {
-      // Cancelled while the slice awaited: nothing of it is committed, and what it
-      // started outside the object (an upload) is undone; the clean-up removes the rest.
-      this.timers.unschedule("slice");
-      if (outcome.kind !== "failed" && outcome.kind !== "completed") await outcome.discard?.().catch(() => undefined);
-      return false;
-    }
-    // One synchronous block: the slice's rows, the job, its events, the next work.
-    step.persist?.();
-    for (const c of step.commits) this.commit(c.transition, c.log);
-    if (step.next.kind === "cleanup") {
-      this.timers.unschedule("slice");
-      this.timers.schedule("cleanup", this.after(0));
-    } else {
-      this.timers.schedule("slice", this.after(step.next.delayMs), step.next.tries);
-    }
-    return step.more;
+    await this.timers.run();
   }
 
   /**
    * Ends the reservation: if no job was created, deletes the reserved source (deleting a
    * missing key is fine, so this is idempotent) and leaves the object with no rows. A
-   * failed delete throws, and the alarm retries it with backoff.
+   * failed delete throws, and the timer retries it with backoff.
    */
   private async expireReservation(): Promise<void> {
     const key = this.reservation.sourceKey();
-    if (this.store.job() !== null || key === null) {
-      this.reservation.clear();
-      this.timers.unschedule("reservation");
-      return;
-    }
+    if (this.store.job() !== null || key === null) return this.reservation.clear();
     // No await between the check above and this: R2 I/O opens the input gate, and a
     // create arriving now must not make a job whose source is being deleted.
     this.abandoned = true;
     await this.env.BUCKET.delete(key);
     this.reservation.clear();
-    this.timers.unschedule("reservation");
   }
 
-  /** Removes what an unfinished or deleted job left outside this object. */
-  private async cleanUp(attempts: number): Promise<void> {
+  /** Removes what an unfinished or deleted job left outside this object; throws to be retried. */
+  private async cleanUp(): Promise<void> {
     const job = this.store.job();
-    if (!job) return this.timers.unschedule("cleanup");
-    try {
-      await this.runner.cleanUp(job);
-      this.timers.unschedule("cleanup");
-    } catch (err) {
-      console.warn(JSON.stringify({ msg: "cleanup failed", jobId: job.id, error: String(err) }));
-      this.timers.schedule("cleanup", Date.now() + retryBackoff(attempts), attempts + 1);
-    }
+    if (job) await this.runner.cleanUp(job);
   }
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
   private async settle(): Promise<void> {
-    await Promise.all([this.index.flush(), this.forwardEvents(0)]);
-    await this.arm();
-  }
-
-  /** Forwards logged events to the project hub and queue; on failure, retries from the alarm. */
-  private forwardEvents(attempts: number): Promise<void> {
-    // One forwarding pass at a time, in order; a commit starts one without waiting for it.
-    this.forwarding = this.forwarding
-      .then(async () => {
-        if (await this.watchers.forward()) this.timers.unschedule("forward");
-        else this.timers.schedule("forward", this.after(retryBackoff(attempts)), attempts + 1);
-      })
-      .catch((err) => console.error(JSON.stringify({ msg: "event forwarding failed", error: String(err) })));
-    return this.forwarding;
+    await Promise.all([this.index.flush(), this.forwarding.soon()]);
+    await this.timers.arm();
   }
 
   /** Commits a transition and its event, then hands the event to the watchers. */
@@ -365,50 +229,10 @@ export class IngestJob extends DurableObject<Env> {
     if (!frame) return;
     this.watchers.publish(frame);
     // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).
-    void this.forwardEvents(0);
+    void this.forwarding.soon();
   }
 
-  /** Sets the alarm for the earliest due work, or deletes it when nothing is due. */
-  private arm(): Promise<void> {
-    return this.timers.arm();
-  }
-
-  /** A job with work to do always has an alarm: re-arm once per wake-up if it was lost. */
-  private async ensureArmed(): Promise<void> {
-    if (this.alarmChecked) return;
-    this.alarmChecked = true;
-    if (this.timers.nextDue() !== null && (await this.ctx.storage.getAlarm()) === null) {
-      this.timers.fired(); // whatever this instance last set is gone
-      await this.arm();
-    }
-  }
-
-  /** `delayMs` from now, but never earlier than the configured floor (tests step alarms). */
-  private after(delayMs: number): number {
-    return Date.now() + Math.max(delayMs, this.config.alarmDelayMs);
-  }
-
-  /** Applies the role table and project scoping; anything the caller may not see is not found. */
-  private check(access: Access, action: Action): { ok: true; job: Job } | { ok: false; reason: "not_found" | "forbidden" } {
-    const job = this.store.job();
-    if (!job || job.deletedAt) return { ok: false, reason: "not_found" };
-    if (access.projectId !== undefined && access.projectId !== job.projectId) return { ok: false, reason: "not_found" };
-    const decision = authorize(access.principal, action, { projectId: job.projectId, createdBy: job.createdBy });
-    if (decision === "hidden") return { ok: false, reason: "not_found" };
-    if (decision === "forbidden") return { ok: false, reason: "forbidden" };
-    return { ok: true, job };
-  }
-}
-
-/** A refused command as a reply; a job deleted meanwhile is simply not found. */
-function refusal(r: Refusal): JobReply {
-  switch (r.reason) {
-    case "not_cancellable":
-    case "not_deletable":
-      return { ok: false, reason: r.reason, status: r.status };
-    case "already_deleted":
-    case "not_queued":
-    case "not_running":
-      return { ok: false, reason: "not_found" };
+  private check(access: Access, action: Action): Checked {
+    return checkAccess(this.store.job(), access, action);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The IngestJob object's own SQLite storage: the job and its event log (the alarm's
- * work table is `timers.ts`, the index outbox `outbox.ts`). Every method is
+ * The IngestJob object's own SQLite storage: the job and its event log (the timers'
+ * work table is `src/durable/timers.ts`, the outboxes `outbox.ts`). Every method is
  * synchronous, so writes made without an `await` in between commit atomically.
  */
 import type { JobEvent } from "../contract/job-event";
@@ -15,9 +15,7 @@ CREATE TABLE IF NOT EXISTS job (
   data TEXT NOT NULL,
   version INTEGER NOT NULL,
   indexed_version INTEGER NOT NULL DEFAULT 0,
-  last_progress_event_at INTEGER NOT NULL DEFAULT 0,
-  -- superseded by outbox.ts's event_outbox (read once there, for objects made before it)
-  forwarded_seq INTEGER NOT NULL DEFAULT 0
+  last_progress_event_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY,

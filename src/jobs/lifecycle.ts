@@ -197,16 +197,9 @@ export function completeJob(job: Job, documentId: string, now: Date): Transition
 export function recordAttemptFailure(job: Job, error: Omit<JobError, "at" | "stage">, now: Date): TransitionResult {
   if (job.status !== "RUNNING") return notRunning(job);
   const at = now.toISOString();
-  return {
-    ok: true,
-    event: "job.progress",
-    job: {
-      ...job,
-      attempts: job.attempts + 1,
-      errors: [...job.errors, { at, stage: job.stage, ...error }],
-      updatedAt: at,
-    },
-  };
+  const errors = [...job.errors, { at, stage: job.stage, ...error }];
+  // The tries of the run follow from its failed tries (the slice timer counts retries).
+  return { ok: true, event: "job.progress", job: { ...job, attempts: 1 + errors.length, errors, updatedAt: at } };
 }
 
 /** QUEUED | RUNNING → FAILED, keeping the stage it failed in. */

@@ -81,14 +81,12 @@ export class IndexOutbox {
 
 const EVENT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_outbox (k INTEGER PRIMARY KEY CHECK (k = 1), forwarded_seq INTEGER NOT NULL);
-INSERT OR IGNORE INTO event_outbox (k, forwarded_seq) SELECT 1, forwarded_seq FROM job WHERE k = 1;
 INSERT OR IGNORE INTO event_outbox (k, forwarded_seq) VALUES (1, 0);
 `;
 
 /**
  * The event outbox: the last logged event handed to the project hub and the queue.
- * Events are forwarded in `seq` order; the pointer only moves forward. (Objects created
- * before this table kept the pointer in `job.forwarded_seq`; it is taken over once.)
+ * Events are forwarded in `seq` order; the pointer only moves forward.
  */
 export class EventOutbox {
   constructor(private readonly storage: DurableObjectStorage) {

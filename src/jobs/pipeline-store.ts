@@ -4,7 +4,7 @@
  * here and stage their writes in a closure that the object runs only if the job is still
  * running, together with the job commit (no await in between: one atomic write).
  */
-import { CHUNK_RECORD_BYTES, encodeChunkRecords } from "../documents/chunk-table";
+import { CHUNK_RECORD_BYTES } from "../documents/chunk-table";
 import type { TextSegment } from "../pipeline/segments";
 import type { Checkpoint } from "./checkpoint";
 
@@ -32,26 +32,11 @@ type SegmentRow = {
   text: string;
 };
 
-/** Rows of the chunk plan of the version before chunk blocks (one row per chunk). */
-type ChunkPlanRow = {
-  ordinal: number;
-  char_start: number;
-  char_end: number;
-  byte_start: number;
-  byte_end: number;
-  page: number | null;
-  content_hash: string;
-};
-
-/** Chunk plan rows converted to one block per this many, when an older object is opened. */
-const MIGRATE_BLOCK = 4096;
-
 const toSegment = (r: SegmentRow): Segment => ({ seq: r.seq, charStart: r.char_start, byteStart: r.byte_start, page: r.page, text: r.text });
 
 export class PipelineStore {
   constructor(private readonly storage: DurableObjectStorage) {
     storage.sql.exec(SCHEMA);
-    this.migrateChunkPlan();
   }
 
   private get sql() {
@@ -160,40 +145,6 @@ export class PipelineStore {
   chunkCount(): number {
     const bytes = this.sql.exec<{ n: number }>("SELECT coalesce(sum(length(records)), 0) AS n FROM chunk_blocks").one().n;
     return bytes / CHUNK_RECORD_BYTES;
-  }
-
-  /**
-   * An object last run by the version that kept one `chunk_plan` row per chunk may be
-   * in the middle of a job: its rows become blocks, so the job goes on where it was.
-   */
-  private migrateChunkPlan(): void {
-    const old = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chunk_plan'").toArray();
-    if (old.length === 0) return;
-    for (let from = 0; ; ) {
-      const rows = this.sql
-        .exec<ChunkPlanRow>(
-          `SELECT ordinal, char_start, char_end, byte_start, byte_end, page, content_hash
-           FROM chunk_plan WHERE ordinal >= ? ORDER BY ordinal LIMIT ?`,
-          from,
-          MIGRATE_BLOCK,
-        )
-        .toArray();
-      const head = rows[0];
-      if (!head) break;
-      const records = encodeChunkRecords(
-        rows.map((r) => ({
-          charStart: r.char_start,
-          charEnd: r.char_end,
-          byteStart: r.byte_start,
-          byteEnd: r.byte_end,
-          page: r.page,
-          contentHash: r.content_hash,
-        })),
-      );
-      this.putChunkBlock(head.ordinal, records);
-      from = rows[rows.length - 1]!.ordinal + 1;
-    }
-    this.sql.exec("DROP TABLE chunk_plan");
   }
 
   /** Frees the working storage once the job is finished (its outputs live in D1 and R2). */

@@ -4,34 +4,32 @@
  * synchronous block, then schedules what this says.
  */
 import { advanceStage, completeJob, failJob, recordAttemptFailure, recordProgress, type Job, type Refusal, type Result, type Transition } from "./lifecycle";
+import type { Backoff } from "../backoff";
 import type { SliceOutcome } from "./stages/stage";
 
 export interface SliceRules {
   /** Tries of one slice before the job fails (STAGE_MAX_ATTEMPTS). */
   maxAttempts: number;
-  /** A failed slice is retried after retryBaseMs · 2^(tries − 1). */
-  retryBaseMs: number;
   /** `job.progress` is logged at most this often (DESIGN §5). */
   progressEventIntervalMs: number;
 }
 
-/** `job.progress` is logged at most this often with few watchers (DESIGN §5: a few per second). */
-export const PROGRESS_EVENT_INTERVAL_MS = 500;
 /**
- * ...and at least this many ms apart per watcher socket: a frame costs the job's thread
- * ~40 µs per socket (the runtime's `WebSocket.send`, measured with `npm run bench:profile
- * -- --workload fanout`), so progress frames stay near 2 % of the thread however many
- * watch (1,000 watchers: one every 2 s). Stage changes and the end are always logged.
+ * `job.progress` is logged at most this often (DESIGN §5: a few per second), whoever
+ * watches: the log, the project hub, the queue and webhooks all see the same events.
+ * Stage ends and the job's end are always logged. Sockets get fewer progress frames
+ * when many watch (see `src/events/job-watchers.ts`), never fewer logged events.
  */
-export const PROGRESS_EVENT_MS_PER_WATCHER = 2;
+export const PROGRESS_EVENT_INTERVAL_MS = 500;
 
-/** How often `job.progress` is logged while `watchers` sockets watch the job. */
-export function progressEventInterval(watchers: number): number {
-  return Math.max(PROGRESS_EVENT_INTERVAL_MS, watchers * PROGRESS_EVENT_MS_PER_WATCHER);
-}
+/** A failed slice is retried after 1 s, 2 s, 4 s … (the slice timer's backoff). */
+export const SLICE_RETRY_BACKOFF: Backoff = { initialMs: 1_000, maxMs: 60_000 };
 
-/** What runs after the slice: the next slice (now, or a retry later), or the clean-up. */
-export type Next = { kind: "slice"; delayMs: number; tries: number } | { kind: "cleanup" };
+/**
+ * What runs after the slice: the next slice now, a retry of this one after the slice
+ * timer's backoff (`error` says why it failed), or the clean-up.
+ */
+export type Next = { kind: "slice" } | { kind: "retry"; error: { code: string; message: string } } | { kind: "cleanup" };
 
 export interface SliceStep {
   /** In order; `log` false keeps the change out of the event log (throttled progress, a retry). */
@@ -45,7 +43,7 @@ export interface SliceStep {
 
 /**
  * The step for `outcome` of a slice of `job` (RUNNING), given the tries this slice has
- * already failed and when progress was last logged (epoch ms).
+ * already failed (the slice timer's attempts) and when progress was last logged (epoch ms).
  */
 export function sliceStep(
   job: Job,
@@ -60,7 +58,7 @@ export function sliceStep(
       const p = recordProgress(job, outcome.fraction, outcome.counters, now, outcome.skipped);
       if (!p.ok) return p;
       const log = now.getTime() - lastProgressEventAt >= rules.progressEventIntervalMs;
-      return step([{ transition: p, log }], outcome.persist, { kind: "slice", delayMs: 0, tries: 0 }, true);
+      return step([{ transition: p, log }], outcome.persist, { kind: "slice" }, true);
     }
     case "stage-done": {
       const p = recordProgress(job, 1, outcome.counters, now, outcome.skipped);
@@ -73,7 +71,7 @@ export function sliceStep(
           { transition: a, log: true },
         ],
         outcome.persist,
-        { kind: "slice", delayMs: 0, tries: 0 },
+        { kind: "slice" },
         true,
       );
     }
@@ -102,7 +100,7 @@ export function sliceStep(
       }
       const r = recordAttemptFailure(job, error, now);
       if (!r.ok) return r;
-      return step([{ transition: r, log: false }], null, { kind: "slice", delayMs: rules.retryBaseMs * 2 ** (tries - 1), tries }, false);
+      return step([{ transition: r, log: false }], null, { kind: "retry", error }, false);
     }
   }
 }

@@ -22,8 +22,6 @@ import { kindOf, type SliceOutcome, type StageContext } from "./stages/stage";
 import { TextDigest } from "./text-digest";
 
 export type { SliceOutcome } from "./stages/stage";
-/** Kept for the routes that import it from here; the key lives in `storage-keys.ts`. */
-export { sourceKey } from "../storage-keys";
 
 /** Longest error message kept in a job's `errors[]`. */
 const MAX_ERROR_MESSAGE = 300;

@@ -19,8 +19,6 @@ export const ROW_WORK_BYTES = 64;
 export const CHUNK_WINDOW_CHARS = 1 << 19;
 /** Segments fed to SimHash and the language guesser per slice. */
 export const ANALYZE_SEGMENTS_PER_SLICE = 8;
-/** Chunks written to D1 per slice (one `db.batch`). */
-export const INDEX_CHUNKS_PER_SLICE = 1400;
 
 /**
  * Per-document limits (config, see `src/config.ts`): a job that passes one fails at

@@ -8,7 +8,7 @@ import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 import { badRequest, forbidden, notFound, type Problem } from "../http/problem";
 import { isJobId } from "../jobs/ids";
-import type { Access, JobReply } from "../jobs/ingest-job";
+import type { Access, JobReply } from "../jobs/job-access";
 import type { Job } from "../jobs/lifecycle";
 
 /** The job's Durable Object: one per job id. */

@@ -9,7 +9,7 @@ import { badRequest, Problem } from "../http/problem";
 import { chargeRateLimits, projectBudget } from "../http/rate-limit";
 import type { Job as JobData } from "../jobs/lifecycle";
 import { isJobId } from "../jobs/ids";
-import type { JobReply } from "../jobs/ingest-job";
+import type { JobReply } from "../jobs/job-access";
 import { jobOrThrow, jobStub, PROJECT_MESSAGES, refusalProblem } from "./access";
 import { CompatCancelled, CompatJob } from "../contract/compat";
 import { ApiRequestHeaders, apiResponseHeaders } from "../contract/headers";

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
 import { ACCESS_HEADER, EXPIRES_HEADER } from "../events/sockets";
-import type { Access } from "../jobs/ingest-job";
+import type { Access } from "../jobs/job-access";
 import { enterProject, jobStub, PROJECT_MESSAGES, refusalProblem, requireJobId } from "./access";
 import { apiResponseHeaders } from "../contract/headers";
 import { EventsHeaders, EventsQuery, JobEventLog } from "../contract/job-event";

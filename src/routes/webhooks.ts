@@ -110,7 +110,7 @@ webhookRoutes.openapi(
     if (!(await insertSubscription(c.env, row))) {
       throw badRequest(`A project has at most ${MAX_WEBHOOKS_PER_PROJECT} webhooks: delete one before adding another`);
     }
-    await hub(c.env, projectId).invalidateWebhooks(projectId);
+    await hub(c.env, projectId).invalidateWebhooks();
     c.header("Location", `/api/projects/${encodeURIComponent(projectId)}/webhooks/${id}`);
     return c.json({ ...toSubscription(row), secret }, 201);
   },
@@ -179,7 +179,7 @@ webhookRoutes.openapi(
       ...(body.description === undefined ? {} : { description: body.description }),
     });
     if (!row) throw notFound(NOT_FOUND);
-    await hub(c.env, projectId).invalidateWebhooks(projectId);
+    await hub(c.env, projectId).invalidateWebhooks();
     return c.json(toSubscription(row), 200);
   },
 );
@@ -196,7 +196,7 @@ webhookRoutes.openapi(
     const { projectId, webhookId } = c.req.valid("param");
     await enterProject(c, projectId, "manageWebhooks");
     if (!WEBHOOK_ID.test(webhookId) || !(await deleteSubscription(c.env, projectId, webhookId))) throw notFound(NOT_FOUND);
-    await hub(c.env, projectId).forgetWebhook(projectId, webhookId);
+    await hub(c.env, projectId).forgetWebhook(webhookId);
     return c.body(null, 204);
   },
 );
@@ -220,7 +220,7 @@ webhookRoutes.openapi(
     const sealedSecret = await encryptSecret(loadConfig(c.env).webhooks.secretKey, webhookId, secret);
     const row = await updateSubscription(c.env, projectId, webhookId, { sealedSecret });
     if (!row) throw notFound(NOT_FOUND);
-    await hub(c.env, projectId).invalidateWebhooks(projectId);
+    await hub(c.env, projectId).invalidateWebhooks();
     return c.json({ ...toSubscription(row), secret }, 200);
   },
 );
@@ -262,7 +262,7 @@ webhookRoutes.openapi(
     const { projectId, webhookId, deliveryId } = c.req.valid("param");
     await enterProject(c, projectId, "manageWebhooks");
     await subscriptionOrThrow(c.env, projectId, webhookId);
-    const delivery = DELIVERY_ID.test(deliveryId) ? await hub(c.env, projectId).redeliver(projectId, webhookId, deliveryId) : null;
+    const delivery = DELIVERY_ID.test(deliveryId) ? await hub(c.env, projectId).redeliver(webhookId, deliveryId) : null;
     if (!delivery) throw notFound(DELIVERY_NOT_FOUND);
     return c.json(withoutWebhookId(delivery), 202);
   },
@@ -283,7 +283,7 @@ webhookRoutes.openapi(
     const { projectId, webhookId } = c.req.valid("param");
     await enterProject(c, projectId, "manageWebhooks");
     await subscriptionOrThrow(c.env, projectId, webhookId);
-    return c.json(withoutWebhookId(await hub(c.env, projectId).sendTest(projectId, webhookId)), 202);
+    return c.json(withoutWebhookId(await hub(c.env, projectId).sendTest(webhookId)), 202);
   },
 );
 

@@ -1,7 +1,9 @@
 /**
  * What happens after one delivery attempt (DESIGN §9). Pure: an outcome and the
- * attempt count in, the delivery's next state out.
+ * attempt count in, the delivery's next state out. Retries follow the configured list of
+ * waits (DESIGN §9), not a formula, through the service's one backoff module.
  */
+import { listedDelay } from "../backoff";
 
 /** DESIGN §9: about 5 s, 1 min, 10 min, 1 h, 6 h between tries, then the delivery fails. */
 export const DEFAULT_RETRY_DELAYS_MS = [5_000, 60_000, 600_000, 3_600_000, 21_600_000] as const;
@@ -38,8 +40,8 @@ export function describeFailure(o: AttemptOutcome, timeoutMs: number): string | 
  */
 export function afterAttempt(o: AttemptOutcome, tries: number, now: number, delays: readonly number[]): DeliveryState {
   if (isSuccess(o)) return { status: "succeeded", nextAttemptAt: null };
-  const delay = delays[tries - 1];
-  if (delay === undefined) return { status: "failed", nextAttemptAt: null };
+  const delay = listedDelay(delays, tries - 1);
+  if (delay === null) return { status: "failed", nextAttemptAt: null };
   return { status: "pending", nextAttemptAt: now + delay };
 }
 

@@ -128,9 +128,11 @@ describe("an Idempotency-Key claimed by a create that died before creating its j
       body,
       headers: { "Content-Type": "text/plain", "Content-Length": String(body.length), "Idempotency-Key": key },
     });
-  /** A claim as the dead create left it: its upload in R2, no job object, `ageMs` old. */
+  /** A claim as the dead create left it: its object reserved, its upload in R2, no job, `ageMs` old. */
   async function abandon(key: string, ageMs: number, hash: string) {
     const deadJob = "01a00000-0000-7000-8000-00000000dead".replace("dead", String(ageMs % 10_000).padStart(4, "0"));
+    // The create route reserves the job's object before the upload's last byte.
+    await env.INGEST_JOB.get(env.INGEST_JOB.idFromName(deadJob)).reserve({ projectId: B, id: deadJob });
     await env.BUCKET.put(`sources/${B}/${deadJob}`, body);
     await projectDb(env, B)
       .prepare("INSERT INTO idempotency_keys (project_id, key, job_id, request_hash, expires_at) VALUES (?, ?, ?, ?, ?)")

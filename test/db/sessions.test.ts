@@ -64,7 +64,7 @@ describe("x-d1-bookmark", () => {
         body: "text",
         headers: { "Content-Type": "text/plain", "Content-Length": "4", ...headers },
       });
-    // The object replies before its index write (issue 12): that request touched no D1.
+    // The object replies before its index write: that request touched no D1.
     expect((await send({})).headers.get(HEADER)).toBeNull();
     expect(parse((await send({ "Idempotency-Key": "bookmarked" })).headers.get(HEADER)).shard).toBe("DB_0");
   });

@@ -10,8 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { Checkpoint, IndexingCheckpoint } from "../../src/jobs/checkpoint";
 import { PART_BYTES } from "../../src/documents/object-upload";
-import { decodeChunkRecords } from "../../src/documents/chunk-table";
-import { CHUNK_WINDOW_CHARS, SEGMENT_CHARS } from "../../src/pipeline/limits";
+import { SEGMENT_CHARS } from "../../src/pipeline/limits";
 import { allChunks, call, createJob, drive, getJob, jobStub, jobsPath, sha256Hex, step, token, type ChunkItem } from "../helpers";
 
 const P = "proj_store";
@@ -97,62 +96,6 @@ describe("chunks served from R2", () => {
     const strip = (cs: ChunkItem[]) =>
       cs.map(({ ordinal, charStart, charEnd, contentHash, page, text }) => ({ ordinal, charStart, charEnd, contentHash, page, text }));
     expect(strip(await allChunks(t, P, b.canonicalDocumentId!))).toEqual(strip(await allChunks(t, P, a.canonicalDocumentId!)));
-  });
-
-  it("goes on with the chunks an object of the version with one chunk_plan row per chunk had planned", async () => {
-    const t = await token({ projects: [P] });
-    const bytes = enc.encode(multiByteText(4 * CHUNK_WINDOW_CHARS));
-    const query = { chunkSize: "2000", chunkOverlap: "100" };
-    const steady = await createJob(t, P, bytes, { filename: "old.txt", query });
-    const old = await createJob(t, P, bytes, { filename: "old.txt", query });
-    await drive(steady.id);
-    // Run the second job until it has planned some chunks but not all of them.
-    const planned = () =>
-      runInDurableObject(jobStub(old.id), (_i: IngestJob, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunk_blocks").one().n);
-    while ((await checkpoint(old.id))?.stage !== "CHUNKING" || (await planned()) === 0) expect(await step(old.id)).toBe(true);
-    expect((await checkpoint(old.id))?.stage).toBe("CHUNKING");
-    // Turn its blocks into the old layout: a chunk_plan row per chunk, no chunk_blocks.
-    const rows = await runInDurableObject(jobStub(old.id), (_i: IngestJob, state) => {
-      const sql = state.storage.sql;
-      sql.exec(`CREATE TABLE chunk_plan (
-        ordinal INTEGER PRIMARY KEY, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
-        byte_start INTEGER NOT NULL, byte_end INTEGER NOT NULL, page INTEGER, content_hash TEXT NOT NULL)`);
-      let n = 0;
-      for (const b of sql
-        .exec<{ first_ordinal: number; records: ArrayBuffer }>("SELECT first_ordinal, records FROM chunk_blocks ORDER BY first_ordinal")
-        .toArray()) {
-        decodeChunkRecords(new Uint8Array(b.records)).forEach((r, i) => {
-          sql.exec(
-            "INSERT INTO chunk_plan VALUES (?, ?, ?, ?, ?, ?, ?)",
-            b.first_ordinal + i,
-            r.charStart,
-            r.charEnd,
-            r.byteStart,
-            r.byteEnd,
-            r.page,
-            r.contentHash,
-          );
-          n++;
-        });
-      }
-      sql.exec("DELETE FROM chunk_blocks");
-      return n;
-    });
-    expect(rows).toBeGreaterThan(0);
-    await evictDurableObject(jobStub(old.id));
-    await drive(old.id);
-    const tables = await runInDurableObject(jobStub(old.id), (_i: IngestJob, state) =>
-      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE name = 'chunk_plan'").toArray(),
-    );
-    expect(tables).toEqual([]);
-    const [a, b] = [await getJob(t, P, steady.id), await getJob(t, P, old.id)];
-    expect(b.status).toBe("COMPLETED");
-    const strip = (cs: ChunkItem[]) =>
-      cs.map(({ ordinal, charStart, charEnd, contentHash, page, text }) => ({ ordinal, charStart, charEnd, contentHash, page, text }));
-    const chunks = strip(await allChunks(t, P, b.canonicalDocumentId!));
-    expect(chunks).toEqual(strip(await allChunks(t, P, a.canonicalDocumentId!)));
-    expect(chunks.length).toBeGreaterThan(rows);
-    for (const c of chunks) expect(c.contentHash).toBe(await sha256Hex(c.text));
   });
 
   it("keeps only a small row in D1: no chunk text, no per-event rows", async () => {

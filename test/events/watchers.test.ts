@@ -1,4 +1,5 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import type { IngestJob } from "../../src/jobs/ingest-job";
 import { describe, expect, it, vi } from "vitest";
 import { call, createJob, drive, jobStub, jobsPath, problem, step, token } from "../helpers";
 
@@ -257,4 +258,38 @@ describe("job.cancelled (JobCancelled) is published", () => {
       logged.mockRestore();
     });
   }
+});
+
+describe("progress frames at the fan-out", () => {
+  it("coalesces progress frames when many watch, never drops another frame, and says how many it left out", async () => {
+    const t = await token({ projects: [P] });
+    const job = await createJob(t, P);
+    const w = await watch(jobEvents(job.id), t);
+    await w.until(() => w.frames.length === 1);
+    // As if 1,000 sockets watched (a progress frame at most every 2 s per socket); the
+    // frames are logged events of the job, published as a commit would.
+    await runInDurableObject(jobStub(job.id), (instance: IngestJob) => {
+      const watchers = (instance as unknown as { watchers: { count(): number; publish(f: unknown): void } }).watchers;
+      watchers.count = () => 1000;
+      const frame = (seq: number, type: string) => ({
+        type,
+        seq,
+        jobId: job.id,
+        projectId: P,
+        at: new Date().toISOString(),
+        job: { ...job, progress: seq / 10 },
+      });
+      watchers.publish(frame(2, "job.progress"));
+      watchers.publish(frame(3, "job.progress"));
+      watchers.publish(frame(4, "job.progress"));
+      watchers.publish(frame(5, "job.stage"));
+    });
+    await w.until(() => w.frames.some((f) => f.seq === 5));
+    const received = w.frames.slice(1) as (Frame & { coalesced?: number })[];
+    expect(received.map((f) => [f.type, f.seq, f.coalesced])).toEqual([
+      ["job.progress", 2, undefined],
+      ["job.stage", 5, 2],
+    ]);
+    w.close();
+  });
 });

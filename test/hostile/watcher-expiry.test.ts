@@ -2,8 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject, evictDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
-import type { WorkKind } from "../../src/jobs/timers";
-import { clampAlarmTime, MAX_ALARM_TIME } from "../../src/jobs/alarm-time";
+import { clampAlarmTime, MAX_ALARM_TIME } from "../../src/durable/alarm-time";
 import { MAX_WATCHER_LIFETIME_MS, watcherExpiry } from "../../src/events/sockets";
 import { call, createJob, drive, getJob, jobStub, jobsPath, step, token } from "../helpers";
 
@@ -70,11 +69,12 @@ describe("IngestJob alarm", () => {
     const t = await token({ projects: [P] });
     const job = await createJob(t, P, "Resilient words. ".repeat(100));
     await runInDurableObject(jobStub(job.id), (instance: IngestJob, state) => {
-      const target = instance as unknown as { runWork(kind: WorkKind, attempts: number): Promise<void> };
-      const original = target.runWork.bind(instance);
-      target.runWork = async (kind, attempts) => {
-        if (kind === "forward") throw new Error("forwarding exploded");
-        return original(kind, attempts);
+      // The forwarding timer's next pass throws; the passes after it work.
+      const watchers = (instance as unknown as { watchers: { forward(): Promise<boolean> } }).watchers;
+      const original = watchers.forward.bind(watchers);
+      watchers.forward = async () => {
+        watchers.forward = original;
+        throw new Error("forwarding exploded");
       };
       // Both due now; "forward" runs first.
       state.storage.sql.exec("INSERT OR REPLACE INTO work (kind, due, attempts) VALUES ('forward', 0, 0)");

@@ -1,17 +1,19 @@
 /**
  * An upload's job object is reserved before the upload reaches R2, so a create that dies
- * between its upload and its job (issue 14's load test with faults) leaves no orphan:
+ * between its upload and its job leaves no orphan:
  * the object's alarm deletes the source unless the job was created.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
+import { projectDb } from "../../src/db/shards";
+import { ABANDONED_CLAIM_MS, claimIdempotencyKey } from "../../src/jobs/idempotency";
 import { uuidv7 } from "../../src/jobs/ids";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { JobInit } from "../../src/jobs/lifecycle";
 import { sourceKey } from "../../src/storage-keys";
-import { createJob, drive, getJob, jobsPath, call, jobStub, pendingWork, token } from "../helpers";
+import { createJob, drive, getJob, jobsPath, call, jobStub, pendingWork, sha256Hex, token } from "../helpers";
 
 const P = "proj_reserve";
 const TEXT = "A document whose create may die after its upload.";
@@ -156,5 +158,31 @@ describe("a reserved upload whose job is created", () => {
     expect(created).toMatch(/reservation .* expired/);
     expect(await env.BUCKET.head(key)).toBeNull();
     expect(await objectState(id)).toEqual({ work: [], reservations: 0, jobs: 0, alarm: null });
+  });
+});
+
+describe("an Idempotency-Key whose create died", () => {
+  it("is taken over by the next request with the same file; the dead create's own object deletes its upload", async () => {
+    const t = await token({ projects: [P] });
+    const { id: deadId, key: deadKey } = await reservedUpload();
+    const idempotencyKey = `dead-create-${deadId}`;
+    // The dead create claimed the key long ago and never created its job.
+    const claimedAt = Date.now() - 2 * ABANDONED_CLAIM_MS;
+    await claimIdempotencyKey(projectDb(env, P), P, idempotencyKey, deadId, await sha256Hex(TEXT), claimedAt);
+    const res = await call(`${jobsPath(P)}?filename=a.txt`, {
+      method: "POST",
+      token: t,
+      body: TEXT,
+      headers: { "Content-Type": "text/plain", "Content-Length": String(new TextEncoder().encode(TEXT).byteLength), "Idempotency-Key": idempotencyKey },
+    });
+    expect(res.status).toBe(201);
+    const job = await res.json<{ id: string }>();
+    expect(job.id).not.toBe(deadId);
+    expect(await env.BUCKET.head(deadKey)).toBeNull();
+    // Released by its object (its reservation is gone with the upload), not behind its back.
+    expect(await objectState(deadId)).toMatchObject({ work: [], reservations: 0, jobs: 0 });
+    expect(await env.BUCKET.head(sourceKey({ projectId: P, id: job.id }))).not.toBeNull();
+    await drive(job.id);
+    expect((await getJob(t, P, job.id)).status).toBe("COMPLETED");
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createJob, startJob, type Job } from "../../src/jobs/lifecycle";
-import { progressEventInterval, sliceStep, type SliceRules } from "../../src/jobs/slice-driver";
+import { backoffDelay } from "../../src/backoff";
+import { progressFanOutInterval } from "../../src/events/job-watchers";
+import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF, sliceStep, type SliceRules } from "../../src/jobs/slice-driver";
 
-const rules: SliceRules = { maxAttempts: 3, retryBaseMs: 1000, progressEventIntervalMs: 500 };
+const rules: SliceRules = { maxAttempts: 3, progressEventIntervalMs: PROGRESS_EVENT_INTERVAL_MS };
 const t0 = new Date("2026-11-01T00:00:00Z");
 const at = (ms: number) => new Date(t0.getTime() + ms);
 const persist = () => undefined;
@@ -31,7 +33,7 @@ function running(): Job {
 describe("sliceStep", () => {
   it("records progress, logging it only when the last progress event is old enough", () => {
     const fresh = sliceStep(running(), { kind: "progress", fraction: 0.5, counters: { bytesRead: 5 }, persist }, at(1000), 0, t0.getTime() + 800, rules);
-    expect(fresh).toMatchObject({ ok: true, more: true, next: { kind: "slice", delayMs: 0, tries: 0 } });
+    expect(fresh).toMatchObject({ ok: true, more: true, next: { kind: "slice" } });
     if (!fresh.ok) return;
     expect(fresh.commits.map((c) => [c.transition.event, c.log])).toEqual([["job.progress", false]]);
     expect(fresh.commits[0]!.transition.job.counters.bytesRead).toBe(5);
@@ -39,16 +41,15 @@ describe("sliceStep", () => {
     expect(stale.ok && stale.commits[0]!.log).toBe(true);
   });
 
-  it("logs progress less often the more sockets watch (2 ms per watcher, at least 500 ms), never the stage ends", () => {
-    expect([0, 1, 250, 1000, 5000].map(progressEventInterval)).toEqual([500, 500, 500, 2000, 10000]);
-    const watched = { ...rules, progressEventIntervalMs: progressEventInterval(1000) };
+  it("logs progress by the domain's rule, at most every 500 ms whoever watches; the sockets are thinned instead (2 ms per watcher), never the stage ends", () => {
+    expect([0, 1, 250, 1000, 5000].map(progressFanOutInterval)).toEqual([0, 2, 500, 2000, 10000]);
     const last = t0.getTime();
     const log = (ms: number) => {
-      const step = sliceStep(running(), { kind: "progress", fraction: 0.5, counters: {}, persist }, at(ms), 0, last, watched);
+      const step = sliceStep(running(), { kind: "progress", fraction: 0.5, counters: {}, persist }, at(ms), 0, last, rules);
       return step.ok && step.commits[0]!.log;
     };
-    expect([log(600), log(1999), log(2000)]).toEqual([false, false, true]);
-    const end = sliceStep(running(), { kind: "stage-done", counters: {}, persist }, at(10), 0, last, watched);
+    expect([log(499), log(500), log(2000)]).toEqual([false, true, true]);
+    const end = sliceStep(running(), { kind: "stage-done", counters: {}, persist }, at(10), 0, last, rules);
     expect(end.ok && end.commits.map((c) => c.log)).toEqual([true, true]);
   });
 
@@ -70,9 +71,11 @@ describe("sliceStep", () => {
   it("retries a transient failure with exponential backoff, unlogged, until the last try fails the job", () => {
     const failed = { kind: "failed", code: "TRANSIENT", message: "R2 timeout", permanent: false } as const;
     const first = sliceStep(running(), failed, at(10), 0, 0, rules);
-    expect(first).toMatchObject({ ok: true, persist: null, next: { kind: "slice", delayMs: 1000, tries: 1 } });
+    expect(first).toMatchObject({ ok: true, persist: null, next: { kind: "retry", error: { code: "TRANSIENT", message: "R2 timeout" } } });
     expect(first.ok && first.commits.map((c) => [c.transition.job.status, c.log, c.transition.job.errors.length])).toEqual([["RUNNING", false, 1]]);
-    expect(sliceStep(running(), failed, at(10), 1, 0, rules)).toMatchObject({ next: { delayMs: 2000, tries: 2 } });
+    expect(sliceStep(running(), failed, at(10), 1, 0, rules)).toMatchObject({ next: { kind: "retry" } });
+    // The slice timer waits 1 s, then 2 s, before the retries.
+    expect([0, 1].map((retry) => backoffDelay(SLICE_RETRY_BACKOFF, retry))).toEqual([1000, 2000]);
     const last = sliceStep(running(), failed, at(10), 2, 0, rules);
     expect(last).toMatchObject({ ok: true, next: { kind: "cleanup" } });
     expect(last.ok && last.commits[0]!.transition.job).toMatchObject({ status: "FAILED", errorMessage: "R2 timeout" });

@@ -19,7 +19,7 @@ let attackerUrl: string;
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
-  if (!existsSync("dist/web/_headers")) throw new Error("dist/web is not built: run `npm run build:web` (npm test runs it first)");
+  if (!existsSync("dist/web/_headers")) throw new Error("dist/web is not built: the e2e global setup builds it (or run `npm run build:web`)");
   [server, browser] = await Promise.all([sharedServer(), launchChromium()]);
   attacker = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").searchParams.get("path") ?? "/";

@@ -1,12 +1,15 @@
 /**
- * The create route's side of a job reservation (`IngestJob.reserve`): the job's object
- * is told about the upload before its last byte reaches R2, so an upload whose create
- * dies is deleted by the object's alarm. Every path of the route that does not create
- * the job ends with `release()`, which deletes the upload once, through the object.
+ * The create use case's side of a job reservation (`IngestJob.reserve`): the job's
+ * object is told about the upload before its last byte reaches R2, so an upload whose
+ * create dies is deleted by the object's alarm. A create that does not make its job ends
+ * with `release()`, which deletes the upload once, through the object.
  */
 import type { Env } from "../env";
-import type { ReservedSource } from "../jobs/reservation";
-import { jobStub } from "./access";
+import type { ReservedSource } from "./reservation";
+
+function jobStub(env: Env, jobId: string) {
+  return env.INGEST_JOB.get(env.INGEST_JOB.idFromName(jobId));
+}
 
 export class SourceReservation {
   private reserved: Promise<void> | null = null;
