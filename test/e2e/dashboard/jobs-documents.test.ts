@@ -94,11 +94,12 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard: jobs", () => {
     expect(await card.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
     await count.getByText(`${before + 1} in all`).waitFor();
 
-    // A job created elsewhere counts too, and a deleted one leaves the count.
+    // A job created elsewhere counts too, and one deleted here leaves it.
     const other = await finished(text("elsewhere"), "elsewhere.md");
     await page.locator(`tr[data-job-id="${other.id}"]`).waitFor();
     await count.getByText(`${before + 2} in all`).waitFor();
-    expect((await api(`/ingest/jobs/${other.id}`, { method: "DELETE" })).status).toBe(204);
+    await page.getByRole("button", { name: "Delete elsewhere.md" }).click();
+    await page.getByRole("dialog", { name: "Delete elsewhere.md?" }).getByRole("button", { name: "Delete" }).click();
     await page.locator(`tr[data-job-id="${other.id}"]`).waitFor({ state: "detached" });
     await count.getByText(`${before + 1} in all`).waitFor();
   });
