@@ -5,10 +5,12 @@
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api } from "./api";
+import { isAdmin } from "./auth";
 import { formatRoute, parseRoute, type Route } from "./route";
 import { clearSession, restoreSession, saveSession, type Session } from "./session";
 import { ConfirmSwitch } from "./views/ConfirmSwitch";
 import { DocumentView } from "./views/DocumentView";
+import { DocumentsView } from "./views/DocumentsView";
 import { Header } from "./views/Header";
 import { JobDetail } from "./views/JobDetail";
 import { JobsView } from "./views/JobsView";
@@ -34,7 +36,7 @@ function App() {
   const [restored] = useState(restoreSession);
   const [session, setSession] = useState<Session | null>(restored.session);
   const [pendingSwitch, setPendingSwitch] = useState<Session | null>(restored.pendingSwitch);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(restored.error);
   const route = useRoute();
   const projectId = route.view === "home" || route.view === "notFound" ? null : route.projectId;
   const api = useMemo(() => {
@@ -91,12 +93,16 @@ function App() {
               This address names no page of the dashboard. <a href="#/">Go to your projects</a>.
             </p>
           </section>
+        ) : projectId && !isAdmin(session.claims) && !session.claims.projects.includes(projectId) ? (
+          <ProjectPicker claims={session.claims} refused={projectId} />
         ) : route.view === "home" || !api ? (
           <ProjectPicker claims={session.claims} />
         ) : route.view === "jobs" ? (
           <JobsView key={route.projectId} api={api} claims={session.claims} filters={route.filters} />
         ) : route.view === "job" ? (
           <JobDetail key={route.jobId} api={api} claims={session.claims} jobId={route.jobId} />
+        ) : route.view === "documents" ? (
+          <DocumentsView key={route.projectId} api={api} filters={route.filters} />
         ) : (
           <DocumentView key={route.documentId} api={api} documentId={route.documentId} />
         )}

@@ -4,10 +4,10 @@
  * deleted by the documents routes. Every D1 call takes the project's database
  * (`projectDb`), so callers choose it once (and the job's object can meter it).
  */
-import { and, asc, count, eq, or, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, gte, inArray, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { keysetPage, newestFirst, rowKey, type KeysetPage, type PageKey } from "../db/keyset";
-import { documents, type DocumentRow } from "../db/schema";
+import { documents, jobs, type DocumentRow } from "../db/schema";
 import { hammingDistance, simhashBands } from "../pipeline/analyze";
 import { chunkTableKey, documentKeys } from "../storage-keys";
 import { CHUNK_RECORD_BYTES, decodeChunkRecords, type ChunkRecord } from "./chunk-table";
@@ -136,7 +136,12 @@ export interface DocumentFilters {
   contentHash?: string;
   language?: string;
   duplicateOf?: string;
+  /** A prefix of the producing job's file name or source path. */
+  q?: string;
 }
+
+/** Above every character a prefix can be followed by, in SQLite's binary (UTF-8) order. */
+const PREFIX_END = "\u{10FFFF}";
 
 /**
  * One page of a project's documents, newest first (`db/keyset.ts`), and the count of
@@ -162,6 +167,20 @@ export function documentListQueries(d1: D1Database, projectId: string, filters: 
   if (filters.contentHash !== undefined) where.push(eq(documents.contentHash, filters.contentHash));
   if (filters.language !== undefined) where.push(eq(documents.language, filters.language));
   if (filters.duplicateOf !== undefined) where.push(eq(documents.duplicateOf, filters.duplicateOf));
+  if (filters.q !== undefined) {
+    // Each side is one range of a (project_id, column) index; documents keep their order.
+    const { q } = filters;
+    const matchingJobs = db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.projectId, projectId),
+          or(and(gte(jobs.sourcePath, q), lt(jobs.sourcePath, q + PREFIX_END)), and(gte(jobs.originalFilename, q), lt(jobs.originalFilename, q + PREFIX_END))),
+        ),
+      );
+    where.push(inArray(documents.jobId, matchingJobs));
+  }
   const matching = and(...where);
   return [
     newestFirst(db.select().from(documents).$dynamic(), documents, matching, after, limit),

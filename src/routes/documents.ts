@@ -60,9 +60,9 @@ documentRoutes.openapi(
     const { projectId } = c.req.valid("param");
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
-    const filters = { contentHash: q.contentHash, language: q.language, duplicateOf: q.duplicateOf };
+    const filters = { contentHash: q.contentHash, language: q.language, duplicateOf: q.duplicateOf, q: q.q };
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = ["documents", projectId, q.contentHash ?? null, q.language ?? null, q.duplicateOf ?? null];
+    const scope = ["documents", projectId, q.contentHash ?? null, q.language ?? null, q.duplicateOf ?? null, q.q ?? null];
     const after = await readCursor(secret, scope, q.cursor, PAGE_KEY);
     const page = await listProjectDocuments(projectSession(c, projectId), projectId, filters, after, q.limit);
     return c.json({ items: page.items.map(toDocument), nextCursor: await writeCursor(secret, scope, page.next, PAGE_KEY), total: page.total }, 200);
