@@ -51,10 +51,14 @@ export default defineConfig({
       // Budgets far above what any test spends, so only the rate-limit suite meets them.
       workerProject(
         "worker",
-        { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" },
-        { include: ["test/**/*.test.ts"], exclude: ["test/http/rate-limit.test.ts", "test/e2e/**"] },
+        { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", RATE_LIMIT_FAILED_AUTH_PER_MINUTE: "1000000" },
+        { include: ["test/**/*.test.ts"], exclude: ["test/http/rate-limit.test.ts", "test/http/failed-auth-limit.test.ts", "test/e2e/**"] },
       ),
-      workerProject("rate-limits", { RATE_LIMIT_PROJECT_PER_MINUTE: "10", RATE_LIMIT_USER_PER_HOUR: "25" }, { include: ["test/http/rate-limit.test.ts"] }),
+      workerProject(
+        "rate-limits",
+        { RATE_LIMIT_PROJECT_PER_MINUTE: "10", RATE_LIMIT_USER_PER_HOUR: "25", RATE_LIMIT_FAILED_AUTH_PER_MINUTE: "20" },
+        { include: ["test/http/rate-limit.test.ts", "test/http/failed-auth-limit.test.ts"] },
+      ),
       // Against a real `wrangler dev` (CLI, SDK, dashboard, webhooks), in Node: the global
       // setup builds the clients and the dashboard once and starts the servers every file
       // shares (test/e2e/global-setup.ts); each file keeps to its own projects.

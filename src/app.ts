@@ -11,6 +11,7 @@ import { requestId } from "hono/request-id";
 import { authenticate, onError } from "./http/middleware";
 import { notFound } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
+import { securityHeaders } from "./http/security-headers";
 import { compatRoutes } from "./routes/compat";
 import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
@@ -23,6 +24,7 @@ export const app = new OpenAPIHono<AppEnv>();
 
 // Accepts a caller's `X-Request-Id` (word characters, `-` and `=`, up to 255) or makes one.
 app.use("*", requestId());
+app.use("*", securityHeaders);
 app.use("/api/*", authenticate);
 app.use("/api/*", rateLimit);
 app.use("/api/*", d1Bookmarks);

@@ -9,9 +9,15 @@ export interface Config {
   maxUploadBytes: number;
   rateLimitProjectPerMinute: number;
   rateLimitUserPerHour: number;
+  /** Failed authentications per client IP per minute. */
+  rateLimitFailedAuthPerMinute: number;
   stageMaxAttempts: number;
   /** How long an upload's reservation waits for its job before the upload is deleted. */
   sourceReservationMs: number;
+  /** `KEEP_SOURCES`: a completed job's source stays in R2 (to re-ingest it with other options). */
+  keepSources: boolean;
+  /** A project's hub nudges an active job it has heard nothing from for this long. */
+  stallAfterMs: number;
   /** Pages, characters, chunks and decoded bytes a document may reach (DESIGN §6). */
   limits: DocumentLimits;
   /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
@@ -43,6 +49,13 @@ const DEV_WEBHOOK_SECRET_KEY = btoa("edge-ingest local-dev webhooks!!");
  * few D1 statements and at most a 5 s wait), so only a dead create is this late.
  */
 const DEFAULT_SOURCE_RESERVATION_MS = 10 * 60_000;
+
+/**
+ * A moving job logs at least every `PROGRESS_EVENT_INTERVAL_MS` (half a second), and a
+ * failing slice fails its job within a few minutes of backoff: ten silent minutes mean
+ * its alarm is lost.
+ */
+const DEFAULT_STALL_AFTER_MS = 10 * 60_000;
 
 /** Thrown at start-up when `wrangler.toml` / secrets are inconsistent. */
 export class ConfigError extends Error {
@@ -90,8 +103,11 @@ function parseConfig(env: Env): Config {
     maxUploadBytes: positiveInt(env, "MAX_UPLOAD_BYTES", 104_857_600),
     rateLimitProjectPerMinute: positiveInt(env, "RATE_LIMIT_PROJECT_PER_MINUTE", 100),
     rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
+    rateLimitFailedAuthPerMinute: positiveInt(env, "RATE_LIMIT_FAILED_AUTH_PER_MINUTE", 60),
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     sourceReservationMs: positiveInt(env, "SOURCE_RESERVATION_MS", DEFAULT_SOURCE_RESERVATION_MS),
+    keepSources: flag(env, "KEEP_SOURCES"),
+    stallAfterMs: positiveInt(env, "STALL_AFTER_MS", DEFAULT_STALL_AFTER_MS),
     limits: parseLimits(env),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
     webhooks: parseWebhookConfig(env),
@@ -139,6 +155,12 @@ function parseWebhookConfig(env: Env): WebhookConfig {
     }
   }
   return { secretKey, allowHttpLocalhost, retryDelaysMs, timeoutMs: positiveInt(env, "WEBHOOK_TIMEOUT_MS", DEFAULT_TIMEOUT_MS) };
+}
+
+function flag(env: Env, name: keyof Env): boolean {
+  const value = env[name] ?? "false";
+  if (value !== "true" && value !== "false") throw new ConfigError(`${name} must be true or false, got "${String(value)}"`);
+  return value === "true";
 }
 
 function positiveInt(env: Env, name: keyof Env, fallback: number): number {

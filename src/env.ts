@@ -21,6 +21,9 @@ export interface UnlistedVars {
   SLICE_DECODED_BYTES?: string;
   INDEX_PROGRESS_INTERVAL_MS?: string;
   SOURCE_RESERVATION_MS?: string;
+  STALL_AFTER_MS?: string;
+  /** "true": a completed job's source stays in R2 (deleted by default once its document is built). */
+  KEEP_SOURCES?: string;
   /** "true": log every billable operation for scripts/capacity.mjs (src/capacity/cost-trace.ts). */
   TRACE_COSTS?: string;
   WEBHOOK_SECRET_KEY?: string;

@@ -89,6 +89,23 @@ export function step(jobId: string): Promise<boolean> {
   return runDurableObjectAlarm(jobStub(jobId));
 }
 
+/** The project's hub, found the way job objects find it. */
+export function hubStub(projectId: string) {
+  return env.PROJECT_HUB.get(env.PROJECT_HUB.idFromName(projectId));
+}
+
+/**
+ * Runs one alarm of the project's hub with its clock `aheadMs` ahead of real time (so
+ * the stall watch sees jobs that have been silent that long); false when none was set.
+ */
+export async function stepHub(projectId: string, aheadMs: number): Promise<boolean> {
+  // The hub test/stepped-worker.ts runs in place of the service's.
+  await runInDurableObject(hubStub(projectId), (hub) => {
+    (hub as unknown as { clockAheadMs: number }).clockAheadMs = aheadMs;
+  });
+  return runDurableObjectAlarm(hubStub(projectId));
+}
+
 export async function getJob(t: string, projectId: string, jobId: string): Promise<Job> {
   const res = await call(`${jobsPath(projectId)}/${jobId}`, { token: t });
   if (res.status !== 200) throw new Error(`get failed: ${res.status} ${await res.text()}`);

@@ -3,13 +3,14 @@
  * entry, except that a job's work never runs by itself. Its alarm is held an hour ahead,
  * and each alarm a test runs (`step`, `drive` or `runDurableObjectAlarm`) runs the job's
  * earliest pending work whenever it is due, one pipeline slice at a time; watcher expiry
- * keeps its real time. Production code has no knob for any of this.
+ * keeps its real time. A project hub's clock can be moved ahead (`clockAheadMs`), so a
+ * test sees its stall watch act without waiting. Production code has no knob for any of this.
  */
-import { IngestJob as ServiceIngestJob } from "../src/capacity/traced-objects";
+import { IngestJob as ServiceIngestJob, ProjectHub as ServiceProjectHub } from "../src/capacity/traced-objects";
 import type { Env } from "../src/env";
 import { ALARM_SLICE_LIMITS, type SliceLimits } from "../src/jobs/slice-loop";
 
-export { default, ProjectHub, RateLimiter } from "../src/index";
+export { default, RateLimiter } from "../src/index";
 
 /** How far ahead a job's alarm is held: longer than any test runs. */
 const HOLD_MS = 3_600_000;
@@ -41,6 +42,15 @@ export class IngestJob extends ServiceIngestJob {
       );
     }
     return super.alarm();
+  }
+}
+
+export class ProjectHub extends ServiceProjectHub {
+  /** How far ahead of real time this hub's alarm and stall watch see the clock. */
+  clockAheadMs = 0;
+
+  protected override now(): number {
+    return Date.now() + this.clockAheadMs;
   }
 }
 

@@ -5,7 +5,7 @@
  * `detail` is the problem's own (RFC 9457), so the page shows exactly what the server said.
  */
 import { EdgeIngest, EdgeIngestError, mediaTypeOf } from "../src/client/index";
-import type { ChunkList, Document, Job, JobEvent, JobFilters, JobList } from "../src/client/types";
+import type { ChunkList, Document, DocumentFilters, DocumentList, Job, JobEvent, JobFilters, JobList } from "../src/client/types";
 
 /** The Content-Type to send for a file: the browser's, else by its extension. */
 export function uploadContentType(file: { name: string; type: string }): string {
@@ -75,8 +75,31 @@ export class Api {
     return this.call((c) => c.jobs.delete(jobId));
   }
 
+  /**
+   * Resumes a failed job from its last checkpoint (`POST /jobs/{id}/retry`), through the
+   * SDK's transport. Null when this server has no such route (404/405), so the view can
+   * stop offering it.
+   */
+  async retryJob(jobId: string): Promise<Job | null> {
+    const path = `/api/projects/${encodeURIComponent(this.projectId)}/ingest/jobs/${encodeURIComponent(jobId)}/retry`;
+    const res = await this.call((c) => c.transport.send({ method: "POST", path, retry: false, projectId: this.projectId, pass: [404, 405] }));
+    if (res.status === 404 || res.status === 405) {
+      const body = (await res.json().catch(() => ({}))) as { detail?: unknown };
+      // The service answers a path it has no route for with "No route for …"; any other
+      // 404 is about the job itself.
+      const detail = typeof body.detail === "string" ? body.detail : "";
+      if (res.status === 404 && !detail.startsWith("No route")) throw new EdgeIngestError(404, detail || "Job not found");
+      return null;
+    }
+    return (await res.json()) as Job;
+  }
+
   jobEvents(jobId: string, after = 0): Promise<{ items: JobEvent[]; lastSeq: number }> {
     return this.call((c) => c.jobs.log(jobId, { after }));
+  }
+
+  listDocuments(filters: DocumentFilters, cursor?: string | null, limit = 50): Promise<DocumentList> {
+    return this.call((c) => c.documents.list({ ...filters, cursor: cursor ?? undefined, limit }));
   }
 
   getDocument(documentId: string): Promise<Document> {

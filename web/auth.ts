@@ -21,6 +21,18 @@ export function tokenFromFragment(hash: string): string | null {
   return t && t.trim() ? t.trim() : null;
 }
 
+/**
+ * Whether a token from a `#token=` link may replace the stored session without asking:
+ * only when it names the same user and the same projects (a fresh token for the same
+ * sign-in). Anything else could be a link made by someone else to sign this tab into
+ * their account (login CSRF): the user is asked first.
+ */
+export function fragmentSignIn(stored: Claims | null, incoming: Claims): "adopt" | "ask" {
+  if (!stored) return "adopt";
+  const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  return stored.sub === incoming.sub && same(stored.projects, incoming.projects) && same(stored.roles, incoming.roles) ? "adopt" : "ask";
+}
+
 function base64UrlDecode(s: string): string {
   const b64 = s
     .replace(/-/g, "+")

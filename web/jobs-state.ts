@@ -27,6 +27,9 @@ export function matchesFilters(job: Pick<Job, "status" | "stage" | "sourceId">, 
   return (!f.status || job.status === f.status) && (!f.stage || job.stage === f.stage) && (!f.sourceId || job.sourceId === f.sourceId);
 }
 
+/** A job as the project stream tells of it: a summary, or the full job once fetched. */
+export type LiveJob = Partial<Job> & JobSummary;
+
 const isTerminal = (j: Pick<Job, "status">) => isTerminalStatus(j.status);
 
 /**
@@ -45,18 +48,27 @@ function withinLoaded(list: JobsList, job: Job): boolean {
   return list.nextCursor === null || !oldest || newestFirst(job, oldest) <= 0;
 }
 
-/** Adds or refreshes full jobs (a page, a snapshot, a fetched job). */
+/**
+ * Adds or refreshes full jobs (a snapshot, a fetched job, a created one). A job the list
+ * did not have counts in `total` too: it is new since the count was taken (an older job
+ * beyond the loaded pages is not added, so it is not counted twice).
+ */
 export function upsertJobs(list: JobsList, jobs: Job[], filters: JobFilters): JobsList {
   const byId = new Map(list.jobs.map((j) => [j.id, j]));
+  let added = 0;
   for (const job of jobs) {
     const old = byId.get(job.id);
     if (old) byId.set(job.id, mergeJob(old, job));
-    else if (matchesFilters(job, filters) && withinLoaded(list, job)) byId.set(job.id, job);
+    else if (matchesFilters(job, filters) && withinLoaded(list, job)) {
+      byId.set(job.id, job);
+      added++;
+    }
   }
-  return { ...list, jobs: [...byId.values()].sort(newestFirst) };
+  const total = list.total === null ? null : list.total + added;
+  return { ...list, jobs: [...byId.values()].sort(newestFirst), total };
 }
 
-/** Appends a page of `GET /jobs`. */
+/** Appends a page of `GET /jobs`; its `total` is the server's count as of that page. */
 export function addPage(list: JobsList, page: { items: Job[]; nextCursor: string | null; total?: number }, filters: JobFilters): JobsList {
   const merged = upsertJobs({ ...list, nextCursor: null }, page.items, filters);
   return { ...merged, nextCursor: page.nextCursor, loaded: true, total: page.total ?? list.total };
@@ -67,13 +79,16 @@ export type FrameOutcome =
   /** A job the list does not know yet: fetch it in full, then `upsertJobs`. */
   | { list: JobsList; fetch: string };
 
+/** A retried job is the one frame that reopens a finished job (DESIGN §16). */
+export const isRetried = (frame: Pick<JobEvent, "type">) => (frame.type as string) === "job.retried";
+
 /** Applies one job frame from the project stream. */
 export function applyFrame(list: JobsList, frame: JobEvent): FrameOutcome {
-  if (frame.type === "job.deleted") return { list: { ...list, jobs: list.jobs.filter((j) => j.id !== frame.jobId) }, fetch: null };
+  if (frame.type === "job.deleted") return { list: removeJob(list, frame.jobId), fetch: null };
   const index = list.jobs.findIndex((j) => j.id === frame.jobId);
   if (index < 0) return { list, fetch: frame.jobId };
   const jobs = list.jobs.slice();
-  jobs[index] = mergeJob(jobs[index]!, frame.job);
+  jobs[index] = isRetried(frame) ? { ...jobs[index]!, ...frame.job } : mergeJob(jobs[index]!, frame.job);
   // A finished job's full shape (errors, document, completedAt) is worth one fetch.
   return { list: { ...list, jobs }, fetch: isTerminal(frame.job) && !isTerminal(list.jobs[index]!) ? frame.jobId : null };
 }
@@ -96,6 +111,9 @@ export function applySnapshot(list: JobsList, snapshot: JobSummary[]): { list: J
   return { list: { ...list, jobs }, fetch };
 }
 
+/** Drops a job; one the list showed leaves `total` too. */
 export function removeJob(list: JobsList, jobId: string): JobsList {
-  return { ...list, jobs: list.jobs.filter((j) => j.id !== jobId) };
+  const jobs = list.jobs.filter((j) => j.id !== jobId);
+  if (jobs.length === list.jobs.length) return list;
+  return { ...list, jobs, total: list.total === null ? null : Math.max(0, list.total - 1) };
 }

@@ -74,11 +74,12 @@ export class LiveStream {
       }
       this.handlers.onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.socket !== ws) return;
       this.socket = null;
       this.handlers.onStatus?.(false);
-      if (this.stopped) return;
+      // 1000: the server has said everything (the job ended or was deleted); reconnecting would only hear that again.
+      if (this.stopped || e.code === 1000) return;
       const delay = backoffDelay(RECONNECT, this.retries++);
       this.timer = setTimeout(() => this.connect(), delay);
     };

@@ -3,7 +3,8 @@
  * closes). A `#token=…` fragment is read once and removed from the address bar at once,
  * so it is neither sent to the server (fragments never are) nor left in history.
  */
-import { decodeClaims, isExpired, tokenFromFragment, type Claims } from "./auth";
+import { decodeClaims, fragmentSignIn, isExpired, tokenFromFragment, type Claims } from "./auth";
+import { formatAge } from "./format";
 
 const KEY = "edge-ingest.token";
 
@@ -15,21 +16,36 @@ export interface Session {
 export function sessionFor(token: string): Session | { error: string } {
   const claims = decodeClaims(token);
   if (!claims) return { error: "That is not a JWT (three base64url parts separated by dots)." };
-  if (isExpired(claims)) return { error: "That token has expired." };
+  if (isExpired(claims)) return { error: expiredMessage(claims.exp!) };
   return { token, claims };
 }
 
-/** The session from the URL fragment (then stripped) or from sessionStorage. */
-export function restoreSession(): Session | null {
+/** "That token expired at 3 Dec 2026, 11:02 (2 h ago)…": when, so a stale link is recognised as one. */
+export function expiredMessage(expSeconds: number, nowMs = Date.now()): string {
+  const at = new Date(expSeconds * 1000);
+  return `That token expired at ${at.toLocaleString()} (${formatAge(at.toISOString(), nowMs)} ago). Get a fresh one: \`npm run dev\` prints a new sign-in link, or mint one with \`npm run token\`.`;
+}
+
+/**
+ * The session from sessionStorage, and a `#token=` fragment's (then stripped): adopted
+ * at once when there is no stored session or it is the same sign-in, else offered as
+ * `pendingSwitch` for the user to accept or refuse. A fragment token that cannot be used
+ * gives the reason in `error`.
+ */
+export function restoreSession(): { session: Session | null; pendingSwitch: Session | null; error: string | null } {
+  const stored = storedSession();
   const fromFragment = tokenFromFragment(location.hash);
-  if (fromFragment) {
-    history.replaceState(null, "", `${location.pathname}${location.search}#/`);
-    const s = sessionFor(fromFragment);
-    if ("token" in s) {
-      saveSession(s);
-      return s;
-    }
-  }
+  if (!fromFragment) return { session: stored, pendingSwitch: null, error: null };
+  history.replaceState(null, "", `${location.pathname}${location.search}#/`);
+  const s = sessionFor(fromFragment);
+  if (!("token" in s)) return { session: stored, pendingSwitch: null, error: `The sign-in link did not work. ${s.error}` };
+  if (s.token === stored?.token) return { session: stored, pendingSwitch: null, error: null };
+  if (fragmentSignIn(stored?.claims ?? null, s.claims) === "ask") return { session: stored, pendingSwitch: s, error: null };
+  saveSession(s);
+  return { session: s, pendingSwitch: null, error: null };
+}
+
+function storedSession(): Session | null {
   const stored = sessionStorage.getItem(KEY);
   if (!stored) return null;
   const s = sessionFor(stored);

@@ -29,6 +29,15 @@ export const ListDocumentsQuery = PageQuery.extend({
     .optional(),
   language: z.string().min(1).max(16).optional(),
   duplicateOf: z.string().min(1).optional(),
+  q: z
+    .string()
+    .min(1, { error: "Invalid q. Give the first characters of a file name or source path." })
+    .max(256, { error: "Invalid q. At most 256 characters: the start of a file name or source path." })
+    .optional()
+    .openapi({
+      description: "Documents whose job's file name or source path starts with this (case-sensitive prefix)",
+      example: "docs/guide/",
+    }),
 });
 
 export const Chunk = z

@@ -88,7 +88,12 @@ export function fieldLengthMessage(field: keyof typeof FIELD_MAX_LENGTH): string
 
 function boundedText(field: keyof typeof FIELD_MAX_LENGTH) {
   const error = fieldLengthMessage(field);
-  return z.string({ error }).min(1, { error }).max(FIELD_MAX_LENGTH[field], { error });
+  // zod's `.max` counts code points (an emoji is one); the limit is in UTF-16 units (an emoji is two).
+  return z
+    .string({ error })
+    .min(1, { error })
+    .max(FIELD_MAX_LENGTH[field], { error, abort: true })
+    .refine((v) => v.length <= FIELD_MAX_LENGTH[field], { error });
 }
 
 const flag = z.enum(["true", "false", "1", "0"], { error: "isDeepScan must be true or false" }).transform((v) => v === "true" || v === "1");

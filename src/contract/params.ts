@@ -1,11 +1,11 @@
 /** Path parameters, one schema per kind of resource addressed. */
 import { z } from "@hono/zod-openapi";
+import { PROJECT_ID_PATTERN, PROJECT_ID_RULE } from "../http/project-id";
 
 export const ProjectParams = z.object({
   projectId: z
     .string()
-    .min(1)
-    .max(128)
+    .regex(PROJECT_ID_PATTERN, { error: PROJECT_ID_RULE })
     .openapi({ param: { name: "projectId", in: "path" }, example: "proj_123" }),
 });
 export const JobParams = ProjectParams.extend({

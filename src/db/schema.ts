@@ -41,6 +41,10 @@ export const jobs = sqliteTable(
     index("jobs_project_status_created").on(t.projectId, t.status, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("jobs_project_stage_created").on(t.projectId, t.stage, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("jobs_project_source_created").on(t.projectId, t.sourceId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    // The documents search (`q`): a prefix of the path or the file name is one range of
+    // each index. Not partial: a deleted job's document stays and stays findable.
+    index("jobs_project_source_path").on(t.projectId, t.sourcePath),
+    index("jobs_project_filename").on(t.projectId, t.originalFilename),
   ],
 );
 

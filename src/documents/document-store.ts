@@ -4,10 +4,10 @@
  * deleted by the documents routes. Every D1 call takes the project's database
  * (`projectDb`), so callers choose it once (and the job's object can meter it).
  */
-import { and, asc, count, eq, or, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, gte, inArray, lt, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { keysetPage, newestFirst, rowKey, type KeysetPage, type PageKey } from "../db/keyset";
-import { documents, type DocumentRow } from "../db/schema";
+import { documents, jobs, type DocumentRow } from "../db/schema";
 import { hammingDistance, simhashBands } from "../pipeline/analyze";
 import { chunkTableKey, documentKeys } from "../storage-keys";
 import { CHUNK_RECORD_BYTES, decodeChunkRecords, type ChunkRecord } from "./chunk-table";
@@ -62,15 +62,22 @@ export async function findDuplicate(d1: D1Database, projectId: string, contentHa
 export const NEAR_DUPLICATE_DISTANCE = 3;
 
 /**
- * Removes everything a document consists of: text and chunk table (R2), row (D1).
- * Idempotent. The objects go first: a row never points at nothing for longer than a
- * retry, and a half-done delete is finished by the next call.
+ * Removes everything a document consists of: row (D1), then text and chunk table (R2).
+ * Idempotent. The row goes first, so readers stop finding the document before its
+ * objects go (a reader that found the row just before sees the objects missing: a 404);
+ * the objects' keys follow from the ids, so a retry removes them even once the row is
+ * gone. In the same batch, documents that named it their `duplicateOf` stop naming it.
  */
 export async function deleteDocumentOutputs(bucket: R2Bucket, d1: D1Database, projectId: string, documentId: string): Promise<void> {
+  const db = drizzle(d1);
+  await db.batch([
+    db.delete(documents).where(and(eq(documents.id, documentId), eq(documents.projectId, projectId))),
+    db
+      .update(documents)
+      .set({ duplicateOf: null })
+      .where(and(eq(documents.projectId, projectId), eq(documents.duplicateOf, documentId))),
+  ]);
   await bucket.delete(documentKeys(projectId, documentId));
-  await drizzle(d1)
-    .delete(documents)
-    .where(and(eq(documents.id, documentId), eq(documents.projectId, projectId)));
 }
 
 export async function getDocument(d1: D1Database, projectId: string, documentId: string): Promise<DocumentRow | null> {
@@ -92,14 +99,20 @@ export interface ChunkView extends ChunkRecord {
  * Chunks [from, from + count) of a document: one range read of its chunk table, then
  * one range read of its text from the first chunk's first byte to the last byte any of
  * them covers. Each `text` is the document text in [charStart, charEnd), cut from the
- * decoded range by char offsets relative to the first chunk's start.
+ * decoded range by char offsets relative to the first chunk's start. Null when an
+ * object is gone: the document was deleted after its row was read.
  */
-export async function readChunks(bucket: R2Bucket, doc: Pick<DocumentRow, "projectId" | "id" | "textKey">, from: number, count: number): Promise<ChunkView[]> {
+export async function readChunks(
+  bucket: R2Bucket,
+  doc: Pick<DocumentRow, "projectId" | "id" | "textKey">,
+  from: number,
+  count: number,
+): Promise<ChunkView[] | null> {
   if (count <= 0) return [];
   const table = await bucket.get(chunkTableKey(doc.projectId, doc.id), {
     range: { offset: from * CHUNK_RECORD_BYTES, length: count * CHUNK_RECORD_BYTES },
   });
-  if (!table) throw new Error("The document's chunk table is missing from storage");
+  if (!table) return null;
   const records = decodeChunkRecords(new Uint8Array(await table.arrayBuffer()));
   const first = records[0];
   if (!first) return [];
@@ -107,7 +120,7 @@ export async function readChunks(bucket: R2Bucket, doc: Pick<DocumentRow, "proje
   let text = "";
   if (byteEnd > first.byteStart) {
     const body = await bucket.get(doc.textKey, { range: { offset: first.byteStart, length: byteEnd - first.byteStart } });
-    if (!body) throw new Error("The document's text is missing from storage");
+    if (!body) return null;
     // ignoreBOM: a U+FEFF that opens the range is part of the text, not a marker.
     text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(await body.arrayBuffer());
   }
@@ -123,7 +136,12 @@ export interface DocumentFilters {
   contentHash?: string;
   language?: string;
   duplicateOf?: string;
+  /** A prefix of the producing job's file name or source path. */
+  q?: string;
 }
+
+/** Above every character a prefix can be followed by, in SQLite's binary (UTF-8) order. */
+const PREFIX_END = "\u{10FFFF}";
 
 /**
  * One page of a project's documents, newest first (`db/keyset.ts`), and the count of
@@ -149,6 +167,20 @@ export function documentListQueries(d1: D1Database, projectId: string, filters: 
   if (filters.contentHash !== undefined) where.push(eq(documents.contentHash, filters.contentHash));
   if (filters.language !== undefined) where.push(eq(documents.language, filters.language));
   if (filters.duplicateOf !== undefined) where.push(eq(documents.duplicateOf, filters.duplicateOf));
+  if (filters.q !== undefined) {
+    // Each side is one range of a (project_id, column) index; documents keep their order.
+    const { q } = filters;
+    const matchingJobs = db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.projectId, projectId),
+          or(and(gte(jobs.sourcePath, q), lt(jobs.sourcePath, q + PREFIX_END)), and(gte(jobs.originalFilename, q), lt(jobs.originalFilename, q + PREFIX_END))),
+        ),
+      );
+    where.push(inArray(documents.jobId, matchingJobs));
+  }
   const matching = and(...where);
   return [
     newestFirst(db.select().from(documents).$dynamic(), documents, matching, after, limit),

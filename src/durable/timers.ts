@@ -189,6 +189,18 @@ export class Timers<Kind extends string = string> {
   }
 
   /**
+   * Asks the runtime, whatever this instance believes, whether an alarm is set, and sets
+   * one for the earliest entry when there is work and none is: the repair for an alarm
+   * lost behind the object's back (a deploy, a storage fault). True when it had to set one.
+   */
+  async restoreAlarm(): Promise<boolean> {
+    if (this.nextDue() === null || (await this.host.storage.getAlarm()) !== null) return false;
+    this.armed = undefined;
+    await this.arm();
+    return true;
+  }
+
+  /**
    * An object with scheduled work always has an alarm: checked once per instance (a
    * runtime that lost the alarm, or an instance that died between a write and its arm).
    */

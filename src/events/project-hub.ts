@@ -3,8 +3,9 @@
  * events here, in order and at least once; the hub drops repeats, numbers each frame in
  * the project (`projectSeq`), logs it, fans it out to the project's WebSocket watchers,
  * and queues the matching webhook deliveries, all in one synchronous block, so a frame
- * is never logged without its deliveries nor delivered twice. Two timers share its one
- * alarm (src/durable/timers.ts): deliveries that are due, and watcher tokens that expire.
+ * is never logged without its deliveries nor delivered twice. Three timers share its one
+ * alarm (src/durable/timers.ts): deliveries that are due, watcher tokens that expire, and
+ * the watch over active jobs that have gone silent (src/events/stall-watch.ts).
  * Addressed by `idFromName(projectId)`, so its project is `ctx.id.name`.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -14,8 +15,11 @@ import type { JobEvent } from "../jobs/job-store";
 import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
-import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
+import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong, meterClientFrame } from "./sockets";
 import { Timers } from "../durable/timers";
+import { isActive } from "../contract/status";
+import type { Nudge } from "../jobs/stall";
+import { StallWatch } from "./stall-watch";
 
 const TAG = "project";
 /** The delivery log is bounded (src/webhooks/delivery-log.ts) by a sweep at most this often. */
@@ -24,7 +28,8 @@ const PRUNE_EVERY_MS = 60_000;
 export class ProjectHub extends DurableObject<Env> {
   private readonly log: ProjectLog;
   private readonly webhooks: WebhookDispatcher;
-  private readonly timers: Timers<"deliveries" | "expiry">;
+  private readonly timers: Timers<"deliveries" | "expiry" | "stalls">;
+  private readonly stalls: StallWatch;
   private prunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -36,12 +41,18 @@ export class ProjectHub extends DurableObject<Env> {
     sql.exec("CREATE TABLE IF NOT EXISTS job_seq (job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
     this.log = new ProjectLog(sql);
     this.webhooks = new WebhookDispatcher(env, loadConfig(env).webhooks, new DeliveryLog(sql));
-    this.timers = new Timers<"deliveries" | "expiry">({ storage: ctx.storage })
+    this.stalls = new StallWatch(sql, () => loadConfig(this.env).stallAfterMs);
+    this.timers = new Timers<"deliveries" | "expiry" | "stalls">({ storage: ctx.storage })
       .register("deliveries", () => this.sendDue())
-      .register("expiry", () => closeExpired(this.ctx) ?? undefined);
+      .register("expiry", () => closeExpired(this.ctx) ?? undefined)
+      .register("stalls", () => this.stalls.check(this.now(), (jobId, nudge) => this.nudgeJob(jobId, nudge)));
     // Deliveries are durable; the alarm that sends them should be too. Should it ever be
     // lost (a runtime that did not restore it after a crash), the first request re-arms it.
-    void ctx.blockConcurrencyWhile(() => this.timers.ensureArmed());
+    // A hub with active jobs watches them even if it has not heard from one since it started.
+    void ctx.blockConcurrencyWhile(async () => {
+      if (this.stalls.watching()) this.watchStalls(Date.now());
+      await this.timers.ensureArmed();
+    });
   }
 
   /** The project this hub serves: the name it is addressed by. */
@@ -66,8 +77,11 @@ export class ProjectHub extends DurableObject<Env> {
     const now = Date.now();
     const frames = this.log.append(fresh, now).map((frame) => ({ frame, json: JSON.stringify(frame) }));
     const queued = this.webhooks.enqueue(frames, subs, now);
+    this.stalls.heardFrom(last.jobId);
+    const watch = isActive(last.job.status) && this.watchStalls(now);
     for (const f of frames) broadcast(this.ctx, TAG, f.json);
     if (queued > 0) await this.deliverSoon(now);
+    else if (watch) await this.timers.arm();
   }
 
   /** A route created, changed or rotated a subscription: reload them before the next delivery. */
@@ -124,19 +138,39 @@ export class ProjectHub extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.timers.run();
+    await this.timers.run(this.now());
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Watchers only listen; "ping" is answered by the runtime's auto-response.
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     echoClose(ws, code, reason);
   }
 
+  /** The hub's clock for the stall watch (a test steps it forward). */
+  protected now(): number {
+    return Date.now();
+  }
+
+  /** Puts the stall watch on the schedule, once; true when it was not already. */
+  private watchStalls(now: number): boolean {
+    if (this.timers.scheduled("stalls")) return false;
+    this.timers.schedule("stalls", now + loadConfig(this.env).stallAfterMs);
+    return true;
+  }
+
+  /** One RPC to a silent job of this project (its object is addressed by its id). */
+  private nudgeJob(jobId: string, nudge: Nudge) {
+    return this.env.INGEST_JOB.get(this.env.INGEST_JOB.idFromName(jobId)).nudge(nudge);
+  }
+
   /** The `deliveries` timer: sends what is due, bounds the log, and says when to look again. */
   private async sendDue(): Promise<number | undefined> {
+    // Watchers whose token expired are closed before the pump, which may wait on slow
+    // receivers for their whole timeout (the expiry entry runs after it when due later).
+    closeExpired(this.ctx);
     if (this.webhooks.log.nextDue() !== null) await this.webhooks.pump(this.projectId);
     if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
       this.webhooks.log.prune(Date.now());

@@ -4,32 +4,12 @@
  * `requestId`, see src/app.ts).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { tokenVerifier } from "../auth/verify";
+import { canOpenSocket, tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
+import { chargeFailedAuth } from "./rate-limit";
 import { HTTPException } from "hono/http-exception";
 import { badRequest, internalError, Problem, renderProblem, TOKEN_HINT, unauthorized } from "./problem";
-
-/**
- * Adds `headers` to the response. A response from a Durable Object (a 101, or its
- * refusal) has immutable headers, so it is copied: a 101 at once, without trying (a
- * refused set throws, and with 1,000 upgrades the throws cost more than the rest of the
- * Worker's part of an upgrade).
- */
-export function setResponseHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
-  if (!c.res.webSocket) {
-    try {
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-      return;
-    } catch {
-      // immutable: copied below
-    }
-  }
-  const copy = new Headers(c.res.headers);
-  for (const [k, v] of Object.entries(headers)) copy.set(k, v);
-  const { status, webSocket } = c.res;
-  c.res = new Response(webSocket ? null : c.res.body, { status, headers: copy, webSocket });
-}
 
 /** The two live-event routes, the only ones a WebSocket upgrade reaches. */
 const EVENT_ROUTES = [/^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/, /^\/api\/projects\/[^/]+\/ingest\/events$/];
@@ -50,13 +30,26 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token && acceptsQueryToken(c.req.method, c.req.path, c.req.header("Upgrade"))) {
     token = c.req.query("access_token") || undefined;
   }
-  if (!token) throw unauthorized(header ? `The Authorization header is not \`Bearer <JWT>\`. ${TOKEN_HINT}` : undefined);
+  if (!token) return refuse(c, header ? `The Authorization header is not \`Bearer <JWT>\`. ${TOKEN_HINT}` : undefined);
   const result = await tokenVerifier(loadConfig(c.env).auth)(token);
-  if (!result.ok) throw unauthorized(`${result.reason} ${TOKEN_HINT}`);
+  if (!result.ok) return refuse(c, `${result.reason} ${TOKEN_HINT}`);
+  if (c.req.header("Upgrade")?.toLowerCase() === "websocket" && !canOpenSocket(result.expiresAt)) return refuse(c);
   c.set("principal", result.principal);
   c.set("tokenExpiresAt", result.expiresAt);
   await next();
 };
+
+/** What the caller should do about a refusal the framework raised. */
+function frameworkDetail(err: HTTPException): string {
+  if (err.status === 415) return "Unsupported Content-Type: send the body as application/json";
+  return err.message || `Request refused with HTTP ${err.status}`;
+}
+
+/** A 401, charged to the client's budget of failed authentications (a 429 once it is spent). */
+async function refuse(c: Context<AppEnv>, detail?: string): Promise<never> {
+  await chargeFailedAuth(c);
+  throw unauthorized(detail);
+}
 
 /** The one place errors become responses. Unknown errors never leak their message. */
 export function onError(err: Error, c: Context<AppEnv>): Response {
@@ -67,6 +60,9 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   } else if (err instanceof HTTPException && err.status === 400) {
     // Hono's validator refuses a body it cannot parse ("Malformed JSON in request body").
     problem = badRequest(err.message);
+  } else if (err instanceof HTTPException && err.status < 500) {
+    // The framework's other refusals (the OpenAPI routes' media-type gate answers 415) keep their status.
+    problem = new Problem(err.status, frameworkDetail(err));
   } else {
     console.error(
       JSON.stringify({

@@ -78,7 +78,13 @@ export async function createIngestJob(req: CreateJobRequest): Promise<CreateJobR
       req.mark?.("job");
       return { created: true, job };
     } catch (err) {
-      if (idempotencyKey !== undefined) await releaseIdempotencyKey(req.db(), projectId, idempotencyKey, jobId);
+      // The key and the upload are freed only when no job came of them: a job that exists
+      // (its create committed, then the call failed) keeps its key, so a retry finds it.
+      created = await jobStub(env, jobId)
+        .get(req.access)
+        .then((r) => r.ok || r.reason !== "not_found")
+        .catch(() => true);
+      if (!created && idempotencyKey !== undefined) await releaseIdempotencyKey(req.db(), projectId, idempotencyKey, jobId);
       throw err;
     }
   } finally {

@@ -12,18 +12,20 @@ import { loadConfig } from "../config";
 import { Timers } from "../durable/timers";
 import type { Env } from "../env";
 import { JobWatchers } from "../events/job-watchers";
-import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
+import { ACCESS_HEADER, CLOSE_NORMAL, echoClose, meterClientFrame } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
 import { EventForwarding } from "./event-forwarding";
 import { IndexWriter } from "./index-writer";
 import { type Access, type Checked, checkAccess, type JobReply, refusal } from "./job-access";
 import { type JobEvent, JobStore } from "./job-store";
-import { cancelJob, createJob, deleteJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
+import { isActive } from "../contract/status";
+import { cancelJob, createJob, deleteJob, failJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
 import { EventOutbox, IndexOutbox } from "./outbox";
 import { ReservationStore, type ReservedSource } from "./reservation";
 import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF } from "./slice-driver";
 import { ALARM_SLICE_LIMITS, type SliceLimits, SliceLoop } from "./slice-loop";
 import { PipelineRunner } from "./slice-runner";
+import { givesUp, type Nudge, type NudgeOutcome, stalledError } from "./stall";
 
 /** The kinds of timed work a job's object runs. */
 export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup" | "expiry";
@@ -170,6 +172,40 @@ export class IngestJob extends DurableObject<Env> {
     return { ok: true, job: result.job, bookmark: this.index.bookmark };
   }
 
+  /**
+   * The project hub heard nothing from this job for `STALL_AFTER_MS`. Makes sure its due
+   * work has an alarm: the runtime is asked, not this instance's belief, and a lost alarm
+   * (or a lost next slice) is set again. After `STAGE_MAX_ATTEMPTS` nudges that did not
+   * make the job log anything, fails it `STALLED`; its event reaches everyone as usual.
+   */
+  async nudge(nudge: Nudge): Promise<NudgeOutcome> {
+    const job = this.store.job();
+    if (!job || !isActive(job.status)) return "ended";
+    if (givesUp(nudge, this.config.stageMaxAttempts)) {
+      const failed = failJob(job, stalledError(nudge), new Date());
+      if (!failed.ok) return "ended";
+      this.commit(failed);
+      this.timers.unschedule("slice");
+      this.timers.schedule("cleanup", Date.now());
+      await this.settle();
+      await this.timers.restoreAlarm();
+      return "stalled";
+    }
+    if (this.timers.scheduled("slice")) return (await this.timers.restoreAlarm()) ? this.rearmed(job, nudge, "alarm") : "armed";
+    // A QUEUED job with no slice of its own waits for whoever admits it; a RUNNING one
+    // always has its next slice scheduled, so one without has lost it.
+    if (job.status === "QUEUED") return "waiting";
+    this.timers.schedule("slice", Date.now());
+    if (!(await this.timers.restoreAlarm())) await this.timers.arm();
+    return this.rearmed(job, nudge, "slice");
+  }
+
+  /** Logged: a re-armed job is a lost alarm an operator may want to count. */
+  private rearmed(job: Job, nudge: Nudge, lost: "alarm" | "slice"): NudgeOutcome {
+    console.warn(JSON.stringify({ msg: "job re-armed by its project hub", jobId: job.id, projectId: job.projectId, lost, silentMs: nudge.silentMs }));
+    return "rearmed";
+  }
+
   /** The stored event log after `after`, if `access` may read the job. */
   async events(access: Access, after: number): Promise<{ ok: true; events: JobEvent[]; lastSeq: number } | { ok: false; reason: "not_found" | "forbidden" }> {
     const checked = this.check(access, "read");
@@ -191,8 +227,8 @@ export class IngestJob extends DurableObject<Env> {
     return response;
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Watchers only listen; "ping" is answered by the runtime's auto-response.
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -221,7 +257,7 @@ export class IngestJob extends DurableObject<Env> {
   /** Removes what an unfinished or deleted job left outside this object; throws to be retried. */
   private async cleanUp(): Promise<void> {
     const job = this.store.job();
-    if (job) await this.runner.cleanUp(job);
+    if (job) await this.runner.cleanUp(job, this.config.keepSources);
   }
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */

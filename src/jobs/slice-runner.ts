@@ -81,10 +81,13 @@ export class PipelineRunner {
   /**
    * Removes a finished job's working rows, and everything an unfinished job wrote
    * outside the object: unfinished uploads, the text and chunk table, and the document
-   * row only if the last slice may have inserted it (its chunk table was complete).
-   * A job that failed in a way a retry may mend keeps all of it until it is deleted.
+   * row only if the last slice may have inserted it (its chunk table was complete). The
+   * source goes with a deleted job, and with a completed one (its document is built)
+   * unless `keepSource`; a failed job keeps it, so a retry can read it again. A job that
+   * failed in a way a retry may mend keeps its checkpoint and working data too, until it
+   * is deleted.
    */
-  async cleanUp(job: Job): Promise<void> {
+  async cleanUp(job: Job, keepSource: boolean): Promise<void> {
     // A failure that a retry may mend keeps its checkpoint and what it wrote, to resume from.
     if (resumable(job)) return;
     const cp = this.store.checkpoint();
@@ -96,7 +99,7 @@ export class PipelineRunner {
       if (indexing?.tableUpload?.complete) await deleteDocumentOutputs(bucket, this.ctx.d1, job.projectId, cp.documentId);
       else await bucket.delete([textKey(job.projectId, cp.documentId), chunkTableKey(job.projectId, cp.documentId)]);
     }
-    if (job.deletedAt) await this.ctx.env.BUCKET.delete(sourceKey(job));
+    if (job.deletedAt || (job.status === "COMPLETED" && !keepSource)) await this.ctx.env.BUCKET.delete(sourceKey(job));
     if (!isActive(job.status)) {
       this.store.clear();
       this.ctx.pdf = null;

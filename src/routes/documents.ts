@@ -60,9 +60,9 @@ documentRoutes.openapi(
     const { projectId } = c.req.valid("param");
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
-    const filters = { contentHash: q.contentHash, language: q.language, duplicateOf: q.duplicateOf };
+    const filters = { contentHash: q.contentHash, language: q.language, duplicateOf: q.duplicateOf, q: q.q };
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = ["documents", projectId, q.contentHash ?? null, q.language ?? null, q.duplicateOf ?? null];
+    const scope = ["documents", projectId, q.contentHash ?? null, q.language ?? null, q.duplicateOf ?? null, q.q ?? null];
     const after = await readCursor(secret, scope, q.cursor, PAGE_KEY);
     const page = await listProjectDocuments(projectSession(c, projectId), projectId, filters, after, q.limit);
     return c.json({ items: page.items.map(toDocument), nextCursor: await writeCursor(secret, scope, page.next, PAGE_KEY), total: page.total }, 200);
@@ -133,6 +133,7 @@ documentRoutes.openapi(
     const from = after + 1;
     const count = Math.max(0, Math.min(q.limit, doc.chunkCount - from));
     const page = await readChunks(c.env.BUCKET, doc, from, count);
+    if (!page) throw notFound(NOT_FOUND);
     const last = page[page.length - 1];
     const nextCursor = await writeCursor(secret, scope, last && last.ordinal + 1 < doc.chunkCount ? last.ordinal : null, ORDINAL);
     const items = page.map((ch) => ({
@@ -158,8 +159,10 @@ documentRoutes.openapi(
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "delete");
-    await documentOrThrow(c, projectId, documentId);
+    const found = await getDocument(projectSession(c, projectId), projectId, documentId);
+    // Run even when the row is gone: it finishes a delete that stopped between D1 and R2.
     await deleteDocumentOutputs(c.env.BUCKET, projectSession(c, projectId), projectId, documentId);
+    if (!found) throw notFound(NOT_FOUND);
     return c.body(null, 204);
   },
 );

@@ -95,7 +95,7 @@ jobRoutes.openapi(
       },
     });
     if (!result.created) return c.json(result.job, 200);
-    return c.json(result.job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${result.job.id}` });
+    return c.json(result.job, 201, { Location: `/api/projects/${encodeURIComponent(projectId)}/ingest/jobs/${result.job.id}` });
   },
 );
 

@@ -105,4 +105,32 @@ describe("Timers", () => {
       expect(timers.scheduled("gone")).toBeNull();
     });
   });
+
+  describe("restoreAlarm()", () => {
+    it("sets the alarm again when the runtime lost it, though this instance believes it is set", async () => {
+      await withStorage(async (storage) => {
+        const timers = new Timers<"a">({ storage });
+        timers.register("a", () => undefined);
+        const due = Date.now() + 60_000;
+        timers.schedule("a", due);
+        await timers.arm();
+        await storage.deleteAlarm();
+        await timers.arm();
+        expect(await storage.getAlarm()).toBeNull();
+
+        expect(await timers.restoreAlarm()).toBe(true);
+        expect(await storage.getAlarm()).toBe(due);
+        expect(await timers.restoreAlarm()).toBe(false);
+      });
+    });
+
+    it("sets nothing when no work is scheduled", async () => {
+      await withStorage(async (storage) => {
+        const timers = new Timers<"a">({ storage });
+        timers.register("a", () => undefined);
+        expect(await timers.restoreAlarm()).toBe(false);
+        expect(await storage.getAlarm()).toBeNull();
+      });
+    });
+  });
 });

@@ -98,6 +98,63 @@ describe("GET /api/projects/{projectId}/documents", () => {
     expect(page).toMatchObject({ total: 1, nextCursor: null, items: [{ id: done.canonicalDocumentId, projectId: project }] });
   });
 
+  it("finds documents by a prefix of their job's source path or file name (q), paging within the match", async () => {
+    const project = "proj_doclist_q";
+    const t = await token({ projects: [project] });
+    const files = [
+      { sourcePath: "docs/guide/README.md", filename: "README.md" },
+      { sourcePath: "docs/api/README.md", filename: "README.md" },
+      { sourcePath: "notes/todo.txt", filename: "todo.txt" },
+      { sourcePath: "Docs/upper.txt", filename: "upper.txt" },
+    ];
+    const docOf = new Map<string, string>();
+    for (const [i, f] of files.entries()) {
+      const job = await createJob(t, project, `Document number ${i}: ${f.sourcePath}.`, { filename: f.filename, query: { sourcePath: f.sourcePath } });
+      await drive(job.id);
+      docOf.set(f.sourcePath, (await getJob(t, project, job.id)).canonicalDocumentId as string);
+    }
+    const found = async (q: string, limit = 50) => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      let total = -1;
+      do {
+        const res = await call(`${listPath(project)}?limit=${limit}&q=${encodeURIComponent(q)}${cursor ? `&cursor=${cursor}` : ""}`, { token: t });
+        expect(res.status, q).toBe(200);
+        const page = await res.json<DocPage>();
+        ids.push(...page.items.map((d) => d.id));
+        total = page.total;
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(total, q).toBe(ids.length);
+      return new Set(ids);
+    };
+    const docs = (...paths: string[]) => new Set(paths.map((p) => docOf.get(p)));
+    expect(await found("docs/")).toEqual(docs("docs/guide/README.md", "docs/api/README.md"));
+    expect(await found("docs/", 1)).toEqual(docs("docs/guide/README.md", "docs/api/README.md"));
+    expect(await found("docs/guide/")).toEqual(docs("docs/guide/README.md"));
+    expect(await found("README")).toEqual(docs("docs/guide/README.md", "docs/api/README.md"));
+    expect(await found("todo")).toEqual(docs("notes/todo.txt"));
+    expect(await found("Docs/")).toEqual(docs("Docs/upper.txt"));
+    expect(await found("guide")).toEqual(new Set());
+    // Combined with the other filters by AND.
+    expect((await found("docs/")).size).toBe(2);
+    const withLanguage = await (await call(`${listPath(project)}?q=todo&language=xx`, { token: t })).json<DocPage>();
+    expect(withLanguage).toMatchObject({ total: 0, items: [] });
+  });
+
+  it("refuses an empty or over-long q with 400, and a cursor issued for another q", async () => {
+    const t = await token({ projects: [P] });
+    for (const q of ["q=", `q=${"a".repeat(257)}`]) {
+      const res = await call(`${listPath()}?${q}`, { token: t });
+      expect(res.status, q).toBe(400);
+      expect((await problem(res)).detail, q).toMatch(/file name or source path/);
+    }
+    const first = await (await call(`${listPath()}?limit=1`, { token: t })).json<DocPage>();
+    expect(first.nextCursor).toBeTruthy();
+    const res = await call(`${listPath()}?limit=1&q=doc&cursor=${first.nextCursor}`, { token: t });
+    expect((await problem(res)).detail).toMatch(/Invalid cursor/);
+  });
+
   it("refuses a bad, altered or foreign cursor and a bad limit or hash with 400", async () => {
     const t = await token({ projects: [P] });
     const first = await (await call(`${listPath()}?limit=2`, { token: t })).json<DocPage>();
@@ -128,7 +185,7 @@ describe("GET /api/projects/{projectId}/documents", () => {
   });
 
   it("serves every page and count from an index whose left prefix is project_id", async () => {
-    const filterSets = [{}, { contentHash: hash }, { language: "en" }, { duplicateOf: "doc-old" }];
+    const filterSets = [{}, { contentHash: hash }, { language: "en" }, { duplicateOf: "doc-old" }, { q: "docs/" }, { q: "docs/", language: "en" }];
     for (const filters of filterSets) {
       for (const after of [null, { createdAt: base + 5, id: "doc-same-3" }]) {
         for (const q of documentListQueries(projectDb(env, P), P, filters, after, 10)) {
@@ -141,6 +198,10 @@ describe("GET /api/projects/{projectId}/documents", () => {
           expect(details, `${JSON.stringify(filters)} ${sql}`).toMatch(/USING (COVERING )?INDEX documents_project_/);
           expect(details).not.toMatch(/SCAN documents(?! USING)/);
           expect(details).not.toMatch(/USE TEMP B-TREE/);
+          // The search's job lookup is index ranges, never a scan of the project's jobs.
+          expect(details).not.toMatch(/SCAN jobs/);
+          if ("q" in filters)
+            expect(details).toMatch(/INDEX jobs_project_source_path.*INDEX jobs_project_filename|INDEX jobs_project_filename.*INDEX jobs_project_source_path/);
         }
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addPage, applyFrame, applySnapshot, emptyList, mergeJob, upsertJobs } from "../../web/jobs-state";
+import { addPage, applyFrame, applySnapshot, emptyList, mergeJob, removeJob, upsertJobs } from "../../web/jobs-state";
 import type { Job, JobEvent } from "../../src/client/types";
 
 const COUNTERS = { bytesRead: 0, pagesExtracted: 0, charactersExtracted: 0, charactersDropped: 0, chunksCreated: 0, chunksIndexed: 0, duplicatesFound: 0 };
@@ -105,5 +105,33 @@ describe("dashboard jobs list (web/jobs-state)", () => {
       ["still", 0.6],
       ["gone", 0.5],
     ]);
+  });
+
+  it("keeps the count live: a new job adds one, a removed or deleted one takes one, a page sets it", () => {
+    let list = addPage(emptyList(), { items: [job("a", T1), job("b", T2)], nextCursor: "c1", total: 7 }, {});
+    expect(list.total).toBe(7);
+    list = upsertJobs(list, [job("new", T3)], {});
+    expect(list.total).toBe(8);
+    list = upsertJobs(list, [job("new", T3, { progress: 0.9 })], {});
+    expect(list.total).toBe(8);
+    // Older than the loaded pages: already counted, not added.
+    list = upsertJobs(list, [job("old", "2025-01-01T00:00:00.000Z")], {});
+    expect(list.total).toBe(8);
+    // Outside the filters: neither shown nor counted.
+    expect(upsertJobs(list, [job("q", T3, { status: "QUEUED" })], { status: "RUNNING" }).total).toBe(8);
+    list = removeJob(list, "a");
+    expect(list.total).toBe(7);
+    expect(removeJob(list, "unknown").total).toBe(7);
+    list = applyFrame(list, frame(job("b", T2), "job.deleted", 9)).list;
+    expect(list.total).toBe(6);
+  });
+
+  it("reopens a finished job only for job.retried", () => {
+    const failed = job("f", T1, { status: "FAILED", stage: "EXTRACTING", progress: 0.3 });
+    const list = upsertJobs(emptyList(), [failed], {});
+    const late = applyFrame(list, frame(failed, "job.progress", 5, { status: "RUNNING" })).list;
+    expect(late.jobs[0]!.status).toBe("FAILED");
+    const retried = applyFrame(list, frame(failed, "job.retried" as JobEvent["type"], 6, { status: "RUNNING", progress: 0.2 })).list;
+    expect(retried.jobs[0]).toMatchObject({ status: "RUNNING", progress: 0.2 });
   });
 });

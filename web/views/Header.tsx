@@ -14,6 +14,7 @@ export function Header({ session, projectId, onSignOut }: { session: Session; pr
           <a href={formatRoute({ view: "jobs", projectId, filters: {} })}>
             Jobs <span class="muted">· {projectId}</span>
           </a>
+          <a href={formatRoute({ view: "documents", projectId, filters: {} })}>Documents</a>
         </nav>
       )}
       <span class="spacer" />

@@ -6,10 +6,11 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorDetail, type Api } from "../api";
 import type { Claims } from "../auth";
-import { formatBytes, formatTime, percent } from "../format";
-import { mergeJob } from "../jobs-state";
+import { formatBytes, formatDuration, formatTime, percent } from "../format";
+import { isRetried, mergeJob } from "../jobs-state";
 import { LiveStream } from "../live";
 import { formatRoute } from "../route";
+import { stageTimes } from "../stage-times";
 import { isTerminal, type Job, type JobEvent, type JobSnapshotFrame } from "../../src/client/types";
 import { JobActions } from "./JobActions";
 import { ProgressBar } from "./ProgressBar";
@@ -52,7 +53,7 @@ export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jo
               if (msg.type === "job.snapshot") return setJob((msg as unknown as JobSnapshotFrame).job);
               const frame = msg as unknown as JobEvent;
               appendEvents([frame]);
-              setJob((j) => (j ? mergeJob(j, frame.job) : j));
+              setJob((j) => (j ? (isRetried(frame) ? { ...j, ...frame.job } : mergeJob(j, frame.job)) : j));
               if (frame.type === "job.deleted") setDeleted(true);
               else if (isTerminal(frame.job.status)) void refresh();
             },
@@ -122,6 +123,7 @@ export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jo
               claims={claims}
               job={job}
               onUpdated={(j) => setJob((old) => (old ? mergeJob(old, j) : j))}
+              onRetried={setJob}
               onDeleted={() => setDeleted(true)}
               onError={setError}
             />
@@ -159,6 +161,32 @@ export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jo
               </li>
             ))}
           </ul>
+        </section>
+      )}
+      {events.length > 0 && (
+        <section class="card" aria-labelledby="stage-times-title">
+          <h2 id="stage-times-title">Time in each stage</h2>
+          <table class="stage-times">
+            <thead>
+              <tr>
+                <th scope="col">Stage</th>
+                <th scope="col" class="duration">
+                  Time
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {stageTimes(events).map((t) => (
+                <tr key={t.stage} data-stage={t.stage}>
+                  <th scope="row">{t.stage === "QUEUED" ? "Queued" : t.stage}</th>
+                  <td class="duration">
+                    {formatDuration(t.ms)}
+                    {t.running && <span class="muted"> so far</span>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </section>
       )}
       <section class="card" aria-labelledby="timeline-title">

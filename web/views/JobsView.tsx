@@ -4,13 +4,14 @@
  * `?after=<projectSeq>`). Without a snapshot it still works: the list comes from
  * `GET /jobs` and frames patch it.
  */
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { errorDetail, type Api } from "../api";
 import { canUpload, type Claims } from "../auth";
-import { formatAge, formatBytes } from "../format";
-import { addPage, applyFrame, applySnapshot, emptyList, removeJob, upsertJobs, type JobsList } from "../jobs-state";
+import { formatAge, formatBytes, middleEllipsis } from "../format";
+import { addPage, applyFrame, applySnapshot, emptyList, mergeJob, removeJob, upsertJobs, type JobsList, type LiveJob } from "../jobs-state";
 import { LiveStream } from "../live";
 import { formatRoute } from "../route";
+import { EdgeIngestError } from "../../src/client/index";
 import { isActive, JOB_STAGES, JOB_STATUSES, type Job, type JobFilters, type ProjectEventFrame, type ProjectSnapshotFrame } from "../../src/client/types";
 import { JobActions } from "./JobActions";
 import { ProgressBar } from "./ProgressBar";
@@ -24,17 +25,27 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
   const [, setTick] = useState(0);
   const current = useRef(list);
   const loading = useRef(false);
-  const listeners = useRef(new Set<(f: ProjectEventFrame) => void>());
+  /** Every job heard of, filtered out or not: what the upload card shows. */
+  const latest = useRef(new Map<string, LiveJob>());
+  const [forbidden, setForbidden] = useState(false);
   const sentinel = useRef<HTMLDivElement>(null);
   const filtersKey = JSON.stringify(filters);
 
   const commit = (next: JobsList) => {
     current.current = next;
+    for (const job of next.jobs) remember(job);
     setList(next);
+  };
+  const remember = (job: LiveJob) => {
+    const old = latest.current.get(job.id);
+    latest.current.set(job.id, old ? mergeJob(old, job) : job);
   };
   const fetchJob = (jobId: string) =>
     api.getJob(jobId).then(
-      (job) => commit(upsertJobs(current.current, [job], filters)),
+      (job) => {
+        remember(job);
+        commit(upsertJobs(current.current, [job], filters));
+      },
       () => commit(removeJob(current.current, jobId)),
     );
 
@@ -45,9 +56,11 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
     try {
       const page = await api.listJobs(filters, fresh ? null : now.nextCursor);
       commit(
-        fresh ? upsertJobs({ ...current.current, loaded: true, total: page.total ?? null }, page.items, filters) : addPage(current.current, page, filters),
+        fresh ? { ...upsertJobs(current.current, page.items, filters), loaded: true, total: page.total ?? null } : addPage(current.current, page, filters),
       );
     } catch (err) {
+      // The token does not reach this project: say so, and offer nothing that needs it.
+      if (err instanceof EdgeIngestError && err.status === 403) setForbidden(true);
       setError(errorDetail(err));
     } finally {
       loading.current = false;
@@ -71,10 +84,10 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
             fetch.forEach(fetchJob);
           } else if (typeof msg.jobId === "string" && msg.job) {
             const frame = msg as unknown as ProjectEventFrame;
+            if (frame.type !== "job.deleted") remember(frame.job);
             const { list: next, fetch } = applyFrame(current.current, frame);
             commit(next);
             if (fetch) void fetchJob(fetch);
-            for (const l of listeners.current) l(frame);
           }
         },
         onGap() {
@@ -103,27 +116,27 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
     return () => observer.disconnect();
   }, [list.loaded]);
 
-  const subscribe = useCallback((l: (f: ProjectEventFrame) => void) => {
-    listeners.current.add(l);
-    return () => void listeners.current.delete(l);
-  }, []);
-
   const setFilter = (patch: Partial<JobFilters>) => {
     const next = { ...filters, ...patch };
     for (const k of Object.keys(next) as (keyof JobFilters)[]) if (!next[k]) delete next[k];
     location.hash = formatRoute({ view: "jobs", projectId: api.projectId, filters: next });
   };
-  const onUpdated = (job: Job) => commit(upsertJobs(current.current, [job], filters));
+  const onUpdated = (job: Job) => {
+    remember(job);
+    commit(upsertJobs(current.current, [job], filters));
+  };
 
   return (
     <div class="jobs-view">
-      {canUpload(claims) && <Uploads api={api} subscribe={subscribe} onCreated={onUpdated} />}
+      {canUpload(claims) && !forbidden && <Uploads api={api} latest={latest.current} onCreated={onUpdated} />}
       <section class="card" aria-labelledby="jobs-title">
         <div class="section-head">
           <h1 id="jobs-title">Jobs</h1>
-          <span class={`live ${connected ? "on" : "off"}`} role="status">
-            {connected ? "Live" : "Connecting…"}
-          </span>
+          {!forbidden && (
+            <span class={`live ${connected ? "on" : "off"}`} role="status">
+              {connected ? "Live" : "Connecting…"}
+            </span>
+          )}
           {list.total !== null && <span class="muted">{list.total} in all</span>}
         </div>
         <form class="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
@@ -181,7 +194,9 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
             {list.jobs.map((job) => (
               <tr key={job.id} data-job-id={job.id} data-status={job.status}>
                 <td data-label="File" class="file">
-                  <a href={formatRoute({ view: "job", projectId: api.projectId, jobId: job.id })}>{job.originalFilename || job.sourcePath}</a>
+                  <a href={formatRoute({ view: "job", projectId: api.projectId, jobId: job.id })} title={job.sourcePath}>
+                    {middleEllipsis(job.sourcePath || job.originalFilename)}
+                  </a>
                 </td>
                 <td data-label="Status">
                   <StatusBadge status={job.status} />

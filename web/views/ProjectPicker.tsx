@@ -1,13 +1,23 @@
-/** The projects the token names; an admin can also type any project id. */
+/**
+ * The projects the token names; an admin can also type any project id. Given the project
+ * a URL asked for and the token does not name, it says so first.
+ */
 import { useState } from "preact/hooks";
 import { isAdmin, type Claims } from "../auth";
 import { formatRoute } from "../route";
 
-export function ProjectPicker({ claims }: { claims: Claims }) {
+export function ProjectPicker({ claims, refused }: { claims: Claims; refused?: string }) {
   const [typed, setTyped] = useState("");
   return (
     <section class="card narrow">
       <h1>Projects</h1>
+      {refused !== undefined && (
+        <p class="error no-access" role="alert">
+          This token does not give access to project <strong>{refused}</strong>. It gives access to{" "}
+          {claims.projects.length ? claims.projects.map((p, i) => [i ? ", " : "", <strong key={p}>{p}</strong>]) : "no project"}. Open one of them below, or
+          sign in with a token for {refused} (<code>npm run token -- --projects {refused}</code>).
+        </p>
+      )}
       {claims.projects.length > 0 ? (
         <ul class="projects">
           {claims.projects.map((p) => (

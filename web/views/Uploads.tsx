@@ -1,14 +1,15 @@
 /**
  * Upload by drag and drop or a picker, several files at once. Each file shows its upload
- * progress (bytes sent on the raw streaming route), then its job's progress from the
- * project stream.
+ * progress (bytes sent on the raw streaming route), then its job as the jobs view knows
+ * it: the same live state as the table, so the card and the row never disagree, even
+ * when the job finished before the upload's response arrived.
  */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { errorDetail, type Api } from "../api";
 import { formatBytes } from "../format";
-import { mergeJob } from "../jobs-state";
+import { mergeJob, type LiveJob } from "../jobs-state";
 import { formatRoute } from "../route";
-import type { Job, JobEvent } from "../../src/client/types";
+import type { Job } from "../../src/client/types";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 
@@ -24,27 +25,25 @@ interface UploadItem {
 
 export interface UploadsProps {
   api: Api;
-  /** Job frames from the project stream; returns an unsubscribe. */
-  subscribe(listener: (frame: JobEvent) => void): () => void;
+  /** The newest state of each job the project stream or the API has told of. */
+  latest: ReadonlyMap<string, LiveJob>;
   onCreated(job: Job): void;
 }
 
 let nextKey = 1;
 
-export function Uploads({ api, subscribe, onCreated }: UploadsProps) {
+export function Uploads({ api, latest, onCreated }: UploadsProps) {
   const [items, setItems] = useState<UploadItem[]>([]);
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
   const update = (key: number, patch: (i: UploadItem) => Partial<UploadItem>) => setItems((all) => all.map((i) => (i.key === key ? { ...i, ...patch(i) } : i)));
 
-  useEffect(
-    () =>
-      subscribe((frame) =>
-        setItems((all) => all.map((i) => (i.job && i.job.id === frame.jobId && frame.type !== "job.deleted" ? { ...i, job: mergeJob(i.job, frame.job) } : i))),
-      ),
-    [subscribe],
-  );
+  /** The upload's job as last heard of: its creation answer, folded with what came live. */
+  const jobOf = (created: Job): Job => {
+    const now = latest.get(created.id);
+    return now ? mergeJob(created, now) : created;
+  };
 
   const start = (files: FileList | File[]) => {
     for (const file of Array.from(files)) {
@@ -97,29 +96,31 @@ export function Uploads({ api, subscribe, onCreated }: UploadsProps) {
       </div>
       {items.length > 0 && (
         <ul class="upload-list">
-          {items.map((i) => (
-            <li key={i.key} class="upload" data-upload={i.name} data-job-id={i.job?.id}>
-              <div class="upload-head">
-                <span class="file">{i.job ? <a href={formatRoute({ view: "job", projectId: api.projectId, jobId: i.job.id })}>{i.name}</a> : i.name}</span>
-                <span class="muted">{formatBytes(i.size)}</span>
-                {i.job && <StatusBadge status={i.job.status} />}
-                {i.abort && (
-                  <button type="button" class="secondary" aria-label={`Stop uploading ${i.name}`} onClick={i.abort}>
-                    Stop
-                  </button>
+          {items
+            .map(({ job: created, ...i }) => ({ ...i, job: created && jobOf(created) }))
+            .map((i) => (
+              <li key={i.key} class="upload" data-upload={i.name} data-job-id={i.job?.id}>
+                <div class="upload-head">
+                  <span class="file">{i.job ? <a href={formatRoute({ view: "job", projectId: api.projectId, jobId: i.job.id })}>{i.name}</a> : i.name}</span>
+                  <span class="muted">{formatBytes(i.size)}</span>
+                  {i.job && <StatusBadge status={i.job.status} />}
+                  {i.abort && (
+                    <button type="button" class="secondary" aria-label={`Stop uploading ${i.name}`} onClick={i.abort}>
+                      Stop
+                    </button>
+                  )}
+                </div>
+                {i.error ? (
+                  <p class="error" role="alert">
+                    {i.name}: {i.error}
+                  </p>
+                ) : i.job ? (
+                  <ProgressBar value={i.job.progress} label={`Job progress of ${i.name}`} tone={i.job.status.toLowerCase()} />
+                ) : (
+                  <ProgressBar value={i.size ? i.sent / i.size : 0} label={`Upload progress of ${i.name}`} tone="upload" />
                 )}
-              </div>
-              {i.error ? (
-                <p class="error" role="alert">
-                  {i.name}: {i.error}
-                </p>
-              ) : i.job ? (
-                <ProgressBar value={i.job.progress} label={`Job progress of ${i.name}`} tone={i.job.status.toLowerCase()} />
-              ) : (
-                <ProgressBar value={i.size ? i.sent / i.size : 0} label={`Upload progress of ${i.name}`} tone="upload" />
-              )}
-            </li>
-          ))}
+              </li>
+            ))}
         </ul>
       )}
     </section>

@@ -219,6 +219,7 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     // The same query finds the editor's buttons: the viewer's zero is not a blind locator.
     expect(await page.getByRole("button", { name: /^(Cancel|Delete)\b/ }).count()).toBeGreaterThan(0);
     await row(page, job.id).getByRole("button", { name: "Delete deletable.md" }).click();
+    await page.getByRole("dialog", { name: "Delete deletable.md?" }).getByRole("button", { name: "Delete" }).click();
     await row(page, job.id).waitFor({ state: "detached" });
     // The viewer's list drops it live (job.deleted), and the API no longer has it.
     await row(watcher, job.id).waitFor({ state: "detached" });

@@ -1,0 +1,154 @@
+/**
+ * No job left behind, proved outside the test runner: jobs whose dev server is killed
+ * mid-pipeline, and whose alarms are then lost from storage, all finish after a restart
+ * without anyone reading them, because their project hub nudges them.
+ *
+ *  1. starts `wrangler dev` (own --persist-to dir, `STALL_AFTER_MS` a few seconds) and
+ *     uploads JOBS Markdown files into one project;
+ *  2. once every job is RUNNING, SIGKILLs workerd and the wrangler process group (a
+ *     deploy-like restart, at its worst);
+ *  3. while the server is down, deletes the pending alarm of every job object from its
+ *     SQLite file on disk (`--keep-alarms` skips this): the storage fault a deploy or a
+ *     runtime bug can cause;
+ *  4. restarts `wrangler dev` on the same persist dir and polls only the D1 listing (which
+ *     wakes no job object) until every job has ended, counting the Worker's
+ *     "job re-armed by its project hub" log lines. A GET of a job would re-arm it on its
+ *     own, so nothing here reads a job.
+ *
+ * PASS when every job is COMPLETED. Prints how each was resumed.
+ *
+ *   npm run stall-recovery -- [--quick] [--keep-alarms]
+ *
+ * Writes bench/out/stall-recovery.json.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { freePort, startDev, token, upload } from "./lib/dev-server.mjs";
+import { markdown } from "../bench/lib/corpus.mjs";
+import { getJson } from "../bench/lib/jobs.mjs";
+
+const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, "keep-alarms": { type: "boolean", default: false } } });
+const PROJECT = "stall-recovery";
+const JOBS = args.quick ? 4 : 8;
+const SIZE = (args.quick ? 24 : 32) << 20;
+const STALL_AFTER_MS = 4_000;
+const FINISH_WITHIN_MS = 180_000;
+const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", STALL_AFTER_MS: String(STALL_AFTER_MS) };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${msg}`);
+
+const persistTo = mkdtempSync(join(tmpdir(), "stall-recovery-"));
+const port = await freePort();
+const t = await token({ sub: "stall-recovery", roles: ["admin"], projects: [PROJECT] });
+const result = { quick: args.quick, jobs: JOBS, bytesPerJob: SIZE, stallAfterMs: STALL_AFTER_MS, alarmsDeleted: 0, rearmed: [], checks: {} };
+const rearmed = new Set();
+let dev = null;
+
+try {
+  dev = await startDev({ port, persistTo, vars: VARS });
+  log(`wrangler dev #1 up on ${dev.url}; uploading ${JOBS} × ${(SIZE / 2 ** 20).toFixed(0)} MiB`);
+  const files = Array.from({ length: JOBS }, (_, i) => markdown(SIZE, 100 + i));
+  // Uploads in flight when the server dies fail on the client; the jobs they did create
+  // are in the listing after the restart and must finish like the others.
+  const uploads = files.map((bytes, i) => upload(dev.url, t, PROJECT, bytes, { filename: `doc-${i}.md`, type: "text/markdown" }).catch(() => null));
+  let atKill = new Map();
+  for (;;) {
+    atKill = await listed(dev.url);
+    if ([...atKill.values()].some((j) => j.status === "RUNNING" && j.progress > 0.05)) break;
+    await sleep(50);
+  }
+  const mine = [...atKill.values()];
+  result.atKill = mine.map((j) => ({ id: j.id, status: j.status, stage: j.stage, progress: j.progress }));
+  log(`listed at the kill: ${mine.map((j) => `${j.status} ${j.stage} ${j.progress}`).join("; ")}: killing the dev server`);
+  const pids = await dev.kill();
+  dev = null;
+  await Promise.all(uploads);
+  log(`killed ${pids.length} processes`);
+
+  if (!args["keep-alarms"]) {
+    result.alarmsDeleted = deleteJobAlarms(persistTo);
+    log(`deleted ${result.alarmsDeleted} pending job alarms from storage`);
+  }
+
+  // Timed from the restart's start: the hub's alarm may fire while wrangler is still starting.
+  const restartAt = Date.now();
+  dev = await startDev({
+    port,
+    persistTo,
+    vars: VARS,
+    onLine: (line) => {
+      if (!line.includes("job re-armed by its project hub")) return;
+      const m = line.match(/"jobId":"([^"]+)"/);
+      if (m) rearmed.add(m[1]);
+    },
+  });
+  log("wrangler dev #2 up on the same persist dir; watching the D1 listing only");
+  let rows = new Map();
+  let ids = [];
+  while (Date.now() - restartAt < FINISH_WITHIN_MS) {
+    rows = await listed(dev.url);
+    ids = [...rows.keys()];
+    if (ids.length > 0 && ids.every((id) => rows.get(id).status !== "QUEUED" && rows.get(id).status !== "RUNNING")) break;
+    await sleep(500);
+  }
+  result.finishedMs = Date.now() - restartAt;
+  result.rearmed = [...rearmed];
+  result.statuses = Object.fromEntries(ids.map((id) => [id, rows.get(id).status]));
+  const completed = ids.filter((id) => rows.get(id).status === "COMPLETED").length;
+  const check = (name, ok, detail) => {
+    result.checks[name] = { ok, detail };
+    console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${detail}`);
+  };
+  const active = result.atKill.filter((j) => j.status === "QUEUED" || j.status === "RUNNING").length;
+  check("jobs were unfinished at the kill", active > 0, `${active} QUEUED or RUNNING in the listing, ${ids.length} created in all`);
+  check(
+    "every job created completed",
+    completed === ids.length,
+    `${completed} of ${ids.length} COMPLETED ${(result.finishedMs / 1000).toFixed(1)} s after the restart`,
+  );
+  if (!args["keep-alarms"] && result.alarmsDeleted > 0) {
+    check("the hub re-armed the jobs whose alarms were lost", rearmed.size > 0, `${rearmed.size} re-armed by the hub`);
+  }
+} catch (err) {
+  result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
+  console.error(err);
+} finally {
+  if (dev) await dev.stop();
+  rmSync(persistTo, { recursive: true, force: true });
+}
+
+const pass = Object.keys(result.checks).length > 0 && Object.values(result.checks).every((c) => c.ok);
+result.pass = pass;
+console.log(`\n${pass ? "PASS" : "FAIL"}: stall recovery (${JOBS} jobs, ${result.alarmsDeleted} alarms deleted, ${rearmed.size} re-armed by the hub)`);
+mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
+writeFileSync(new URL("../bench/out/stall-recovery.json", import.meta.url), JSON.stringify(result, null, 2));
+process.exit(pass ? 0 : 1);
+
+/** The project's jobs in the D1 listing, by id (reading it wakes no job object). */
+async function listed(url) {
+  try {
+    const page = await getJson(url, t, `/api/projects/${PROJECT}/ingest/jobs?limit=100`);
+    return new Map(page.items.map((j) => [j.id, j]));
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * Deletes the pending alarm of every IngestJob object from disk: Miniflare keeps the
+ * alarms of a class in `_cf_ALARM` of the class's metadata.sqlite, workerd an object's
+ * own in `_cf_METADATA` of its SQLite file. Returns how many objects had one.
+ */
+function deleteJobAlarms(dir) {
+  const objects = join(dir, "v3", "do");
+  const classDir = existsSync(objects) ? readdirSync(objects).find((d) => d.endsWith("IngestJob")) : undefined;
+  if (!classDir) throw new Error(`no IngestJob objects under ${objects}`);
+  const sql = (file, statements) => execFileSync("sqlite3", [join(objects, classDir, file), statements], { encoding: "utf8" }).trim();
+  for (const file of readdirSync(join(objects, classDir)).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")) {
+    sql(file, "DELETE FROM _cf_METADATA;");
+  }
+  return Number(sql("metadata.sqlite", "DELETE FROM _cf_ALARM; SELECT changes();")) || 0;
+}
