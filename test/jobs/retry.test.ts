@@ -34,10 +34,11 @@ async function failedInIndexing(t: string): Promise<Job> {
   }
   await projectDb(env, P).exec("ALTER TABLE documents RENAME TO documents_offline");
   try {
-    await drive(job.id);
+    while ((await getJob(t, P, job.id)).status === "RUNNING") await step(job.id);
   } finally {
     await projectDb(env, P).exec("ALTER TABLE documents_offline RENAME TO documents");
   }
+  await drive(job.id); // whatever the failed job's clean-up does, with D1 back
   return getJob(t, P, job.id);
 }
 
