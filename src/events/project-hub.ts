@@ -15,7 +15,7 @@ import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
 import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
-import { clampAlarmTime } from "../jobs/alarm-time";
+import { clampAlarmTime } from "../durable/alarm-time";
 
 const TAG = "project";
 /** The delivery log is bounded (src/webhooks/delivery-log.ts) by a sweep at most this often. */

@@ -4,7 +4,7 @@
  * failed tries so far; the alarm is always set for the earliest entry.
  */
 
-import { clampAlarmTime } from "./alarm-time";
+import { clampAlarmTime } from "../durable/alarm-time";
 
 /**
  * Kinds of work the alarm runs: an index write to retry or to catch up with progress,
