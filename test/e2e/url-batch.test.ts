@@ -94,7 +94,7 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: n
 interface Batch {
   id: string;
   status: string;
-  counts: Record<string, number>;
+  counts: { total: number; queued: number; running: number; completed: number; failed: number; cancelled: number; skipped: number };
 }
 interface Item {
   id: string;
