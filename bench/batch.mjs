@@ -1,7 +1,7 @@
 /**
  * `npm run bench:batch`: small files ingested as one batch through the CLI
  * (`edge-ingest upload`, which opens an upload batch, adds every file to it and closes
- * it) beside the same number of loose jobs through the raw create route at the same
+ * it) beside the same number of loose jobs by the same program (`--no-batch`) at the same
  * concurrency, items/s from the first byte sent to every job COMPLETED. Target: the batch
  * at ≥ 0.9 × loose jobs (its items wait for BATCH_CONCURRENCY slots, so the batch can only
  * lose time there). The sides alternate (loose, batch, batch, loose) so neither always
@@ -16,7 +16,7 @@
  *   npm run bench:batch -- --quick           # 100 files, cost run of 40
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -47,33 +47,11 @@ function corpus(tag, n, seed) {
   return { dir, n };
 }
 
-async function looseRun(url, t, project, { dir, n }) {
-  const names = readdirSync(dir);
+/** `edge-ingest upload` of the folder: as one batch, or (`loose`) as loose jobs with `--no-batch`; the same program either way. */
+async function cliRun(url, t, project, { dir, n }, loose) {
   const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    for (let name = names[next++]; name; name = names[next++]) {
-      const res = await fetch(`${url}/api/projects/${project}/ingest/jobs?filename=${encodeURIComponent(name)}`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${t}`, "Content-Type": "text/markdown" },
-        body: readFileSync(join(dir, name)),
-      });
-      if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  for (;;) {
-    const res = await fetch(`${url}/api/projects/${project}/ingest/jobs?status=COMPLETED&limit=1`, { headers: { Authorization: `Bearer ${t}` } });
-    if ((await res.json()).total >= n) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return (performance.now() - started) / 1000;
-}
-
-async function batchRun(url, t, project, { dir, n }) {
-  const started = performance.now();
-  const child = spawn(process.execPath, [join(ROOT, "dist/cli.js"), "upload", dir, "--json", "--concurrency", String(CONCURRENCY)], {
+  const args = [join(ROOT, "dist/cli.js"), "upload", dir, "--json", "--concurrency", String(CONCURRENCY), ...(loose ? ["--no-batch"] : [])];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, EDGE_INGEST_URL: url, EDGE_INGEST_TOKEN: t, EDGE_INGEST_PROJECT: project },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -83,7 +61,7 @@ async function batchRun(url, t, project, { dir, n }) {
   child.stderr.on("data", (d) => (stderr += d.toString()));
   const code = await new Promise((r) => child.on("close", r));
   if (code !== 0 || completed !== n) throw new Error(`CLI exit ${code}, ${completed} completed: ${stderr.slice(-2000)}`);
-  if (!/Batch [0-9a-f-]{36} COMPLETED/.test(stderr)) throw new Error(`no completed batch in the CLI's summary: ${stderr.slice(-500)}`);
+  if (!loose && !/Batch [0-9a-f-]{36} COMPLETED/.test(stderr)) throw new Error(`no completed batch in the CLI's summary: ${stderr.slice(-500)}`);
   return (performance.now() - started) / 1000;
 }
 
@@ -111,7 +89,7 @@ const out = { files: FILES, costFiles: COST_FILES, concurrency: CONCURRENCY, cpu
     console.log(`batch: ${FILES} Markdown files of 1–4 KB per side, concurrency ${CONCURRENCY}, ${cpus().length} CPUs`);
     const seconds = { loose: 0, batch: 0 };
     for (const [i, [side, files]] of plan.entries()) {
-      const s = side === "loose" ? await looseRun(server.url, t, `bench-loose-${i}`, files) : await batchRun(server.url, t, `bench-batch-${i}`, files);
+      const s = await cliRun(server.url, t, `bench-${side}-${i}`, files, side === "loose");
       seconds[side] += s;
       console.log(`  ${side.padEnd(5)}: ${files.n} items in ${s.toFixed(1)} s (${(files.n / s).toFixed(1)} items/s)`);
     }
@@ -158,8 +136,7 @@ const out = { files: FILES, costFiles: COST_FILES, concurrency: CONCURRENCY, cpu
     ]) {
       const from = costs.length;
       const files = corpus(`${side}-cost-${n}`, n, n * 17);
-      if (side === "loose") await looseRun(server.url, t, `cost-loose-${n}`, files);
-      else await batchRun(server.url, t, `cost-batch-${n}`, files);
+      await cliRun(server.url, t, `cost-${side}-${n}`, files, side === "loose");
       per[`${side}-${n}`] = { items: n, ...(await settled(from)) };
     }
     const loose = per[`loose-${COST_FILES}`];

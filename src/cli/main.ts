@@ -28,6 +28,7 @@ program
   .option("--concurrency <n>", "uploads at once", positiveInt("--concurrency"), 4)
   .option("--no-wait", "return once uploaded; do not follow the jobs")
   .option("--batch <id>", "add to this open upload batch (to finish an interrupted run) instead of opening one")
+  .option("--no-batch", "loose jobs: no batch")
   .option("--json", "one JSON line per job, no bars (also when stdout is not a terminal)")
   .action(
     action(

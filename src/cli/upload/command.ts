@@ -23,8 +23,8 @@ export interface UploadOptions {
   concurrency: number;
   wait: boolean;
   json: boolean;
-  /** Add to this open upload batch instead of opening a new one (to finish an interrupted run). */
-  batch?: string;
+  /** Add to this open upload batch instead of opening a new one (to finish an interrupted run); false: loose jobs. */
+  batch?: string | false;
 }
 
 /** Exit codes: 0 all completed, 1 any failed, 130 interrupted (128 + SIGINT). */
@@ -41,13 +41,16 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
     return 1;
   }
 
-  const batch = opts.batch
-    ? await client.batches.get(opts.batch, { projectId: opts.projectId })
-    : await client.batches.createUpload({
-        projectId: opts.projectId,
-        options: { isDeepScan: opts.deepScan, chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap },
-      });
-  process.stderr.write(`Batch ${batch.id} (${selection.files.length} files)\n`);
+  const batch =
+    opts.batch === false
+      ? null
+      : opts.batch
+        ? await client.batches.get(opts.batch, { projectId: opts.projectId })
+        : await client.batches.createUpload({
+            projectId: opts.projectId,
+            options: { isDeepScan: opts.deepScan, chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap },
+          });
+  if (batch) process.stderr.write(`Batch ${batch.id} (${selection.files.length} files)\n`);
 
   const runs: FileRun[] = selection.files.map((file) => ({ file, phase: "pending", sent: 0 }));
   const byJob = new Map<string, FileRun[]>();
@@ -120,7 +123,7 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
           chunkSize: opts.chunkSize,
           chunkOverlap: opts.chunkOverlap,
           idempotencyKey: key,
-          batchId: batch.id,
+          batchId: batch?.id,
           signal: stop.signal,
           onUploadProgress: bars
             ? (sent) => {
@@ -148,7 +151,7 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
 
   // Once every file is in, the batch is closed: it ends when its items have.
   const uploads = Promise.all(Array.from({ length: Math.min(opts.concurrency, runs.length) }, worker)).then(async () => {
-    if (!stop.signal.aborted) await client.batches.close(batch.id, { projectId: opts.projectId });
+    if (batch && !stop.signal.aborted) await client.batches.close(batch.id, { projectId: opts.projectId });
   });
   const interruption = new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
   await Promise.race([uploads.then(() => Promise.all(follows)), interruption]);
@@ -158,10 +161,10 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
 
   const text = summary(runs, Date.now() - started, interrupted);
   (bars ? process.stdout : process.stderr).write(`${text}\n`);
-  const server = await batchSummary(client, opts.projectId, batch.id).catch(() => null);
+  const server = batch ? await batchSummary(client, opts.projectId, batch.id).catch(() => null) : null;
   if (server) (bars ? process.stdout : process.stderr).write(`${server.text}\n`);
   if (interrupted) {
-    process.stderr.write(`Finish it with: edge-ingest upload <the same paths> -p ${opts.projectId} --batch ${batch.id}\n`);
+    if (batch) process.stderr.write(`Finish it with: edge-ingest upload <the same paths> -p ${opts.projectId} --batch ${batch.id}\n`);
     return 130;
   }
   const t = tally(runs);
