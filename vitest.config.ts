@@ -1,12 +1,14 @@
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { E2eSpreadOut } from "./test/sequencer";
 
 // Relative to the repo root, where `npm test` runs.
 const migrations = await readD1Migrations("./migrations");
 
 // wrangler.toml's `[assets] directory`: the plugin refuses a config whose directory is
-// missing. `npm test` builds it first (`pretest`); this keeps a bare `vitest` working too.
+// missing. The e2e project's global setup builds it; the workerd projects only need it to exist.
 mkdirSync("./dist/web", { recursive: true });
 
 /** One workerd-backed test project; `vars` override wrangler.toml for that project. */
@@ -33,30 +35,43 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
         },
       }),
     ],
-    test: { name, setupFiles: ["./test/setup.ts"], testTimeout: 60_000, hookTimeout: 60_000, ...test },
+    // One Miniflare per worker for all its files, not one per file: starting one costs
+    // seconds, more than most files run. Its storage outlives a file, so a file never
+    // counts what it did not create.
+    test: { name, setupFiles: ["./test/setup.ts"], testTimeout: 60_000, hookTimeout: 60_000, isolate: false, ...test },
   };
 }
 
 export default defineConfig({
   test: {
+    // One worker per core and one more, as e2e files mostly wait (on a server, a rate-limit
+    // window, a browser). Vitest's default, cores - 1, is a single worker on 2 cores.
+    maxWorkers: availableParallelism() + 1,
+    sequence: { sequencer: E2eSpreadOut },
     projects: [
       // Budgets far above what any test spends, so only the rate-limit suite meets them.
       workerProject(
         "worker",
-        { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" },
-        { include: ["test/**/*.test.ts"], exclude: ["test/http/rate-limit.test.ts", "test/e2e/**"] },
+        { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", RATE_LIMIT_FAILED_AUTH_PER_MINUTE: "1000000" },
+        { include: ["test/**/*.test.ts"], exclude: ["test/http/rate-limit.test.ts", "test/http/failed-auth-limit.test.ts", "test/e2e/**"] },
       ),
-      workerProject("rate-limits", { RATE_LIMIT_PROJECT_PER_MINUTE: "10", RATE_LIMIT_USER_PER_HOUR: "25" }, { include: ["test/http/rate-limit.test.ts"] }),
-      // Against a real `wrangler dev` per test file (CLI, SDK, dashboard, webhooks): Node,
-      // one file at a time so servers do not compete for the machine's cores.
+      workerProject(
+        "rate-limits",
+        { RATE_LIMIT_PROJECT_PER_MINUTE: "10", RATE_LIMIT_USER_PER_HOUR: "25", RATE_LIMIT_FAILED_AUTH_PER_MINUTE: "20" },
+        { include: ["test/http/rate-limit.test.ts", "test/http/failed-auth-limit.test.ts"] },
+      ),
+      // Against a real `wrangler dev` (CLI, SDK, dashboard, webhooks), in Node: the global
+      // setup builds the clients and the dashboard once and starts the servers every file
+      // shares (test/e2e/global-setup.ts); each file keeps to its own projects.
       {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
-          fileParallelism: false,
+          globalSetup: ["./test/e2e/global-setup.ts"],
           testTimeout: 180_000,
-          hookTimeout: 180_000,
+          // A file's beforeAll may wait for the servers to come up (test/e2e/dev-server.ts).
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -43,7 +43,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { freePort, startDev, token } from "./lib/server.mjs";
+import { freePort, startDev, token } from "../scripts/lib/dev-server.mjs";
 import { measurer } from "./lib/cannon.mjs";
 
 const QUICK = process.argv.includes("--quick");

@@ -22,7 +22,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { markdown } from "./lib/corpus.mjs";
-import { freePort, startDev, token } from "./lib/server.mjs";
+import { freePort, startDev, token } from "../scripts/lib/dev-server.mjs";
 
 const { values } = parseArgs({ options: { files: { type: "string", default: "1000" }, concurrency: { type: "string", default: "8" } } });
 const FILES = Number(values.files);

@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startDev, token, upload } from "./lib/server.mjs";
+import { startDev, token, upload } from "../scripts/lib/dev-server.mjs";
 import { markdown, pdf } from "./lib/corpus.mjs";
 import { loadPipeline, runFloor } from "./lib/floor.mjs";
 import { getJson, stageTimes, waitForJobSocket } from "./lib/jobs.mjs";

@@ -17,7 +17,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startDev } from "./lib/server.mjs";
+import { freePort, startDev } from "../scripts/lib/dev-server.mjs";
 import { measurer } from "./lib/cannon.mjs";
 
 const QUICK = process.argv.includes("--quick");

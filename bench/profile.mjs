@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, startDev, token, upload } from "./lib/server.mjs";
+import { freePort, startDev, token, upload } from "../scripts/lib/dev-server.mjs";
 import { markdown } from "./lib/corpus.mjs";
 import { getJson, stageTimes, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";

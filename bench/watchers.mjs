@@ -26,7 +26,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { startDev, token, upload } from "./lib/server.mjs";
+import { startDev, token, upload } from "../scripts/lib/dev-server.mjs";
 import { workerdUsage } from "./lib/cannon.mjs";
 import { harnessFloor, markdown, median, openWatchers, probeUpgrade, stats } from "./lib/watch.mjs";
 

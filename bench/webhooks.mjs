@@ -29,8 +29,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startReceiver } from "./lib/receiver.mjs";
-import { freePort, startDev, token, upload } from "./lib/server.mjs";
+import { startReceiver } from "../scripts/lib/receiver.mjs";
+import { freePort, startDev, token, upload } from "../scripts/lib/dev-server.mjs";
 import { stats } from "./lib/watch.mjs";
 
 const { values: args } = parseArgs({

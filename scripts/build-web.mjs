@@ -6,14 +6,15 @@
  * npm package, so neither needs a CDN. Prints the gzipped size of the JavaScript the
  * dashboard loads first (the budget is 100 KB).
  *
- * `node scripts/build-web.mjs` (also `npm run build:web`; run by `npm run dev`, before
- * `npm test` and before `npm run deploy`).
+ * `node scripts/build-web.mjs` (also `npm run build:web`; run by `npm run dev`, by the e2e
+ * tests' global setup and before `npm run deploy`).
  */
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { staticAssetHeaders } from "../src/http/security-policy.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Where wrangler.toml's `[assets] directory` points. */
@@ -45,6 +46,8 @@ export async function buildWeb({ quiet = false } = {}) {
   copyFileSync(join(ROOT, "web", "styles.css"), join(OUT, "styles.css"));
   for (const f of SWAGGER_FILES) copyFileSync(join(SWAGGER, f), join(OUT, "vendor", "swagger-ui", f));
   copyFileSync(join(ROOT, "web", "docs-init.js"), join(OUT, "vendor", "swagger-ui", "docs-init.js"));
+  // Static assets are served without the Worker: they take their security headers from here.
+  writeFileSync(join(OUT, "_headers"), staticAssetHeaders());
 
   const js = readFileSync(join(OUT, "app.js"));
   const size = { raw: js.length, gzip: gzipSync(js, { level: 9 }).length };

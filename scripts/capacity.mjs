@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { markdown } from "../bench/lib/corpus.mjs";
-import { startDev, token, upload } from "../bench/lib/server.mjs";
+import { startDev, token, upload } from "./lib/dev-server.mjs";
 import { d1Bytes, d1Rows, eachD1, r2Objects } from "./lib/local-state.mjs";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, port: { type: "string", default: "8951" } } });

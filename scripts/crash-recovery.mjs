@@ -25,7 +25,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startDev, token, upload, waitForJob } from "../bench/lib/server.mjs";
+import { startDev, token, upload, waitForJob } from "./lib/dev-server.mjs";
 import { markdown } from "../bench/lib/corpus.mjs";
 import { allChunks, getJson } from "../bench/lib/jobs.mjs";
 

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import openapiTS, { astToString } from "openapi-typescript";
-import { freePort, startDev } from "../bench/lib/server.mjs";
+import { freePort, startDev } from "./lib/dev-server.mjs";
 
 const OUT = new URL("../src/client/generated/", import.meta.url);
 

@@ -11,21 +11,36 @@
  *     in the year 9999;
  *  3. measures `/health` the same way until every job is terminal, then prints the
  *     figures, each job's outcome and time to a terminal state, and PASS/FAIL for the
- *     expected outcomes. Exits 1 on FAIL.
+ *     expected outcomes;
+ *  4. a frame flood: viewers send 100-byte text frames on the project stream as fast as
+ *     they can (reconnecting when closed); `/health` p99 meanwhile (target < 100 ms);
+ *  5. slow receivers: the same small jobs in a project whose only webhook is healthy, and
+ *     in one where 19 more never answer; the healthy receiver's delivery latency p50/p99
+ *     in both (target: within 2x).
+ * Exits 1 on FAIL.
  *
- *   npm run hostile-health [-- --port 8951] [-- --only "heading flood"]
+ *   npm run hostile-health [-- --port 8951] [-- --only "heading flood"] [-- --scenario bombs,frames,receivers] [-- --quick]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
-import { SECRET, startDev, token, upload } from "../bench/lib/server.mjs";
+import { SECRET, startDev, token, upload } from "./lib/dev-server.mjs";
 import { loadPipeline } from "../bench/lib/floor.mjs";
+import { frameFlood, slowReceivers } from "./hostile/sockets-and-receivers.mjs";
 
-const { values: args } = parseArgs({ options: { port: { type: "string", default: "8951" }, only: { type: "string", default: "" } } });
+const { values: args } = parseArgs({
+  options: {
+    port: { type: "string", default: "8951" },
+    only: { type: "string", default: "" },
+    scenario: { type: "string", default: "bombs,frames,receivers" },
+    quick: { type: "boolean", default: false },
+  },
+});
+const scenarios = new Set(args.scenario.split(","));
 const PROJECT = "hostile";
-const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" };
+const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", WEBHOOK_ALLOW_HTTP_LOCALHOST: "true" };
 const MiB = 1 << 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${msg}`);
@@ -62,89 +77,115 @@ try {
   const idle = stats(await sampleHealth(dev.url, { count: 200 }));
   log(`idle /health: ${JSON.stringify(idle)}`);
 
-  const all = [
-    { name: "page-tree bomb (/Count 10^9)", bytes: P.pageTreeBomb(9, 10), type: "application/pdf", file: "tree.pdf", expect: "FAILED LIMIT_EXCEEDED" },
-    {
-      name: "Flate bomb (10 pages x 100 MB)",
-      bytes: await P.sharedStreamPdf(10, 100_000_000),
-      type: "application/pdf",
-      file: "flate.pdf",
-      expect: "FAILED LIMIT_EXCEEDED",
-    },
-    { name: "heavy PDF (10 pages x 3 MiB)", bytes: await P.sharedStreamPdf(10, 3 * MiB), type: "application/pdf", file: "heavy.pdf", expect: "COMPLETED" },
-    {
-      name: "heading flood (5 MB)",
-      bytes: new TextEncoder().encode("# h\n".repeat((5 * MiB) / 4)),
-      type: "text/markdown",
-      file: "flood.md",
-      expect: "COMPLETED",
-    },
-  ];
-  const bombs = all.filter((b) => b.name.includes(args.only));
-  const started = performance.now();
-  const jobs = await Promise.all(bombs.map(async (b) => ({ ...b, job: await upload(dev.url, t, PROJECT, b.bytes, { filename: b.file, type: b.type }) })));
-  log(`submitted ${jobs.map((j) => `${j.name} (${j.bytes.length} B)`).join(", ")}`);
+  if (scenarios.has("bombs")) {
+    const all = [
+      { name: "page-tree bomb (/Count 10^9)", bytes: P.pageTreeBomb(9, 10), type: "application/pdf", file: "tree.pdf", expect: "FAILED LIMIT_EXCEEDED" },
+      {
+        name: "Flate bomb (10 pages x 100 MB)",
+        bytes: await P.sharedStreamPdf(10, 100_000_000),
+        type: "application/pdf",
+        file: "flate.pdf",
+        expect: "FAILED LIMIT_EXCEEDED",
+      },
+      { name: "heavy PDF (10 pages x 3 MiB)", bytes: await P.sharedStreamPdf(10, 3 * MiB), type: "application/pdf", file: "heavy.pdf", expect: "COMPLETED" },
+      {
+        name: "heading flood (5 MB)",
+        bytes: new TextEncoder().encode("# h\n".repeat((5 * MiB) / 4)),
+        type: "text/markdown",
+        file: "flood.md",
+        expect: "COMPLETED",
+      },
+    ];
+    const bombs = all.filter((b) => b.name.includes(args.only));
+    const started = performance.now();
+    const jobs = await Promise.all(bombs.map(async (b) => ({ ...b, job: await upload(dev.url, t, PROJECT, b.bytes, { filename: b.file, type: b.type }) })));
+    log(`submitted ${jobs.map((j) => `${j.name} (${j.bytes.length} B)`).join(", ")}`);
 
-  // A watcher whose token claims to expire in 9999: accepted, and the job keeps working.
-  const farFuture = await new SignJWT({ roles: ["viewer"], projects: [PROJECT] })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("far-future")
-    .setIssuedAt()
-    .setExpirationTime(253_402_300_799)
-    .sign(new TextEncoder().encode(SECRET));
-  const ws = new WebSocket(`${dev.url.replace("http", "ws")}/api/projects/${PROJECT}/ingest/jobs/${jobs.at(-1).job.id}/events?access_token=${farFuture}`);
-  const watcher = await new Promise((resolve) => {
-    ws.addEventListener("message", (e) => resolve(String(e.data).includes("job.snapshot") ? "snapshot received" : "unexpected frame"), { once: true });
-    ws.addEventListener("error", () => resolve("upgrade refused"), { once: true });
-    setTimeout(() => resolve("no frame in 10 s"), 10_000);
-  });
+    // A watcher whose token claims to expire in 9999: accepted, and the job keeps working.
+    const farFuture = await new SignJWT({ roles: ["viewer"], projects: [PROJECT] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("far-future")
+      .setIssuedAt()
+      .setExpirationTime(253_402_300_799)
+      .sign(new TextEncoder().encode(SECRET));
+    const ws = new WebSocket(`${dev.url.replace("http", "ws")}/api/projects/${PROJECT}/ingest/jobs/${jobs.at(-1).job.id}/events?access_token=${farFuture}`);
+    const watcher = await new Promise((resolve) => {
+      ws.addEventListener("message", (e) => resolve(String(e.data).includes("job.snapshot") ? "snapshot received" : "unexpected frame"), { once: true });
+      ws.addEventListener("error", () => resolve("upgrade refused"), { once: true });
+      setTimeout(() => resolve("no frame in 10 s"), 10_000);
+    });
 
-  const done = new Map();
-  const poller = (async () => {
-    while (done.size < jobs.length) {
-      for (const j of jobs) {
-        if (done.has(j.job.id)) continue;
-        const res = await fetch(`${dev.url}/api/projects/${PROJECT}/ingest/jobs/${j.job.id}`, { headers: { Authorization: `Bearer ${t}` } });
-        const job = await res.json();
-        if (["COMPLETED", "FAILED", "CANCELLED"].includes(job.status)) done.set(j.job.id, { job, ms: performance.now() - started });
+    const done = new Map();
+    const poller = (async () => {
+      while (done.size < jobs.length) {
+        for (const j of jobs) {
+          if (done.has(j.job.id)) continue;
+          const res = await fetch(`${dev.url}/api/projects/${PROJECT}/ingest/jobs/${j.job.id}`, { headers: { Authorization: `Bearer ${t}` } });
+          const job = await res.json();
+          if (["COMPLETED", "FAILED", "CANCELLED"].includes(job.status)) done.set(j.job.id, { job, ms: performance.now() - started });
+        }
+        await sleep(100);
+        if (performance.now() - started > 600_000) throw new Error("jobs still running after 10 minutes");
       }
-      await sleep(100);
-      if (performance.now() - started > 600_000) throw new Error("jobs still running after 10 minutes");
-    }
-  })();
-  const busy = stats(await sampleHealth(dev.url, { until: () => done.size === jobs.length }));
-  await poller;
-  ws.close();
-  log(`/health while the bombs ran: ${JSON.stringify(busy)}`);
+    })();
+    const busy = stats(await sampleHealth(dev.url, { until: () => done.size === jobs.length }));
+    await poller;
+    ws.close();
+    log(`/health while the bombs ran: ${JSON.stringify(busy)}`);
 
-  console.log("\n/health latency (ms), sequential requests 20 ms apart");
-  console.table({
-    idle,
-    "bombs running": busy,
-    "ratio (busy/idle)": {
-      requests: "",
-      p50: +(busy.p50 / idle.p50).toFixed(1),
-      p99: +(busy.p99 / idle.p99).toFixed(1),
-      max: +(busy.max / idle.max).toFixed(1),
-    },
-  });
-  const rows = jobs.map((j) => {
-    const { job, ms } = done.get(j.job.id);
-    const outcome = job.status === "FAILED" ? `FAILED ${job.errors.at(-1)?.code}` : job.status;
-    const ok = outcome === j.expect;
+    console.log("\n/health latency (ms), sequential requests 20 ms apart");
+    console.table({
+      idle,
+      "bombs running": busy,
+      "ratio (busy/idle)": {
+        requests: "",
+        p50: +(busy.p50 / idle.p50).toFixed(1),
+        p99: +(busy.p99 / idle.p99).toFixed(1),
+        max: +(busy.max / idle.max).toFixed(1),
+      },
+    });
+    const rows = jobs.map((j) => {
+      const { job, ms } = done.get(j.job.id);
+      const outcome = job.status === "FAILED" ? `FAILED ${job.errors.at(-1)?.code}` : job.status;
+      const ok = outcome === j.expect;
+      failed ||= !ok;
+      return {
+        input: j.name,
+        bytes: j.bytes.length,
+        outcome,
+        errorMessage: job.errorMessage ?? "",
+        "s to terminal": +(ms / 1000).toFixed(1),
+        expected: ok ? "yes" : `NO (want ${j.expect})`,
+      };
+    });
+    console.table(rows);
+    console.log(`far-future-exp watcher: ${watcher}`);
+    failed ||= watcher !== "snapshot received";
+  }
+
+  if (scenarios.has("frames")) {
+    const viewer = await token({ sub: "flooder", roles: ["viewer"], projects: [PROJECT] });
+    const flood = await frameFlood({ url: dev.url, token: viewer, projectId: PROJECT, seconds: 15 });
+    const ok = flood.health.p99 < 100;
     failed ||= !ok;
-    return {
-      input: j.name,
-      bytes: j.bytes.length,
-      outcome,
-      errorMessage: job.errorMessage ?? "",
-      "s to terminal": +(ms / 1000).toFixed(1),
-      expected: ok ? "yes" : `NO (want ${j.expect})`,
-    };
-  });
-  console.table(rows);
-  console.log(`far-future-exp watcher: ${watcher}`);
-  failed ||= watcher !== "snapshot received";
+    console.log("\n/health latency (ms) for 15 s from the start of a frame flood on the project stream (1 viewer, up to 50,000 100-byte frames)");
+    console.table({ idle: { n: idle.requests, p50: idle.p50, p99: idle.p99, max: idle.max }, "frame flood": flood.health });
+    console.log(
+      `frames sent: ${flood.sent}; sockets opened: ${flood.opened}; closed by the server with 1008: ${flood.closedByServer}; /health p99 < 100 ms: ${ok ? "yes" : "NO"}`,
+    );
+  }
+
+  if (scenarios.has("receivers")) {
+    const admin = await token({ sub: "hostile-admin", roles: ["admin"], projects: [] });
+    const runs = await slowReceivers({ url: dev.url, token: admin, adminToken: admin, jobs: args.quick ? 6 : 12 });
+    const [base, hostile] = Object.values(runs);
+    const ratio = { p50: +(hostile.p50 / base.p50).toFixed(1), p99: +(hostile.p99 / base.p99).toFixed(1) };
+    const ok = hostile.received === hostile.events && ratio.p50 <= 2 && ratio.p99 <= 2;
+    failed ||= !ok;
+    console.log("\nhealthy webhook receiver: delivery latency (ms, receipt - event time)");
+    console.table({ ...runs, "ratio (hanging/none)": { ...ratio } });
+    console.log(`every event delivered and p50/p99 within 2x: ${ok ? "yes" : "NO"}`);
+  }
   console.log(failed ? "FAIL" : "PASS");
 } catch (err) {
   console.error(err);

@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { markdown } from "../bench/lib/corpus.mjs";
 import { allChunks, getJson } from "../bench/lib/jobs.mjs";
-import { startDev, token } from "../bench/lib/server.mjs";
+import { startDev, token } from "./lib/dev-server.mjs";
 import { d1Rows, r2Objects } from "./lib/local-state.mjs";
 import { d1Shards, shardIndex } from "./lib/shards.mjs";
 

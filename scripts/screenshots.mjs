@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { startDev, token, upload, waitForJob } from "../bench/lib/server.mjs";
+import { startDev, token, upload, waitForJob } from "./lib/dev-server.mjs";
 import { buildWeb } from "./build-web.mjs";
 
 const OUT = "docs/screenshots";

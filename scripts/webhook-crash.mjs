@@ -30,8 +30,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
-import { freePort, startDev, token, upload, waitForJob } from "../bench/lib/server.mjs";
-import { startReceiver } from "../bench/lib/receiver.mjs";
+import { freePort, startDev, token, upload, waitForJob } from "./lib/dev-server.mjs";
+import { startReceiver } from "./lib/receiver.mjs";
 
 const { values: args } = parseArgs({ options: { port: { type: "string" } } });
 const PROJECT = "webhook-crash";

@@ -9,6 +9,8 @@ export interface Config {
   maxUploadBytes: number;
   rateLimitProjectPerMinute: number;
   rateLimitUserPerHour: number;
+  /** Failed authentications per client IP per minute. */
+  rateLimitFailedAuthPerMinute: number;
   stageMaxAttempts: number;
   /** Floor on every alarm delay; 0 in production. Tests set it high and step alarms by hand. */
   alarmDelayMs: number;
@@ -107,6 +109,7 @@ function parseConfig(env: Env): Config {
     maxUploadBytes: positiveInt(env, "MAX_UPLOAD_BYTES", 104_857_600),
     rateLimitProjectPerMinute: positiveInt(env, "RATE_LIMIT_PROJECT_PER_MINUTE", 100),
     rateLimitUserPerHour: positiveInt(env, "RATE_LIMIT_USER_PER_HOUR", 1000),
+    rateLimitFailedAuthPerMinute: positiveInt(env, "RATE_LIMIT_FAILED_AUTH_PER_MINUTE", 60),
     stageMaxAttempts: positiveInt(env, "STAGE_MAX_ATTEMPTS", 5),
     alarmDelayMs: nonNegativeInt(env, "ALARM_DELAY_MS", 0),
     slicesPerAlarm: positiveInt(env, "SLICES_PER_ALARM", 8),

@@ -3,7 +3,7 @@ import { app } from "./app";
 import { isTracing, recordCost, traceCosts } from "./capacity/cost-trace";
 import type { Env } from "./env";
 import { consumeJobEvents } from "./events/audit-consumer";
-import type { JobEvent } from "./jobs/job-store";
+import type { JobEvent } from "./contract/job-event";
 
 export { IngestBatch, IngestJob, ProjectHub, RateLimiter } from "./capacity/traced-objects";
 

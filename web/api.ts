@@ -1,40 +1,19 @@
 /**
- * The dashboard's one door to the API (DESIGN §4). Every call carries the bearer token;
- * every refusal becomes an `ApiError` whose `detail` is the problem's own (RFC 9457), so
- * the page can show exactly what the server said. Kept small and typed so it can switch
- * to the generated SDK (`src/client`) without touching the views.
+ * The dashboard's one door to the API (DESIGN §4): the SDK (`src/client`) for every call,
+ * bound to the signed-in token and project, and one XMLHttpRequest for uploads (only it
+ * reports upload progress in every browser). Every refusal is an `EdgeIngestError` whose
+ * `detail` is the problem's own (RFC 9457), so the page shows exactly what the server said.
  */
-import { typeByExtension } from "../src/uploads/sniff";
-import type { Batch, BatchItem, BatchItemStatus, Chunk, DocumentInfo, Job, JobFilters, JobFrame, Page } from "./types";
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-    readonly requestId: string | null = null,
-  ) {
-    super(detail);
-  }
-}
+import { EdgeIngest, EdgeIngestError, mediaTypeOf } from "../src/client/index";
+import type { Batch, BatchItem, BatchItemList, BatchList, ChunkList, Document, Job, JobEvent, JobFilters, JobList } from "../src/client/types";
 
 /** The Content-Type to send for a file: the browser's, else by its extension. */
 export function uploadContentType(file: { name: string; type: string }): string {
   if (file.type) return file.type;
-  return typeByExtension(file.name) ?? "application/octet-stream";
+  return mediaTypeOf(file.name) ?? "application/octet-stream";
 }
 
-async function problemOf(res: Response): Promise<ApiError> {
-  let detail = `${res.status} ${res.statusText}`;
-  try {
-    const body = (await res.json()) as { detail?: unknown };
-    if (typeof body.detail === "string") detail = body.detail;
-  } catch {
-    // not a problem document: keep the status line
-  }
-  return new ApiError(res.status, detail, res.headers.get("X-Request-Id"));
-}
-
-function problemOfXhr(xhr: XMLHttpRequest): ApiError {
+function problemOfXhr(xhr: XMLHttpRequest): EdgeIngestError {
   let detail = xhr.status ? `${xhr.status} ${xhr.statusText}` : "Network error";
   try {
     const body = JSON.parse(xhr.responseText) as { detail?: unknown };
@@ -42,7 +21,7 @@ function problemOfXhr(xhr: XMLHttpRequest): ApiError {
   } catch {
     // keep the status line
   }
-  return new ApiError(xhr.status, detail, xhr.getResponseHeader("X-Request-Id"));
+  return new EdgeIngestError(xhr.status, detail, xhr.getResponseHeader("X-Request-Id"));
 }
 
 export interface Upload {
@@ -52,64 +31,64 @@ export interface Upload {
 }
 
 export class Api {
+  readonly client: EdgeIngest;
+
   constructor(
     readonly token: string,
     readonly projectId: string,
     /** Called on a 401: the token expired or was refused, so the session is over. */
     private readonly onUnauthorized: () => void = () => undefined,
-    private readonly origin = location.origin,
-  ) {}
-
-  private get base() {
-    return `${this.origin}/api/projects/${encodeURIComponent(this.projectId)}`;
+    origin = location.origin,
+  ) {
+    // A person is waiting: a refusal is shown after a short retry rather than waited out.
+    this.client = new EdgeIngest({ baseUrl: origin, token, projectId, maxRetries: 2, maxRetryDelayMs: 5_000 });
   }
 
-  private async request<T>(path: string, init: RequestInit = {}, parse: "json" | "text" | "none" = "json"): Promise<T> {
-    const res = await fetch(`${this.base}${path}`, {
-      ...init,
-      headers: { Authorization: `Bearer ${this.token}`, ...(init.headers as Record<string, string> | undefined) },
-    });
-    if (res.status === 401) this.onUnauthorized();
-    if (!res.ok) throw await problemOf(res);
-    if (parse === "none") return undefined as T;
-    return (parse === "text" ? await res.text() : await res.json()) as T;
+  /** The URL of a path under the project, as the SDK builds it. */
+  private url(path: string, query: Record<string, string | number | undefined>): string {
+    return this.client.transport.url(`/api/projects/${encodeURIComponent(this.projectId)}${path}`, query);
   }
 
-  listJobs(filters: JobFilters, cursor?: string | null, limit = 50): Promise<Page<Job>> {
-    const q = new URLSearchParams({ limit: String(limit) });
-    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
-    if (cursor) q.set("cursor", cursor);
-    return this.request(`/ingest/jobs?${q}`);
+  /** Runs one SDK call; a 401 ends the session before the error reaches the view. */
+  private async call<T>(run: (client: EdgeIngest) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.client);
+    } catch (err) {
+      if (err instanceof EdgeIngestError && err.status === 401) this.onUnauthorized();
+      throw err;
+    }
+  }
+
+  listJobs(filters: JobFilters, cursor?: string | null, limit = 50): Promise<JobList> {
+    return this.call((c) => c.jobs.list({ ...filters, cursor: cursor ?? undefined, limit }));
   }
 
   getJob(jobId: string): Promise<Job> {
-    return this.request(`/ingest/jobs/${encodeURIComponent(jobId)}`);
+    return this.call((c) => c.jobs.get(jobId));
   }
 
   cancelJob(jobId: string): Promise<Job> {
-    return this.request(`/ingest/jobs/${encodeURIComponent(jobId)}/cancel`, { method: "POST" });
+    return this.call((c) => c.jobs.cancel(jobId));
   }
 
   deleteJob(jobId: string): Promise<void> {
-    return this.request(`/ingest/jobs/${encodeURIComponent(jobId)}`, { method: "DELETE" }, "none");
+    return this.call((c) => c.jobs.delete(jobId));
   }
 
-  jobEvents(jobId: string, after = 0): Promise<{ items: JobFrame[]; lastSeq: number }> {
-    return this.request(`/ingest/jobs/${encodeURIComponent(jobId)}/events?after=${after}`);
+  jobEvents(jobId: string, after = 0): Promise<{ items: JobEvent[]; lastSeq: number }> {
+    return this.call((c) => c.jobs.log(jobId, { after }));
   }
 
-  getDocument(documentId: string): Promise<DocumentInfo> {
-    return this.request(`/documents/${encodeURIComponent(documentId)}`);
+  getDocument(documentId: string): Promise<Document> {
+    return this.call((c) => c.documents.get(documentId));
   }
 
   documentText(documentId: string): Promise<string> {
-    return this.request(`/documents/${encodeURIComponent(documentId)}/text`, {}, "text");
+    return this.call((c) => c.documents.text(documentId));
   }
 
-  chunks(documentId: string, cursor?: string | null, limit = 100): Promise<Page<Chunk>> {
-    const q = new URLSearchParams({ limit: String(limit) });
-    if (cursor) q.set("cursor", cursor);
-    return this.request(`/documents/${encodeURIComponent(documentId)}/chunks?${q}`);
+  chunks(documentId: string, cursor?: string | null, limit = 100): Promise<ChunkList> {
+    return this.call((c) => c.documents.chunks(documentId, { cursor: cursor ?? undefined, limit }));
   }
 
   /**
@@ -119,7 +98,7 @@ export class Api {
   upload(file: File, onProgress: (sent: number, total: number) => void): Upload {
     const xhr = new XMLHttpRequest();
     const done = new Promise<Job>((resolve, reject) => {
-      xhr.open("POST", `${this.base}/ingest/jobs?${new URLSearchParams({ filename: file.name })}`);
+      xhr.open("POST", this.url("/ingest/jobs", { filename: file.name }));
       xhr.setRequestHeader("Authorization", `Bearer ${this.token}`);
       xhr.setRequestHeader("Content-Type", uploadContentType(file));
       xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
@@ -129,46 +108,37 @@ export class Api {
         reject(problemOfXhr(xhr));
       };
       xhr.onerror = () => reject(problemOfXhr(xhr));
-      xhr.onabort = () => reject(new ApiError(0, "Upload stopped"));
+      xhr.onabort = () => reject(new EdgeIngestError(0, "Upload stopped"));
       xhr.send(file);
     });
     return { done, abort: () => xhr.abort() };
   }
 
-  listBatches(cursor?: string | null, limit = 50): Promise<Page<Batch>> {
-    const q = new URLSearchParams({ limit: String(limit) });
-    if (cursor) q.set("cursor", cursor);
-    return this.request(`/ingest/batches?${q}`);
+  listBatches(cursor?: string | null, limit = 50): Promise<BatchList> {
+    return this.call((c) => c.batches.list({ cursor: cursor ?? undefined, limit }));
   }
 
   getBatch(batchId: string): Promise<Batch> {
-    return this.request(`/ingest/batches/${encodeURIComponent(batchId)}`);
+    return this.call((c) => c.batches.get(batchId));
   }
 
-  batchItems(batchId: string, status: BatchItemStatus | null, cursor?: string | null, limit = 100): Promise<Page<BatchItem>> {
-    const q = new URLSearchParams({ limit: String(limit) });
-    if (status) q.set("status", status);
-    if (cursor) q.set("cursor", cursor);
-    return this.request(`/ingest/batches/${encodeURIComponent(batchId)}/items?${q}`);
+  batchItems(batchId: string, status: BatchItem["status"] | null, cursor?: string | null, limit = 100): Promise<BatchItemList> {
+    return this.call((c) => c.batches.itemsPage(batchId, { status: status ?? undefined, cursor: cursor ?? undefined, limit }));
   }
 
   /** `cancel` or `retry`: the batch after the command. */
   batchCommand(batchId: string, verb: "cancel" | "retry"): Promise<Batch> {
-    return this.request(`/ingest/batches/${encodeURIComponent(batchId)}/${verb}`, { method: "POST" });
+    return this.call((c) => c.batches[verb](batchId));
   }
 
   /** The WebSocket URL of the project stream, or of one job's or batch's events. */
   socketUrl(path: "events" | `jobs/${string}/events` | `batches/${string}/events`, after: number | null): string {
-    const url = new URL(`${this.base}/ingest/${path}`);
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("access_token", this.token);
-    if (after !== null) url.searchParams.set("after", String(after));
-    return url.toString();
+    return this.url(`/ingest/${path}`, { access_token: this.token, after: after ?? undefined }).replace(/^http/, "ws");
   }
 }
 
 /** A message for any thrown value: the problem's detail when it is one. */
 export function errorDetail(err: unknown): string {
-  if (err instanceof ApiError) return err.detail;
+  if (err instanceof EdgeIngestError) return err.detail;
   return err instanceof Error ? err.message : String(err);
 }

@@ -2,7 +2,7 @@
  * Sign-in, pure parts: the dev token in the URL fragment, the token's claims (decoded,
  * not verified: the server verifies every request), and what its roles allow (DESIGN §2).
  */
-import type { Job } from "./types";
+import type { Job } from "../src/client/types";
 
 export type Role = "viewer" | "editor" | "dispatcher" | "admin";
 
@@ -19,6 +19,18 @@ export function tokenFromFragment(hash: string): string | null {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   const t = params.get("token");
   return t && t.trim() ? t.trim() : null;
+}
+
+/**
+ * Whether a token from a `#token=` link may replace the stored session without asking:
+ * only when it names the same user and the same projects (a fresh token for the same
+ * sign-in). Anything else could be a link made by someone else to sign this tab into
+ * their account (login CSRF): the user is asked first.
+ */
+export function fragmentSignIn(stored: Claims | null, incoming: Claims): "adopt" | "ask" {
+  if (!stored) return "adopt";
+  const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  return stored.sub === incoming.sub && same(stored.projects, incoming.projects) && same(stored.roles, incoming.roles) ? "adopt" : "ask";
 }
 
 function base64UrlDecode(s: string): string {

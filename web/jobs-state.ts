@@ -4,7 +4,7 @@
  * rule that a job never goes backwards (progress never decreases, a finished job stays
  * finished) live in one place the views only read.
  */
-import { JOB_STAGES, TERMINAL, type Job, type JobFilters, type JobFrame, type JobFrameJob } from "./types";
+import { isTerminal as isTerminalStatus, JOB_STAGES, type Job, type JobEvent, type JobFilters, type JobSummary } from "../src/client/types";
 
 export interface JobsList {
   jobs: Job[];
@@ -27,13 +27,13 @@ export function matchesFilters(job: Pick<Job, "status" | "stage" | "sourceId">, 
   return (!f.status || job.status === f.status) && (!f.stage || job.stage === f.stage) && (!f.sourceId || job.sourceId === f.sourceId);
 }
 
-const isTerminal = (j: Pick<Job, "status">) => TERMINAL.includes(j.status);
+const isTerminal = (j: Pick<Job, "status">) => isTerminalStatus(j.status);
 
 /**
  * Folds newer knowledge of a job into what is shown: a finished job is never reopened by
  * a late frame, and progress and stage never go backwards.
  */
-export function mergeJob<T extends JobFrameJob>(old: T, next: Partial<Job> & JobFrameJob): T {
+export function mergeJob<T extends JobSummary>(old: T, next: Partial<Job> & JobSummary): T {
   if (isTerminal(old) && !isTerminal(next)) return old;
   const stage = isTerminal(next) || JOB_STAGES.indexOf(next.stage) >= JOB_STAGES.indexOf(old.stage) ? next.stage : old.stage;
   return { ...old, ...next, stage, progress: Math.max(old.progress, next.progress) };
@@ -68,7 +68,7 @@ export type FrameOutcome =
   | { list: JobsList; fetch: string };
 
 /** Applies one job frame from the project stream. */
-export function applyFrame(list: JobsList, frame: JobFrame): FrameOutcome {
+export function applyFrame(list: JobsList, frame: JobEvent): FrameOutcome {
   if (frame.type === "job.deleted") return { list: { ...list, jobs: list.jobs.filter((j) => j.id !== frame.jobId) }, fetch: null };
   const index = list.jobs.findIndex((j) => j.id === frame.jobId);
   if (index < 0) return { list, fetch: frame.jobId };
@@ -84,7 +84,7 @@ export function applyFrame(list: JobsList, frame: JobFrame): FrameOutcome {
  * unfinished that the snapshot no longer lists (they finished, or were deleted, while
  * the stream was away).
  */
-export function applySnapshot(list: JobsList, snapshot: JobFrameJob[]): { list: JobsList; fetch: string[] } {
+export function applySnapshot(list: JobsList, snapshot: JobSummary[]): { list: JobsList; fetch: string[] } {
   const live = new Map(snapshot.map((j) => [j.id, j]));
   const fetch = list.jobs.filter((j) => !isTerminal(j) && !live.has(j.id)).map((j) => j.id);
   const jobs = list.jobs.map((j) => {

@@ -69,11 +69,12 @@ export class LiveStream {
       }
       this.handlers.onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.socket !== ws) return;
       this.socket = null;
       this.handlers.onStatus?.(false);
-      if (this.stopped) return;
+      // 1000: the server has said everything (the job ended or was deleted); reconnecting would only hear that again.
+      if (this.stopped || e.code === 1000) return;
       const delay = Math.min(10_000, 500 * 2 ** this.retries++);
       this.timer = setTimeout(() => this.connect(), delay);
     };

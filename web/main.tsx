@@ -6,8 +6,9 @@ import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api } from "./api";
 import { formatRoute, parseRoute, type Route } from "./route";
-import { clearSession, restoreSession, type Session } from "./session";
+import { clearSession, restoreSession, saveSession, type Session } from "./session";
 import { BatchDetail, BatchesView } from "./views/BatchesView";
+import { ConfirmSwitch } from "./views/ConfirmSwitch";
 import { DocumentView } from "./views/DocumentView";
 import { Header } from "./views/Header";
 import { JobDetail } from "./views/JobDetail";
@@ -31,10 +32,12 @@ function useRoute(): Route {
 }
 
 function App() {
-  const [session, setSession] = useState<Session | null>(() => restoreSession());
+  const [restored] = useState(restoreSession);
+  const [session, setSession] = useState<Session | null>(restored.session);
+  const [pendingSwitch, setPendingSwitch] = useState<Session | null>(restored.pendingSwitch);
   const [notice, setNotice] = useState<string | null>(null);
   const route = useRoute();
-  const projectId = route.view === "home" ? null : route.projectId;
+  const projectId = route.view === "home" || route.view === "notFound" ? null : route.projectId;
   const api = useMemo(() => {
     if (!session || !projectId) return null;
     return new Api(session.token, projectId, () => {
@@ -51,6 +54,18 @@ function App() {
     }
   }, [session, route.view]);
 
+  if (session && pendingSwitch) {
+    return (
+      <main id="main" class="narrow">
+        <ConfirmSwitch
+          current={session}
+          incoming={pendingSwitch}
+          onSwitch={() => (saveSession(pendingSwitch), setSession(pendingSwitch), setPendingSwitch(null))}
+          onStay={() => setPendingSwitch(null)}
+        />
+      </main>
+    );
+  }
   if (!session) {
     return (
       <main id="main" class="narrow">
@@ -70,7 +85,14 @@ function App() {
       </a>
       <Header session={session} projectId={projectId} onSignOut={signOut} />
       <main id="main" tabIndex={-1}>
-        {route.view === "home" || !api ? (
+        {route.view === "notFound" ? (
+          <section class="card">
+            <h1>Not found</h1>
+            <p>
+              This address names no page of the dashboard. <a href="#/">Go to your projects</a>.
+            </p>
+          </section>
+        ) : route.view === "home" || !api ? (
           <ProjectPicker claims={session.claims} />
         ) : route.view === "jobs" ? (
           <JobsView key={route.projectId} api={api} claims={session.claims} filters={route.filters} />

@@ -2,7 +2,7 @@
  * Hash routes: the view and its filters live in the URL (`#/p/<project>/jobs?status=…`),
  * so a reload or a shared link shows the same thing. The fragment never reaches the server.
  */
-import { JOB_STAGES, JOB_STATUSES, type JobFilters, type JobStage, type JobStatus } from "./types";
+import { JOB_STAGES, JOB_STATUSES, type JobFilters, type JobStage, type JobStatus } from "../src/client/types";
 
 export type Route =
   | { view: "home" }
@@ -10,13 +10,16 @@ export type Route =
   | { view: "job"; projectId: string; jobId: string }
   | { view: "document"; projectId: string; documentId: string }
   | { view: "batches"; projectId: string }
-  | { view: "batch"; projectId: string; batchId: string };
+  | { view: "batch"; projectId: string; batchId: string }
+  | { view: "notFound" };
 
 const enc = encodeURIComponent;
 
 export function parseRoute(hash: string): Route {
   const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = path.split("/").filter(Boolean).map(decodeSegment);
+  // A segment that is not valid percent-encoding names nothing (a mangled or hand-edited link).
+  if (parts.includes(null)) return { view: "notFound" };
   if (parts[0] !== "p" || !parts[1]) return { view: "home" };
   const projectId = parts[1];
   if (parts[2] === "jobs" && parts[3]) return { view: "job", projectId, jobId: parts[3] };
@@ -35,9 +38,18 @@ export function parseRoute(hash: string): Route {
   return { view: "jobs", projectId, filters };
 }
 
+function decodeSegment(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 export function formatRoute(route: Route): string {
   switch (route.view) {
     case "home":
+    case "notFound":
       return "#/";
     case "job":
       return `#/p/${enc(route.projectId)}/jobs/${enc(route.jobId)}`;
@@ -49,7 +61,7 @@ export function formatRoute(route: Route): string {
       return `#/p/${enc(route.projectId)}/batches/${enc(route.batchId)}`;
     case "jobs": {
       const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(route.filters)) if (v) q.set(k, v);
+      for (const [k, v] of Object.entries(route.filters)) if (v) q.set(k, String(v));
       const s = q.toString();
       return `#/p/${enc(route.projectId)}/jobs${s ? `?${s}` : ""}`;
     }

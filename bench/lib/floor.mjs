@@ -5,7 +5,7 @@
  * are bundled with esbuild into a temp file and imported.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,20 +21,26 @@ export async function loadPipeline() {
       entry,
       [
         `export { extractSlice, initialExtractState } from "${ROOT}src/pipeline/extract/index.ts";`,
+        `export { extractReadablePage, READABLE_MAX_BYTES } from "${ROOT}src/pipeline/extract/readable.ts";`,
         `export { planChunks, chunkLookahead, spacedHeadings, DEFAULT_CHUNK_OPTIONS } from "${ROOT}src/pipeline/chunker.ts";`,
         `export { sha256, sha256Hex } from "${ROOT}src/pipeline/sha256.ts";`,
         `export { completeUtf8Length, decodeUtf8 } from "${ROOT}src/pipeline/utf8.ts";`,
         `export { openPdf, extractPdfPages } from "${ROOT}src/pipeline/extract/pdf.ts";`,
-        `export { scanPdf, planPdfSlices } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
+        `export { scanPdf, planPdfSlices, estimatePageBytes } from "${ROOT}src/pipeline/extract/pdf-scan.ts";`,
+        `export { pdfSliceText } from "${ROOT}src/pipeline/extract/pdf-text.ts";`,
         `export * from "${ROOT}src/pipeline/limits.ts";`,
         `export { buildPdf } from "${ROOT}test/fixtures/pdf.ts";`,
         `export { pageTreeBomb, sharedStreamPdf } from "${ROOT}test/fixtures/hostile-pdf.ts";`,
       ].join("\n"),
     );
     const out = join(dir, "pipeline.mjs");
-    execFileSync(`${ROOT}node_modules/.bin/esbuild`, [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${out}`, "--log-level=error"], {
-      cwd: ROOT,
-    });
+    execFileSync(
+      `${ROOT}node_modules/.bin/esbuild`,
+      [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${out}`, "--log-level=error", "--external:pdfjs-dist"],
+      {
+        cwd: ROOT,
+      },
+    );
     return await import(pathToFileURL(out).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -55,8 +61,12 @@ export async function runFloor(P, bytes, kind, opts = P.DEFAULT_CHUNK_OPTIONS) {
   return { ms: performance.now() - t0, chars: doc.chars, chunkCount: chunkHashes.length, contentHash, chunkHashes };
 }
 
-/** EXTRACTING for text: 1 MiB byte ranges, UTF-8 carry, extractSlice, segments + running native hash. */
-function extractText(P, bytes, kind, doc) {
+/**
+ * EXTRACTING for text: 1 MiB byte ranges, UTF-8 carry, extractSlice, segments + running
+ * native hash; an HTML page that fits one slice read whole through Readability, as
+ * src/jobs/stages/extract-text.ts does. Returns the page's title (HTML) or null.
+ */
+export function extractText(P, bytes, kind, doc) {
   let state = P.initialExtractState(kind);
   let carry = new Uint8Array(0);
   for (let offset = 0; ; ) {
@@ -67,7 +77,9 @@ function extractText(P, bytes, kind, doc) {
     const complete = isLast ? buf.length : P.completeUtf8Length(buf);
     const raw = buf.subarray(0, complete);
     const { text: input, lossless } = P.decodeUtf8(raw);
-    const out = P.extractSlice(input, state, isLast, doc.chars);
+    const whole = kind === "html" && offset === body.length && isLast && bytes.length <= P.READABLE_MAX_BYTES;
+    const page = whole ? P.extractReadablePage(input, state) : null;
+    const out = page ?? P.extractSlice(input, state, isLast, doc.chars);
     state = out.state;
     carry = buf.slice(complete);
     const kept = P.spacedHeadings(out.headings, doc.headings.at(-1) ?? null);
@@ -76,22 +88,42 @@ function extractText(P, bytes, kind, doc) {
     const hashBytes = lossless && out.text === input;
     if (hashBytes) doc.sha.update(raw);
     appendText(P, doc, out.text, null, !hashBytes);
-    if (isLast) return;
+    if (isLast) return page?.title || (state.kind === "html" ? state.title : null) || null;
   }
 }
 
-/** EXTRACTING for PDF: measure (pdf-scan), open once, then the planned slices, as the runner joins them. */
-async function extractPdf(P, bytes, doc) {
+/** pdf.js's CMaps from pdfjs-dist, as the Worker has them in its bundle (src/pipeline/extract/cmaps.ts). */
+export function nodeCMaps(name) {
+  const file = `${ROOT}node_modules/pdfjs-dist/cmaps/${name}.bcmap`;
+  return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
+}
+
+/**
+ * EXTRACTING for PDF as src/jobs/stages/extract-pdf.ts does it: measure (pdf-scan), open
+ * once, then the planned slices, each cleaned by pdfSliceText. Returns the text's
+ * `dropped` characters and `failed` pages.
+ */
+export async function extractPdf(P, bytes, doc) {
   const limits = P.DEFAULT_DOCUMENT_LIMITS;
   const scan = await P.scanPdf(bytes, limits);
-  const { ends } = P.planPdfSlices(scan.pageBytes, limits.sliceDecodedBytes, P.PDF_PAGES_PER_SLICE);
-  const pdf = await P.openPdf(bytes);
-  for (let done = 0, slice = 0; done < pdf.pageCount; slice++) {
-    const pages = await P.extractPdfPages(pdf, done + 1, ends[slice] - done);
-    for (const p of pages) appendText(P, doc, p.page < pdf.pageCount ? `${p.text.trimEnd()}\n\n` : p.text.trimEnd(), p.page);
-    done += pages.length;
+  const pdf = await P.openPdf(bytes, { cMaps: nodeCMaps });
+  const pageBytes = scan.measured && scan.pages === pdf.pageCount ? scan.pageBytes : P.estimatePageBytes(pdf.pageCount, bytes.length, limits.sliceDecodedBytes);
+  const { ends } = P.planPdfSlices(pageBytes, limits.sliceDecodedBytes, P.PDF_PAGES_PER_SLICE);
+  let dropped = 0;
+  const failed = [];
+  try {
+    for (let done = 0, slice = 0; done < pdf.pageCount; slice++) {
+      const pages = await P.extractPdfPages(pdf, done + 1, ends[slice] - done);
+      const text = P.pdfSliceText(pages, pdf.pageCount);
+      for (const p of text.pages) appendText(P, doc, p.text, p.page);
+      dropped += text.dropped;
+      failed.push(...text.failed);
+      done += pages.length;
+    }
+  } finally {
+    await pdf.proxy.destroy();
   }
-  await pdf.proxy.destroy();
+  return { dropped, failed };
 }
 
 /** Appends `text` as segments; `hash`: also feeds it to the content hash (unless its bytes were). */

@@ -1,8 +1,8 @@
 /**
- * Small client helpers for the benchmarks and scripts, on top of server.mjs: wait for a
+ * Small client helpers for the benchmarks and scripts, on top of scripts/lib/dev-server.mjs: wait for a
  * job over its WebSocket, read a document and all its chunks, sample workerd memory.
  */
-import { rssBytes } from "./server.mjs";
+import { rssBytes } from "../../scripts/lib/dev-server.mjs";
 
 const FINAL = ["COMPLETED", "FAILED", "CANCELLED"];
 

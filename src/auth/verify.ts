@@ -4,6 +4,17 @@ import { principalFromClaims, type Principal } from "./policy";
 
 /** Clock skew accepted on `exp`/`nbf`/`iat` (DESIGN §2). */
 const CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * Clock skew accepted on `exp` when a token opens a watcher socket. A socket outlives the
+ * request, and is closed at `exp`: a token 30 s past it would open a socket only to have
+ * it closed at once, or, with the tolerance added, watch for 30 s past its end.
+ */
+export const UPGRADE_CLOCK_TOLERANCE_MS = 5_000;
+
+/** Whether a verified token may still open a socket at `now`. */
+export function canOpenSocket(expiresAt: number, now = Date.now()): boolean {
+  return now <= expiresAt + UPGRADE_CLOCK_TOLERANCE_MS;
+}
 
 /** Explicit allow-lists (RFC 8725 §3.1): never let the token pick its own algorithm. */
 const SECRET_ALGORITHMS = ["HS256"];

@@ -1,11 +1,8 @@
 /** `edge-ingest jobs list|get|cancel|delete|watch`. */
 import { Command, Option } from "commander";
-import type { Job } from "../client/node";
+import { JOB_STAGES, JOB_STATUSES, type Job } from "../client/node";
 import { action, client, globals, positiveInt, requireProject } from "./context";
 import { age, pct, printJson, table } from "./print";
-
-const STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
-const STAGES = ["PENDING", "EXTRACTING", "CHUNKING", "ANALYZING", "INDEXING", "DONE"];
 
 const jobRow = (j: Pick<Job, "id" | "status" | "stage" | "progress" | "sourcePath" | "createdAt">) => [
   j.id,
@@ -23,8 +20,8 @@ export function jobsCommand(): Command {
   jobs
     .command("list")
     .description("the project's jobs, newest first")
-    .addOption(new Option("--status <status>", "only this status").choices(STATUSES))
-    .addOption(new Option("--stage <stage>", "only this stage").choices(STAGES))
+    .addOption(new Option("--status <status>", "only this status").choices(JOB_STATUSES))
+    .addOption(new Option("--stage <stage>", "only this stage").choices(JOB_STAGES))
     .option("--source-id <id>", "only this sourceId")
     .option("--limit <n>", "jobs per page (1-100)", positiveInt("--limit"))
     .option("--all", "every page, not only the first")

@@ -37,7 +37,10 @@ export function watchCommand(): Command {
             }
             dirty = true;
             if (frame.type === "project.snapshot") {
-              for (const j of frame.jobs) rows.set(j.id, { ...j, file: j.sourcePath, at: Date.parse(j.updatedAt) });
+              // A snapshot lists job summaries without file names: the rows shown are looked up.
+              for (const j of frame.jobs) rows.set(j.id, { ...j, file: rows.get(j.id)?.file ?? "…", at: Date.parse(j.updatedAt) });
+              const shown = [...frame.jobs].sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt)).slice(0, o.rows);
+              for (const j of shown) if (rows.get(j.id)?.file === "…") void nameOf(api, projectId, j.id, rows);
             } else if (frame.type === "job.deleted") {
               rows.delete(frame.jobId);
             } else if (frame.type !== "stream.gap" && "jobId" in frame) {

@@ -38,6 +38,9 @@ export type JobFilters = Omit<NonNullable<paths["/api/projects/{projectId}/inges
 export type DocumentFilters = Omit<NonNullable<paths["/api/projects/{projectId}/documents"]["get"]["parameters"]["query"]>, "cursor">;
 export type DocumentList = Schemas["DocumentList"];
 
+/** What every job frame carries about its job. */
+export type JobSummary = JobEvent["job"];
+
 /** A frame of a job's live stream. */
 export type JobFrame = JobSnapshotFrame | JobEvent;
 
@@ -52,5 +55,5 @@ export type ProjectFrame =
   | (BatchEvent & { projectSeq?: number })
   | { type: "stream.gap"; reason: string };
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
-export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
+/** The status, stage and event lists and the active/terminal split: the service's own (no zod in them). */
+export { ACTIVE_STATUSES, isActive, isTerminal, JOB_EVENT_TYPES, JOB_STAGES, JOB_STATUSES, TERMINAL_STATUSES } from "../contract/status";

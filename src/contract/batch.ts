@@ -4,8 +4,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { BATCH_EVENT_TYPES, BATCH_KINDS, BATCH_STATUSES, ITEM_STATES } from "../batches/lifecycle";
-import { JOB_STAGES, JOB_STATUSES } from "../jobs/lifecycle";
-import { ProjectParams } from "../routes/schemas";
+import { countedPage, PageQuery } from "./page";
+import { ProjectParams } from "./params";
+import { JOB_STAGES, JOB_STATUSES } from "./status";
 
 export const BatchParams = ProjectParams.extend({
   batchId: z.string().openapi({ param: { name: "batchId", in: "path" }, example: "0190c6e2-7a4c-7b21-9d43-5d0f3f0a8c11" }),
@@ -55,7 +56,7 @@ export const Batch = z
   })
   .openapi("Batch");
 
-export const BatchList = z.object({ items: z.array(Batch), nextCursor: z.string().nullable(), total: z.number().int() }).openapi("BatchList");
+export const BatchList = countedPage(Batch, "BatchList");
 
 const chunkSize = z
   .number({ error: "options.chunkSize must be an integer" })
@@ -100,19 +101,12 @@ export const CreateBatchBody = z
   .discriminatedUnion("kind", [UploadBatchBody, UrlsBatchBody], { error: 'kind must be "upload" or "urls"' })
   .openapi("CreateBatch", { description: "`upload`: an open batch that `POST /jobs?batchId=` adds to. `urls`: each URL fetched into an item (DESIGN §15)." });
 
-const limitError = { error: "Invalid limit. Must be between 1 and 100." };
-const PageLimit = z.coerce.number(limitError).int(limitError).min(1, limitError).max(100, limitError).default(50);
-
-export const ListBatchesQuery = z.object({
-  cursor: z.string().optional(),
-  limit: PageLimit,
+export const ListBatchesQuery = PageQuery.extend({
   status: z.enum(BATCH_STATUSES, { error: `Invalid status. Must be one of ${BATCH_STATUSES.join(", ")}.` }).optional(),
   kind: z.enum(BATCH_KINDS, { error: `Invalid kind. Must be one of ${BATCH_KINDS.join(", ")}.` }).optional(),
 });
 
-export const ListBatchItemsQuery = z.object({
-  cursor: z.string().optional(),
-  limit: PageLimit,
+export const ListBatchItemsQuery = PageQuery.extend({
   status: z.enum(ITEM_STATES, { error: `Invalid status. Must be one of ${ITEM_STATES.join(", ")}.` }).optional(),
 });
 

@@ -4,8 +4,9 @@
  * deleted by the documents routes. Every D1 call takes the project's database
  * (`projectDb`), so callers choose it once (and the job's object can meter it).
  */
-import { and, asc, count, desc, eq, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { keysetPage, newestFirst, rowKey, type KeysetPage, type PageKey } from "../db/keyset";
 import { documents, type DocumentRow } from "../db/schema";
 import { hammingDistance, simhashBands } from "../pipeline/analyze";
 import { chunkTableKey, documentKeys } from "../storage-keys";
@@ -61,15 +62,22 @@ export async function findDuplicate(d1: D1Database, projectId: string, contentHa
 export const NEAR_DUPLICATE_DISTANCE = 3;
 
 /**
- * Removes everything a document consists of: text and chunk table (R2), row (D1).
- * Idempotent. The objects go first: a row never points at nothing for longer than a
- * retry, and a half-done delete is finished by the next call.
+ * Removes everything a document consists of: row (D1), then text and chunk table (R2).
+ * Idempotent. The row goes first, so readers stop finding the document before its
+ * objects go (a reader that found the row just before sees the objects missing: a 404);
+ * the objects' keys follow from the ids, so a retry removes them even once the row is
+ * gone. In the same batch, documents that named it their `duplicateOf` stop naming it.
  */
 export async function deleteDocumentOutputs(bucket: R2Bucket, d1: D1Database, projectId: string, documentId: string): Promise<void> {
+  const db = drizzle(d1);
+  await db.batch([
+    db.delete(documents).where(and(eq(documents.id, documentId), eq(documents.projectId, projectId))),
+    db
+      .update(documents)
+      .set({ duplicateOf: null })
+      .where(and(eq(documents.projectId, projectId), eq(documents.duplicateOf, documentId))),
+  ]);
   await bucket.delete(documentKeys(projectId, documentId));
-  await drizzle(d1)
-    .delete(documents)
-    .where(and(eq(documents.id, documentId), eq(documents.projectId, projectId)));
 }
 
 export async function getDocument(d1: D1Database, projectId: string, documentId: string): Promise<DocumentRow | null> {
@@ -91,14 +99,20 @@ export interface ChunkView extends ChunkRecord {
  * Chunks [from, from + count) of a document: one range read of its chunk table, then
  * one range read of its text from the first chunk's first byte to the last byte any of
  * them covers. Each `text` is the document text in [charStart, charEnd), cut from the
- * decoded range by char offsets relative to the first chunk's start.
+ * decoded range by char offsets relative to the first chunk's start. Null when an
+ * object is gone: the document was deleted after its row was read.
  */
-export async function readChunks(bucket: R2Bucket, doc: Pick<DocumentRow, "projectId" | "id" | "textKey">, from: number, count: number): Promise<ChunkView[]> {
+export async function readChunks(
+  bucket: R2Bucket,
+  doc: Pick<DocumentRow, "projectId" | "id" | "textKey">,
+  from: number,
+  count: number,
+): Promise<ChunkView[] | null> {
   if (count <= 0) return [];
   const table = await bucket.get(chunkTableKey(doc.projectId, doc.id), {
     range: { offset: from * CHUNK_RECORD_BYTES, length: count * CHUNK_RECORD_BYTES },
   });
-  if (!table) throw new Error("The document's chunk table is missing from storage");
+  if (!table) return null;
   const records = decodeChunkRecords(new Uint8Array(await table.arrayBuffer()));
   const first = records[0];
   if (!first) return [];
@@ -106,7 +120,7 @@ export async function readChunks(bucket: R2Bucket, doc: Pick<DocumentRow, "proje
   let text = "";
   if (byteEnd > first.byteStart) {
     const body = await bucket.get(doc.textKey, { range: { offset: first.byteStart, length: byteEnd - first.byteStart } });
-    if (!body) throw new Error("The document's text is missing from storage");
+    if (!body) return null;
     // ignoreBOM: a U+FEFF that opens the range is part of the text, not a marker.
     text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(await body.arrayBuffer());
   }
@@ -124,52 +138,33 @@ export interface DocumentFilters {
   duplicateOf?: string;
 }
 
-/** Where a page starts: strictly after this (createdAt, id) in newest-first order. */
-export interface DocumentKey {
-  createdAt: number;
-  id: string;
-}
-
 /**
- * One page of a project's documents, newest first, by keyset on (created_at, id), and
- * the count of all that match. Each filter has an index whose left prefix is
- * `project_id` followed by that column, then (created_at, id).
+ * One page of a project's documents, newest first (`db/keyset.ts`), and the count of
+ * all that match. Each filter has an index whose left prefix is `project_id` followed
+ * by that column, then (created_at, id).
  */
 export async function listProjectDocuments(
   d1: D1Database,
   projectId: string,
   filters: DocumentFilters,
-  after: DocumentKey | null,
+  after: PageKey | null,
   limit: number,
-): Promise<{ items: DocumentRow[]; next: DocumentKey | null; total: number }> {
-  const db = drizzle(d1);
+): Promise<KeysetPage<DocumentRow>> {
   const [pageQuery, countQuery] = documentListQueries(d1, projectId, filters, after, limit);
-  const [rows, totals] = await db.batch([pageQuery, countQuery]);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page,
-    next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-    total: totals[0]?.total ?? 0,
-  };
+  const [rows, totals] = await drizzle(d1).batch([pageQuery, countQuery]);
+  return keysetPage(rows, limit, totals[0]?.total ?? 0, rowKey);
 }
 
 /** The page query (limit + 1 rows, to know if another page follows) and the count. */
-export function documentListQueries(d1: D1Database, projectId: string, filters: DocumentFilters, after: DocumentKey | null, limit: number) {
+export function documentListQueries(d1: D1Database, projectId: string, filters: DocumentFilters, after: PageKey | null, limit: number) {
   const db = drizzle(d1);
   const where: SQL[] = [eq(documents.projectId, projectId)];
   if (filters.contentHash !== undefined) where.push(eq(documents.contentHash, filters.contentHash));
   if (filters.language !== undefined) where.push(eq(documents.language, filters.language));
   if (filters.duplicateOf !== undefined) where.push(eq(documents.duplicateOf, filters.duplicateOf));
   const matching = and(...where);
-  const pageWhere = after ? and(matching, sql`(${documents.createdAt}, ${documents.id}) < (${after.createdAt}, ${after.id})`) : matching;
   return [
-    db
-      .select()
-      .from(documents)
-      .where(pageWhere)
-      .orderBy(desc(documents.createdAt), desc(documents.id))
-      .limit(limit + 1),
+    newestFirst(db.select().from(documents).$dynamic(), documents, matching, after, limit),
     db.select({ total: count() }).from(documents).where(matching),
   ] as const;
 }

@@ -6,9 +6,10 @@
  * (Workers Logs / `wrangler tail`), and acknowledges the batch.
  */
 import type { Env } from "../env";
-import type { JobEvent } from "../jobs/job-store";
+import type { JobEvent } from "../contract/job-event";
+import { TERMINAL_EVENT_TYPES } from "../contract/status";
 
-const TERMINAL: ReadonlySet<JobEvent["type"]> = new Set(["job.completed", "job.failed", "job.cancelled"]);
+const TERMINAL: ReadonlySet<JobEvent["type"]> = new Set(TERMINAL_EVENT_TYPES);
 
 export async function consumeJobEvents(batch: MessageBatch<JobEvent>, _env: Env): Promise<void> {
   for (const { body: e } of batch.messages) {

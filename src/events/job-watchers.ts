@@ -3,9 +3,11 @@
  * every logged event to the project's hub and, when bound, the `JOB_EVENTS` queue.
  */
 import type { Env } from "../env";
-import type { JobEvent, JobStore } from "../jobs/job-store";
+import type { JobEvent } from "../contract/job-event";
+import type { JobStore } from "../jobs/job-store";
 import type { EventOutbox } from "../jobs/outbox";
-import { acceptWatcher, broadcast, closeAll, closeExpired, enableAutoPong, watcherCount } from "./sockets";
+import { isTerminal } from "../contract/status";
+import { acceptWatcher, broadcast, CLOSE_NORMAL, closeAll, closeExpired, enableAutoPong, watcherCount } from "./sockets";
 
 const TAG = "job";
 /** Events per hub/queue call; a queue batch holds at most 100 messages. */
@@ -25,15 +27,18 @@ export class JobWatchers {
 
   /**
    * Accepts a watcher: a `job.snapshot` first, or with `?after=<seq>` the logged events
-   * it missed. Nothing awaits between reading the log and registering the socket, so
-   * the next committed event is the next frame: no gap, no duplicate.
+   * it missed (a snapshot when `after` is past the log's end: a position this job never
+   * had). Nothing awaits between reading the log and registering the socket, so the next
+   * committed event is the next frame: no gap, no duplicate. A resuming watcher of a job
+   * that has ended has then seen everything: its socket is closed (1000) at once.
    */
   accept(request: Request): { response: Response; expiresAt: number } {
     const job = this.store.job()!;
     const { response, socket, expiresAt } = acceptWatcher(this.ctx, request, TAG);
     const afterParam = new URL(request.url).searchParams.get("after");
-    if (afterParam === null) {
-      socket.send(JSON.stringify({ type: "job.snapshot", seq: this.store.lastSeq(), job }));
+    const lastSeq = this.store.lastSeq();
+    if (afterParam === null || Number(afterParam) > lastSeq) {
+      socket.send(JSON.stringify({ type: "job.snapshot", seq: lastSeq, job }));
     } else {
       let after = Number(afterParam);
       for (;;) {
@@ -43,6 +48,7 @@ export class JobWatchers {
         after = batch[batch.length - 1]!.seq;
       }
     }
+    if (afterParam !== null && isTerminal(job.status)) socket.close(CLOSE_NORMAL, "Job has ended");
     return { response, expiresAt };
   }
 

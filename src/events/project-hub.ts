@@ -133,6 +133,8 @@ export class ProjectHub extends DurableObject<Env> {
   /** Sends due deliveries, closes watchers whose token expired, and re-arms for what comes next. */
   override async alarm(): Promise<void> {
     const projectId = this.projectId();
+    // Expired watchers first: a pump may wait on slow receivers for their whole timeout.
+    closeExpired(this.ctx);
     try {
       if (projectId !== null && this.webhooks.log.nextDue() !== null) {
         await this.webhooks.pump(projectId);

@@ -6,27 +6,20 @@
  * the caller writes beside it commit together.
  */
 import type { BatchEvent } from "../batches/batch-store";
-import type { JobEvent } from "../jobs/job-store";
+import type { JobEvent, ProjectEventFrame as JobProjectFrame, ProjectSnapshotFrame } from "../contract/job-event";
 
 /** A job's or a batch's frame as the project stream sends it: the frame plus its place in the project. */
-export type ProjectFrame = (JobEvent | BatchEvent) & { projectSeq: number };
+export type ProjectEventFrame = JobProjectFrame | (BatchEvent & { projectSeq: number });
+import { isActive } from "../contract/status";
 
 /** What `project.snapshot` lists per job: the frame's own job summary. */
-export type SnapshotJob = JobEvent["job"] & { updatedAt: string };
-
-export interface ProjectSnapshot {
-  type: "project.snapshot";
-  projectSeq: number;
-  jobs: SnapshotJob[];
-}
+type SnapshotJob = ProjectSnapshotFrame["jobs"][number];
 
 /** DESIGN §5: the hub keeps at least the last 24 h or the last 10,000 frames, whichever is more. */
 export const KEEP_FRAMES = 10_000;
 export const KEEP_MS = 24 * 3600 * 1000;
 /** Pruning runs on every this-many appended frames (one indexed DELETE). */
 const PRUNE_EVERY = 256;
-
-const ACTIVE = new Set(["QUEUED", "RUNNING"]);
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS project_frames (
@@ -56,10 +49,10 @@ export class ProjectLog {
   }
 
   /** Numbers and logs `events` (already deduplicated by the caller); returns their frames. */
-  append(events: (JobEvent | BatchEvent)[], now = Date.now()): ProjectFrame[] {
-    const frames: ProjectFrame[] = [];
+  append(events: (JobEvent | BatchEvent)[], now = Date.now()): ProjectEventFrame[] {
+    const frames: ProjectEventFrame[] = [];
     for (const e of events) {
-      const frame: ProjectFrame = { ...e, projectSeq: ++this.seq };
+      const frame: ProjectEventFrame = { ...e, projectSeq: ++this.seq };
       this.sql.exec("INSERT INTO project_frames (project_seq, at_ms, frame) VALUES (?, ?, ?)", frame.projectSeq, now, JSON.stringify(frame));
       if ("jobId" in e) this.trackActive(e);
       frames.push(frame);
@@ -69,7 +62,7 @@ export class ProjectLog {
   }
 
   /** QUEUED and RUNNING jobs as of `lastSeq()`, oldest activity first. */
-  snapshot(): ProjectSnapshot {
+  snapshot(): ProjectSnapshotFrame {
     const jobs = this.sql
       .exec<{ summary: string }>("SELECT summary FROM active_jobs ORDER BY seq, job_id")
       .toArray()
@@ -111,7 +104,7 @@ export class ProjectLog {
   }
 
   private trackActive(e: JobEvent): void {
-    if (ACTIVE.has(e.job.status) && e.type !== "job.deleted") {
+    if (isActive(e.job.status) && e.type !== "job.deleted") {
       const summary: SnapshotJob = { ...e.job, updatedAt: e.at };
       this.sql.exec(
         "INSERT INTO active_jobs (job_id, seq, summary) VALUES (?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq, summary = excluded.summary",

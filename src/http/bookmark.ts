@@ -13,13 +13,11 @@
  *   any replica may send `x-d1-bookmark: first-unconstrained`.
  * - A malformed value is a 400 problem: it is a client bug, not something to guess about.
  */
-import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { BOOKMARK_HEADER } from "../contract/headers";
 import { newerBookmark, projectShard, sessionDatabase, type Shard } from "../db/shards";
 import type { AppEnv } from "./app-env";
 import { badRequest } from "./problem";
-
-export const BOOKMARK_HEADER = "x-d1-bookmark";
 
 type Constraint = "first-primary" | "first-unconstrained";
 
@@ -32,23 +30,6 @@ export interface D1RequestState {
   session?: { shard: Shard; session: D1DatabaseSession };
   written?: { shard: string; bookmark: string };
 }
-
-/** OpenAPI: the request header of routes that read or write D1. */
-export const BookmarkRequestHeaders = z.object({
-  [BOOKMARK_HEADER]: z.string().optional().openapi({
-    description:
-      "The x-d1-bookmark of a previous response: this request reads D1 at least that fresh. Absent: reads start at the primary. `first-unconstrained`: any replica.",
-    example: "DB_0:00000000-00000008-00000000-00000000000000000000000000000000",
-  }),
-});
-
-/** OpenAPI: the response header of routes that read or write D1. */
-export const bookmarkResponseHeader = {
-  [BOOKMARK_HEADER]: {
-    description: "`<shard>:<D1 bookmark>` of this request's D1 session; send it back as x-d1-bookmark to read your own writes.",
-    schema: { type: "string" as const },
-  },
-};
 
 const SHARD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** D1 bookmarks are hex groups joined by dashes, lexicographically ordered by age. */

@@ -3,9 +3,11 @@
  * `/api/**`, and the single `onError` that renders every failure as an RFC 9457 problem.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { tokenVerifier } from "../auth/verify";
+import { setResponseHeaders } from "./response-headers";
+import { canOpenSocket, tokenVerifier } from "../auth/verify";
 import { ConfigError, loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
+import { chargeFailedAuth } from "./rate-limit";
 import { HTTPException } from "hono/http-exception";
 import { badRequest, internalError, Problem, renderProblem, unauthorized } from "./problem";
 
@@ -17,27 +19,6 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   setResponseHeaders(c, { "X-Request-Id": id });
 };
-
-/**
- * Adds `headers` to the response. A response from a Durable Object (a 101, or its
- * refusal) has immutable headers, so it is copied: a 101 at once, without trying (a
- * refused set throws, and with 1,000 upgrades the throws cost more than the rest of the
- * Worker's part of an upgrade).
- */
-export function setResponseHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
-  if (!c.res.webSocket) {
-    try {
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-      return;
-    } catch {
-      // immutable: copied below
-    }
-  }
-  const copy = new Headers(c.res.headers);
-  for (const [k, v] of Object.entries(headers)) copy.set(k, v);
-  const { status, webSocket } = c.res;
-  c.res = new Response(webSocket ? null : c.res.body, { status, headers: copy, webSocket });
-}
 
 /** The live-event routes, the only ones a WebSocket upgrade reaches. */
 const EVENT_ROUTES = [
@@ -62,13 +43,26 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token && acceptsQueryToken(c.req.method, c.req.path, c.req.header("Upgrade"))) {
     token = c.req.query("access_token") || undefined;
   }
-  if (!token) throw unauthorized();
+  if (!token) return refuse(c);
   const result = await tokenVerifier(loadConfig(c.env).auth)(token);
-  if (!result.ok) throw unauthorized();
+  if (!result.ok) return refuse(c);
+  if (c.req.header("Upgrade")?.toLowerCase() === "websocket" && !canOpenSocket(result.expiresAt)) return refuse(c);
   c.set("principal", result.principal);
   c.set("tokenExpiresAt", result.expiresAt);
   await next();
 };
+
+/** What the caller should do about a refusal the framework raised. */
+function frameworkDetail(err: HTTPException): string {
+  if (err.status === 415) return "Unsupported Content-Type: send the body as application/json";
+  return err.message || `Request refused with HTTP ${err.status}`;
+}
+
+/** A 401, charged to the client's budget of failed authentications (a 429 once it is spent). */
+async function refuse(c: Context<AppEnv>): Promise<never> {
+  await chargeFailedAuth(c);
+  throw unauthorized();
+}
 
 /** The one place errors become responses. Unknown errors never leak their message. */
 export function onError(err: Error, c: Context<AppEnv>): Response {
@@ -79,6 +73,9 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   } else if (err instanceof HTTPException && err.status === 400) {
     // Hono's validator refuses a body it cannot parse ("Malformed JSON in request body").
     problem = badRequest(err.message);
+  } else if (err instanceof HTTPException && err.status < 500) {
+    // The framework's other refusals (the OpenAPI routes' media-type gate answers 415) keep their status.
+    problem = new Problem(err.status, frameworkDetail(err));
   } else {
     console.error(
       JSON.stringify({

@@ -11,8 +11,9 @@ import { canSeeProject } from "../auth/policy";
 import { loadConfig } from "../config";
 import type { AppEnv } from "./app-env";
 import { type AskForLease, LeaseHolder, type RateDecision } from "./lease-holder";
-import { Problem } from "./problem";
-import { setResponseHeaders } from "./middleware";
+import { badRequest, Problem } from "./problem";
+import { isProjectId, PROJECT_ID_RULE } from "./project-id";
+import { setResponseHeaders } from "./response-headers";
 
 export type { RateDecision } from "./lease-holder";
 
@@ -104,15 +105,33 @@ export function rateLimitHeaders(decisions: RateDecision[], now = Date.now()): R
   };
 }
 
-/** `/api/projects/{projectId}/…` → the project id (decoded), else null. */
+/** The budget of failed authentications of one client address (`CF-Connecting-IP`, set by Cloudflare's edge). */
+function failedAuthBudget(c: Context<AppEnv>): Budget {
+  const ip = c.req.header("CF-Connecting-IP") ?? "unknown";
+  return { key: `auth-failures:${ip}`, limit: loadConfig(c.env).rateLimitFailedAuthPerMinute, windowMs: MINUTE };
+}
+
+/**
+ * Charges one failed authentication to the client's address, and throws 429 when the
+ * address has spent its budget: a client guessing or replaying tokens is slowed to the
+ * budget, and a valid token from the same address is never charged. Leases make the
+ * charge local to the isolate most of the time (no object call per failure).
+ */
+export async function chargeFailedAuth(c: Context<AppEnv>): Promise<void> {
+  const budget = failedAuthBudget(c);
+  const decision = await holderFor(budget).acquire(askFrom(c, budget));
+  if (decision.allowed) return;
+  const headers = rateLimitHeaders([decision]);
+  throw new Problem(
+    429,
+    `Too many failed authentications from this address (limit ${budget.limit} per minute): retry after ${headers["RateLimit-Reset"]} s with a valid token`,
+    { headers: { ...headers, "Retry-After": headers["RateLimit-Reset"] } },
+  );
+}
+
+/** `/api/projects/{projectId}/…` → the project id segment as the router sees it, else null. */
 function projectOfPath(path: string): string | null {
-  const m = /^\/api\/projects\/([^/]+)(?:\/|$)/.exec(path);
-  if (!m?.[1]) return null;
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    return null;
-  }
+  return /^\/api\/projects\/([^/]+)(?:\/|$)/.exec(path)?.[1] ?? null;
 }
 
 /**
@@ -124,8 +143,12 @@ function projectOfPath(path: string): string | null {
 export const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const budgets = [userBudget(c)];
   const projectId = projectOfPath(c.req.path);
-  if (projectId !== null && canSeeProject(c.get("principal"), projectId)) budgets.push(projectBudget(c, projectId));
+  const valid = projectId === null || isProjectId(projectId);
+  if (projectId !== null && valid && canSeeProject(c.get("principal"), projectId)) budgets.push(projectBudget(c, projectId));
   await chargeRateLimits(c, budgets);
+  // An id outside the rule is refused before any route: it would need decoding, and a
+  // spelling the router decodes one way and this middleware another escapes the project's budget.
+  if (!valid) throw badRequest(PROJECT_ID_RULE);
   await next();
   const decisions = c.get("rateLimits");
   if (decisions?.length) setResponseHeaders(c, rateLimitHeaders(decisions));

@@ -4,7 +4,8 @@
  * the batch acknowledges it; the batch deduplicates by job id and terminal status.
  */
 import type { Env } from "../env";
-import { type Job, isTerminal } from "./lifecycle";
+import { isTerminal } from "../contract/status";
+import type { Job } from "./lifecycle";
 
 /** What a job tells its batch: its state now, and its last error. */
 export interface ItemReport {

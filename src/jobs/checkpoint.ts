@@ -41,8 +41,14 @@ export interface ExtractingCheckpoint extends DocumentSoFar {
   pagesDone: number;
   /** PDF sources: the extraction slices as measured before parsing (pdf-scan), set by the first slice. */
   pdfSlices?: { ends: number[]; bytes: number[] } | null;
+  /** PDF sources: junk characters dropped so far (fonts with no Unicode map). */
+  charsDropped?: number;
+  /** PDF sources: pages pdf.js could not read, skipped. */
+  pagesFailed?: number;
   /** The most decoded bytes one PDF extraction slice has parsed so far (tests read it). */
   heaviestSliceBytes?: number;
+  /** Whether any text other than whitespace has been extracted (an empty document fails: EMPTY_DOCUMENT). */
+  sawText?: boolean;
   /** Text sources: offset of the last heading stored (closer ones are not: MIN_HEADING_GAP). */
   lastHeading?: number | null;
   /** SHA-256 of the whole text, set by the last slice. */

@@ -2,8 +2,9 @@
  * The D1 listing index of jobs. Each job's Durable Object is the only writer of its
  * row (`upsertJobRow`); the list route only reads (`listProjectJobs`).
  */
-import { and, count, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { keysetPage, newestFirst, rowKey, type KeysetPage, type PageKey } from "../db/keyset";
 import { jobs } from "../db/schema";
 import type { Job, JobStage, JobStatus } from "./lifecycle";
 
@@ -50,38 +51,19 @@ export interface JobFilters {
   batchId?: string;
 }
 
-/** Where a page starts: strictly after this (createdAt, id) in newest-first order. */
-export interface JobKey {
-  createdAt: number;
-  id: string;
-}
-
-export interface JobPage {
-  items: Job[];
-  next: JobKey | null;
-  total: number;
-}
-
 /**
- * One page of a project's live jobs, newest first, by keyset on (created_at, id) so
- * rows sharing a millisecond are neither skipped nor repeated. Both the page and the
- * count are served by a partial index whose left prefix is `project_id`.
+ * One page of a project's live jobs, newest first (`db/keyset.ts`). Both the page and
+ * the count are served by a partial index whose left prefix is `project_id`.
  */
-export async function listProjectJobs(d1: D1Database, projectId: string, filters: JobFilters, after: JobKey | null, limit: number): Promise<JobPage> {
-  const db = drizzle(d1);
+export async function listProjectJobs(d1: D1Database, projectId: string, filters: JobFilters, after: PageKey | null, limit: number): Promise<KeysetPage<Job>> {
   const [pageQuery, countQuery] = jobListQueries(d1, projectId, filters, after, limit);
-  const [rows, totals] = await db.batch([pageQuery, countQuery]);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => JSON.parse(r.data) as Job),
-    next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-    total: totals[0]?.total ?? 0,
-  };
+  const [rows, totals] = await drizzle(d1).batch([pageQuery, countQuery]);
+  const page = keysetPage(rows, limit, totals[0]?.total ?? 0, rowKey);
+  return { ...page, items: page.items.map((r) => JSON.parse(r.data) as Job) };
 }
 
 /** The page query (limit + 1 rows, to know if another page follows) and the count. */
-export function jobListQueries(d1: D1Database, projectId: string, filters: JobFilters, after: JobKey | null, limit: number) {
+export function jobListQueries(d1: D1Database, projectId: string, filters: JobFilters, after: PageKey | null, limit: number) {
   const db = drizzle(d1);
   const where: SQL[] = [eq(jobs.projectId, projectId), isNull(jobs.deletedAt)];
   if (filters.status) where.push(eq(jobs.status, filters.status));
@@ -89,14 +71,8 @@ export function jobListQueries(d1: D1Database, projectId: string, filters: JobFi
   if (filters.sourceId !== undefined) where.push(eq(jobs.sourceId, filters.sourceId));
   if (filters.batchId !== undefined) where.push(eq(jobs.batchId, filters.batchId));
   const matching = and(...where);
-  const pageWhere = after ? and(matching, sql`(${jobs.createdAt}, ${jobs.id}) < (${after.createdAt}, ${after.id})`) : matching;
   return [
-    db
-      .select({ data: jobs.data, createdAt: jobs.createdAt, id: jobs.id })
-      .from(jobs)
-      .where(pageWhere)
-      .orderBy(desc(jobs.createdAt), desc(jobs.id))
-      .limit(limit + 1),
+    newestFirst(db.select({ data: jobs.data, createdAt: jobs.createdAt, id: jobs.id }).from(jobs).$dynamic(), jobs, matching, after, limit),
     db.select({ total: count() }).from(jobs).where(matching),
   ] as const;
 }

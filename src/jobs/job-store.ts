@@ -3,17 +3,11 @@
  * work table is `timers.ts`, the index outbox `outbox.ts`). Every method is
  * synchronous, so writes made without an `await` in between commit atomically.
  */
+import type { JobEvent } from "../contract/job-event";
 import type { Job, JobEventType } from "./lifecycle";
 
-/** One frame of the job's event log (DESIGN §5), exactly as watchers receive it. */
-export interface JobEvent {
-  type: JobEventType;
-  seq: number;
-  jobId: string;
-  projectId: string;
-  at: string;
-  job: Pick<Job, "id" | "status" | "stage" | "progress" | "counters">;
-}
+/** One frame of the job's event log is the contract's `JobEvent`, exactly as watchers receive it. */
+export type { JobEvent };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS job (

@@ -4,82 +4,28 @@
  * The IngestJob Durable Object loads a job, calls one of these, and persists the result.
  */
 
-export const JOB_STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+import type { Job, JobCounters, JobError } from "../contract/job";
+import { isActive, type JobEventType, type JobStage, type JobStatus } from "../contract/status";
 
-export const JOB_STAGES = ["PENDING", "EXTRACTING", "CHUNKING", "ANALYZING", "INDEXING", "DONE"] as const;
-export type JobStage = (typeof JOB_STAGES)[number];
+export type { Job, JobCounters, JobError, JobOptions } from "../contract/job";
+export type { JobEventType, JobStage, JobStatus } from "../contract/status";
 
-export const JOB_EVENT_TYPES = [
-  "job.created",
-  "job.started",
-  "job.stage",
-  "job.progress",
-  "job.completed",
-  "job.failed",
-  "job.cancelled",
-  "job.deleted",
-] as const;
-export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
-
-/** What the pipeline has done so far; all counters only grow. */
-export interface JobCounters {
-  bytesRead: number;
-  pagesExtracted: number;
-  charactersExtracted: number;
-  chunksCreated: number;
-  chunksIndexed: number;
-  duplicatesFound: number;
-}
-
-/** One failed try of a stage slice, as `errors[]` reports it. */
-export interface JobError {
-  at: string;
-  stage: JobStage;
-  code: string;
-  message: string;
-}
-
-/** Chunking parameters fixed at create time. */
-export interface JobOptions {
-  chunkSize: number;
-  chunkOverlap: number;
-}
-
-/** What a caller supplies to create a job (the upload is already stored). */
-export interface JobInit {
-  id: string;
-  projectId: string;
-  sourceId: string | null;
-  originalFilename: string;
-  sourcePath: string;
-  byteSize: number;
-  mimeType: string;
-  isDeepScan: boolean;
-  options: JobOptions;
-  createdBy: string;
-  /** The batch the job is an item of (DESIGN §13), or null. */
-  batchId?: string | null;
-  /** The source's URL, for a job made from a remote source (DESIGN §15). */
-  sourceUrl?: string | null;
-}
-
-/** The full job, exactly as the API returns it. */
-export interface Job extends JobInit {
-  status: JobStatus;
-  stage: JobStage;
-  progress: number;
-  counters: JobCounters;
-  attempts: number;
-  errorMessage: string | null;
-  errors: JobError[];
-  canonicalDocumentId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  deletedAt: string | null;
-}
+/** What a caller supplies to create a job (the upload is already stored); the rest of `Job` is the lifecycle's. */
+export type JobInit = Pick<
+  Job,
+  | "id"
+  | "projectId"
+  | "sourceId"
+  | "originalFilename"
+  | "sourcePath"
+  | "byteSize"
+  | "mimeType"
+  | "isDeepScan"
+  | "options"
+  | "createdBy"
+  | "batchId"
+  | "sourceUrl"
+>;
 
 /** A committed change: the job after it and the event that describes it. */
 export interface Transition {
@@ -95,18 +41,6 @@ export type Refusal =
 /** What every lifecycle command returns: the transition, or why it was refused. */
 export type Result<T, E> = ({ ok: true } & T) | E;
 export type TransitionResult = Result<Transition, Refusal>;
-
-const ACTIVE: ReadonlySet<JobStatus> = new Set(["QUEUED", "RUNNING"]);
-
-/** True while the job can still change status (and so be cancelled). */
-export function isActive(status: JobStatus): boolean {
-  return ACTIVE.has(status);
-}
-
-/** True once the job can no longer change status. */
-export function isTerminal(status: JobStatus): boolean {
-  return !ACTIVE.has(status);
-}
 
 /** The stages a job passes through, in order; ANALYZING only for a deep scan. */
 export function stagesFor(isDeepScan: boolean): JobStage[] {
@@ -150,6 +84,7 @@ export function emptyCounters(): JobCounters {
     bytesRead: 0,
     pagesExtracted: 0,
     charactersExtracted: 0,
+    charactersDropped: 0,
     chunksCreated: 0,
     chunksIndexed: 0,
     duplicatesFound: 0,
@@ -219,20 +154,30 @@ export function advanceStage(job: Job, now: Date): TransitionResult {
 
 /**
  * Records progress inside the current stage. Progress never decreases and counters
- * never shrink, so a replayed slice cannot move a job backwards.
+ * never shrink, so a replayed slice cannot move a job backwards. `skipped` lists what
+ * the slice could not do and went on without (a PDF page pdf.js could not read): it is
+ * added to `errors[]`, and the job keeps running.
  */
-export function recordProgress(job: Job, fraction: number, counters: Partial<JobCounters>, now: Date): TransitionResult {
+export function recordProgress(
+  job: Job,
+  fraction: number,
+  counters: Partial<JobCounters>,
+  now: Date,
+  skipped: readonly Omit<JobError, "at" | "stage">[] = [],
+): TransitionResult {
   if (job.status !== "RUNNING") return notRunning(job);
   const merged = { ...job.counters };
   for (const [k, v] of Object.entries(counters) as [keyof JobCounters, number][]) {
-    merged[k] = Math.max(merged[k], v);
+    merged[k] = Math.max(merged[k] ?? 0, v);
   }
+  const at = now.toISOString();
   return {
     ok: true,
     event: "job.progress",
     job: {
       ...job,
       counters: merged,
+      errors: skipped.length ? [...job.errors, ...skipped.map((e) => ({ at, stage: job.stage, ...e }))] : job.errors,
       progress: Math.max(job.progress, overallProgress(job.stage, fraction, job.isDeepScan)),
       updatedAt: now.toISOString(),
     },

@@ -57,13 +57,13 @@ export function sliceStep(
 ): Result<SliceStep, Refusal> {
   switch (outcome.kind) {
     case "progress": {
-      const p = recordProgress(job, outcome.fraction, outcome.counters, now);
+      const p = recordProgress(job, outcome.fraction, outcome.counters, now, outcome.skipped);
       if (!p.ok) return p;
       const log = now.getTime() - lastProgressEventAt >= rules.progressEventIntervalMs;
       return step([{ transition: p, log }], outcome.persist, { kind: "slice", delayMs: 0, tries: 0 }, true);
     }
     case "stage-done": {
-      const p = recordProgress(job, 1, outcome.counters, now);
+      const p = recordProgress(job, 1, outcome.counters, now, outcome.skipped);
       if (!p.ok) return p;
       const a = advanceStage(p.job, now);
       if (!a.ok) return a;

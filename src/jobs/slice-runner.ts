@@ -9,6 +9,7 @@ import { deleteDocumentOutputs } from "../documents/document-store";
 import { abortUpload } from "../documents/object-upload";
 import { PipelineError } from "../pipeline/errors";
 import { chunkTableKey, sourceKey, textKey } from "../storage-keys";
+import { isActive } from "../contract/status";
 import type { Job } from "./lifecycle";
 import { checkpointFor } from "./checkpoint";
 import { PipelineStore } from "./pipeline-store";
@@ -94,7 +95,7 @@ export class PipelineRunner {
       else await bucket.delete([textKey(job.projectId, cp.documentId), chunkTableKey(job.projectId, cp.documentId)]);
     }
     if (job.deletedAt) await this.ctx.env.BUCKET.delete(sourceKey(job));
-    if (job.status !== "RUNNING" && job.status !== "QUEUED") {
+    if (!isActive(job.status)) {
       this.store.clear();
       this.ctx.pdf = null;
     }

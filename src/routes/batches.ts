@@ -19,10 +19,14 @@ import {
   ListBatchesQuery,
   ListBatchItemsQuery,
 } from "../contract/batch";
+import { GetJobHeaders } from "../contract/job";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
-import { BookmarkRequestHeaders, bookmarkResponseHeader, projectSession } from "../http/bookmark";
-import { decodeCursor, encodeCursor } from "../http/cursor";
+import { ApiRequestHeaders, apiResponseHeaders } from "../contract/headers";
+import { ProjectParams } from "../contract/params";
+import { problems } from "../contract/problem";
+import { projectSession } from "../http/bookmark";
+import { ORDINAL, PAGE_KEY, readCursor, writeCursor } from "../http/cursor";
 import { badRequest, conflict, forbidden, notFound } from "../http/problem";
 import { claimIdempotencyKey } from "../jobs/idempotency";
 import { isJobId, uuidv7 } from "../jobs/ids";
@@ -30,7 +34,7 @@ import type { Access } from "../jobs/ingest-job";
 import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
 import { enterProject } from "./access";
 import { forwardedUpgrade, isUpgrade } from "./events";
-import { EventsQuery, problems, ProjectParams } from "./schemas";
+import { EventsQuery } from "../contract/job-event";
 import { validationHook } from "./validation";
 
 export const batchRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -84,10 +88,14 @@ batchRoutes.openapi(
     method: "post",
     path: BASE,
     summary: "Create a batch: an open upload batch, or a list of URLs to fetch",
-    request: { params: ProjectParams, headers: BookmarkRequestHeaders, body: { required: true, content: { "application/json": { schema: CreateBatchBody } } } },
+    request: { params: ProjectParams, headers: ApiRequestHeaders, body: { required: true, content: { "application/json": { schema: CreateBatchBody } } } },
     responses: {
-      201: { description: "Created", content: { "application/json": { schema: Batch } } },
-      200: { description: "The batch first created with this Idempotency-Key", content: { "application/json": { schema: Batch } } },
+      201: { description: "Created", headers: apiResponseHeaders("Location"), content: { "application/json": { schema: Batch } } },
+      200: {
+        description: "The batch first created with this Idempotency-Key",
+        headers: apiResponseHeaders(),
+        content: { "application/json": { schema: Batch } },
+      },
       ...problems(400, 401, 403, 409, 429),
     },
   }),
@@ -135,19 +143,14 @@ batchRoutes.openapi(
   },
 );
 
-/** Cursor positions are (createdAt ms, id) pairs, bound to route, project and filters. */
-function isKey(v: unknown): v is { c: number; i: string } {
-  return typeof v === "object" && v !== null && Number.isSafeInteger((v as { c: unknown }).c) && typeof (v as { i: unknown }).i === "string";
-}
-
 batchRoutes.openapi(
   createRoute({
     method: "get",
     path: BASE,
     summary: "List a project's batches, newest first",
-    request: { params: ProjectParams, query: ListBatchesQuery, headers: BookmarkRequestHeaders },
+    request: { params: ProjectParams, query: ListBatchesQuery, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "A page of batches", headers: bookmarkResponseHeader, content: { "application/json": { schema: BatchList } } },
+      200: { description: "A page of batches", headers: apiResponseHeaders(), content: { "application/json": { schema: BatchList } } },
       ...problems(400, 401, 403, 429),
     },
   }),
@@ -156,16 +159,10 @@ batchRoutes.openapi(
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = JSON.stringify(["batches", projectId, q.status ?? null, q.kind ?? null]);
-    let after = null;
-    if (q.cursor !== undefined) {
-      const position = await decodeCursor(secret, scope, q.cursor);
-      if (!isKey(position)) throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
-      after = { createdAt: position.c, id: position.i };
-    }
+    const scope = ["batches", projectId, q.status ?? null, q.kind ?? null];
+    const after = await readCursor(secret, scope, q.cursor, PAGE_KEY);
     const page = await listProjectBatches(projectSession(c, projectId), projectId, q, after, q.limit);
-    const nextCursor = page.next ? await encodeCursor(secret, scope, { c: page.next.createdAt, i: page.next.id }) : null;
-    return c.json({ items: page.items, nextCursor, total: page.total }, 200);
+    return c.json({ items: page.items, nextCursor: await writeCursor(secret, scope, page.next, PAGE_KEY), total: page.total }, 200);
   },
 );
 
@@ -174,10 +171,10 @@ batchRoutes.openapi(
     method: "get",
     path: `${BASE}/{batchId}`,
     summary: "Get one batch with its counts",
-    request: { params: BatchParams },
+    request: { params: BatchParams, headers: GetJobHeaders },
     responses: {
-      200: { description: "The batch", content: { "application/json": { schema: Batch } } },
-      304: { description: "Not Modified: `If-None-Match` holds the batch's current `ETag`" },
+      200: { description: "The batch", headers: apiResponseHeaders("ETag"), content: { "application/json": { schema: Batch } } },
+      304: { description: "Not Modified: `If-None-Match` holds the batch's current `ETag`", headers: apiResponseHeaders("ETag") },
       ...problems(401, 403, 404, 429),
     },
   }),
@@ -230,8 +227,8 @@ batchRoutes.openapi(
     method: "delete",
     path: `${BASE}/{batchId}`,
     summary: "Delete a finished batch (its items' jobs and documents stay)",
-    request: { params: BatchParams },
-    responses: { 204: { description: "Deleted" }, ...problems(400, 401, 403, 404, 429) },
+    request: { params: BatchParams, headers: ApiRequestHeaders },
+    responses: { 204: { description: "Deleted", headers: apiResponseHeaders() }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, batchId } = c.req.valid("param");
@@ -260,8 +257,11 @@ batchRoutes.openapi(
     method: "get",
     path: `${BASE}/{batchId}/items`,
     summary: "A batch's items in order: each item's job summary, source reference and error",
-    request: { params: BatchParams, query: ListBatchItemsQuery },
-    responses: { 200: { description: "A page of items", content: { "application/json": { schema: BatchItemList } } }, ...problems(400, 401, 403, 404, 429) },
+    request: { params: BatchParams, query: ListBatchItemsQuery, headers: ApiRequestHeaders },
+    responses: {
+      200: { description: "A page of items", headers: apiResponseHeaders(), content: { "application/json": { schema: BatchItemList } } },
+      ...problems(400, 401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, batchId } = c.req.valid("param");
@@ -269,20 +269,14 @@ batchRoutes.openapi(
     const access = await enterProject(c, projectId, "read");
     requireBatchId(batchId);
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = JSON.stringify(["batch-items", projectId, batchId, q.status ?? null]);
-    let after = 0;
-    if (q.cursor !== undefined) {
-      const position = await decodeCursor(secret, scope, q.cursor);
-      if (typeof position !== "number" || !Number.isSafeInteger(position))
-        throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
-      after = position;
-    }
+    const scope = ["batch-items", projectId, batchId, q.status ?? null];
+    const after = (await readCursor(secret, scope, q.cursor, ORDINAL)) ?? 0;
     const reply = await batchStub(c.env, batchId).items(access, after, q.limit + 1, q.status);
     if (!reply.ok) batchOrThrow(reply);
     const rows = reply.ok ? reply.items : [];
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    const nextCursor = rows.length > q.limit && last ? await encodeCursor(secret, scope, last.ordinal) : null;
+    const nextCursor = await writeCursor(secret, scope, rows.length > q.limit && last ? last.ordinal : null, ORDINAL);
     return c.json({ items: page.map(itemView), nextCursor }, 200);
   },
 );
@@ -294,9 +288,9 @@ batchRoutes.openapi(
     summary: "A batch's events: live over WebSocket (Upgrade), or the stored log as JSON",
     description:
       "With `Upgrade: websocket`: a `batch.snapshot` frame, then every event as it is logged; with `?after=<seq>`, the missed events first. Without the upgrade: the stored log after `after`.",
-    request: { params: BatchParams, query: EventsQuery },
+    request: { params: BatchParams, query: EventsQuery, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "The stored event log", content: { "application/json": { schema: BatchEventLog } } },
+      200: { description: "The stored event log", headers: apiResponseHeaders(), content: { "application/json": { schema: BatchEventLog } } },
       101: { description: "Switching Protocols (WebSocket)" },
       ...problems(400, 401, 403, 404, 429),
     },

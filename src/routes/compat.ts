@@ -14,7 +14,11 @@ import type { BatchReply } from "../batches/ingest-batch";
 import type { Batch as BatchData } from "../batches/lifecycle";
 import { jobOrThrow, jobStub, PROJECT_MESSAGES, refusalProblem } from "./access";
 import { batchStub } from "./batches";
-import { CompatCancelled, CompatJob, CompatJobParams, Job, JobIdParams, problems } from "./schemas";
+import { CompatCancelled, CompatJob } from "../contract/compat";
+import { ApiRequestHeaders, apiResponseHeaders } from "../contract/headers";
+import { Job } from "../contract/job";
+import { CompatJobParams, JobIdParams } from "../contract/params";
+import { problems } from "../contract/problem";
 import { validationHook } from "./validation";
 
 export const compatRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -31,7 +35,7 @@ const SEED_STATUS = {
  * The seed's job shape. One job ingests one source file, so the seed's paper/PDF
  * counters are 0 or 1 each (see README, "Compatibility counters").
  */
-export function toSeedJob(job: JobData) {
+export function toSeedJob(job: JobData): CompatJob {
   const c = job.counters;
   const sourceRead = c.bytesRead >= job.byteSize ? 1 : 0;
   const extracted = job.stage !== "EXTRACTING" && job.stage !== "PENDING" ? 1 : 0;
@@ -139,8 +143,11 @@ compatRoutes.openapi(
     method: "get",
     path: "/api/v1/ingestion/job/{job_id}",
     summary: "Get a job (seed-compatible shape)",
-    request: { params: CompatJobParams },
-    responses: { 200: { description: "The job", content: { "application/json": { schema: CompatJob } } }, ...problems(401, 403, 404, 429, 500) },
+    request: { params: CompatJobParams, headers: ApiRequestHeaders },
+    responses: {
+      200: { description: "The job", headers: apiResponseHeaders(), content: { "application/json": { schema: CompatJob } } },
+      ...problems(401, 403, 404, 429, 500),
+    },
   }),
   async (c) => {
     const id = c.req.valid("param").job_id;
@@ -159,9 +166,9 @@ compatRoutes.openapi(
     method: "delete",
     path: "/api/v1/ingestion/job/{job_id}",
     summary: "Cancel a job (seed-compatible)",
-    request: { params: CompatJobParams },
+    request: { params: CompatJobParams, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "Cancelled", content: { "application/json": { schema: CompatCancelled } } },
+      200: { description: "Cancelled", headers: apiResponseHeaders(), content: { "application/json": { schema: CompatCancelled } } },
       ...problems(400, 401, 403, 429, 500),
     },
   }),
@@ -185,8 +192,11 @@ compatRoutes.openapi(
     method: "post",
     path: "/api/jobs/{jobId}/cancel",
     summary: "Cancel a job by id alone",
-    request: { params: JobIdParams },
-    responses: { 200: { description: "The cancelled job", content: { "application/json": { schema: Job } } }, ...problems(400, 401, 403, 404, 429) },
+    request: { params: JobIdParams, headers: ApiRequestHeaders },
+    responses: {
+      200: { description: "The cancelled job", headers: apiResponseHeaders(), content: { "application/json": { schema: Job } } },
+      ...problems(400, 401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const jobId = c.req.valid("param").jobId;

@@ -1,17 +1,43 @@
 /** Unauthenticated routes: health, the OpenAPI document and its interactive reference. */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { publicResponseHeaders, PublicRequestHeaders } from "../contract/headers";
 import type { AppEnv } from "../http/app-env";
 
 export const docsRoutes = new OpenAPIHono<AppEnv>();
 
-docsRoutes.get("/health", (c) => c.json({ status: "ok" }));
+docsRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/health",
+    summary: "Liveness",
+    security: [],
+    request: { headers: PublicRequestHeaders },
+    responses: {
+      200: {
+        description: "The service is up",
+        headers: publicResponseHeaders,
+        content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } },
+      },
+    },
+  }),
+  (c) => c.json({ status: "ok" as const }, 200),
+);
+
+const docsPage = createRoute({
+  method: "get",
+  path: "/docs",
+  summary: "The interactive API reference",
+  security: [],
+  request: { headers: PublicRequestHeaders },
+  responses: { 200: { description: "HTML", headers: publicResponseHeaders, content: { "text/html": { schema: z.string() } } } },
+});
 
 /**
  * The reference page: Swagger UI from the `swagger-ui-dist` npm package, copied into the
  * static assets by `scripts/build-web.mjs` (under `/vendor/swagger-ui/`), so the page
  * renders with no internet: no CDN, no validator badge.
  */
-docsRoutes.get("/docs", (c) =>
+docsRoutes.openapi(docsPage, (c) =>
   c.html(`<!doctype html>
 <html lang="en">
   <head>

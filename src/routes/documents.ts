@@ -3,13 +3,17 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { loadConfig } from "../config";
 import type { DocumentRow } from "../db/schema";
-import { deleteDocumentOutputs, getDocument, listProjectDocuments, readChunks, type DocumentKey } from "../documents/document-store";
+import { ChunkList, Document, DocumentList, ListDocumentsQuery } from "../contract/document";
+import { ApiRequestHeaders, apiResponseHeaders } from "../contract/headers";
+import { PageQuery } from "../contract/page";
+import { DocumentParams, ProjectParams } from "../contract/params";
+import { problems } from "../contract/problem";
+import { deleteDocumentOutputs, getDocument, listProjectDocuments, readChunks } from "../documents/document-store";
 import type { AppEnv } from "../http/app-env";
-import { BookmarkRequestHeaders, bookmarkResponseHeader, projectSession } from "../http/bookmark";
-import { decodeCursor, encodeCursor } from "../http/cursor";
-import { badRequest, notFound } from "../http/problem";
+import { projectSession } from "../http/bookmark";
+import { ORDINAL, PAGE_KEY, readCursor, writeCursor } from "../http/cursor";
+import { notFound } from "../http/problem";
 import { enterProject } from "./access";
-import { ChunkList, ChunksQuery, Document, DocumentList, DocumentParams, ListDocumentsQuery, ProjectParams, problems } from "./schemas";
 import { validationHook } from "./validation";
 
 export const documentRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -18,7 +22,7 @@ const LIST = "/api/projects/{projectId}/documents";
 const BASE = `${LIST}/{documentId}`;
 const NOT_FOUND = "Document not found";
 
-function toDocument(d: DocumentRow) {
+function toDocument(d: DocumentRow): Document {
   return {
     id: d.id,
     projectId: d.projectId,
@@ -47,9 +51,9 @@ documentRoutes.openapi(
     method: "get",
     path: LIST,
     summary: "List a project's documents, newest first",
-    request: { params: ProjectParams, query: ListDocumentsQuery, headers: BookmarkRequestHeaders },
+    request: { params: ProjectParams, query: ListDocumentsQuery, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "A page of documents", headers: bookmarkResponseHeader, content: { "application/json": { schema: DocumentList } } },
+      200: { description: "A page of documents", headers: apiResponseHeaders(), content: { "application/json": { schema: DocumentList } } },
       ...problems(400, 401, 403, 429),
     },
   }),
@@ -59,33 +63,21 @@ documentRoutes.openapi(
     await enterProject(c, projectId, "read");
     const filters = { contentHash: q.contentHash, language: q.language, duplicateOf: q.duplicateOf };
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = JSON.stringify(["documents", projectId, q.contentHash ?? null, q.language ?? null, q.duplicateOf ?? null]);
-    let after: DocumentKey | null = null;
-    if (q.cursor !== undefined) {
-      const position = await decodeCursor(secret, scope, q.cursor);
-      if (!isDocumentKey(position)) throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
-      after = { createdAt: position.c, id: position.i };
-    }
+    const scope = ["documents", projectId, q.contentHash ?? null, q.language ?? null, q.duplicateOf ?? null];
+    const after = await readCursor(secret, scope, q.cursor, PAGE_KEY);
     const page = await listProjectDocuments(projectSession(c, projectId), projectId, filters, after, q.limit);
-    const nextCursor = page.next ? await encodeCursor(secret, scope, { c: page.next.createdAt, i: page.next.id }) : null;
-    return c.json({ items: page.items.map(toDocument), nextCursor, total: page.total }, 200);
+    return c.json({ items: page.items.map(toDocument), nextCursor: await writeCursor(secret, scope, page.next, PAGE_KEY), total: page.total }, 200);
   },
 );
-
-function isDocumentKey(p: unknown): p is { c: number; i: string } {
-  if (typeof p !== "object" || p === null) return false;
-  const { c, i } = p as Record<string, unknown>;
-  return typeof c === "number" && Number.isSafeInteger(c) && typeof i === "string";
-}
 
 documentRoutes.openapi(
   createRoute({
     method: "get",
     path: BASE,
     summary: "Get a canonical document",
-    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    request: { params: DocumentParams, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "The document", headers: bookmarkResponseHeader, content: { "application/json": { schema: Document } } },
+      200: { description: "The document", headers: apiResponseHeaders(), content: { "application/json": { schema: Document } } },
       ...problems(401, 403, 404, 429),
     },
   }),
@@ -101,9 +93,9 @@ documentRoutes.openapi(
     method: "get",
     path: `${BASE}/text`,
     summary: "The document's extracted plain text, streamed",
-    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
+    request: { params: DocumentParams, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "UTF-8 text", headers: bookmarkResponseHeader, content: { "text/plain": { schema: { type: "string" } } } },
+      200: { description: "UTF-8 text", headers: apiResponseHeaders(), content: { "text/plain": { schema: { type: "string" } } } },
       ...problems(401, 403, 404, 429),
     },
   }),
@@ -125,9 +117,9 @@ documentRoutes.openapi(
     method: "get",
     path: `${BASE}/chunks`,
     summary: "The document's chunks, in order",
-    request: { params: DocumentParams, query: ChunksQuery, headers: BookmarkRequestHeaders },
+    request: { params: DocumentParams, query: PageQuery, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "A page of chunks", headers: bookmarkResponseHeader, content: { "application/json": { schema: ChunkList } } },
+      200: { description: "A page of chunks", headers: apiResponseHeaders(), content: { "application/json": { schema: ChunkList } } },
       ...problems(400, 401, 403, 404, 429),
     },
   }),
@@ -136,21 +128,15 @@ documentRoutes.openapi(
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = JSON.stringify(["chunks", projectId, documentId]);
-    let after = -1;
-    if (q.cursor !== undefined) {
-      const position = await decodeCursor(secret, scope, q.cursor);
-      if (typeof position !== "number" || !Number.isSafeInteger(position)) {
-        throw badRequest("Invalid cursor: it is malformed, altered, or was issued for another document");
-      }
-      after = position;
-    }
+    const scope = ["chunks", projectId, documentId];
+    const after = (await readCursor(secret, scope, q.cursor, ORDINAL)) ?? -1;
     const doc = await documentOrThrow(c, projectId, documentId);
     const from = after + 1;
     const count = Math.max(0, Math.min(q.limit, doc.chunkCount - from));
     const page = await readChunks(c.env.BUCKET, doc, from, count);
+    if (!page) throw notFound(NOT_FOUND);
     const last = page[page.length - 1];
-    const nextCursor = last && last.ordinal + 1 < doc.chunkCount ? await encodeCursor(secret, scope, last.ordinal) : null;
+    const nextCursor = await writeCursor(secret, scope, last && last.ordinal + 1 < doc.chunkCount ? last.ordinal : null, ORDINAL);
     const items = page.map((ch) => ({
       ordinal: ch.ordinal,
       text: ch.text,
@@ -168,14 +154,16 @@ documentRoutes.openapi(
     method: "delete",
     path: BASE,
     summary: "Delete a document: its text and chunks",
-    request: { params: DocumentParams, headers: BookmarkRequestHeaders },
-    responses: { 204: { description: "Deleted", headers: bookmarkResponseHeader }, ...problems(401, 403, 404, 429) },
+    request: { params: DocumentParams, headers: ApiRequestHeaders },
+    responses: { 204: { description: "Deleted", headers: apiResponseHeaders() }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "delete");
-    await documentOrThrow(c, projectId, documentId);
+    const found = await getDocument(projectSession(c, projectId), projectId, documentId);
+    // Run even when the row is gone: it finishes a delete that stopped between D1 and R2.
     await deleteDocumentOutputs(c.env.BUCKET, projectSession(c, projectId), projectId, documentId);
+    if (!found) throw notFound(NOT_FOUND);
     return c.body(null, 204);
   },
 );

@@ -10,7 +10,10 @@ import { Problem } from "../http/problem";
 import { ACCESS_HEADER, EXPIRES_HEADER } from "../events/sockets";
 import type { Access } from "../jobs/ingest-job";
 import { enterProject, jobStub, PROJECT_MESSAGES, refusalProblem, requireJobId } from "./access";
-import { EventsQuery, JobEventLog, JobParams, problems, ProjectParams } from "./schemas";
+import { apiResponseHeaders } from "../contract/headers";
+import { EventsHeaders, EventsQuery, JobEventLog } from "../contract/job-event";
+import { JobParams, ProjectParams } from "../contract/params";
+import { problems } from "../contract/problem";
 import { validationHook } from "./validation";
 
 export const eventRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -35,11 +38,15 @@ eventRoutes.openapi(
     summary: "A job's events: live over WebSocket (Upgrade), or the stored log as JSON",
     description:
       "With `Upgrade: websocket`: a `job.snapshot` frame, then every event as it is committed; with `?after=<seq>`, the missed events first instead of the snapshot. Without the upgrade: the stored log after `after`.",
-    request: { params: JobParams, query: EventsQuery },
+    request: { params: JobParams, query: EventsQuery, headers: EventsHeaders },
     responses: {
-      200: { description: "The stored event log", content: { "application/json": { schema: JobEventLog } } },
-      101: { description: "Switching Protocols (WebSocket)" },
+      200: { description: "The stored event log", headers: apiResponseHeaders(), content: { "application/json": { schema: JobEventLog } } },
+      101: { description: "Switching Protocols (WebSocket)", headers: apiResponseHeaders() },
       ...problems(400, 401, 403, 404, 429),
+    },
+    "x-websocket": {
+      description: "One JSON frame per event: first a JobSnapshotFrame (or, with `?after=<seq>`, the missed events), then JobEvent frames; `seq` has no gaps.",
+      frames: [{ $ref: "#/components/schemas/JobSnapshotFrame" }, { $ref: "#/components/schemas/JobEvent" }],
     },
   }),
   async (c) => {
@@ -65,8 +72,13 @@ eventRoutes.openapi(
     summary: "Live events of every job in the project (WebSocket only)",
     description:
       "A `project.snapshot` frame (`projectSeq` and the project's QUEUED and RUNNING jobs), then every job frame with a `projectSeq` one more than the last. With `?after=<projectSeq>`, the frames missed since instead of the snapshot; when the hub no longer holds them all (it keeps at least 24 h or 10,000 frames), a fresh snapshot.",
-    request: { params: ProjectParams, query: EventsQuery },
-    responses: { 101: { description: "Switching Protocols (WebSocket)" }, ...problems(401, 403, 426, 429) },
+    request: { params: ProjectParams, query: EventsQuery, headers: EventsHeaders },
+    responses: { 101: { description: "Switching Protocols (WebSocket)", headers: apiResponseHeaders() }, ...problems(401, 403, 426, 429) },
+    "x-websocket": {
+      description:
+        "One JSON frame per event: first a ProjectSnapshotFrame, then ProjectEventFrame frames; reconnect with `?after=<projectSeq>` to replay what was missed.",
+      frames: [{ $ref: "#/components/schemas/ProjectSnapshotFrame" }, { $ref: "#/components/schemas/ProjectEventFrame" }],
+    },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");

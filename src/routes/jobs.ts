@@ -2,12 +2,16 @@
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import { loadConfig } from "../config";
 import type { AppEnv } from "../http/app-env";
-import { BookmarkRequestHeaders, bookmarkResponseHeader, projectSession, recordWriteBookmark } from "../http/bookmark";
-import { decodeCursor, encodeCursor } from "../http/cursor";
+import { apiResponseHeaders, ApiRequestHeaders } from "../contract/headers";
+import { CreateJobFields, CreateJobHeaders, FIELD_MAX_LENGTH, fieldLengthMessage, GetJobHeaders, Job, JobList, ListJobsQuery } from "../contract/job";
+import { JobParams, ProjectParams } from "../contract/params";
+import { problems } from "../contract/problem";
+import { projectSession, recordWriteBookmark } from "../http/bookmark";
+import { PAGE_KEY, readCursor, writeCursor } from "../http/cursor";
 import { badRequest, conflict, Problem } from "../http/problem";
 import { ABANDONED_CLAIM_MS, claimIdempotencyKey, releaseIdempotencyKey, takeOverAbandonedClaim } from "../jobs/idempotency";
 import { uuidv7 } from "../jobs/ids";
-import { listProjectJobs, type JobKey } from "../jobs/job-index";
+import { listProjectJobs } from "../jobs/job-index";
 import type { Access } from "../jobs/ingest-job";
 import type { Job as JobData, JobInit } from "../jobs/lifecycle";
 import { sourceKey } from "../jobs/slice-runner";
@@ -17,7 +21,6 @@ import { storeBufferedUpload, storeStreamedUpload, type StoredUpload } from "../
 import { requireOpenBatch } from "./batches";
 import { SourceReservation } from "./source-reservation";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
-import { CreateJobFields, FIELD_MAX_LENGTH, fieldLengthMessage, Job, JobList, JobParams, ListJobsQuery, problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
 
 export const jobRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -37,7 +40,7 @@ const createJob = createRoute({
   request: {
     params: ProjectParams,
     query: CreateJobFields,
-    headers: BookmarkRequestHeaders,
+    headers: CreateJobHeaders,
     body: {
       required: true,
       content: {
@@ -58,8 +61,8 @@ const createJob = createRoute({
     },
   },
   responses: {
-    201: { description: "Created", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
-    200: { description: "The job first created with this Idempotency-Key", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
+    201: { description: "Created", headers: apiResponseHeaders("Location"), content: { "application/json": { schema: Job } } },
+    200: { description: "The job first created with this Idempotency-Key", headers: apiResponseHeaders(), content: { "application/json": { schema: Job } } },
     ...problems(400, 401, 403, 409, 411, 413, 415, 429),
   },
 });
@@ -137,18 +140,25 @@ jobRoutes.openapi(
       createdBy: access.principal.sub,
       batchId: fields.batchId ?? null,
     };
-    try {
+    const job = await jobStub(c.env, jobId)
       // A batch's item waits QUEUED until its batch lets it start.
-      const job = await jobStub(c.env, jobId).create(init, { held: init.batchId !== null });
-      timing.mark("job");
-      if (init.batchId && job.status === "CANCELLED") throw conflict(job.errorMessage ?? "The batch takes no more items");
-      return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
-    } catch (err) {
-      if (err instanceof Problem) throw err;
-      await reservation.release();
-      if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
-      throw err;
-    }
+      .create(init, { held: Boolean(init.batchId) })
+      .catch(async (err: unknown) => {
+        // The key and the upload are freed only when no job came of them: a job that exists
+        // keeps its key, so a retry finds it instead of creating another.
+        const exists = await jobStub(c.env, jobId)
+          .get(access)
+          .then((r) => r.ok || r.reason !== "not_found")
+          .catch(() => true);
+        if (!exists) {
+          await reservation.release();
+          if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
+        }
+        throw err;
+      });
+    timing.mark("job");
+    if (init.batchId && job.status === "CANCELLED") throw conflict(job.errorMessage ?? "The batch takes no more items");
+    return c.json(job, 201, { Location: `/api/projects/${encodeURIComponent(projectId)}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
   },
 );
 
@@ -228,10 +238,10 @@ jobRoutes.openapi(
     method: "get",
     path: `${BASE}/jobs/{jobId}`,
     summary: "Get one job",
-    request: { params: JobParams },
+    request: { params: JobParams, headers: GetJobHeaders },
     responses: {
-      200: { description: "The job", content: { "application/json": { schema: Job } } },
-      304: { description: "Not Modified: `If-None-Match` holds the job's current `ETag`" },
+      200: { description: "The job", headers: apiResponseHeaders("ETag"), content: { "application/json": { schema: Job } } },
+      304: { description: "Not Modified: `If-None-Match` holds the job's current `ETag`", headers: apiResponseHeaders("ETag") },
       ...problems(401, 403, 404, 429),
     },
   }),
@@ -265,19 +275,14 @@ function ifNoneMatch(header: string | undefined, etag: string): boolean {
   return header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
 }
 
-/** Cursor positions are (createdAt ms, id) pairs, bound to route, project and filters. */
-function isJobKey(v: unknown): v is { c: number; i: string } {
-  return typeof v === "object" && v !== null && Number.isSafeInteger((v as { c: unknown }).c) && typeof (v as { i: unknown }).i === "string";
-}
-
 jobRoutes.openapi(
   createRoute({
     method: "get",
     path: `${BASE}/jobs`,
     summary: "List a project's jobs, newest first",
-    request: { params: ProjectParams, query: ListJobsQuery, headers: BookmarkRequestHeaders },
+    request: { params: ProjectParams, query: ListJobsQuery, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "A page of jobs", headers: bookmarkResponseHeader, content: { "application/json": { schema: JobList } } },
+      200: { description: "A page of jobs", headers: apiResponseHeaders(), content: { "application/json": { schema: JobList } } },
       ...problems(400, 401, 403, 429),
     },
   }),
@@ -286,16 +291,10 @@ jobRoutes.openapi(
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = JSON.stringify(["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null, q.batchId ?? null]);
-    let after: JobKey | null = null;
-    if (q.cursor !== undefined) {
-      const position = await decodeCursor(secret, scope, q.cursor);
-      if (!isJobKey(position)) throw badRequest("Invalid cursor: it is malformed, altered, or was issued for other filters");
-      after = { createdAt: position.c, id: position.i };
-    }
+    const scope = ["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null, q.batchId ?? null];
+    const after = await readCursor(secret, scope, q.cursor, PAGE_KEY);
     const page = await listProjectJobs(projectSession(c, projectId), projectId, q, after, q.limit);
-    const nextCursor = page.next ? await encodeCursor(secret, scope, { c: page.next.createdAt, i: page.next.id }) : null;
-    return c.json({ items: page.items, nextCursor, total: page.total }, 200);
+    return c.json({ items: page.items, nextCursor: await writeCursor(secret, scope, page.next, PAGE_KEY), total: page.total }, 200);
   },
 );
 
@@ -304,9 +303,9 @@ jobRoutes.openapi(
     method: "post",
     path: `${BASE}/jobs/{jobId}/cancel`,
     summary: "Cancel a queued or running job",
-    request: { params: JobParams },
+    request: { params: JobParams, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "The cancelled job", headers: bookmarkResponseHeader, content: { "application/json": { schema: Job } } },
+      200: { description: "The cancelled job", headers: apiResponseHeaders(), content: { "application/json": { schema: Job } } },
       ...problems(400, 401, 403, 404, 429),
     },
   }),
@@ -325,8 +324,8 @@ jobRoutes.openapi(
     method: "delete",
     path: `${BASE}/jobs/{jobId}`,
     summary: "Soft-delete a finished job (its document stays)",
-    request: { params: JobParams },
-    responses: { 204: { description: "Deleted", headers: bookmarkResponseHeader }, ...problems(400, 401, 403, 404, 429) },
+    request: { params: JobParams, headers: ApiRequestHeaders },
+    responses: { 204: { description: "Deleted", headers: apiResponseHeaders() }, ...problems(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, jobId } = c.req.valid("param");

@@ -6,10 +6,16 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { loadConfig } from "../config";
+import type { PageKey } from "../db/keyset";
 import type { WebhookSubscriptionRow } from "../db/schema";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
-import { decodeCursor, encodeCursor } from "../http/cursor";
+import { ApiRequestHeaders, apiResponseHeaders } from "../contract/headers";
+import { PageQuery } from "../contract/page";
+import { DeliveryParams, ProjectParams, WebhookParams } from "../contract/params";
+import { problems } from "../contract/problem";
+import { CreateWebhookBody, Delivery, DeliveryList, UpdateWebhookBody, Webhook, WebhookList, WebhookWithSecret } from "../contract/webhook";
+import { PAGE_KEY, readCursor, writeCursor, type CursorScope } from "../http/cursor";
 import { badRequest, notFound } from "../http/problem";
 import { uuidv7 } from "../jobs/ids";
 import { encryptSecret, generateSecret } from "../webhooks/secrets";
@@ -24,27 +30,13 @@ import {
 } from "../webhooks/subscriptions";
 import { checkRemoteUrl } from "../net/url-rules";
 import { enterProject } from "./access";
-import { problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
-import {
-  CreateWebhookBody,
-  Delivery,
-  DeliveryList,
-  DeliveryParams,
-  PageQuery,
-  UpdateWebhookBody,
-  Webhook,
-  WebhookList,
-  WebhookParams,
-  WebhookWithSecret,
-} from "./webhook-schemas";
 
 export const webhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const BASE = "/api/projects/{projectId}/webhooks";
 const NOT_FOUND = "Webhook not found";
 const DELIVERY_NOT_FOUND = "Delivery not found";
-const BAD_CURSOR = "Invalid cursor: it is malformed, altered, or was issued for other filters";
 
 const WEBHOOK_ID = /^wh_[0-9a-f]{32}$/;
 const DELIVERY_ID = /^msg_[0-9a-f]{32}$/;
@@ -70,17 +62,13 @@ async function subscriptionOrThrow(env: Env, projectId: string, webhookId: strin
   return row;
 }
 
-/** Cursor positions are (createdAt ms, id) pairs, bound to the route and its scope. */
-async function readCursor(c: Context<AppEnv>, scope: string, cursor: string | undefined): Promise<{ createdAt: number; id: string } | null> {
-  if (cursor === undefined) return null;
-  const p = await decodeCursor(loadConfig(c.env).cursorSecret, scope, cursor);
-  const ok = typeof p === "object" && p !== null && Number.isSafeInteger((p as { c: unknown }).c) && typeof (p as { i: unknown }).i === "string";
-  if (!ok) throw badRequest(BAD_CURSOR);
-  return { createdAt: (p as { c: number }).c, id: (p as { i: string }).i };
+/** The page position in the request's cursor, for this list. */
+function pageAfter(c: Context<AppEnv>, scope: CursorScope, cursor: string | undefined) {
+  return readCursor(loadConfig(c.env).cursorSecret, scope, cursor, PAGE_KEY);
 }
 
-async function writeCursor(c: Context<AppEnv>, scope: string, next: { createdAt: number; id: string } | null): Promise<string | null> {
-  return next ? encodeCursor(loadConfig(c.env).cursorSecret, scope, { c: next.createdAt, i: next.id }) : null;
+function nextPageCursor(c: Context<AppEnv>, scope: CursorScope, next: PageKey | null) {
+  return writeCursor(loadConfig(c.env).cursorSecret, scope, next, PAGE_KEY);
 }
 
 webhookRoutes.openapi(
@@ -89,9 +77,13 @@ webhookRoutes.openapi(
     path: BASE,
     summary: "Subscribe a URL to the project's job events (admin)",
     description: "The response carries the signing `secret` (`whsec_…`); it is never shown again except on rotation.",
-    request: { params: ProjectParams, body: { required: true, content: { "application/json": { schema: CreateWebhookBody } } } },
+    request: { params: ProjectParams, headers: ApiRequestHeaders, body: { required: true, content: { "application/json": { schema: CreateWebhookBody } } } },
     responses: {
-      201: { description: "The subscription, with its secret", content: { "application/json": { schema: WebhookWithSecret } } },
+      201: {
+        description: "The subscription, with its secret",
+        headers: apiResponseHeaders("Location"),
+        content: { "application/json": { schema: WebhookWithSecret } },
+      },
       ...problems(400, 401, 403, 429),
     },
   }),
@@ -129,16 +121,19 @@ webhookRoutes.openapi(
     method: "get",
     path: BASE,
     summary: "List the project's webhooks, newest first (no secrets)",
-    request: { params: ProjectParams, query: PageQuery },
-    responses: { 200: { description: "A page of webhooks", content: { "application/json": { schema: WebhookList } } }, ...problems(400, 401, 403, 429) },
+    request: { params: ProjectParams, query: PageQuery, headers: ApiRequestHeaders },
+    responses: {
+      200: { description: "A page of webhooks", headers: apiResponseHeaders(), content: { "application/json": { schema: WebhookList } } },
+      ...problems(400, 401, 403, 429),
+    },
   }),
   async (c) => {
     const { projectId } = c.req.valid("param");
     const q = c.req.valid("query");
     await enterProject(c, projectId, "readWebhooks");
-    const scope = JSON.stringify(["webhooks", projectId]);
-    const page = await listSubscriptions(c.env, projectId, await readCursor(c, scope, q.cursor), q.limit);
-    return c.json({ items: page.items, nextCursor: await writeCursor(c, scope, page.next), total: page.total }, 200);
+    const scope = ["webhooks", projectId];
+    const page = await listSubscriptions(c.env, projectId, await pageAfter(c, scope, q.cursor), q.limit);
+    return c.json({ items: page.items, nextCursor: await nextPageCursor(c, scope, page.next), total: page.total }, 200);
   },
 );
 
@@ -147,8 +142,11 @@ webhookRoutes.openapi(
     method: "get",
     path: `${BASE}/{webhookId}`,
     summary: "Get a webhook (no secret)",
-    request: { params: WebhookParams },
-    responses: { 200: { description: "The webhook", content: { "application/json": { schema: Webhook } } }, ...problems(401, 403, 404, 429) },
+    request: { params: WebhookParams, headers: ApiRequestHeaders },
+    responses: {
+      200: { description: "The webhook", headers: apiResponseHeaders(), content: { "application/json": { schema: Webhook } } },
+      ...problems(401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, webhookId } = c.req.valid("param");
@@ -162,8 +160,11 @@ webhookRoutes.openapi(
     method: "patch",
     path: `${BASE}/{webhookId}`,
     summary: "Change a webhook's url, events, enabled or description (admin)",
-    request: { params: WebhookParams, body: { required: true, content: { "application/json": { schema: UpdateWebhookBody } } } },
-    responses: { 200: { description: "The updated webhook", content: { "application/json": { schema: Webhook } } }, ...problems(400, 401, 403, 404, 429) },
+    request: { params: WebhookParams, headers: ApiRequestHeaders, body: { required: true, content: { "application/json": { schema: UpdateWebhookBody } } } },
+    responses: {
+      200: { description: "The updated webhook", headers: apiResponseHeaders(), content: { "application/json": { schema: Webhook } } },
+      ...problems(400, 401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, webhookId } = c.req.valid("param");
@@ -188,8 +189,8 @@ webhookRoutes.openapi(
     method: "delete",
     path: `${BASE}/{webhookId}`,
     summary: "Delete a webhook, its pending deliveries and its delivery log (admin)",
-    request: { params: WebhookParams },
-    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 429) },
+    request: { params: WebhookParams, headers: ApiRequestHeaders },
+    responses: { 204: { description: "Deleted", headers: apiResponseHeaders() }, ...problems(401, 403, 404, 429) },
   }),
   async (c) => {
     const { projectId, webhookId } = c.req.valid("param");
@@ -205,9 +206,9 @@ webhookRoutes.openapi(
     method: "post",
     path: `${BASE}/{webhookId}/rotate-secret`,
     summary: "Replace a webhook's signing secret (admin); later attempts are signed with the new one",
-    request: { params: WebhookParams },
+    request: { params: WebhookParams, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "The webhook with its new secret", content: { "application/json": { schema: WebhookWithSecret } } },
+      200: { description: "The webhook with its new secret", headers: apiResponseHeaders(), content: { "application/json": { schema: WebhookWithSecret } } },
       ...problems(401, 403, 404, 429),
     },
   }),
@@ -229,9 +230,9 @@ webhookRoutes.openapi(
     method: "get",
     path: `${BASE}/{webhookId}/deliveries`,
     summary: "A webhook's delivery log, newest first",
-    request: { params: WebhookParams, query: PageQuery },
+    request: { params: WebhookParams, query: PageQuery, headers: ApiRequestHeaders },
     responses: {
-      200: { description: "A page of deliveries", content: { "application/json": { schema: DeliveryList } } },
+      200: { description: "A page of deliveries", headers: apiResponseHeaders(), content: { "application/json": { schema: DeliveryList } } },
       ...problems(400, 401, 403, 404, 429),
     },
   }),
@@ -240,9 +241,9 @@ webhookRoutes.openapi(
     const q = c.req.valid("query");
     await enterProject(c, projectId, "readWebhooks");
     await subscriptionOrThrow(c.env, projectId, webhookId);
-    const scope = JSON.stringify(["deliveries", projectId, webhookId]);
-    const page = await hub(c.env, projectId).listDeliveries(webhookId, await readCursor(c, scope, q.cursor), q.limit);
-    return c.json({ items: page.items.map(withoutWebhookId), nextCursor: await writeCursor(c, scope, page.next), total: page.total }, 200);
+    const scope = ["deliveries", projectId, webhookId];
+    const page = await hub(c.env, projectId).listDeliveries(webhookId, await pageAfter(c, scope, q.cursor), q.limit);
+    return c.json({ items: page.items.map(withoutWebhookId), nextCursor: await nextPageCursor(c, scope, page.next), total: page.total }, 200);
   },
 );
 
@@ -251,8 +252,11 @@ webhookRoutes.openapi(
     method: "post",
     path: `${BASE}/{webhookId}/deliveries/{deliveryId}/redeliver`,
     summary: "Send a logged delivery again, with the same webhook-id (admin)",
-    request: { params: DeliveryParams },
-    responses: { 202: { description: "Queued", content: { "application/json": { schema: Delivery } } }, ...problems(401, 403, 404, 429) },
+    request: { params: DeliveryParams, headers: ApiRequestHeaders },
+    responses: {
+      202: { description: "Queued", headers: apiResponseHeaders(), content: { "application/json": { schema: Delivery } } },
+      ...problems(401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, webhookId, deliveryId } = c.req.valid("param");
@@ -269,8 +273,11 @@ webhookRoutes.openapi(
     method: "post",
     path: `${BASE}/{webhookId}/test`,
     summary: "Send a webhook.test event to the webhook (admin)",
-    request: { params: WebhookParams },
-    responses: { 202: { description: "Queued", content: { "application/json": { schema: Delivery } } }, ...problems(401, 403, 404, 429) },
+    request: { params: WebhookParams, headers: ApiRequestHeaders },
+    responses: {
+      202: { description: "Queued", headers: apiResponseHeaders(), content: { "application/json": { schema: Delivery } } },
+      ...problems(401, 403, 404, 429),
+    },
   }),
   async (c) => {
     const { projectId, webhookId } = c.req.valid("param");

@@ -63,6 +63,15 @@ export function sniffType(prefix: Uint8Array, declared: string | null, filename:
     return { ok: false, detail: `Unsupported file type ${type}. Supported: ${SUPPORTED_TYPES.join(", ")}` };
   }
   if (startsWith(prefix, PDF_MAGIC)) return { ok: true, mimeType: "application/pdf" };
+  // Readers (pdf.js, poppler, Acrobat) find the header anywhere in the first KiB, after a
+  // banner some tools print (Ghostscript's); only for a file that says it is a PDF, so a
+  // text about PDFs stays text.
+  if (
+    (fromDeclared === "application/pdf" || (fromDeclared === "sniff" && typeByExtension(filename) === "application/pdf")) &&
+    indexOf(prefix, PDF_MAGIC) >= 0
+  ) {
+    return { ok: true, mimeType: "application/pdf" };
+  }
   const binary = BINARY_SIGNATURES.find(([, sig]) => startsWith(prefix, sig));
   if (binary) return { ok: false, detail: `Unsupported file type: the content is ${binary[0]}` };
   if (fromDeclared === "application/pdf") {
@@ -77,12 +86,24 @@ export function sniffType(prefix: Uint8Array, declared: string | null, filename:
   return { ok: true, mimeType: "text/plain" };
 }
 
+/** First offset of `sig` in `bytes`, or -1. */
+function indexOf(bytes: Uint8Array, sig: number[]): number {
+  for (let i = bytes.indexOf(sig[0]!); i >= 0 && i + sig.length <= bytes.length; i = bytes.indexOf(sig[0]!, i + 1)) {
+    if (sig.every((b, k) => bytes[i + k] === b)) return i;
+  }
+  return -1;
+}
+
 function startsWith(bytes: Uint8Array, sig: number[]): boolean {
   return sig.length <= bytes.length && sig.every((b, i) => bytes[i] === b);
 }
 
-/** Valid UTF-8 (an unfinished sequence at the very end is allowed) with no NUL or C0 noise. */
-function looksLikeText(bytes: Uint8Array): boolean {
+/**
+ * Whether a file's first bytes are text: valid UTF-8 (a sequence cut by the end of the
+ * window is allowed) with no NUL and little other C0 noise. This is how a file with no
+ * extension (`LICENSE`, `CHANGELOG`) is recognised as text, here and by the CLI.
+ */
+export function looksLikeText(bytes: Uint8Array): boolean {
   let control = 0;
   let i = 0;
   while (i < bytes.length) {

@@ -4,24 +4,14 @@
  * lives in the hub's SQLite, so a delivery waiting in backoff survives a restart.
  * Every method is synchronous: a caller's writes without an `await` between commit together.
  */
+import type { Delivery as ListedDelivery, DeliveryStatus } from "../contract/webhook";
+import { keysetPage, newestFirstSql, type KeysetPage, type PageKey } from "../db/keyset";
 import type { DeliveryState } from "./retry-policy";
 
-export type DeliveryStatus = "pending" | "succeeded" | "failed";
+export type { DeliveryStatus };
 
-/** One delivery as the API lists it (DESIGN §9). */
-export interface Delivery {
-  id: string;
-  webhookId: string;
-  eventType: string;
-  jobId: string | null;
-  seq: number | null;
-  status: DeliveryStatus;
-  attempts: number;
-  lastResponseStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-}
+/** One delivery as the API lists it (DESIGN §9), with the webhook it belongs to. */
+export type Delivery = ListedDelivery & { webhookId: string };
 
 /** A pending delivery ready to send. */
 export interface DueDelivery {
@@ -264,28 +254,16 @@ export class DeliveryLog {
     return row ? toDelivery(row) : null;
   }
 
-  /** One page of a subscription's log, newest first, by keyset on (created_at, id). */
-  list(
-    subscriptionId: string,
-    after: { createdAt: number; id: string } | null,
-    limit: number,
-  ): { items: Delivery[]; next: { createdAt: number; id: string } | null; total: number } {
-    const rows = after
-      ? this.sql
-          .exec<Row>(
-            `${SELECT_ROWS} WHERE d.subscription_id = ? AND (d.created_at, d.id) < (?, ?)
-             ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
-            subscriptionId,
-            after.createdAt,
-            after.id,
-            limit + 1,
-          )
-          .toArray()
-      : this.sql.exec<Row>(`${SELECT_ROWS} WHERE d.subscription_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`, subscriptionId, limit + 1).toArray();
+  /** One page of a subscription's log, newest first (`db/keyset.ts`). */
+  list(subscriptionId: string, after: PageKey | null, limit: number): KeysetPage<Delivery> {
+    const page = newestFirstSql(after);
+    // The keyset's unqualified created_at and id are the deliveries' (circuits has neither).
+    const rows = this.sql
+      .exec<Row>(`${SELECT_ROWS} WHERE d.subscription_id = ? ${page.where} ${page.orderBy} LIMIT ?`, subscriptionId, ...page.params, limit + 1)
+      .toArray();
     const total = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE subscription_id = ?", subscriptionId).one().n;
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { items: page.map(toDelivery), next: rows.length > limit && last ? { createdAt: last.created_at, id: last.id } : null, total };
+    const listed = keysetPage(rows, limit, total, (r) => ({ createdAt: r.created_at, id: r.id }));
+    return { ...listed, items: listed.items.map(toDelivery) };
   }
 
   /** Forgets every delivery of a deleted subscription. */

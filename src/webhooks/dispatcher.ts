@@ -6,7 +6,7 @@
  */
 import type { WebhookConfig } from "../config";
 import type { Env } from "../env";
-import type { ProjectFrame } from "../events/project-log";
+import type { ProjectEventFrame } from "../events/project-log";
 import { uuidv7 } from "../jobs/ids";
 import { type Delivery, DeliveryLog, type DueDelivery } from "./delivery-log";
 import { afterAttempt, type AttemptOutcome, describeFailure, subscribes } from "./retry-policy";
@@ -109,7 +109,7 @@ export class WebhookDispatcher {
   }
 
   /** Queues one delivery per (frame, enabled subscription that wants it). Synchronous. */
-  enqueue(frames: { frame: ProjectFrame; json: string }[], subs: Map<string, OpenSubscription>, now: number): number {
+  enqueue(frames: { frame: ProjectEventFrame; json: string }[], subs: Map<string, OpenSubscription>, now: number): number {
     let queued = 0;
     for (const sub of subs.values()) {
       if (!sub.enabled) continue;

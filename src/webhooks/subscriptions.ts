@@ -3,23 +3,13 @@
  * by keyset on (created_at, id). Every query names its project, through `projectDb`.
  * Secrets are sealed before they reach this module and opened only by the hub.
  */
-import { and, count, desc, eq, sql } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { keysetPage, newestFirst, rowKey, type KeysetPage, type PageKey } from "../db/keyset";
 import { webhookSubscriptions, type WebhookSubscriptionRow } from "../db/schema";
+import type { Webhook } from "../contract/webhook";
 import type { Env } from "../env";
 import { projectDb } from "../db/shards";
-
-/** A subscription as the API shows it: never the secret. */
-export interface WebhookSubscription {
-  id: string;
-  projectId: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
 
 /** A subscription as the hub needs it to deliver: with the sealed secret. */
 export interface SubscriptionForDelivery {
@@ -30,12 +20,7 @@ export interface SubscriptionForDelivery {
   sealedSecret: string;
 }
 
-export interface SubscriptionKey {
-  createdAt: number;
-  id: string;
-}
-
-export function toSubscription(r: WebhookSubscriptionRow): WebhookSubscription {
+export function toSubscription(r: WebhookSubscriptionRow): Webhook {
   return {
     id: r.id,
     projectId: r.projectId,
@@ -116,32 +101,16 @@ export async function deleteSubscription(env: Env, projectId: string, id: string
   return rows.length > 0;
 }
 
-/** One page, newest first, plus the project's total; `next` is the last row's key when more follow. */
-export async function listSubscriptions(
-  env: Env,
-  projectId: string,
-  after: SubscriptionKey | null,
-  limit: number,
-): Promise<{ items: WebhookSubscription[]; next: SubscriptionKey | null; total: number }> {
+/** One page, newest first (`db/keyset.ts`), plus the project's total. */
+export async function listSubscriptions(env: Env, projectId: string, after: PageKey | null, limit: number): Promise<KeysetPage<Webhook>> {
   const d = db(env, projectId);
   const mine = eq(webhookSubscriptions.projectId, projectId);
-  const where = after ? and(mine, sql`(${webhookSubscriptions.createdAt}, ${webhookSubscriptions.id}) < (${after.createdAt}, ${after.id})`) : mine;
   const [rows, totals] = await d.batch([
-    d
-      .select()
-      .from(webhookSubscriptions)
-      .where(where)
-      .orderBy(desc(webhookSubscriptions.createdAt), desc(webhookSubscriptions.id))
-      .limit(limit + 1),
+    newestFirst(d.select().from(webhookSubscriptions).$dynamic(), webhookSubscriptions, mine, after, limit),
     d.select({ total: count() }).from(webhookSubscriptions).where(mine),
   ]);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toSubscription),
-    next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-    total: totals[0]?.total ?? 0,
-  };
+  const page = keysetPage(rows, limit, totals[0]?.total ?? 0, rowKey);
+  return { ...page, items: page.items.map(toSubscription) };
 }
 
 /** Every subscription of the project, for the hub's cache (a project has few). */

@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, token, type TestServer } from "./dev-server";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sharedServer, token, type E2eServer } from "./dev-server";
 
-let server: TestServer;
+const P = "e2e-health";
+let server: E2eServer;
 beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
+  server = await sharedServer();
 });
 
 describe("wrangler dev (e2e harness)", () => {
@@ -17,14 +15,14 @@ describe("wrangler dev (e2e harness)", () => {
   });
 
   it("answers an /api route without a token with 401 and a problem", async () => {
-    const res = await fetch(`${server.url}/api/projects/demo/ingest/jobs`);
+    const res = await fetch(`${server.url}/api/projects/${P}/ingest/jobs`);
     expect(res.status).toBe(401);
     expect(res.headers.get("Content-Type")).toBe("application/problem+json");
   });
 
   it("lists an empty project for a member", async () => {
-    const t = await token({ roles: ["viewer"], projects: ["demo"] });
-    const res = await fetch(`${server.url}/api/projects/demo/ingest/jobs`, { headers: { Authorization: `Bearer ${t}` } });
+    const t = await token({ roles: ["viewer"], projects: [P] });
+    const res = await fetch(`${server.url}/api/projects/${P}/ingest/jobs`, { headers: { Authorization: `Bearer ${t}` } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ items: [], total: 0 });
   });

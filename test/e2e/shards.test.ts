@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { eachD1 } from "../../scripts/lib/local-state.mjs";
 import { shardIndex } from "../../scripts/lib/shards.mjs";
-import { startTestServer, token, type TestServer } from "./dev-server";
+import { sharedServer, token, type E2eServer } from "./dev-server";
 
-let server: TestServer;
+let server: E2eServer;
 beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.close();
+  server = await sharedServer();
 });
 
 /** The first `${prefix}-<n>` on shard `shard` of 2. */
@@ -18,7 +15,7 @@ function projectOn(shard: number, prefix: string): string {
 
 describe("wrangler dev with two D1 shards (e2e)", () => {
   it("migrates both shards, keeps each project on its own, and answers with its bookmark", async () => {
-    const projects = [projectOn(0, "e2e"), projectOn(1, "e2e")];
+    const projects = [projectOn(0, "e2e-shards"), projectOn(1, "e2e-shards")];
     const t = await token({ roles: ["editor"], projects });
     const auth = { Authorization: `Bearer ${t}` };
     const ids: string[] = [];
@@ -31,7 +28,7 @@ describe("wrangler dev with two D1 shards (e2e)", () => {
       expect(res.status).toBe(201);
       const { id } = (await res.json()) as { id: string };
       ids.push(id);
-      // The object writes the index row just after it replies (issue 12): poll the list.
+      // The object writes the index row just after it replies: poll the list.
       let list: Response;
       let items: { id: string }[] = [];
       for (let tries = 0; tries < 50 && items.length === 0; tries++) {
@@ -48,11 +45,12 @@ describe("wrangler dev with two D1 shards (e2e)", () => {
       expect(again.status).toBe(200);
       expect(again.headers.get("x-d1-bookmark")! >= bookmark).toBe(true);
     }
-    // On disk: two D1 databases, both migrated, each holding exactly one project's row.
+    // On disk: two D1 databases, both migrated, each holding exactly one of the two
+    // projects' rows (other files' projects share the server).
     const perFile = eachD1(server.persistTo, (db) =>
       db
-        .prepare("SELECT id FROM jobs")
-        .all()
+        .prepare("SELECT id FROM jobs WHERE project_id IN (?, ?)")
+        .all(...projects)
         .map((r) => String(r.id)),
     );
     expect(perFile).toHaveLength(2);

@@ -10,11 +10,12 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPdf } from "../fixtures/pdf";
-import { startTestServer, token, type TestServer } from "./dev-server";
+import { sharedServer, token, type E2eServer } from "./dev-server";
 
 const P = "e2e-urls";
-const MAX = 6 * 1024 * 1024;
-let server: TestServer;
+/** MAX_UPLOAD_BYTES of the shared server (the default). */
+const MAX = 104_857_600;
+let server: E2eServer;
 let source: Server;
 let base: string;
 let t: string;
@@ -50,7 +51,7 @@ beforeAll(async () => {
     if (req.url === "/huge.txt") {
       // No Content-Length: the size is only found out while streaming.
       res.writeHead(200, { "Content-Type": "text/plain" });
-      const chunk = Buffer.alloc(256 * 1024, "a");
+      const chunk = Buffer.alloc(1024 * 1024, "a");
       let sent = 0;
       const push = () => {
         while (sent < MAX + 2 * 1024 * 1024) {
@@ -70,18 +71,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => source.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(source.address() as AddressInfo).port}`;
-  server = await startTestServer({
-    WEBHOOK_ALLOW_HTTP_LOCALHOST: "true",
-    MAX_UPLOAD_BYTES: String(MAX),
-    FETCH_TIMEOUT_MS: "3000",
-    RATE_LIMIT_PROJECT_PER_MINUTE: "100000",
-    RATE_LIMIT_USER_PER_HOUR: "100000",
-  });
+  server = await sharedServer();
   t = await token({ sub: "e2e", roles: ["admin"], projects: [P] });
 });
 
 afterAll(async () => {
-  await server?.close();
   source?.closeAllConnections();
   await new Promise((r) => source?.close(r));
 });

@@ -3,27 +3,19 @@
  * path the worker tests replace with a stubbed fetch, end to end.
  */
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, type Receiver } from "../../bench/lib/receiver.mjs";
-import { upload, waitForJob } from "../../bench/lib/server.mjs";
-import { startTestServer, token, type TestServer } from "./dev-server";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startReceiver, type Receiver } from "../../scripts/lib/receiver.mjs";
+import { SHARED_VARS, sharedServer, token, upload, waitForJob, type E2eServer } from "./dev-server";
 
+// The shared server allows receivers on 127.0.0.1, retries 200 ms apart and times a
+// receiver out after WEBHOOK_TIMEOUT_MS (SHARED_VARS).
 const P = "e2e-webhooks";
-let server: TestServer;
+let server: E2eServer;
 let t: string;
 
 beforeAll(async () => {
-  server = await startTestServer({
-    WEBHOOK_ALLOW_HTTP_LOCALHOST: "true",
-    WEBHOOK_RETRY_DELAYS_MS: "200,200,200,200,200",
-    WEBHOOK_TIMEOUT_MS: "1000",
-    RATE_LIMIT_PROJECT_PER_MINUTE: "100000",
-    RATE_LIMIT_USER_PER_HOUR: "100000",
-  });
+  server = await sharedServer();
   t = await token({ sub: "e2e", roles: ["admin"], projects: [P] });
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
@@ -93,8 +85,8 @@ describe("webhooks against wrangler dev and a receiver on 127.0.0.1", () => {
       const d = await settledDelivery(hook.id);
       expect(d).toMatchObject({ status: "succeeded", attempts: 2, lastResponseStatus: 204 });
       expect(receiver.received.map((r) => r.answer)).toEqual(["hang", 204]);
-      // The retry came after the 1 s timeout (WEBHOOK_TIMEOUT_MS) plus the 200 ms backoff.
-      expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(1000);
+      // The retry came after the timeout (WEBHOOK_TIMEOUT_MS) plus the 200 ms backoff.
+      expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(Number(SHARED_VARS.WEBHOOK_TIMEOUT_MS));
     } finally {
       await receiver.close();
     }

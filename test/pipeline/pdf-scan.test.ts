@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planPdfSlices, scanPdf } from "../../src/pipeline/extract/pdf-scan";
+import { planPdfSlices, scanPdf, type MeasuredPdf } from "../../src/pipeline/extract/pdf-scan";
 import { checkLimits, DEFAULT_DOCUMENT_LIMITS } from "../../src/pipeline/limits";
 import { PipelineError } from "../../src/pipeline/errors";
 import { buildPdf } from "../fixtures/pdf";
@@ -26,9 +26,16 @@ async function refusal(p: Promise<unknown>): Promise<PipelineError> {
   return err as PipelineError;
 }
 
+/** The scan of a file it can measure. */
+async function measured(bytes: Uint8Array, scanLimits = limits): Promise<MeasuredPdf> {
+  const scan = await scanPdf(bytes, scanLimits);
+  if (!scan.measured) throw new Error(`not measured: ${scan.why}`);
+  return scan;
+}
+
 describe("scanPdf", () => {
   it("counts the pages of a plain PDF and weighs each by its content stream", async () => {
-    const scan = await scanPdf(buildPdf(["one", "two\nlines", "three"]), limits);
+    const scan = await measured(buildPdf(["one", "two\nlines", "three"]));
     expect(scan.pages).toBe(3);
     expect(scan.pageBytes).toHaveLength(3);
     expect(scan.pageBytes.every((b) => b > 20 && b < 200)).toBe(true);
@@ -74,7 +81,7 @@ describe("scanPdf", () => {
       ],
       10,
     );
-    const scan = await scanPdf(pdf, limits);
+    const scan = await measured(pdf);
     expect(scan.pages).toBe(2);
     expect(scan.pageBytes).toEqual([5000, 5000]);
   });
@@ -100,7 +107,7 @@ describe("scanPdf", () => {
       { dict: "<< /Type /Page /Parent 2 0 R >>" },
       { dict: "/Type /XObject /Subtype /Form /Filter /FlateDecode", stream: form },
     ]);
-    expect((await scanPdf(pdf, limits)).pageBytes).toEqual([4000, 4000]);
+    expect((await measured(pdf)).pageBytes).toEqual([4000, 4000]);
   });
 });
 

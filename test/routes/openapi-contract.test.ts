@@ -56,6 +56,20 @@ describe("GET /openapi.json (DESIGN §7: complete enough to generate a client)",
     expect(get.responses["304"]).toBeDefined();
   });
 
+  it("declares Location only on the responses that create something, and ETag on both answers of GET job", async () => {
+    const d = await doc();
+    const withLocation = Object.entries(d.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) =>
+        Object.entries(op.responses)
+          .filter(([, res]) => Object.keys(res.headers ?? {}).includes("Location"))
+          .map(([status]) => `${method.toUpperCase()} ${path} ${status}`),
+      ),
+    );
+    expect(withLocation.sort()).toEqual(["POST /api/projects/{projectId}/ingest/jobs 201", "POST /api/projects/{projectId}/webhooks 201"]);
+    const get = d.paths["/api/projects/{projectId}/ingest/jobs/{jobId}"]!.get!;
+    for (const status of ["200", "304"]) expect(Object.keys(get.responses[status]!.headers!), status).toContain("ETag");
+  });
+
   it("documents both WebSocket upgrades and their frames", async () => {
     const d = await doc();
     for (const path of ["/api/projects/{projectId}/ingest/jobs/{jobId}/events", "/api/projects/{projectId}/ingest/events"]) {

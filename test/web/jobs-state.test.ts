@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { addPage, applyFrame, applySnapshot, emptyList, mergeJob, upsertJobs } from "../../web/jobs-state";
-import type { Job, JobFrame } from "../../web/types";
+import type { Job, JobEvent } from "../../src/client/types";
+
+const COUNTERS = { bytesRead: 0, pagesExtracted: 0, charactersExtracted: 0, charactersDropped: 0, chunksCreated: 0, chunksIndexed: 0, duplicatesFound: 0 };
 
 function job(id: string, createdAt: string, patch: Partial<Job> = {}): Job {
   return {
@@ -15,7 +17,7 @@ function job(id: string, createdAt: string, patch: Partial<Job> = {}): Job {
     status: "RUNNING",
     stage: "CHUNKING",
     progress: 0.5,
-    counters: {},
+    counters: COUNTERS,
     attempts: 1,
     errorMessage: null,
     errors: [],
@@ -25,11 +27,13 @@ function job(id: string, createdAt: string, patch: Partial<Job> = {}): Job {
     updatedAt: createdAt,
     startedAt: createdAt,
     completedAt: null,
+    deletedAt: null,
+    options: { chunkSize: 1000, chunkOverlap: 100 },
     ...patch,
   };
 }
 
-function frame(j: Job, type: string, seq: number, patch: Partial<Job> = {}): JobFrame {
+function frame(j: Job, type: JobEvent["type"], seq: number, patch: Partial<Job> = {}): JobEvent {
   const next = { ...j, ...patch };
   return {
     type,
@@ -37,7 +41,7 @@ function frame(j: Job, type: string, seq: number, patch: Partial<Job> = {}): Job
     jobId: j.id,
     projectId: "p",
     at: j.createdAt,
-    job: { id: j.id, status: next.status, stage: next.stage, progress: next.progress, counters: {} },
+    job: { id: j.id, status: next.status, stage: next.stage, progress: next.progress, counters: COUNTERS },
   };
 }
 
@@ -94,7 +98,7 @@ describe("dashboard jobs list (web/jobs-state)", () => {
 
   it("takes a project snapshot's progress for jobs it shows, and fetches the ones it does not know or that finished meanwhile", () => {
     const list = upsertJobs(emptyList(), [job("gone", T1), job("still", T2, { progress: 0.1 })], {});
-    const summary = (j: Job) => ({ id: j.id, status: j.status, stage: j.stage, progress: j.progress, counters: {} });
+    const summary = (j: Job) => ({ id: j.id, status: j.status, stage: j.stage, progress: j.progress, counters: COUNTERS });
     const { list: next, fetch } = applySnapshot(list, [summary(job("still", T2, { progress: 0.6 })), summary(job("fresh", T3, { status: "QUEUED" }))]);
     expect(fetch).toEqual(["gone", "fresh"]);
     expect(next.jobs.map((j) => [j.id, j.progress])).toEqual([

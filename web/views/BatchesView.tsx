@@ -9,7 +9,10 @@ import { canCancel, canRetry, type Claims } from "../auth";
 import { formatAge } from "../format";
 import { LiveStream } from "../live";
 import { formatRoute } from "../route";
-import { BATCH_ITEM_STATUSES, type Batch, type BatchCounts, type BatchItem, type BatchItemStatus } from "../types";
+import type { Batch, BatchCounts, BatchItem } from "../../src/client/types";
+
+type BatchItemStatus = BatchItem["status"];
+const BATCH_ITEM_STATUSES: BatchItemStatus[] = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "SKIPPED"];
 
 const SEGMENTS: { key: keyof Omit<BatchCounts, "total">; label: string }[] = [
   { key: "completed", label: "completed" },

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorDetail, type Api } from "../api";
 import { formatTime } from "../format";
 import { formatRoute } from "../route";
-import type { Chunk, DocumentInfo } from "../types";
+import type { Chunk, Document as DocumentInfo } from "../../src/client/types";
 
 /** Longest text shown in full; past it the view shows the start and says so. */
 const MAX_SHOWN_CHARS = 2_000_000;

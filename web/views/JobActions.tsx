@@ -5,7 +5,7 @@
 import { useState } from "preact/hooks";
 import { errorDetail, type Api } from "../api";
 import { canCancel, canDelete, type Claims } from "../auth";
-import { TERMINAL, type Job } from "../types";
+import { isTerminal, type Job } from "../../src/client/types";
 
 export interface JobActionsProps {
   api: Api;
@@ -18,7 +18,7 @@ export interface JobActionsProps {
 
 export function JobActions({ api, claims, job, onUpdated, onDeleted, onError }: JobActionsProps) {
   const [busy, setBusy] = useState(false);
-  const finished = TERMINAL.includes(job.status);
+  const finished = isTerminal(job.status);
   const name = job.originalFilename || job.sourcePath;
   const run = async (action: () => Promise<void>) => {
     setBusy(true);

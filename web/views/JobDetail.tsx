@@ -10,7 +10,7 @@ import { formatBytes, formatTime, percent } from "../format";
 import { mergeJob } from "../jobs-state";
 import { LiveStream } from "../live";
 import { formatRoute } from "../route";
-import { TERMINAL, type Job, type JobFrame, type JobSnapshot } from "../types";
+import { isTerminal, type Job, type JobEvent, type JobSnapshotFrame } from "../../src/client/types";
 import { JobActions } from "./JobActions";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
@@ -23,7 +23,7 @@ function counterLabel(key: string): string {
 
 export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jobId: string }) {
   const [job, setJob] = useState<Job | null>(null);
-  const [events, setEvents] = useState<JobFrame[]>([]);
+  const [events, setEvents] = useState<JobEvent[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [deleted, setDeleted] = useState(false);
   const lastSeq = useRef(0);
@@ -32,7 +32,7 @@ export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jo
     let stream: LiveStream | null = null;
     let stopped = false;
     const refresh = () => api.getJob(jobId).then(setJob, (err) => setError(errorDetail(err)));
-    const appendEvents = (items: JobFrame[]) => {
+    const appendEvents = (items: JobEvent[]) => {
       const fresh = items.filter((e) => e.seq > lastSeq.current);
       if (!fresh.length) return;
       lastSeq.current = fresh[fresh.length - 1]!.seq;
@@ -49,12 +49,12 @@ export function JobDetail({ api, claims, jobId }: { api: Api; claims: Claims; jo
           (msg) => (typeof msg.seq === "number" ? msg.seq : undefined),
           {
             onMessage(msg) {
-              if (msg.type === "job.snapshot") return setJob((msg as unknown as JobSnapshot).job);
-              const frame = msg as unknown as JobFrame;
+              if (msg.type === "job.snapshot") return setJob((msg as unknown as JobSnapshotFrame).job);
+              const frame = msg as unknown as JobEvent;
               appendEvents([frame]);
               setJob((j) => (j ? mergeJob(j, frame.job) : j));
               if (frame.type === "job.deleted") setDeleted(true);
-              else if (TERMINAL.includes(frame.job.status)) void refresh();
+              else if (isTerminal(frame.job.status)) void refresh();
             },
             onGap() {
               void refresh();

@@ -11,7 +11,7 @@ import { formatAge, formatBytes } from "../format";
 import { addPage, applyFrame, applySnapshot, emptyList, removeJob, upsertJobs, type JobsList } from "../jobs-state";
 import { LiveStream } from "../live";
 import { formatRoute } from "../route";
-import { JOB_STAGES, JOB_STATUSES, type Job, type JobFilters, type JobFrame, type ProjectSnapshot } from "../types";
+import { isActive, JOB_STAGES, JOB_STATUSES, type Job, type JobFilters, type ProjectEventFrame, type ProjectSnapshotFrame } from "../../src/client/types";
 import { JobActions } from "./JobActions";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
@@ -24,7 +24,7 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
   const [, setTick] = useState(0);
   const current = useRef(list);
   const loading = useRef(false);
-  const listeners = useRef(new Set<(f: JobFrame) => void>());
+  const listeners = useRef(new Set<(f: ProjectEventFrame) => void>());
   const sentinel = useRef<HTMLDivElement>(null);
   const filtersKey = JSON.stringify(filters);
 
@@ -66,11 +66,11 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
       {
         onMessage(msg) {
           if (msg.type === "project.snapshot") {
-            const { list: next, fetch } = applySnapshot(current.current, (msg as unknown as ProjectSnapshot).jobs);
+            const { list: next, fetch } = applySnapshot(current.current, (msg as unknown as ProjectSnapshotFrame).jobs);
             commit(next);
             fetch.forEach(fetchJob);
           } else if (typeof msg.jobId === "string" && msg.job) {
-            const frame = msg as unknown as JobFrame;
+            const frame = msg as unknown as ProjectEventFrame;
             const { list: next, fetch } = applyFrame(current.current, frame);
             commit(next);
             if (fetch) void fetchJob(fetch);
@@ -80,7 +80,7 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
         onGap() {
           // Reconnected with no position to resume from: reload what is shown.
           void loadMoreRef.current(true);
-          current.current.jobs.filter((j) => j.status === "QUEUED" || j.status === "RUNNING").forEach((j) => fetchJob(j.id));
+          current.current.jobs.filter((j) => isActive(j.status)).forEach((j) => fetchJob(j.id));
         },
         onStatus: setConnected,
       },
@@ -103,7 +103,7 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
     return () => observer.disconnect();
   }, [list.loaded]);
 
-  const subscribe = useCallback((l: (f: JobFrame) => void) => {
+  const subscribe = useCallback((l: (f: ProjectEventFrame) => void) => {
     listeners.current.add(l);
     return () => void listeners.current.delete(l);
   }, []);

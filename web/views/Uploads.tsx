@@ -8,7 +8,7 @@ import { errorDetail, type Api } from "../api";
 import { formatBytes } from "../format";
 import { mergeJob } from "../jobs-state";
 import { formatRoute } from "../route";
-import type { Job, JobFrame } from "../types";
+import type { Job, JobEvent } from "../../src/client/types";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 
@@ -25,7 +25,7 @@ interface UploadItem {
 export interface UploadsProps {
   api: Api;
   /** Job frames from the project stream; returns an unsubscribe. */
-  subscribe(listener: (frame: JobFrame) => void): () => void;
+  subscribe(listener: (frame: JobEvent) => void): () => void;
   onCreated(job: Job): void;
 }
 

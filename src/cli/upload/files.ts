@@ -2,9 +2,10 @@
  * Which files an upload sends: files as given, directories walked recursively, globs
  * expanded. Dotfiles and types the service cannot read are skipped, each with a reason.
  */
-import { glob, readdir, stat } from "node:fs/promises";
+import { glob, open, readdir, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { mediaTypeOf } from "../../client/node";
+import { looksLikeText, SNIFF_BYTES } from "../../uploads/sniff";
 
 export interface LocalFile {
   /** Absolute path. */
@@ -22,6 +23,18 @@ export interface Selection {
 const GLOB = /[*?[\]{}]/;
 const isDotName = (name: string) => name.startsWith(".");
 const toPosix = (p: string) => p.split(sep).join("/");
+const isExtensionless = (name: string) => !name.includes(".");
+
+/** Whether a file with no extension (`LICENSE`, `CHANGELOG`) begins as text, as the service sniffs it. */
+async function startsAsText(path: string): Promise<boolean> {
+  const file = await open(path, "r");
+  try {
+    const { buffer, bytesRead } = await file.read(new Uint8Array(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
+    return looksLikeText(buffer.subarray(0, bytesRead));
+  } finally {
+    await file.close();
+  }
+}
 
 export async function selectFiles(args: string[], cwd = process.cwd()): Promise<Selection> {
   const out: Selection = { files: [], skipped: [] };
@@ -32,8 +45,10 @@ export async function selectFiles(args: string[], cwd = process.cwd()): Promise<
     seen.add(abs);
     const name = abs.split(sep).pop() ?? abs;
     if (isDotName(name)) return void out.skipped.push({ display, reason: "dotfile" });
-    if (!mediaTypeOf(name)) return void out.skipped.push({ display, reason: "not a type the service reads (.pdf, .txt, .md, .html)" });
     const s = await stat(abs);
+    if (!mediaTypeOf(name) && !(isExtensionless(name) && (await startsAsText(abs)))) {
+      return void out.skipped.push({ display, reason: "not a type the service reads (.pdf, .txt, .md, .html, or text with no extension)" });
+    }
     if (s.size === 0) return void out.skipped.push({ display, reason: "empty file" });
     out.files.push({ path: abs, display, size: s.size });
   };

@@ -1,14 +1,19 @@
 /** EXTRACTING a text source (plain, Markdown, HTML): one R2 range per slice. */
 import { concatBytes } from "../../bytes";
 import { PipelineError } from "../../pipeline/errors";
-import { extractSlice, initialExtractState, type TextKind } from "../../pipeline/extract";
+import { extractSlice, initialExtractState, type ExtractSliceResult, type TextKind } from "../../pipeline/extract";
+import { extractReadablePage, READABLE_MAX_BYTES } from "../../pipeline/extract/readable";
 import { spacedHeadings } from "../../pipeline/chunker";
 import { checkLimits, ROW_WORK_BYTES, SOURCE_SLICE_BYTES } from "../../pipeline/limits";
 import { appendSegments } from "../../pipeline/segments";
 import { completeUtf8Length, decodeUtf8 } from "../../pipeline/utf8";
 import { sourceKey } from "../../storage-keys";
 import type { ExtractingCheckpoint } from "../checkpoint";
+import { noteText } from "./empty-document";
 import { kindOf, type Stage } from "./stage";
+
+/** Work a page read through Readability stands for, per source byte, in the alarm's budget. */
+const READABLE_WORK_FACTOR = 4;
 
 /** One R2 range of a text source → extracted text, hashed and stored as segments. */
 export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
@@ -27,7 +32,12 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   const raw = bytes.subarray(0, complete);
   const { text: input, lossless } = decodeUtf8(raw);
   const state = cp.extract ?? initialExtractState(kindOf(job.mimeType) as TextKind);
-  const out = extractSlice(input, state, isLast, cp.chars);
+  // A page that fits one slice is read whole, through Readability; a DOM and its scoring
+  // cost several times a streaming pass over the page.
+  const whole = state.kind === "html" && cp.sourceOffset === 0 && isLast && job.byteSize <= READABLE_MAX_BYTES;
+  if (whole) ctx.work.bytes += READABLE_WORK_FACTOR * body.length;
+  const page = whole && state.kind === "html" ? extractReadablePage(input, state) : null;
+  const out: ExtractSliceResult = page ?? extractSlice(input, state, isLast, cp.chars);
   const next: ExtractingCheckpoint = {
     ...cp,
     sourceOffset: end,
@@ -37,6 +47,7 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
     title: cp.title ?? out.headings[0]?.title ?? null,
   };
   const segments = appendSegments(next, out.text, null);
+  noteText(cp, next, out.text, isLast, state.kind === "html" ? "html" : "text");
   checkLimits(ctx.limits, { chars: next.chars });
   // Headings too close to the last one stored cannot end a chunk (a heading flood).
   const headings = spacedHeadings(out.headings, cp.lastHeading ?? null);
@@ -46,8 +57,9 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   // ends, past the first BOM) is hashed from the bytes at hand, not re-encoded.
   const utf8 = lossless && out.text === input ? raw : null;
   next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast, utf8);
-  // An HTML page's <title> names it better than its first heading.
-  if (isLast && out.state.kind === "html" && out.state.title) next.title = out.state.title;
+  // An HTML page's title (Readability's, else its <title>) names it better than its first heading.
+  const pageTitle = page?.title || (out.state.kind === "html" ? out.state.title : "");
+  if (isLast && pageTitle) next.title = pageTitle;
   const counters = { bytesRead: end, charactersExtracted: next.chars };
   const persist = () => {
     for (const s of segments) ctx.store.putSegment(s);

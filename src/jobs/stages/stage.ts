@@ -10,20 +10,22 @@ import type { Env } from "../../env";
 import type { PdfDocument } from "../../pipeline/extract/pdf";
 import type { DocumentLimits } from "../../pipeline/limits";
 import type { TextKind } from "../../pipeline/extract";
-import type { Job, JobCounters } from "../lifecycle";
+import type { Job, JobCounters, JobError } from "../lifecycle";
 import type { Checkpoint } from "../checkpoint";
 import type { PipelineStore } from "../pipeline-store";
 import type { TextDigest } from "../text-digest";
 
 type Persist = () => void;
+/** Something a slice could not do and went on without (a damaged PDF page); it lands in the job's `errors[]`. */
+type Skipped = Omit<JobError, "at" | "stage">;
 
 /**
  * One slice's result. `discard`, when given, undoes what the slice did outside the
  * object (an R2 upload it started) if the object drops the outcome (a cancel won).
  */
 export type SliceOutcome =
-  | { kind: "progress"; fraction: number; counters: Partial<JobCounters>; persist: Persist; discard?: () => Promise<void> }
-  | { kind: "stage-done"; counters: Partial<JobCounters>; persist: Persist; discard?: () => Promise<void> }
+  | { kind: "progress"; fraction: number; counters: Partial<JobCounters>; persist: Persist; discard?: () => Promise<void>; skipped?: Skipped[] }
+  | { kind: "stage-done"; counters: Partial<JobCounters>; persist: Persist; discard?: () => Promise<void>; skipped?: Skipped[] }
   | { kind: "completed"; documentId: string; counters: Partial<JobCounters>; persist: Persist }
   | { kind: "failed"; code: string; message: string; permanent: boolean };
 

@@ -11,8 +11,12 @@ export interface HtmlOutputState {
   brk: number;
   /** A space is owed before the next text. */
   space: boolean;
-  /** Depth of elements whose content is not rendered (template, svg, math). */
+  /** Depth of elements whose content is not rendered (template, svg, MathML annotations). */
   hidden: number;
+  /** The page furniture being skipped (navigation, banners, asides): its tag and how deep it nests. */
+  furniture: { tag: string; depth: number } | null;
+  /** Depth of `<article>` and `<main>`: a header or footer inside them is content. */
+  content: number;
   /** Inside `<head>`: nothing is rendered. */
   inHead: boolean;
   /** Depth of `<pre>`: source line breaks are kept. */
@@ -55,12 +59,23 @@ const BLOCK = new Set([
   "search",
   "dialog",
 ]);
-/** Elements whose content is parsed but never rendered. */
-const HIDDEN = new Set(["template", "svg", "math"]);
+/**
+ * Elements whose content is parsed but never rendered. MathML's text is kept, but not
+ * its annotations (the TeX source beside the rendered formula).
+ */
+const HIDDEN = new Set(["template", "svg", "annotation", "annotation-xml"]);
+/** Elements that are page furniture, not content (Readability drops them too). */
+const FURNITURE = new Set(["nav", "aside", "button"]);
+/** Elements that are furniture only outside `<article>` and `<main>` (a page's banner and footer). */
+const PAGE_FURNITURE = new Set(["header", "footer"]);
+/** ARIA landmark and widget roles of furniture. */
+const FURNITURE_ROLES = new Set(["navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar", "toolbar", "dialog", "alertdialog"]);
+/** Elements that never have content (so never open furniture). */
+const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"]);
 
 /** Initial output state. */
 export function initialHtmlOutput(): HtmlOutputState {
-  return { emitted: false, brk: 0, space: false, hidden: 0, inHead: false, pre: 0, heading: null };
+  return { emitted: false, brk: 0, space: false, hidden: 0, furniture: null, content: 0, inHead: false, pre: 0, heading: null };
 }
 
 /**
@@ -80,7 +95,7 @@ export class HtmlWriter {
   /** Character data (entities already decoded). */
   text(s: string): void {
     const st = this.st;
-    if (st.hidden > 0 || st.inHead || s.length === 0) return;
+    if (st.hidden > 0 || st.furniture !== null || st.inHead || s.length === 0) return;
     if (st.pre > 0 && s.indexOf("\n") >= 0) {
       const lines = s.split("\n");
       for (let k = 0; k < lines.length; k++) {
@@ -92,9 +107,16 @@ export class HtmlWriter {
     this.collapsed(s);
   }
 
-  /** A start tag. */
-  open(name: string, selfClosing: boolean): void {
+  /**
+   * A start tag. `furniture` says its attributes mark it as page furniture (a landmark
+   * role such as `navigation`, or `aria-hidden="true"`).
+   */
+  open(name: string, selfClosing: boolean, furniture = false): void {
     const st = this.st;
+    if (st.furniture !== null) {
+      if (name === st.furniture.tag && !selfClosing) st.furniture.depth++;
+      return;
+    }
     if (HIDDEN.has(name)) {
       if (!selfClosing) st.hidden++;
       return;
@@ -106,12 +128,22 @@ export class HtmlWriter {
     if (st.inHead && (name === "body" || PARAGRAPH.has(name) || BLOCK.has(name) || headingLevel(name) > 0)) {
       st.inHead = false; // a missing </head>: the body has begun
     }
+    if (!st.inHead && !selfClosing && !VOID.has(name) && this.isFurniture(name, furniture)) {
+      this.owe(1);
+      st.furniture = { tag: name, depth: 1 };
+      return;
+    }
+    if (name === "article" || name === "main") st.content++;
     this.structure(name, true);
   }
 
   /** An end tag. */
   close(name: string): void {
     const st = this.st;
+    if (st.furniture !== null) {
+      if (name === st.furniture.tag && --st.furniture.depth === 0) st.furniture = null;
+      return;
+    }
     if (HIDDEN.has(name)) {
       if (st.hidden > 0) st.hidden--;
       return;
@@ -120,6 +152,7 @@ export class HtmlWriter {
       st.inHead = false;
       return;
     }
+    if ((name === "article" || name === "main") && st.content > 0) st.content--;
     this.structure(name, false);
   }
 
@@ -127,6 +160,11 @@ export class HtmlWriter {
   finish(isLast: boolean): string {
     if (isLast) this.endHeading();
     return this.parts.join("");
+  }
+
+  private isFurniture(name: string, marked: boolean): boolean {
+    if (this.st.hidden > 0) return false;
+    return marked || FURNITURE.has(name) || (PAGE_FURNITURE.has(name) && this.st.content === 0);
   }
 
   private structure(name: string, isOpen: boolean): void {
@@ -214,7 +252,6 @@ function headingLevel(name: string): number {
   return d >= 1 && d <= 6 ? d : 0;
 }
 
-/** Whether `s` has whitespace other than single spaces (the common case needs no rewrite). */
 /**
  * `s` with every run of HTML whitespace that is not a single space replaced by one
  * space; `s` itself when there is none. A scan and one join (a global regex replace on
@@ -245,4 +282,12 @@ function collapseWhitespace(s: string): string {
 
 function isHtmlSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
+}
+
+/** Whether a tag's attributes (`attrs`, the source between its name and `>`) mark it as page furniture. */
+export function marksFurniture(attrs: string): boolean {
+  if (attrs.indexOf("role") < 0 && attrs.indexOf("aria-hidden") < 0) return false;
+  if (/\baria-hidden\s*=\s*["']?true\b/i.test(attrs)) return true;
+  const role = /(?:^|\s)role\s*=\s*["']?([a-z]+)/i.exec(attrs)?.[1]?.toLowerCase();
+  return role !== undefined && FURNITURE_ROLES.has(role);
 }

@@ -1,5 +1,5 @@
 import { decodeEntities, decodeReference } from "./entities";
-import { HtmlWriter, initialHtmlOutput, type HtmlOutputState } from "./html-writer";
+import { HtmlWriter, initialHtmlOutput, marksFurniture, type HtmlOutputState } from "./html-writer";
 import type { Heading } from "./index";
 import { normalizeNewlines } from "./newlines";
 
@@ -51,7 +51,10 @@ export function initialHtmlState(): HtmlExtractState {
 /**
  * Extracts the visible text of HTML. Dropped: comments, doctype, processing
  * instructions, `<head>` (so `<title>` is kept in `state.title`, not in the
- * text), script, style, noscript, template, textarea, iframe, svg, math.
+ * text), script, style, noscript, template, textarea, iframe, svg, MathML
+ * annotations (MathML's own text is kept), and page furniture: `nav`, `aside`,
+ * `button`, a `header` or `footer` outside `article` and `main`, elements with a
+ * landmark role such as `navigation` or `banner`, and `aria-hidden="true"`.
  * Entities are decoded; block elements become line breaks (paragraph-like ones
  * a blank line, at most one blank line in a row); whitespace collapses to one
  * space (inside `<pre>` line breaks are kept, spaces still collapse).
@@ -65,7 +68,13 @@ export function extractHtmlSlice(
 ): { text: string; state: HtmlExtractState; headings: Heading[] } {
   const st: HtmlExtractState = {
     ...state,
-    out: { ...state.out, heading: state.out.heading && { ...state.out.heading } },
+    out: {
+      ...state.out,
+      heading: state.out.heading && { ...state.out.heading },
+      // A checkpoint written before furniture was tracked has neither field.
+      furniture: state.out.furniture ? { ...state.out.furniture } : null,
+      content: state.out.content ?? 0,
+    },
   };
   const buf = st.carry + normalizeNewlines(input, st);
   st.carry = "";
@@ -213,7 +222,8 @@ function applyTag(buf: string, j: number, gt: number, st: HtmlExtractState, w: H
     st.rawTag = name;
     return;
   }
-  w.open(name, buf.charCodeAt(gt - 1) === 47);
+  // `role=x` is the shortest furniture mark: shorter attributes cannot hold one.
+  w.open(name, buf.charCodeAt(gt - 1) === 47, gt - p > 6 && marksFurniture(buf.slice(p, gt)));
 }
 
 /** Skips raw text up to `</rawTag`. Returns where to continue, or -1 at the end of the input. */

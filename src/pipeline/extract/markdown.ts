@@ -1,8 +1,11 @@
 import type { Heading } from "./index";
+import { headingText } from "./markdown-title";
 import { normalizeNewlines } from "./newlines";
 
 /** Only this many leading chars of a line are kept to recognise headings and fences. */
 const LINE_HEAD_CAP = 1024;
+/** Source chars of a paragraph kept in case an underline makes it a setext heading. */
+const PARAGRAPH_CAP = 1024;
 /** Heading titles are cut to this many chars. */
 const TITLE_CAP = 200;
 
@@ -17,18 +20,21 @@ export interface MarkdownExtractState {
   lineStart: number;
   /** Open fenced code block: its fence char and length, or null. */
   fence: { char: string; length: number } | null;
+  /** The paragraph read so far (its start offset and first source chars): a setext underline makes it a heading. */
+  paragraph?: { start: number; source: string } | null;
 }
 
 /** State before the first slice of a Markdown document. */
 export function initialMarkdownState(): MarkdownExtractState {
-  return { kind: "markdown", started: false, cr: false, lineHead: "", lineStart: 0, fence: null };
+  return { kind: "markdown", started: false, cr: false, lineHead: "", lineStart: 0, fence: null, paragraph: null };
 }
 
 /**
- * Markdown is kept as text (markup included); ATX headings (`#`..`######` at a
- * line start, up to 3 spaces indented, outside fenced code) are reported. A
- * heading is reported in the slice where its line ends. Setext headings are not
- * recognised.
+ * Markdown is kept as text (markup included). Headings are reported outside fenced
+ * code: ATX (`#`..`######` at a line start, up to 3 spaces indented) and setext (a
+ * paragraph underlined by `===` for level 1 or `---` for level 2). A heading's title is
+ * its text without markup (`headingText`); one with no text left (only badges) is not
+ * reported. A heading is reported in the slice where its last line ends.
  */
 export function extractMarkdownSlice(
   input: string,
@@ -36,16 +42,17 @@ export function extractMarkdownSlice(
   isLast: boolean,
   outputOffset: number,
 ): { text: string; state: MarkdownExtractState; headings: Heading[] } {
-  const st: MarkdownExtractState = { ...state };
+  const st: MarkdownExtractState = { ...state, paragraph: state.paragraph ? { ...state.paragraph } : null };
   const text = normalizeNewlines(input, st);
   const headings: Heading[] = [];
   let i = 0;
   while (i < text.length) {
     const nl = text.indexOf("\n", i);
     const end = nl < 0 ? text.length : nl;
-    // Only a line that may open a heading or a fence is looked at (a line starting with
-    // up to 3 spaces then "#", "`" or "~"); the others cost one char test.
-    if (st.lineHead.length === 0 && nl >= 0 && !mayMatter(text.charCodeAt(i))) {
+    // A whole line that starts like prose (or like code in a fence, which no such line
+    // closes) costs one char test, and for a paragraph's first lines one bounded copy.
+    if (st.lineHead.length === 0 && nl >= 0 && isProseStart(text.charCodeAt(i))) {
+      if (st.fence === null) addParagraphLine(st, outputOffset + i, text, i, end);
       st.lineStart = outputOffset + nl + 1;
       i = nl + 1;
       continue;
@@ -62,9 +69,21 @@ export function extractMarkdownSlice(
   return { text, state: st, headings };
 }
 
-/** First char of a line that can start a heading or a fence (space: up to 3 may indent one). */
-function mayMatter(c: number): boolean {
-  return c === 35 /* # */ || c === 96 /* ` */ || c === 126 /* ~ */ || c === 32;
+/**
+ * A line starting with this char is prose: not blank, not a heading, fence, underline,
+ * thematic break, list item, block quote, table row, HTML block or indented code.
+ */
+function isProseStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 128 && c !== 0xfeff) || c === 40 /* ( */ || c === 34 /* " */ || c === 39 /* ' */;
+}
+
+function addParagraphLine(st: MarkdownExtractState, start: number, text: string, from: number, to: number): void {
+  const p = st.paragraph;
+  if (!p) {
+    st.paragraph = { start, source: text.slice(from, Math.min(to, from + PARAGRAPH_CAP)) };
+  } else if (p.source.length < PARAGRAPH_CAP) {
+    p.source = `${p.source}\n${text.slice(from, Math.min(to, from + PARAGRAPH_CAP - p.source.length))}`;
+  }
 }
 
 function endLine(st: MarkdownExtractState, headings: Heading[]): void {
@@ -73,30 +92,72 @@ function endLine(st: MarkdownExtractState, headings: Heading[]): void {
   let p = 0;
   while (p < 3 && line.charCodeAt(p) === 32) p++;
   const c = line[p];
-  if (c === "`" || c === "~") {
-    let q = p;
-    while (line[q] === c) q++;
-    const length = q - p;
-    if (length < 3) return;
-    if (st.fence === null) {
-      // A backtick fence's info string may not contain backticks (CommonMark §4.5).
-      if (c === "`" && line.indexOf("`", q) >= 0) return;
-      st.fence = { char: c, length };
-    } else if (st.fence.char === c && length >= st.fence.length && line.slice(q).trim() === "") {
-      st.fence = null;
-    }
+  if (st.fence !== null || c === "`" || c === "~") {
+    st.paragraph = null;
+    fenceLine(st, line, p);
     return;
   }
-  if (c !== "#" || st.fence !== null) return;
+  if (c === undefined || line.trim() === "") {
+    st.paragraph = null;
+    return;
+  }
+  if ((c === "=" || c === "-") && st.paragraph && isUnderline(line, p, c)) {
+    report(headings, st.paragraph.start, c === "=" ? 1 : 2, st.paragraph.source);
+    st.paragraph = null;
+    return;
+  }
+  if (c === "#") {
+    st.paragraph = null;
+    atxLine(line, p, st.lineStart, headings);
+    return;
+  }
+  const indented = line.startsWith("    ") || line[0] === "\t";
+  if ((indented && !st.paragraph) || startsBlock(line, p)) {
+    st.paragraph = null;
+    return;
+  }
+  // Any other line is prose, or a lazy continuation of the paragraph.
+  addParagraphLine(st, st.lineStart, line, 0, line.length);
+}
+
+function fenceLine(st: MarkdownExtractState, line: string, p: number): void {
+  const c = line[p];
+  if (c !== "`" && c !== "~") return;
+  let q = p;
+  while (line[q] === c) q++;
+  const length = q - p;
+  if (length < 3) return;
+  if (st.fence === null) {
+    // A backtick fence's info string may not contain backticks (CommonMark §4.5).
+    if (c === "`" && line.indexOf("`", q) >= 0) return;
+    st.fence = { char: c, length };
+  } else if (st.fence.char === c && length >= st.fence.length && line.slice(q).trim() === "") {
+    st.fence = null;
+  }
+}
+
+function atxLine(line: string, p: number, start: number, headings: Heading[]): void {
   let q = p;
   while (line[q] === "#") q++;
   const level = q - p;
   const after = line[q];
   if (level > 6 || (after !== undefined && after !== " " && after !== "\t")) return;
-  const title = line
-    .slice(q)
-    .replace(/[ \t]+#+[ \t]*$/, "")
-    .trim()
-    .slice(0, TITLE_CAP);
-  if (title.length > 0) headings.push({ offset: st.lineStart, level, title });
+  report(headings, start, level, line.slice(q).replace(/[ \t]+#+[ \t]*$/, ""));
+}
+
+/** A setext underline: only `=` (or only `-`) after up to 3 spaces, trailing spaces allowed (CommonMark §4.3). */
+function isUnderline(line: string, p: number, c: string): boolean {
+  let q = p;
+  while (line[q] === c) q++;
+  return line.slice(q).trim() === "";
+}
+
+/** Lines that start another block: a thematic break, list item, block quote, table row or HTML block. */
+function startsBlock(line: string, p: number): boolean {
+  return /^(?:[-*+][ \t]|[-*+]$|\d{1,9}[.)](?:[ \t]|$)|>|\||<|(?:[-*_][ \t]*){3,}$)/.test(line.slice(p));
+}
+
+function report(headings: Heading[], offset: number, level: number, source: string): void {
+  const title = headingText(source).slice(0, TITLE_CAP);
+  if (title.length > 0) headings.push({ offset, level, title });
 }

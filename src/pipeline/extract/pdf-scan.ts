@@ -1,5 +1,5 @@
 /**
- * A bounded look at a PDF's raw bytes before pdf.js parses any page (issue 8).
+ * A bounded look at a PDF's raw bytes before pdf.js parses any page.
  *
  * pdf.js trusts the root's `/Count` and walks page trees whose nodes are shared, so a
  * 2 KB file can claim 10⁹ pages; and it inflates a page's whole content stream before
@@ -14,12 +14,20 @@
  * - weighs each page by the decoded bytes of those streams, so a stream shared by 10
  *   pages counts 10 times, and slices can be cut by the bytes they really parse.
  *
+ * A file the scan cannot measure (no catalog or page tree it can find: the page tree
+ * inside an encrypted or Brotli-compressed object stream, a broken cross-reference
+ * table) is not refused: pdf.js may still read it. The scan says so (`measured: false`)
+ * and the caller falls back to bounded parsing (`estimatePageBytes`).
+ *
  * Pure (no Cloudflare types); `DecompressionStream` exists in workerd and Node.
  */
 import { PipelineError } from "../errors";
 import { limitExceeded, type DocumentLimits } from "../limits";
 
-export interface PdfScan {
+export type PdfScan = MeasuredPdf | { measured: false; why: string };
+
+export interface MeasuredPdf {
+  measured: true;
   /** Distinct pages (leaves of the page tree). */
   pages: number;
   /** Decoded content bytes of each page, in page order. */
@@ -46,7 +54,10 @@ interface PdfObject {
 
 const corrupt = (why: string) => new PipelineError("PDF_CORRUPT", `The PDF is corrupt or not a PDF: ${why}`, true);
 
-/** Scans `bytes`; throws `LIMIT_EXCEEDED` or `PDF_CORRUPT` (permanent) when the file must not be parsed. */
+/**
+ * Scans `bytes`; throws `LIMIT_EXCEEDED` or `PDF_CORRUPT` (permanent) when the file must
+ * not be parsed, and says `measured: false` when it cannot tell.
+ */
 export async function scanPdf(bytes: Uint8Array, limits: ScanLimits): Promise<PdfScan> {
   // windows-1252 maps every byte to one char, so string offsets are byte offsets.
   const text = new TextDecoder("latin1").decode(bytes);
@@ -56,10 +67,10 @@ export async function scanPdf(bytes: Uint8Array, limits: ScanLimits): Promise<Pd
   await addObjectStreamMembers(objects, inflater);
 
   const catalog = findCatalog(text, objects);
-  if (!catalog) throw corrupt("no document catalog");
+  if (!catalog) return { measured: false, why: "no document catalog found" };
   const rootRef = refAfter(catalog.body, "Pages");
   const root = rootRef === null ? undefined : objects.get(rootRef);
-  if (!root) throw corrupt("no page tree");
+  if (!root) return { measured: false, why: "no page tree found" };
   // pdf.js's numPages is this number: refuse it before anything walks that many pages.
   const claimed = intAfter(root.body, "Count");
   if (claimed !== null && claimed > limits.maxPdfPages) throw limitExceeded(`more than ${limits.maxPdfPages} pages`);
@@ -93,7 +104,18 @@ export async function scanPdf(bytes: Uint8Array, limits: ScanLimits): Promise<Pd
     total += bytesOfPage;
     if (total > limits.maxPdfDecodedBytes) throw limitExceeded(`more than ${limits.maxPdfDecodedBytes} bytes of decoded page content`);
   }
-  return { pages: leaves.length, pageBytes, encrypted };
+  return { measured: true, pages: leaves.length, pageBytes, encrypted };
+}
+
+/**
+ * Page weights for a file the scan could not measure: its whole size × the expansion
+ * assumed for an unmeasured stream, spread over pdf.js's page count, each page at most
+ * `budget` (so one page per slice at worst). pdf.js then parses within the page limit,
+ * slice by slice, as for a measured file.
+ */
+export function estimatePageBytes(pages: number, fileBytes: number, budget: number): number[] {
+  const each = Math.min(budget, Math.ceil((fileBytes * UNMEASURED_EXPANSION) / Math.max(1, pages)));
+  return Array.from({ length: pages }, () => each);
 }
 
 /**

@@ -4,17 +4,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestServer } from "../dev-server";
-import { corruptPdf, folder, runCli, startClientsServer } from "./harness";
+import type { E2eServer } from "../dev-server";
+import { clientsServer, corruptPdf, folder, runCli } from "./harness";
 
-let server: TestServer;
+let server: E2eServer;
 let adminToken: string;
 let source: Server;
 let base: string;
 const env = (project: string) => ({ EDGE_INGEST_URL: server.url, EDGE_INGEST_TOKEN: adminToken, EDGE_INGEST_PROJECT: project });
 
 beforeAll(async () => {
-  ({ server, adminToken } = await startClientsServer({ WEBHOOK_ALLOW_HTTP_LOCALHOST: "true" }));
+  ({ server, adminToken } = await clientsServer());
   source = createServer((req, res) => {
     if (req.url === "/one.txt" || req.url === "/two.md") {
       res.writeHead(200, { "Content-Type": req.url.endsWith(".md") ? "text/markdown" : "text/plain" });
@@ -26,7 +26,6 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(source.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await server?.close();
   await new Promise((r) => source?.close(r));
 });
 

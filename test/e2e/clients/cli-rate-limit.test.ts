@@ -1,15 +1,15 @@
-/** The CLI under a tiny rate limit: it waits as `Retry-After` says, shows it, and still finishes. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+/**
+ * The CLI under a tiny rate limit (4 requests a minute per project, on the global setup's
+ * second server): it waits as `Retry-After` says, shows it, and still finishes.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeIngest } from "../../../src/client/node";
-import { token, type TestServer } from "../dev-server";
-import { startClientsServer, folder, runCli } from "./harness";
+import { rateLimitedServer, token, type E2eServer } from "../dev-server";
+import { folder, runCli } from "./harness";
 
-let server: TestServer;
+let server: E2eServer;
 beforeAll(async () => {
-  ({ server } = await startClientsServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "4" }));
-});
-afterAll(async () => {
-  await server?.close();
+  server = await rateLimitedServer();
 });
 
 describe("edge-ingest upload under a rate limit", () => {

@@ -1,10 +1,10 @@
 /** The `edge-ingest` CLI against a real `wrangler dev`, run as a user runs it. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeIngest } from "../../../src/client/node";
-import { token, type TestServer } from "../dev-server";
-import { startClientsServer, corruptPdf, cuttableProxy, folder, MIXED_UPLOADED, mixedFolder, runCli, startCli } from "./harness";
+import { token, type E2eServer } from "../dev-server";
+import { clientsServer, corruptPdf, cuttableProxy, folder, MIXED_UPLOADED, mixedFolder, runCli, startCli } from "./harness";
 
-let server: TestServer;
+let server: E2eServer;
 let adminToken: string;
 const env = (project: string, t = adminToken) => ({ EDGE_INGEST_URL: server.url, EDGE_INGEST_TOKEN: t, EDGE_INGEST_PROJECT: project });
 const sdk = (projectId: string) => new EdgeIngest({ baseUrl: server.url, token: adminToken, projectId });
@@ -15,10 +15,7 @@ async function allJobs(projectId: string) {
 }
 
 beforeAll(async () => {
-  ({ server, adminToken } = await startClientsServer());
-});
-afterAll(async () => {
-  await server?.close();
+  ({ server, adminToken } = await clientsServer());
 });
 
 describe("edge-ingest upload", () => {
@@ -50,6 +47,15 @@ describe("edge-ingest upload", () => {
     for (const l of r.lines) expect(l).toMatchObject({ status: "COMPLETED", duplicate: true });
     expect(r.stderr).toMatch(/5 duplicates/);
     expect((await allJobs("again")).map((j) => j.id).sort()).toEqual(before);
+  });
+
+  it("uploads a text file with no extension (LICENSE) and skips a binary one", async () => {
+    const dir = folder({ LICENSE: "MIT License\n\nCopyright (c) 2010 James Halliday\n", blob: new Uint8Array([0x7f, 0x00, 0x01, 0x02, 0x00]) });
+    const r = await runCli(["upload", dir, "--json"], env("extensionless"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.map((l) => [l.file, l.status])).toEqual([["LICENSE", "COMPLETED"]]);
+    expect(r.stderr).toMatch(/skipped blob: not a type the service reads/);
+    expect((await allJobs("extensionless")).map((j) => j.mimeType)).toEqual(["text/plain"]);
   });
 
   it("exits 1 and prints the job's message when a PDF is corrupt", async () => {

@@ -1,33 +1,22 @@
 /**
- * What the CLI and SDK tests share: a fresh build of both (so a test never runs a stale
- * `dist/`), running the CLI as a user would, folders of mixed files, and a TCP proxy
+ * What the CLI and SDK tests share: running the CLI as a user would (the global setup
+ * builds `dist/` from the current sources first), folders of mixed files, and a TCP proxy
  * the test can cut to drop every WebSocket at once.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildCorruptPdf, buildPdf } from "../../fixtures/pdf";
-import { startTestServer, token, type TestServer } from "../dev-server";
+import { sharedServer, token, type E2eServer } from "../dev-server";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 export const CLI = join(ROOT, "dist/cli.js");
 
-/** Builds dist/ (the SDK and the CLI) from the current sources. */
-export function buildClients(): void {
-  const r = spawnSync(process.execPath, ["scripts/build-clients.mjs"], { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
-}
-
-/**
- * Builds the clients and starts a `wrangler dev` for one test file with rate limits out of
- * the way (`limits` overrides them), and an admin token for it.
- */
-export async function startClientsServer(limits: Record<string, string> = {}): Promise<{ server: TestServer; adminToken: string }> {
-  buildClients();
-  const server = await startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "100000", RATE_LIMIT_USER_PER_HOUR: "1000000", ...limits });
-  return { server, adminToken: await token({ roles: ["admin"] }) };
+/** The shared server, once it answers, and an admin token for it. */
+export async function clientsServer(): Promise<{ server: E2eServer; adminToken: string }> {
+  return { server: await sharedServer(), adminToken: await token({ roles: ["admin"] }) };
 }
 
 export interface CliResult {

@@ -1,12 +1,12 @@
 /** The SDK (`edge-ingest/client`) against a real `wrangler dev`. */
 import { spawnSync } from "node:child_process";
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EdgeIngest, EdgeIngestError, type JobFrame, type ProjectFrame } from "../../../src/client/node";
-import { token, type TestServer } from "../dev-server";
-import { startClientsServer, cuttableProxy, folder } from "./harness";
+import { token, type E2eServer } from "../dev-server";
+import { clientsServer, cuttableProxy, folder } from "./harness";
 
-let server: TestServer;
+let server: E2eServer;
 let adminToken: string;
 const client = (projectId: string, baseUrl = server.url) => new EdgeIngest({ baseUrl, token: adminToken, projectId });
 /** Enough text for a job that emits progress frames for a while. */
@@ -14,10 +14,7 @@ const bigText = (tag: string, sentences = 30_000) =>
   `# ${tag}\n\n${Array.from({ length: sentences }, (_, i) => `Sentence ${i} of ${tag}, with words.`).join(" ")}`;
 
 beforeAll(async () => {
-  ({ server, adminToken } = await startClientsServer());
-});
-afterAll(async () => {
-  await server?.close();
+  ({ server, adminToken } = await clientsServer());
 });
 
 describe("edge-ingest/client", () => {
@@ -132,15 +129,18 @@ describe("edge-ingest/client", () => {
       const ids: string[] = [];
       let cut = false;
       const allFinished = () => ids.length === 3 && ids.every((id) => finished.has(id));
+      let socketOpen!: () => void;
+      const opened = new Promise<void>((resolve) => (socketOpen = resolve));
       const reading = (async () => {
-        for await (const f of api.projects.events({ signal: stop.signal })) {
+        for await (const f of api.projects.events({ signal: stop.signal, onOpen: () => socketOpen() })) {
           frames.push(f);
           if (!cut && f.type === "job.progress") cut = proxy.cut() > 0;
           if ("job" in f && ["COMPLETED", "FAILED"].includes(f.job.status)) finished.add(f.jobId);
           if (allFinished()) return;
         }
       })();
-      await new Promise((r) => setTimeout(r, 500));
+      // The stream is open before the first create: every job frame comes after the snapshot.
+      await opened;
       // Creates go straight to the server: only the stream passes the proxy that is cut.
       for (const tag of ["p1", "p2", "p3"]) ids.push((await client("sdk-project").jobs.create(new Blob([bigText(tag)]), { filename: `${tag}.md` })).id);
       // On a warm server the last job can finish before its create answers: then its

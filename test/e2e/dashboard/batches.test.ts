@@ -3,11 +3,11 @@ import { existsSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildCorruptPdf } from "../../fixtures/pdf";
-import { startTestServer, token, type TestServer } from "../dev-server";
+import { sharedServer, token, type E2eServer } from "../dev-server";
 import { HAVE_CHROMIUM, launchChromium, openTab, type Tab } from "./browser";
 
 const P = "dash-batches";
-let server: TestServer;
+let server: E2eServer;
 let browser: Browser;
 let editor: string;
 let viewer: string;
@@ -43,7 +43,7 @@ async function batchWithOneFailure(): Promise<string> {
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
   if (!existsSync("dist/web/index.html")) throw new Error("dist/web is not built: run `npm run build:web`");
-  [server, browser] = await Promise.all([startTestServer({ RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" }), launchChromium()]);
+  [server, browser] = await Promise.all([sharedServer(), launchChromium()]);
   editor = await token({ sub: "alice", roles: ["editor"], projects: [P] });
   viewer = await token({ sub: "victor", roles: ["viewer"], projects: [P] });
 });
@@ -57,7 +57,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
 describe.skipIf(!HAVE_CHROMIUM)("dashboard: batches", () => {

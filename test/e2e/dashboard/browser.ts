@@ -34,8 +34,13 @@ export function launchChromium(): Promise<Browser> {
 export interface Tab {
   context: BrowserContext;
   page: Page;
-  /** Console errors and uncaught exceptions seen so far. */
+  /** Console errors and uncaught exceptions seen so far, but for the allowed ones. */
   errors: string[];
+  /**
+   * Console errors matching `pattern` are the browser's own report of a request the test
+   * makes fail (a 401, a 400): they are left out of `errors` from now on.
+   */
+  allowErrors(pattern: RegExp): void;
   /** Requests to any host other than the test server (all refused). */
   offsite: string[];
   close(): Promise<void>;
@@ -48,6 +53,7 @@ export interface Tab {
 export async function openTab(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<Tab> {
   const context = await browser.newContext({ viewport });
   const errors: string[] = [];
+  const allowed: RegExp[] = [];
   const offsite: string[] = [];
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
@@ -57,8 +63,8 @@ export async function openTab(browser: Browser, viewport = { width: 1280, height
   });
   const page = await context.newPage();
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
+    if (m.type() === "error" && !allowed.some((p) => p.test(m.text()))) errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
-  return { context, page, errors, offsite, close: () => context.close() };
+  return { context, page, errors, offsite, allowErrors: (p) => allowed.push(p), close: () => context.close() };
 }

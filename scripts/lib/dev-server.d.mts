@@ -1,4 +1,4 @@
-/** Types of `server.mjs`, shared by the benchmarks, scripts and the e2e tests. */
+/** Types of `dev-server.mjs`, shared by the benchmarks, scripts and the e2e tests. */
 import type { ChildProcess } from "node:child_process";
 
 export const SECRET: string;
@@ -13,6 +13,7 @@ export interface DevServer {
   kill(): Promise<number[]>;
 }
 
+export function applyMigrations(persistTo: string): Promise<void>;
 export function startDev(opts: {
   port: number;
   persistTo: string;
@@ -21,6 +22,10 @@ export function startDev(opts: {
   inspectorPort?: number | null;
   /** Called with every stdout line of wrangler dev (the Worker's console.log lines). */
   onLine?: ((line: string) => void) | null;
+  /** Another wrangler.toml than the service's (one without D1: no migrations). */
+  config?: string | null;
+  /** false: `persistTo` already holds migrated D1 shards. */
+  migrate?: boolean;
 }): Promise<DevServer>;
 export function rssBytes(pid: number): number;
 export function token(opts?: { sub?: string; roles?: string[]; projects?: string[]; ttl?: number }): Promise<string>;
@@ -33,3 +38,4 @@ export function upload(
   opts: { filename: string; type: string; query?: Record<string, string> },
 ): Promise<Record<string, unknown> & { id: string }>;
 export function freePort(): Promise<number>;
+export function reservePort(): Promise<{ port: number; release(): Promise<void> }>;

@@ -1,8 +1,8 @@
-/** Request and response shapes of the webhook routes (DESIGN §9), declared once. */
+/** Webhook subscriptions and their deliveries (DESIGN §9): what the webhook routes take and return. */
 import { z } from "@hono/zod-openapi";
+import { countedPage } from "./page";
 import { BATCH_EVENT_TYPES } from "../batches/lifecycle";
-import { JOB_EVENT_TYPES } from "../jobs/lifecycle";
-import { ProjectParams } from "./schemas";
+import { JOB_EVENT_TYPES } from "./status";
 
 const EVENT_TYPES = [...JOB_EVENT_TYPES, ...BATCH_EVENT_TYPES] as const;
 const EVENT_CHOICES = ["*", ...EVENT_TYPES] as const;
@@ -18,13 +18,6 @@ const Events = z
 
 const Url = z.string({ error: "url is required" }).max(2048, { error: "url must be at most 2048 characters" });
 const Description = z.string().max(500, { error: "description must be at most 500 characters" }).nullable();
-
-export const WebhookParams = ProjectParams.extend({
-  webhookId: z.string().openapi({ param: { name: "webhookId", in: "path" }, example: "wh_0190c6e27a4c7b219d435d0f3f0a8c11" }),
-});
-export const DeliveryParams = WebhookParams.extend({
-  deliveryId: z.string().openapi({ param: { name: "deliveryId", in: "path" }, example: "msg_0190c6e27a4c7b219d435d0f3f0a8c11" }),
-});
 
 export const CreateWebhookBody = z.object({ url: Url, events: Events, description: Description.optional() }).strict().openapi("CreateWebhook");
 
@@ -51,12 +44,16 @@ export const Webhook = z
     updatedAt: z.string(),
   })
   .openapi("Webhook", { description: "A subscription. Its secret is never shown again after creation or rotation." });
+export type Webhook = z.infer<typeof Webhook>;
 
 export const WebhookWithSecret = Webhook.extend({
   secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", description: "Standard Webhooks signing secret; shown only here." }),
 }).openapi("WebhookWithSecret");
 
-export const WebhookList = z.object({ items: z.array(Webhook), nextCursor: z.string().nullable(), total: z.number().int() }).openapi("WebhookList");
+export const WebhookList = countedPage(Webhook, "WebhookList");
+
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const Delivery = z
   .object({
@@ -64,7 +61,7 @@ export const Delivery = z
     eventType: z.string(),
     jobId: z.string().nullable(),
     seq: z.number().int().nullable(),
-    status: z.enum(["pending", "succeeded", "failed"]),
+    status: z.enum(DELIVERY_STATUSES),
     attempts: z.number().int(),
     lastResponseStatus: z.number().int().nullable(),
     lastError: z.string().nullable(),
@@ -73,5 +70,6 @@ export const Delivery = z
   })
   .openapi("WebhookDelivery");
 
-export const DeliveryList = z.object({ items: z.array(Delivery), nextCursor: z.string().nullable(), total: z.number().int() }).openapi("WebhookDeliveryList");
-export { ChunksQuery as PageQuery } from "./schemas";
+export type Delivery = z.infer<typeof Delivery>;
+
+export const DeliveryList = countedPage(Delivery, "WebhookDeliveryList");

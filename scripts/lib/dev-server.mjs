@@ -1,13 +1,13 @@
 /**
- * Shared by the benchmarks and scripts: starts `wrangler dev` (local D1, R2 and
- * Durable Objects under its own --persist-to directory), waits for /health, mints
- * tokens, finds the workerd process, and stops everything.
+ * The one `wrangler dev` harness of the benchmarks, the scripts and the e2e tests: starts
+ * `wrangler dev` (local D1, R2 and Durable Objects under its own --persist-to directory),
+ * waits for /health, mints tokens, finds the workerd process, and stops everything.
  */
-import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { SignJWT } from "jose";
-import { d1Shards } from "../../scripts/lib/shards.mjs";
+import { d1Shards } from "./shards.mjs";
 
 export const SECRET = "bench-secret-that-is-at-least-32-bytes-long!!";
 /** AES-256 key sealing webhook secrets at rest (base64 of 32 bytes); a fixed one for benches and tests. */
@@ -16,21 +16,32 @@ const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
- * Starts wrangler dev on `port` with state in `persistTo` (`config`: another wrangler.toml
- * than the service's, e.g. bench/platform-floor's). `vars` override wrangler.toml;
- * `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs).
- * Returns { url, stop(), workerdPids() }.
+ * Applies the D1 migrations to every shard (DESIGN §12) under `persistTo`, one shard after
+ * the other: two runs at once on one state directory fail with SQLITE_BUSY.
  */
-export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null, config = null }) {
-  // Every D1 shard gets the same migrations (DESIGN §12); another `config` has no D1.
-  for (const shard of config ? [] : d1Shards()) {
-    const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo], {
-      env: ENV,
-      encoding: "utf8",
-      input: "y\n",
+export async function applyMigrations(persistTo) {
+  for (const shard of d1Shards()) {
+    await new Promise((resolve, reject) => {
+      const args = ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo];
+      const child = spawn("wrangler", args, { env: ENV, stdio: ["pipe", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      child.stdin.end("y\n");
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`migrations of ${shard.name} failed: ${stderr}`))));
     });
-    if (migrate.status !== 0) throw new Error(`migrations of ${shard.name} failed: ${migrate.stderr}`);
   }
+}
+
+/**
+ * Starts wrangler dev on `port` with state in `persistTo` (`config`: another wrangler.toml
+ * than the service's, e.g. bench/platform-floor's, which has no D1). `vars` override
+ * wrangler.toml; `inspectorPort` exposes the runtime's inspector (see bench/lib/heap.mjs);
+ * `migrate: false` when `persistTo` already holds migrated shards (a copy of another
+ * state directory). Returns { url, stop(), kill(), workerdPids() }.
+ */
+export async function startDev({ port, persistTo, vars = {}, log = false, inspectorPort = null, onLine = null, config = null, migrate = true }) {
+  if (migrate && !config) await applyMigrations(persistTo);
   const args = [
     "dev",
     "--port",
@@ -46,16 +57,22 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
   ];
   if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  // The Worker runtime's Chrome DevTools Protocol (heap figures), when asked for.
-  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
+  // The Worker runtime's Chrome DevTools Protocol (heap figures, bench/lib/heap.mjs). Always
+  // a port of our own: wrangler's default (9229, else one it finds free) is picked before it
+  // binds, so two servers starting at once can pick the same one and one of them exits.
+  args.push("--inspector-port", String(inspectorPort || (await freePort())));
   // `onLine`: every line the Worker and its objects log (scripts/capacity.mjs counts them).
-  const out = onLine ? "pipe" : log ? "inherit" : "ignore";
+  // Otherwise the last few KB are kept, to say why a server that exits early failed.
+  const out = log && !onLine ? "inherit" : "pipe";
   const child = spawn("wrangler", args, { env: ENV, stdio: ["ignore", out, out], detached: true });
-  if (onLine) {
+  let tail = "";
+  if (out === "pipe") {
     for (const stream of [child.stdout, child.stderr]) {
       let rest = "";
       stream.setEncoding("utf8");
       stream.on("data", (chunk) => {
+        tail = (tail + chunk).slice(-4000);
+        if (!onLine) return;
         const lines = (rest + chunk).split("\n");
         rest = lines.pop() ?? "";
         for (const line of lines) onLine(line);
@@ -77,9 +94,10 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
       } catch {
         // it already exited
       }
-      throw new Error(child.exitCode !== null ? `wrangler dev exited (${child.exitCode}) before serving` : "wrangler dev did not come up within 120 s");
+      const why = child.exitCode !== null ? `wrangler dev exited (${child.exitCode}) before serving` : "wrangler dev did not come up within 120 s";
+      throw new Error(tail ? `${why}:\n${tail}` : why);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
   return {
     url,
@@ -98,18 +116,17 @@ export async function startDev({ port, persistTo, vars = {}, log = false, inspec
       if (alive.length) throw new Error(`processes still alive after SIGKILL: ${alive.join(", ")}`);
       return pids;
     },
+    /** SIGTERMs the process group; what is still running after 5 s is SIGKILLed. */
     async stop() {
+      const pids = [...descendants(child.pid), child.pid];
       try {
         process.kill(-child.pid, "SIGTERM");
       } catch {
         return;
       }
-      await new Promise((r) => setTimeout(r, 500));
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
+      for (let i = 0; i < 100 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 50));
+      tryKill(-child.pid);
+      for (const pid of pids.filter(isAlive)) tryKill(pid);
     },
   };
 }
@@ -182,14 +199,25 @@ export async function upload(url, t, projectId, bytes, { filename, type, query =
 }
 
 /** A port nothing listens on right now (a fixed default could meet another server). */
-export function freePort() {
+export async function freePort() {
+  const { port, release } = await reservePort();
+  await release();
+  return port;
+}
+
+/**
+ * A free port, held by a listener until `release()`: for a server that starts later, so no
+ * other process takes the port meanwhile.
+ */
+export function reservePort() {
   return new Promise((resolve, reject) => {
-    const srv = createServer();
+    // Connections are refused at once, so a client polling the port meanwhile retries.
+    const srv = createServer((socket) => socket.destroy());
     srv.unref();
     srv.on("error", reject);
     srv.listen(0, "127.0.0.1", () => {
       const { port } = srv.address();
-      srv.close(() => resolve(port));
+      resolve({ port, release: () => new Promise((done) => srv.close(() => done())) });
     });
   });
 }
