@@ -21,7 +21,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { markdown } from "./lib/corpus.mjs";
-import { freePort, startDev, token } from "./lib/server.mjs";
+import { freePort, startDev, token } from "../scripts/lib/dev-server.mjs";
 
 const { values } = parseArgs({
   options: {
