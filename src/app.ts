@@ -16,6 +16,7 @@ import { compatRoutes } from "./routes/compat";
 import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
 import { eventRoutes } from "./routes/events";
+import { batchRoutes } from "./routes/batches";
 import { jobRoutes } from "./routes/jobs";
 import { webhookRoutes } from "./routes/webhooks";
 
@@ -29,6 +30,7 @@ app.use("/api/*", rateLimit);
 app.use("/api/*", d1Bookmarks);
 app.route("/", docsRoutes);
 app.route("/", jobRoutes);
+app.route("/", batchRoutes);
 app.route("/", eventRoutes);
 app.route("/", documentRoutes);
 app.route("/", compatRoutes);

@@ -11,7 +11,7 @@ export const CompatJob = z
       papers_updated: z.number().int(),
       pdfs_downloaded: z.number().int(),
       pdfs_processed: z.number().int(),
-      errors: z.number().int(),
+      errors: z.array(z.string()).openapi({ description: "The error messages (the seed's example: `[]`)" }),
     }),
     created_at: z.string(),
     started_at: z.string().nullable(),

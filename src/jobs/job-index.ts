@@ -30,6 +30,7 @@ export async function upsertJobRow(d1: D1Database, job: Job, version: number): P
     deletedAt: job.deletedAt ? Date.parse(job.deletedAt) : null,
     version,
     data: JSON.stringify(job),
+    batchId: job.batchId ?? null,
   };
   const { id: _id, projectId: _p, createdAt: _c, createdBy: _b, ...changing } = row;
   await drizzle(d1)
@@ -47,6 +48,7 @@ export interface JobFilters {
   status?: JobStatus;
   stage?: JobStage;
   sourceId?: string;
+  batchId?: string;
 }
 
 /**
@@ -67,6 +69,7 @@ export function jobListQueries(d1: D1Database, projectId: string, filters: JobFi
   if (filters.status) where.push(eq(jobs.status, filters.status));
   if (filters.stage) where.push(eq(jobs.stage, filters.stage));
   if (filters.sourceId !== undefined) where.push(eq(jobs.sourceId, filters.sourceId));
+  if (filters.batchId !== undefined) where.push(eq(jobs.batchId, filters.batchId));
   const matching = and(...where);
   return [
     newestFirst(db.select({ data: jobs.data, createdAt: jobs.createdAt, id: jobs.id }).from(jobs).$dynamic(), jobs, matching, after, limit),

@@ -14,6 +14,7 @@ import { createIngestJob, type ReceivedUpload } from "../jobs/create-job";
 import { listProjectJobs } from "../jobs/job-index";
 import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
 import { storeBufferedUpload, storeStreamedUpload } from "../uploads/store-upload";
+import { requireOpenBatch } from "./batches";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { validationHook } from "./validation";
 
@@ -86,6 +87,7 @@ jobRoutes.openapi(
       access,
       idempotencyKey,
       db: () => projectSession(c, projectId),
+      openBatch: (batchId) => requireOpenBatch(c.env, batchId, access),
       receive: (key, reserved) =>
         isMultipart ? receiveMultipart(c.req.raw, c.env, key, max, reserved) : receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, max, reserved),
       mark: (phase) => {
@@ -106,7 +108,7 @@ function withOptions(f: Fields): ReceivedUpload["fields"] {
   const chunkOverlap = f.chunkOverlap ?? Math.min(DEFAULT_CHUNK_OPTIONS.overlap, Math.floor(chunkSize / 10));
   const problem = validateChunkOptions({ size: chunkSize, overlap: chunkOverlap });
   if (problem) throw badRequest(problem);
-  return { sourceId: f.sourceId, sourcePath: f.sourcePath, isDeepScan: f.isDeepScan, options: { chunkSize, chunkOverlap } };
+  return { sourceId: f.sourceId, sourcePath: f.sourcePath, isDeepScan: f.isDeepScan, batchId: f.batchId, options: { chunkSize, chunkOverlap } };
 }
 
 function tooLarge(size: number, max: number): Problem {
@@ -217,7 +219,7 @@ jobRoutes.openapi(
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = ["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null];
+    const scope = ["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null, q.batchId ?? null];
     const after = await readCursor(secret, scope, q.cursor, PAGE_KEY);
     const page = await listProjectJobs(projectSession(c, projectId), projectId, q, after, q.limit);
     return c.json({ items: page.items, nextCursor: await writeCursor(secret, scope, page.next, PAGE_KEY), total: page.total }, 200);

@@ -40,6 +40,8 @@ export const SHARED_VARS: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: "3000",
   // The dashboard's 70 MB upload is a document far above the default character cap.
   MAX_DOCUMENT_CHARS: "500000000",
+  // URL items: a source that never finishes is cut off after 10 s, not the default 30.
+  FETCH_TIMEOUT_MS: "10000",
 };
 
 /** The rate-limited server's vars: only the project budget is tight. */
