@@ -6,7 +6,7 @@ import { consumeJobEvents } from "./events/audit-consumer";
 import type { JobEvent } from "./jobs/job-store";
 
 export { ArxivGate } from "./arxiv/gate";
-export { IngestJob, ProjectHub, RateLimiter } from "./capacity/traced-objects";
+export { IngestBatch, IngestJob, ProjectHub, RateLimiter } from "./capacity/traced-objects";
 
 export default {
   fetch(request, env, ctx) {

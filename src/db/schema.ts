@@ -32,12 +32,38 @@ export const jobs = sqliteTable(
     version: integer("version").notNull(),
     /** The full job as JSON, so a listing never has to call the objects. */
     data: text("data").notNull(),
+    /** The batch the job is an item of (DESIGN §13). */
+    batchId: text("batch_id"),
   },
   (t) => [
     index("jobs_project_created").on(t.projectId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("jobs_project_status_created").on(t.projectId, t.status, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("jobs_project_stage_created").on(t.projectId, t.stage, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("jobs_project_source_created").on(t.projectId, t.sourceId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("jobs_project_batch_created").on(t.projectId, t.batchId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+  ],
+);
+
+/** The batch listing index: one row per batch, written only by the batch's Durable Object. */
+export const batches = sqliteTable(
+  "batches",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    kind: text("kind").notNull(),
+    status: text("status").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+    version: integer("version").notNull(),
+    /** The batch as JSON (counts as of the last write), so a listing never calls the objects. */
+    data: text("data").notNull(),
+  },
+  (t) => [
+    index("batches_project_created").on(t.projectId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("batches_project_status_created").on(t.projectId, t.status, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("batches_project_kind_created").on(t.projectId, t.kind, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
   ],
 );
 

@@ -9,12 +9,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import type { BatchEvent } from "../batches/batch-store";
 import type { JobEvent } from "../jobs/job-store";
 import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
 import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
-import { clampAlarmTime } from "../jobs/alarm-time";
+import { clampAlarmTime } from "../durable/alarm-time";
 
 const TAG = "project";
 /** The delivery log is bounded (src/webhooks/delivery-log.ts) by a sweep at most this often. */
@@ -47,21 +48,30 @@ export class ProjectHub extends DurableObject<Env> {
   /** Logs, fans out and queues deliveries for a job's events, in order, skipping those already seen. */
   async publish(events: JobEvent[]): Promise<void> {
     const first = events[0];
-    if (!first) return;
-    this.rememberProject(first.projectId);
-    const subs = await this.webhooks.subscriptions(first.projectId);
+    if (first) await this.publishFrom(first.jobId, first.projectId, events);
+  }
+
+  /** A batch's events (DESIGN §13), handled like a job's: deduplicated by the batch's own `seq`. */
+  async publishBatch(events: BatchEvent[]): Promise<void> {
+    const first = events[0];
+    if (first) await this.publishFrom(`batch:${first.batchId}`, first.projectId, events);
+  }
+
+  private async publishFrom(source: string, projectId: string, events: (JobEvent | BatchEvent)[]): Promise<void> {
+    this.rememberProject(projectId);
+    const subs = await this.webhooks.subscriptions(projectId);
     // From here on nothing awaits until the writes are done: they commit together.
     const sql = this.ctx.storage.sql;
-    const seen = sql.exec<{ seq: number }>("SELECT seq FROM job_seq WHERE job_id = ?", first.jobId).toArray()[0]?.seq ?? 0;
+    const seen = sql.exec<{ seq: number }>("SELECT seq FROM job_seq WHERE job_id = ?", source).toArray()[0]?.seq ?? 0;
     const fresh = events.filter((e) => e.seq > seen);
     const last = fresh[fresh.length - 1];
     if (!last) return;
-    sql.exec("INSERT INTO job_seq (job_id, seq) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq", last.jobId, last.seq);
+    sql.exec("INSERT INTO job_seq (job_id, seq) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq", source, last.seq);
     const now = Date.now();
     const frames = this.log.append(fresh, now).map((frame) => ({ frame, json: JSON.stringify(frame) }));
     const queued = this.webhooks.enqueue(frames, subs, now);
     for (const f of frames) broadcast(this.ctx, TAG, f.json);
-    if (queued > 0) await this.deliverSoon(first.projectId, now);
+    if (queued > 0) await this.deliverSoon(projectId, now);
   }
 
   /** A route created, changed or rotated a subscription: reload them before the next delivery. */

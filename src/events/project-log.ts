@@ -5,10 +5,11 @@
  * reconnecting watcher missed. Every method is synchronous, so an append and whatever
  * the caller writes beside it commit together.
  */
+import type { BatchEvent } from "../batches/batch-store";
 import type { JobEvent } from "../jobs/job-store";
 
-/** A job frame as the project stream sends it: the job's frame plus its place in the project. */
-export type ProjectFrame = JobEvent & { projectSeq: number };
+/** A job's or a batch's frame as the project stream sends it: the frame plus its place in the project. */
+export type ProjectFrame = (JobEvent | BatchEvent) & { projectSeq: number };
 
 /** What `project.snapshot` lists per job: the frame's own job summary. */
 export type SnapshotJob = JobEvent["job"] & { updatedAt: string };
@@ -55,12 +56,12 @@ export class ProjectLog {
   }
 
   /** Numbers and logs `events` (already deduplicated by the caller); returns their frames. */
-  append(events: JobEvent[], now = Date.now()): ProjectFrame[] {
+  append(events: (JobEvent | BatchEvent)[], now = Date.now()): ProjectFrame[] {
     const frames: ProjectFrame[] = [];
     for (const e of events) {
       const frame: ProjectFrame = { ...e, projectSeq: ++this.seq };
       this.sql.exec("INSERT INTO project_frames (project_seq, at_ms, frame) VALUES (?, ?, ?)", frame.projectSeq, now, JSON.stringify(frame));
-      this.trackActive(e);
+      if ("jobId" in e) this.trackActive(e);
       frames.push(frame);
       if (frame.projectSeq % PRUNE_EVERY === 0) this.prune(now);
     }

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { authorize, type Action, type Principal } from "../auth/policy";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { batchMustHear, reportToBatch } from "./batch-link";
 import { EventOutbox, IndexOutbox } from "./outbox";
 import { IndexWriter } from "./index-writer";
 import { JobStore, type JobEvent } from "./job-store";
@@ -93,8 +94,11 @@ export class IngestJob extends DurableObject<Env> {
     await this.arm();
   }
 
-  /** Creates the job once; a repeated call returns the job it created. */
-  async create(init: JobInit): Promise<Job> {
+  /**
+   * Creates the job once; a repeated call returns the job it created. `held`: an item of a
+   * batch waits QUEUED until its batch lets it start (`admit`).
+   */
+  async create(init: JobInit, opts: { held?: boolean } = {}): Promise<Job> {
     const existing = this.store.job();
     if (existing) return existing;
     if (this.abandoned) throw new Error(`The reservation of job ${init.id} expired: its upload was deleted`);
@@ -104,7 +108,7 @@ export class IngestJob extends DurableObject<Env> {
     this.reservation.clear();
     this.timers.unschedule("reservation");
     this.commit(created);
-    this.timers.schedule("slice", this.after(0));
+    if (!opts.held) this.timers.schedule("slice", this.after(0));
     // The D1 row and the hub catch up just after the reply, not before it (issue 12): the
     // index work is on the alarm's schedule first, so if this pass is lost the alarm
     // writes the row, and the index still converges. It is due strictly after the first
@@ -113,6 +117,17 @@ export class IngestJob extends DurableObject<Env> {
     await this.arm();
     void this.settle().catch((err) => console.error(JSON.stringify({ msg: "settle after create failed", jobId: init.id, error: String(err) })));
     return this.store.job() ?? created.job;
+  }
+
+  /** The job's batch lets it start: a held QUEUED job gets its first slice. Idempotent; null before `create`. */
+  async admit(): Promise<JobStatus | null> {
+    const job = this.store.job();
+    if (!job) return null;
+    if (job.status === "QUEUED" && !this.timers.scheduled("slice")) {
+      this.timers.schedule("slice", this.after(0));
+      await this.arm();
+    }
+    return job.status;
   }
 
   /** The job and its version, if `access` may read it. */
@@ -228,6 +243,8 @@ export class IngestJob extends DurableObject<Env> {
         return this.runSlices(attempts);
       case "forward":
         return this.forwardEvents(attempts);
+      case "batch":
+        return this.reportToBatch(attempts);
       case "expiry": {
         const next = this.watchers.expire();
         if (next === null) this.timers.unschedule("expiry");
@@ -341,8 +358,33 @@ export class IngestJob extends DurableObject<Env> {
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
   private async settle(): Promise<void> {
-    await Promise.all([this.index.flush(), this.forwardEvents(0)]);
+    await Promise.all([this.index.flush(), this.forwardEvents(0), this.timers.scheduled("batch") ? this.reportToBatch(0) : null]);
     await this.arm();
+  }
+
+  /**
+   * Tells the batch where this job is (created, or ended) until it acknowledges; a batch
+   * that takes no more items has the job cancelled, before it ever starts.
+   */
+  private async reportToBatch(attempts: number): Promise<void> {
+    const job = this.store.job();
+    if (!job?.batchId) return this.timers.unschedule("batch");
+    try {
+      const reply = await reportToBatch(this.env, job);
+      const current = this.store.job();
+      // An end committed while the report was on its way is reported next.
+      if (current?.status === job.status) this.timers.unschedule("batch");
+      if (!reply.accepted && current?.status === "QUEUED") {
+        const cancelled = cancelJob(current, new Date());
+        if (cancelled.ok) {
+          this.commit({ ...cancelled, job: { ...cancelled.job, errorMessage: reply.reason ?? "The batch takes no more items" } });
+          this.timers.schedule("cleanup", this.after(0));
+        }
+      }
+    } catch (err) {
+      console.warn(JSON.stringify({ msg: "batch report failed", jobId: job.id, error: String(err) }));
+      this.timers.schedule("batch", this.after(retryBackoff(attempts)), attempts + 1);
+    }
   }
 
   /** Forwards logged events to the project hub and queue; on failure, retries from the alarm. */
@@ -362,6 +404,7 @@ export class IngestJob extends DurableObject<Env> {
     const before = this.store.job();
     const { frame, version } = this.store.commit(t.job, log ? t.event : null);
     this.index.noteCommit(before, t.job, version);
+    if (batchMustHear(before, t.job)) this.timers.schedule("batch", this.after(0));
     if (!frame) return;
     this.watchers.publish(frame);
     // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).

@@ -29,6 +29,7 @@ export async function upsertJobRow(d1: D1Database, job: Job, version: number): P
     deletedAt: job.deletedAt ? Date.parse(job.deletedAt) : null,
     version,
     data: JSON.stringify(job),
+    batchId: job.batchId ?? null,
   };
   const { id: _id, projectId: _p, createdAt: _c, createdBy: _b, ...changing } = row;
   await drizzle(d1)
@@ -46,6 +47,7 @@ export interface JobFilters {
   status?: JobStatus;
   stage?: JobStage;
   sourceId?: string;
+  batchId?: string;
 }
 
 /** Where a page starts: strictly after this (createdAt, id) in newest-first order. */
@@ -85,6 +87,7 @@ export function jobListQueries(d1: D1Database, projectId: string, filters: JobFi
   if (filters.status) where.push(eq(jobs.status, filters.status));
   if (filters.stage) where.push(eq(jobs.stage, filters.stage));
   if (filters.sourceId !== undefined) where.push(eq(jobs.sourceId, filters.sourceId));
+  if (filters.batchId !== undefined) where.push(eq(jobs.batchId, filters.batchId));
   const matching = and(...where);
   const pageWhere = after ? and(matching, sql`(${jobs.createdAt}, ${jobs.id}) < (${after.createdAt}, ${after.id})`) : matching;
   return [

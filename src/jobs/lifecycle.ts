@@ -58,6 +58,10 @@ export interface JobInit {
   isDeepScan: boolean;
   options: JobOptions;
   createdBy: string;
+  /** The batch the job is an item of (DESIGN §13), or null. */
+  batchId?: string | null;
+  /** The source's URL, for a job made from a remote source (DESIGN §15). */
+  sourceUrl?: string | null;
 }
 
 /** The full job, exactly as the API returns it. */
@@ -160,6 +164,8 @@ export function createJob(init: JobInit, now: Date): { ok: true } & Transition {
     event: "job.created",
     job: {
       ...init,
+      batchId: init.batchId ?? null,
+      sourceUrl: init.sourceUrl ?? null,
       status: "QUEUED",
       stage: "PENDING",
       progress: 0,

@@ -4,14 +4,15 @@
  * failed tries so far; the alarm is always set for the earliest entry.
  */
 
-import { clampAlarmTime } from "./alarm-time";
+import { clampAlarmTime } from "../durable/alarm-time";
 
 /**
  * Kinds of work the alarm runs: an index write to retry or to catch up with progress,
  * a pipeline slice, a clean-up, events to forward to the project hub and queue,
- * watcher tokens to expire, the source of an upload whose job was never created.
+ * watcher tokens to expire, the source of an upload whose job was never created, the
+ * job's state to report to its batch.
  */
-export type WorkKind = "index" | "slice" | "cleanup" | "forward" | "expiry" | "reservation";
+export type WorkKind = "index" | "slice" | "cleanup" | "forward" | "expiry" | "reservation" | "batch";
 
 export interface Work {
   kind: WorkKind;

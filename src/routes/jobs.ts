@@ -14,6 +14,7 @@ import { sourceKey } from "../jobs/slice-runner";
 import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
 import { ServerTiming } from "../http/server-timing";
 import { storeBufferedUpload, storeStreamedUpload, type StoredUpload } from "../uploads/store-upload";
+import { requireOpenBatch } from "./batches";
 import { SourceReservation } from "./source-reservation";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { CreateJobFields, FIELD_MAX_LENGTH, fieldLengthMessage, Job, JobList, JobParams, ListJobsQuery, problems, ProjectParams } from "./schemas";
@@ -117,6 +118,12 @@ jobRoutes.openapi(
       }
       timing.mark("idempotency");
     }
+    if (fields.batchId !== undefined) {
+      await requireOpenBatch(c.env, fields.batchId, access).catch(async (err: unknown) => {
+        await reservation.release();
+        throw err;
+      });
+    }
     const init: JobInit = {
       id: jobId,
       projectId,
@@ -128,12 +135,16 @@ jobRoutes.openapi(
       isDeepScan: fields.isDeepScan ?? false,
       options: fields.options,
       createdBy: access.principal.sub,
+      batchId: fields.batchId ?? null,
     };
     try {
-      const job = await jobStub(c.env, jobId).create(init);
+      // A batch's item waits QUEUED until its batch lets it start.
+      const job = await jobStub(c.env, jobId).create(init, { held: init.batchId !== null });
       timing.mark("job");
+      if (init.batchId && job.status === "CANCELLED") throw conflict(job.errorMessage ?? "The batch takes no more items");
       return c.json(job, 201, { Location: `/api/projects/${projectId}/ingest/jobs/${job.id}`, "Server-Timing": timing.header() });
     } catch (err) {
+      if (err instanceof Problem) throw err;
       await reservation.release();
       if (idempotencyKey !== undefined) await releaseIdempotencyKey(projectSession(c, projectId), projectId, idempotencyKey, jobId);
       throw err;
@@ -275,7 +286,7 @@ jobRoutes.openapi(
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = JSON.stringify(["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null]);
+    const scope = JSON.stringify(["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null, q.batchId ?? null]);
     let after: JobKey | null = null;
     if (q.cursor !== undefined) {
       const position = await decodeCursor(secret, scope, q.cursor);

@@ -1,10 +1,12 @@
 /** Request and response shapes of the webhook routes (DESIGN §9), declared once. */
 import { z } from "@hono/zod-openapi";
+import { BATCH_EVENT_TYPES } from "../batches/lifecycle";
 import { JOB_EVENT_TYPES } from "../jobs/lifecycle";
 import { ProjectParams } from "./schemas";
 
-const EVENT_CHOICES = ["*", ...JOB_EVENT_TYPES] as const;
-const eventsError = { error: `events must be a non-empty list of ${JOB_EVENT_TYPES.join(", ")}, or ["*"]` };
+const EVENT_TYPES = [...JOB_EVENT_TYPES, ...BATCH_EVENT_TYPES] as const;
+const EVENT_CHOICES = ["*", ...EVENT_TYPES] as const;
+const eventsError = { error: `events must be a non-empty list of ${EVENT_TYPES.join(", ")}, or ["*"]` };
 
 const Events = z
   .array(z.enum(EVENT_CHOICES, eventsError), eventsError)

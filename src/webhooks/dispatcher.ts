@@ -112,7 +112,7 @@ export class WebhookDispatcher {
             id: newDeliveryId(now),
             subscriptionId: sub.id,
             eventType: frame.type,
-            jobId: frame.jobId,
+            jobId: "jobId" in frame ? frame.jobId : frame.batchId,
             seq: frame.seq,
             payload: json,
             eventAtMs: Date.parse(frame.at) || now,

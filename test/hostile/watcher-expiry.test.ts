@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { WorkKind } from "../../src/jobs/timers";
-import { clampAlarmTime, MAX_ALARM_TIME } from "../../src/jobs/alarm-time";
+import { clampAlarmTime, MAX_ALARM_TIME } from "../../src/durable/alarm-time";
 import { MAX_WATCHER_LIFETIME_MS, watcherExpiry } from "../../src/events/sockets";
 import { call, createJob, drive, getJob, jobStub, jobsPath, step, token } from "../helpers";
 

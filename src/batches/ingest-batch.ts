@@ -1,0 +1,535 @@
+/**
+ * IngestBatch: one Durable Object per batch (`idFromName(batchId)`), the batch's single
+ * source of truth (DESIGN §13). It owns the batch, its items and their states, its event
+ * log and its D1 row. Items are ordinary jobs carrying `batchId`: each job object reports
+ * its creation and its end here at least once (`itemReport`), and the item's state moves
+ * once per (job, end), so the counts, read from the items' states, always add up.
+ *
+ * The alarm's work is a few idempotent handlers over the `work` table: `dispatch` (let
+ * queued items start, up to BATCH_CONCURRENCY, and finish starts left half done), `index`
+ * (the D1 row), `forward` (events to the project hub), `cancel` (the jobs of items a
+ * cancel ended before they started).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { authorize, type Action, type Principal } from "../auth/policy";
+import { loadConfig } from "../config";
+import { projectDb } from "../db/shards";
+import type { Env } from "../env";
+import { ACCESS_HEADER, acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "../events/sockets";
+import { forbidden, notFound, renderProblem } from "../http/problem";
+import type { ItemReport, ItemReportReply } from "../jobs/batch-link";
+import type { Access } from "../jobs/ingest-job";
+import { meterD1 } from "../jobs/outbox";
+import { clampAlarmTime } from "../jobs/alarm-time";
+import { upsertBatchRow } from "./batch-index";
+import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
+import { BatchStarter } from "./item-starts";
+import {
+  acceptsItems,
+  type Batch,
+  type BatchInit,
+  type BatchRecord,
+  type BatchResult,
+  type BatchStatus,
+  type BatchTransition,
+  cancelBatch,
+  closeBatch,
+  createBatch,
+  deleteBatch,
+  isBatchTerminal,
+  itemEndOf,
+  type ItemState,
+  retryBatch,
+  settleBatch,
+  startBatch,
+} from "./lifecycle";
+
+export type BatchReply =
+  | { ok: true; batch: Batch; version?: number }
+  | { ok: false; reason: "not_found" | "forbidden" }
+  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_retryable" | "closed"; status: BatchStatus };
+
+/** What a batch is created with besides its record: the URLs of a `urls` batch. */
+export interface BatchSeed {
+  urls?: string[];
+}
+
+/** `batch.progress` at most this often (the last counts are always in the terminal event). */
+const PROGRESS_EVENT_MS = 500;
+const TAG = "batch";
+type WorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry";
+
+export class IngestBatch extends DurableObject<Env> {
+  private readonly store: BatchStore;
+  private readonly starter: BatchStarter;
+  private forwarding: Promise<void> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    enableAutoPong(ctx);
+    this.store = new BatchStore(ctx.storage);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS work (kind TEXT PRIMARY KEY, due INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)");
+    this.starter = new BatchStarter(
+      env,
+      this.store,
+      () => this.config,
+      (done) => {
+        // A background start (a fetch) ended: its item may have ended, and a slot may be free.
+        ctx.waitUntil(
+          done
+            .then((ok) => {
+              if (this.starter.endedDuringStarts()) this.afterItemEnded();
+              // A failed start stays pending: the alarm tries it again.
+              if (ok) this.schedule("dispatch", 0);
+              else if (!this.scheduled("dispatch")) this.scheduleAt("dispatch", this.after(1_000), 1);
+              return this.settle();
+            })
+            .catch((err) => console.warn(JSON.stringify({ msg: "background start settle failed", error: String(err) }))),
+        );
+      },
+    );
+  }
+
+  private get config() {
+    return loadConfig(this.env);
+  }
+
+  /** Creates the batch once (a repeated call returns it), with a `urls` batch's items. */
+  async create(init: BatchInit, seed: BatchSeed = {}): Promise<Batch> {
+    const existing = this.store.batch();
+    if (existing) return this.view(existing);
+    const now = new Date();
+    const created = createBatch(init, now);
+    this.ctx.storage.transactionSync(() => {
+      if (seed.urls) {
+        const seen = new Set<string>();
+        for (const url of seed.urls) {
+          const id = crypto.randomUUID();
+          const host = hostOf(url);
+          const duplicate = seen.has(url);
+          seen.add(url);
+          this.store.addItem({ id, ref: url, state: duplicate ? "SKIPPED" : "QUEUED", hasJob: false, host }, now.toISOString());
+        }
+      }
+      this.commit(created);
+    });
+    this.schedule("index", 0);
+    this.schedule("dispatch", 0);
+    await this.settle();
+    return this.view(this.store.batch()!);
+  }
+
+  /** The batch and its version, if `access` may read it. */
+  async get(access: Access): Promise<BatchReply> {
+    const checked = this.check(access, "read");
+    if (!checked.ok) return checked;
+    return { ok: true, batch: this.view(checked.batch), version: this.store.state()?.version };
+  }
+
+  /** Whether `access` may add an item now (the create route asks before it stores the upload). */
+  async accepting(access: Access): Promise<BatchReply> {
+    const checked = this.check(access, "create");
+    if (!checked.ok) return checked;
+    const b = checked.batch;
+    if (!acceptsItems(b)) return { ok: false, reason: "closed", status: b.status };
+    if (this.store.itemCount() >= this.config.batches.maxItems) return { ok: false, reason: "closed", status: b.status };
+    return { ok: true, batch: this.view(b) };
+  }
+
+  /**
+   * A job of this batch reports where it is (created, or ended). At least once per change;
+   * a repeat changes nothing. A job the batch does not know joins it while it is open.
+   */
+  async itemReport(report: ItemReport): Promise<ItemReportReply> {
+    const batch = this.store.batch();
+    if (!batch || batch.projectId !== report.projectId) return { accepted: false, reason: "No such batch in this project" };
+    const now = new Date().toISOString();
+    const known = this.store.item(report.jobId);
+    if (!known) {
+      if (!acceptsItems(batch)) return { accepted: false, reason: `Batch ${batch.id} takes no more items (${batch.open ? batch.status : "closed"})` };
+      if (this.store.itemCount() >= this.config.batches.maxItems)
+        return { accepted: false, reason: `Batch ${batch.id} is full (${this.config.batches.maxItems} items)` };
+      this.store.addItem({ id: report.jobId, ref: report.sourcePath, state: "QUEUED", hasJob: true }, now);
+    }
+    const job = { status: report.status, stage: report.stage, progress: report.progress };
+    const end = itemEndOf(report.status);
+    if (end) {
+      const error = report.error ? { ...report.error, item: report.jobId } : null;
+      if (this.store.endItem(report.jobId, end, error, job, now)) this.afterItemEnded();
+    } else {
+      this.store.noteJob(report.jobId, job);
+    }
+    if (batch.status !== "CANCELLED") this.schedule("dispatch", 0);
+    await this.settle();
+    return { accepted: true };
+  }
+
+  /** No more items will be added; the batch ends once every item has. */
+  async close(access: Access): Promise<BatchReply> {
+    return this.command(access, "create", (b) => closeBatch(b, new Date()));
+  }
+
+  /**
+   * The batch and every unfinished item end CANCELLED. Queued items never start (the
+   * batch lets none start after this commit); running items' jobs are cancelled before
+   * the reply; the jobs of queued items are cancelled from the alarm.
+   */
+  async cancel(access: Access): Promise<BatchReply> {
+    const checked = this.check(access, "cancel");
+    if (!checked.ok) return checked;
+    const result = cancelBatch(checked.batch, new Date());
+    if (!result.ok) return refusal(result);
+    const now = new Date().toISOString();
+    const running = this.store.unfinished("RUNNING");
+    this.ctx.storage.transactionSync(() => {
+      for (const item of this.store.unfinished("QUEUED")) this.store.endItem(item.id, "CANCELLED", null, item.job, now);
+      for (const item of running) if (!item.hasJob) this.store.endItem(item.id, "CANCELLED", null, item.job, now);
+      this.commit(result);
+    });
+    this.schedule("cancel", 0);
+    await Promise.all(running.filter((i) => i.hasJob).map((item) => this.starter.cancelJob(item)));
+    await this.settle();
+    return { ok: true, batch: this.view(this.store.batch()!) };
+  }
+
+  /** Each failed item runs again as a new job with the same source, linked by `retryOf`. */
+  async retry(access: Access): Promise<BatchReply> {
+    const checked = this.check(access, "create");
+    if (!checked.ok) return checked;
+    const result = retryBatch(checked.batch, this.store.counts(), new Date());
+    if (!result.ok) return refusal(result);
+    const now = new Date().toISOString();
+    this.ctx.storage.transactionSync(() => {
+      for (const failed of this.store.failedItems()) {
+        this.store.supersede(failed.id);
+        this.store.addItem({ id: crypto.randomUUID(), ref: failed.ref, state: "QUEUED", hasJob: false, host: failed.host, retryOf: failed.id }, now);
+      }
+      this.commit(result);
+    });
+    this.schedule("dispatch", 0);
+    await this.settle();
+    return { ok: true, batch: this.view(this.store.batch()!) };
+  }
+
+  /** Soft delete of a finished batch; its items and documents stay. */
+  async remove(access: Access): Promise<BatchReply> {
+    return this.command(access, "delete", (b) => deleteBatch(b, new Date()));
+  }
+
+  /** A page of items in order (`after` is an ordinal), optionally of one state. */
+  async items(
+    access: Access,
+    after: number,
+    limit: number,
+    state?: ItemState,
+  ): Promise<{ ok: true; items: BatchItemRow[] } | { ok: false; reason: "not_found" | "forbidden" }> {
+    const checked = this.check(access, "read");
+    if (!checked.ok) return checked;
+    return { ok: true, items: this.store.itemsPage(after, limit, state) };
+  }
+
+  async events(access: Access, after: number): Promise<{ ok: true; events: BatchEvent[]; lastSeq: number } | { ok: false; reason: "not_found" | "forbidden" }> {
+    const checked = this.check(access, "read");
+    if (!checked.ok) return checked;
+    return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };
+  }
+
+  /** D1 statements this batch has issued (tests and the benchmark read it). */
+  async d1Statements(): Promise<number> {
+    return this.store.outbox().d1Statements;
+  }
+
+  /** WebSocket watchers: a `batch.snapshot` first, or the logged events after `?after=`. */
+  override async fetch(request: Request): Promise<Response> {
+    const access = JSON.parse(request.headers.get(ACCESS_HEADER) ?? "null") as Access | null;
+    const checked = access ? this.check(access, "read") : ({ ok: false, reason: "forbidden" } as const);
+    if (!checked.ok) return renderProblem(checked.reason === "forbidden" ? forbidden() : notFound("Batch not found"));
+    const { response, socket, expiresAt } = acceptWatcher(this.ctx, request, TAG);
+    const afterParam = new URL(request.url).searchParams.get("after");
+    if (afterParam === null) socket.send(JSON.stringify({ type: "batch.snapshot", seq: this.store.lastSeq(), batch: this.view(checked.batch) }));
+    else for (const e of this.store.events(Number(afterParam), 100_000)) socket.send(JSON.stringify(e));
+    const current = this.scheduled("expiry");
+    if (!current || expiresAt < current.due) this.scheduleAt("expiry", expiresAt);
+    await this.arm();
+    return response;
+  }
+
+  override async webSocketMessage(): Promise<void> {}
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    echoClose(ws, code, reason);
+  }
+
+  /** Runs every due handler; a failing one is retried with backoff and never stops the rest. */
+  override async alarm(): Promise<void> {
+    let due = this.dueWork(Date.now());
+    // Tests fire alarms early on purpose: run the earliest work then (watcher expiry waits).
+    if (due.length === 0)
+      due = this.dueWork(Number.MAX_SAFE_INTEGER)
+        .filter((w) => w.kind !== "expiry")
+        .slice(0, 1);
+    for (const work of due) {
+      try {
+        await this.runWork(work.kind, work.attempts);
+      } catch (err) {
+        console.error(JSON.stringify({ msg: "batch alarm work failed", kind: work.kind, error: String(err).slice(0, 300) }));
+        this.scheduleAt(work.kind, Date.now() + Math.min(30_000, 500 * 2 ** work.attempts), work.attempts + 1);
+      }
+    }
+    await this.settle();
+  }
+
+  private async runWork(kind: WorkKind, attempts: number): Promise<void> {
+    switch (kind) {
+      case "dispatch":
+        return this.dispatch(attempts);
+      case "index":
+        return this.writeIndex(attempts);
+      case "forward":
+        return this.forward(attempts);
+      case "cancel":
+        return this.cancelQueuedJobs();
+      case "expiry": {
+        const next = closeExpired(this.ctx);
+        if (next === null) this.unschedule("expiry");
+        else this.scheduleAt("expiry", next);
+        return;
+      }
+    }
+  }
+
+  // --- handlers --------------------------------------------------------------------------
+
+  /**
+   * Lets queued items start while fewer than BATCH_CONCURRENCY are running (URL items at
+   * most 2 per host), then finishes every start still pending. Idempotent: an item moves
+   * QUEUED → RUNNING once, and a start left half done (an admit not acknowledged, a fetch
+   * cut by an eviction) is simply done again.
+   */
+  private async dispatch(attempts = 0): Promise<void> {
+    const { concurrency } = this.config.batches;
+    for (let round = 0; round < 4; round++) {
+      const batch = this.store.batch();
+      if (!batch || batch.status === "CANCELLED" || batch.deletedAt) return this.unschedule("dispatch");
+      this.admitQueued(concurrency);
+      const failures = await this.starter.runPendingStarts(() => this.store.batch()?.status === "CANCELLED");
+      if (this.starter.endedDuringStarts()) this.afterItemEnded();
+      const counts = this.store.counts();
+      if (failures > 0) return this.scheduleAt("dispatch", this.after(Math.min(30_000, 500 * 2 ** attempts)), attempts + 1);
+      if (counts.queued === 0 || counts.running >= concurrency) break;
+    }
+    this.unschedule("dispatch");
+  }
+
+  /** QUEUED → RUNNING for as many items as there are free slots (URL items at most 2 per host). */
+  private admitQueued(concurrency: number): void {
+    let slots = concurrency - this.store.counts().running;
+    if (slots <= 0) return;
+    const now = new Date();
+    const byHost = this.store.fetchesByHost();
+    this.ctx.storage.transactionSync(() => {
+      for (const item of this.store.queued(slots + 64)) {
+        if (slots <= 0) break;
+        const pending = this.starter.startKind(item);
+        if (pending === "fetch" && item.host) {
+          const n = byHost.get(item.host) ?? 0;
+          if (n >= 2) continue;
+          byHost.set(item.host, n + 1);
+        }
+        if (this.store.markStarting(item.id, pending, now.toISOString())) slots--;
+      }
+      const started = this.store.counts().running > 0 ? startBatch(this.store.batch()!, now) : null;
+      if (started) this.commit(started);
+    });
+  }
+
+  /** The jobs of items a cancel ended while they waited (they never started). */
+  private async cancelQueuedJobs(): Promise<void> {
+    const items = this.store.itemsPage(0, 100_000, "CANCELLED").filter((i) => i.hasJob && i.job?.status === "QUEUED");
+    const results = await Promise.allSettled(items.map((item) => this.starter.cancelJob(item)));
+    if (results.some((r) => r.status === "rejected")) throw new Error("some queued items' jobs could not be cancelled yet");
+    this.unschedule("cancel");
+  }
+
+  /** Writes the D1 row when a status change is unwritten, or counts changed and the interval passed. */
+  private async writeIndex(attempts: number): Promise<void> {
+    const state = this.store.state();
+    if (!state) return this.unschedule("index");
+    const out = this.store.outbox();
+    const statusChanged = out.indexedStatus !== `${state.batch.status}:${state.batch.deletedAt ?? ""}`;
+    const now = Date.now();
+    const dueAt = out.indexedAt + this.config.indexProgressIntervalMs;
+    if (!statusChanged && out.indexedVersion >= state.version && now < dueAt) {
+      this.scheduleAt("index", dueAt);
+      return;
+    }
+    try {
+      const d1 = meterD1(projectDb(this.env, state.batch.projectId), (n) => this.store.countStatements(n));
+      await upsertBatchRow(d1, this.view(state.batch), state.version, state.batch.deletedAt);
+      this.store.markIndexed(state.version, `${state.batch.status}:${state.batch.deletedAt ?? ""}`, now);
+      this.unschedule("index");
+    } catch (err) {
+      console.warn(JSON.stringify({ msg: "batch index write failed", batchId: state.batch.id, error: String(err) }));
+      this.scheduleAt("index", this.after(Math.min(30_000, 500 * 2 ** attempts)), attempts + 1);
+    }
+  }
+
+  /** Hands logged events not yet forwarded to the project hub, in order; retried from the alarm. */
+  private forward(attempts: number): Promise<void> {
+    this.forwarding = this.forwarding.then(async () => {
+      const batch = this.store.batch();
+      if (!batch) return;
+      for (;;) {
+        const events = this.store.events(this.store.outbox().forwardedSeq, 100);
+        const last = events[events.length - 1];
+        if (!last) return this.unschedule("forward");
+        try {
+          await this.env.PROJECT_HUB.get(this.env.PROJECT_HUB.idFromName(batch.projectId)).publishBatch(events);
+        } catch (err) {
+          console.warn(JSON.stringify({ msg: "batch event forward failed", batchId: batch.id, error: String(err) }));
+          this.scheduleAt("forward", this.after(Math.min(30_000, 500 * 2 ** attempts)), attempts + 1);
+          return;
+        }
+        this.store.markForwarded(last.seq);
+      }
+    });
+    return this.forwarding;
+  }
+
+  // --- shell -----------------------------------------------------------------------------
+
+  /** After an item's end: progress (throttled), and the outcome once nothing is left. */
+  private afterItemEnded(): void {
+    const batch = this.store.batch();
+    if (!batch) return;
+    const settled = settleBatch(batch, this.store.counts(), new Date());
+    if (settled) return this.commit(settled);
+    if (isBatchTerminal(batch.status)) return;
+    const now = Date.now();
+    if (now - this.store.lastProgressEventAt() >= PROGRESS_EVENT_MS) this.publish(this.store.logEvent("batch.progress", now));
+    this.schedule("index", this.config.indexProgressIntervalMs);
+  }
+
+  private async command(access: Access, action: Action, run: (b: BatchRecord) => BatchResult): Promise<BatchReply> {
+    const checked = this.check(access, action);
+    if (!checked.ok) return checked;
+    const result = run(checked.batch);
+    if (!result.ok) return refusal(result);
+    this.commit(result);
+    const settled = settleBatch(this.store.batch()!, this.store.counts(), new Date());
+    if (settled) this.commit(settled);
+    await this.settle();
+    return { ok: true, batch: this.view(this.store.batch()!) };
+  }
+
+  /** Commits a transition and its event; the D1 row and the hub catch up in `settle`. */
+  private commit(t: BatchTransition): void {
+    const before = this.store.batch();
+    const { frame } = this.store.commit(t.batch, t.event);
+    this.publish(frame);
+    if (!before || before.status !== t.batch.status || before.deletedAt !== t.batch.deletedAt || before.open !== t.batch.open) this.schedule("index", 0);
+  }
+
+  private publish(frame: BatchEvent | null): void {
+    if (!frame) return;
+    broadcast(this.ctx, TAG, JSON.stringify(frame));
+    this.schedule("forward", 0);
+  }
+
+  /**
+   * Runs what a change made due now rather than at the alarm: the dispatch (admits are
+   * quick; fetches go on in the background, see `BatchStarter`), the urgent index write
+   * and the forwarding; then arms the alarm for the rest.
+   */
+  private async settle(): Promise<void> {
+    if (this.scheduled("dispatch")?.attempts === 0) {
+      await this.dispatch().catch((err) => console.warn(JSON.stringify({ msg: "dispatch failed; the alarm retries", error: String(err) })));
+    }
+    const urgent = this.scheduled("index");
+    const tasks: Promise<void>[] = [];
+    if (urgent && urgent.attempts === 0 && urgent.due <= this.after(0)) tasks.push(this.writeIndex(0));
+    if (this.scheduled("forward")) tasks.push(this.forward(0));
+    await Promise.all(tasks);
+    await this.arm();
+  }
+
+  private view(b: BatchRecord): Batch {
+    const { deletedAt: _d, errorMessage, ...rest } = b;
+    const errors = this.store.errors();
+    if (errorMessage) errors.unshift({ at: b.updatedAt, stage: "BATCH", code: "BATCH_FAILED", message: errorMessage, item: b.id });
+    return { ...rest, counts: this.store.counts(), errors };
+  }
+
+  private check(access: Access, action: Action): { ok: true; batch: BatchRecord } | { ok: false; reason: "not_found" | "forbidden" } {
+    const batch = this.store.batch();
+    if (!batch || batch.deletedAt) return { ok: false, reason: "not_found" };
+    if (access.projectId !== undefined && access.projectId !== batch.projectId) return { ok: false, reason: "not_found" };
+    const decision = authorize(access.principal, action, { projectId: batch.projectId, createdBy: batch.createdBy });
+    if (decision === "hidden") return { ok: false, reason: "not_found" };
+    if (decision === "forbidden") return { ok: false, reason: "forbidden" };
+    return { ok: true, batch };
+  }
+
+  // --- the work table over one alarm -------------------------------------------------------
+
+  private schedule(kind: WorkKind, delayMs: number): void {
+    const existing = this.scheduled(kind);
+    const due = this.after(delayMs);
+    if (existing && existing.due <= due && existing.attempts === 0) return;
+    this.scheduleAt(kind, due);
+  }
+
+  private scheduleAt(kind: WorkKind, due: number, attempts = 0): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO work (kind, due, attempts) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET due = excluded.due, attempts = excluded.attempts",
+      kind,
+      clampAlarmTime(due),
+      attempts,
+    );
+  }
+
+  private unschedule(kind: WorkKind): void {
+    this.ctx.storage.sql.exec("DELETE FROM work WHERE kind = ?", kind);
+  }
+
+  private scheduled(kind: WorkKind): { kind: WorkKind; due: number; attempts: number } | null {
+    return (
+      this.ctx.storage.sql.exec<{ kind: WorkKind; due: number; attempts: number }>("SELECT kind, due, attempts FROM work WHERE kind = ?", kind).toArray()[0] ??
+      null
+    );
+  }
+
+  private dueWork(horizon: number): { kind: WorkKind; due: number; attempts: number }[] {
+    return this.ctx.storage.sql
+      .exec<{ kind: WorkKind; due: number; attempts: number }>("SELECT kind, due, attempts FROM work WHERE due <= ? ORDER BY due", horizon)
+      .toArray();
+  }
+
+  private async arm(): Promise<void> {
+    const next = this.ctx.storage.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM work").one().due;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
+  }
+
+  private after(delayMs: number): number {
+    return Date.now() + Math.max(delayMs, this.config.alarmDelayMs);
+  }
+}
+
+function refusal(r: Exclude<BatchResult, { ok: true }>): BatchReply {
+  if (r.reason === "already_deleted") return { ok: false, reason: "not_found" };
+  return { ok: false, reason: r.reason, status: r.status };
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/** The batch acts on its items' jobs with the authority its own caller was checked for. */
+export function batchPrincipal(b: { projectId: string; createdBy: string }): Principal {
+  return { sub: b.createdBy, roles: ["admin"], projects: [b.projectId] };
+}
