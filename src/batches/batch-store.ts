@@ -87,8 +87,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS outbox (
   k INTEGER PRIMARY KEY CHECK (k = 1),
   forwarded_seq INTEGER NOT NULL DEFAULT 0,
-  indexed_version INTEGER NOT NULL DEFAULT 0,
   indexed_status TEXT,
+  counts_written TEXT,
   indexed_at INTEGER NOT NULL DEFAULT 0,
   d1_statements INTEGER NOT NULL DEFAULT 0
 );
@@ -311,16 +311,16 @@ export class BatchStore {
 
   // --- outbox ----------------------------------------------------------------------------
 
-  outbox(): { forwardedSeq: number; indexedVersion: number; indexedStatus: string | null; indexedAt: number; d1Statements: number } {
+  outbox(): { forwardedSeq: number; indexedStatus: string | null; countsWritten: string | null; indexedAt: number; d1Statements: number } {
     const r = this.sql
-      .exec<{ forwarded_seq: number; indexed_version: number; indexed_status: string | null; indexed_at: number; d1_statements: number }>(
-        "SELECT * FROM outbox WHERE k = 1",
+      .exec<{ forwarded_seq: number; indexed_status: string | null; counts_written: string | null; indexed_at: number; d1_statements: number }>(
+        "SELECT forwarded_seq, indexed_status, counts_written, indexed_at, d1_statements FROM outbox WHERE k = 1",
       )
       .one();
     return {
       forwardedSeq: r.forwarded_seq,
-      indexedVersion: r.indexed_version,
       indexedStatus: r.indexed_status,
+      countsWritten: r.counts_written,
       indexedAt: r.indexed_at,
       d1Statements: r.d1_statements,
     };
@@ -330,8 +330,10 @@ export class BatchStore {
     this.sql.exec("UPDATE outbox SET forwarded_seq = max(forwarded_seq, ?) WHERE k = 1", seq);
   }
 
-  markIndexed(version: number, status: string, now: number): void {
-    this.sql.exec("UPDATE outbox SET indexed_version = max(indexed_version, ?), indexed_status = ?, indexed_at = ? WHERE k = 1", version, status, now);
+  /** The D1 row now holds this status and these counts. */
+  /** The D1 row now holds this status and these counts. */
+  markIndexed(status: string, counts: string, now: number): void {
+    this.sql.exec("UPDATE outbox SET indexed_status = ?, counts_written = ?, indexed_at = ? WHERE k = 1", status, counts, now);
   }
 
   countStatements(n: number): void {

@@ -5,10 +5,12 @@
  * its creation and its end here at least once (`itemReport`), and the item's state moves
  * once per (job, end), so the counts, read from the items' states, always add up.
  *
- * The alarm's work is a few idempotent handlers over the `work` table: `dispatch` (let
+ * The alarm's work is a few idempotent handlers registered with `Timers`: `dispatch` (let
  * queued items start, up to BATCH_CONCURRENCY, and finish starts left half done), `index`
  * (the D1 row), `forward` (events to the project hub), `cancel` (the jobs of items a
- * cancel ended before they started).
+ * cancel ended before they started), `expiry` (watchers whose token expired). A change
+ * runs what it made due at once (`settle`); the alarm is the backstop, and the registry
+ * owns retries and re-arming.
  */
 import { DurableObject } from "cloudflare:workers";
 import { authorize, type Action, type Principal } from "../auth/policy";
@@ -20,7 +22,7 @@ import { forbidden, notFound, renderProblem } from "../http/problem";
 import type { ItemReport, ItemReportReply } from "../jobs/batch-link";
 import type { Access } from "../jobs/ingest-job";
 import { meterD1 } from "../jobs/outbox";
-import { clampAlarmTime } from "../jobs/alarm-time";
+import { Timers } from "../durable/timers";
 import { upsertBatchRow } from "./batch-index";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
 import { BatchStarter } from "./item-starts";
@@ -62,13 +64,22 @@ type WorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry";
 export class IngestBatch extends DurableObject<Env> {
   private readonly store: BatchStore;
   private readonly starter: BatchStarter;
+  private readonly timers: Timers<WorkKind>;
   private forwarding: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     enableAutoPong(ctx);
     this.store = new BatchStore(ctx.storage);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS work (kind TEXT PRIMARY KEY, due INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)");
+    this.timers = new Timers<WorkKind>({ storage: ctx.storage })
+      .register("dispatch", async () => {
+        await this.dispatch();
+        return this.dispatchBackstop();
+      })
+      .register("index", () => this.writeIndex())
+      .register("forward", () => this.forward())
+      .register("cancel", () => this.cancelQueuedJobs())
+      .register("expiry", () => closeExpired(this.ctx) ?? undefined);
     this.starter = new BatchStarter(
       env,
       this.store,
@@ -79,9 +90,8 @@ export class IngestBatch extends DurableObject<Env> {
           done
             .then((ok) => {
               if (this.starter.endedDuringStarts()) this.afterItemEnded();
-              // A failed start stays pending: the alarm tries it again.
-              if (ok) this.schedule("dispatch", 0);
-              else if (!this.scheduled("dispatch")) this.scheduleAt("dispatch", this.after(1_000), 1);
+              // A failed start stays pending; the dispatch (now, or after its backoff) runs it again.
+              this.schedule("dispatch", ok ? 0 : 1_000);
               return this.settle();
             })
             .catch((err) => console.warn(JSON.stringify({ msg: "background start settle failed", error: String(err) }))),
@@ -248,9 +258,8 @@ export class IngestBatch extends DurableObject<Env> {
     const afterParam = new URL(request.url).searchParams.get("after");
     if (afterParam === null) socket.send(JSON.stringify({ type: "batch.snapshot", seq: this.store.lastSeq(), batch: this.view(checked.batch) }));
     else for (const e of this.store.events(Number(afterParam), 100_000)) socket.send(JSON.stringify(e));
-    const current = this.scheduled("expiry");
-    if (!current || expiresAt < current.due) this.scheduleAt("expiry", expiresAt);
-    await this.arm();
+    this.timers.schedule("expiry", expiresAt);
+    await this.timers.arm();
     return response;
   }
 
@@ -260,42 +269,15 @@ export class IngestBatch extends DurableObject<Env> {
     echoClose(ws, code, reason);
   }
 
-  /** Runs every due handler; a failing one is retried with backoff and never stops the rest. */
+  /**
+   * Runs every due handler (the registry retries a failing one with backoff). Tests fire
+   * alarms early on purpose: then the earliest work other than watcher expiry runs.
+   */
   override async alarm(): Promise<void> {
-    let due = this.dueWork(Date.now());
-    // Tests fire alarms early on purpose: run the earliest work then (watcher expiry waits).
-    if (due.length === 0)
-      due = this.dueWork(Number.MAX_SAFE_INTEGER)
-        .filter((w) => w.kind !== "expiry")
-        .slice(0, 1);
-    for (const work of due) {
-      try {
-        await this.runWork(work.kind, work.attempts);
-      } catch (err) {
-        console.error(JSON.stringify({ msg: "batch alarm work failed", kind: work.kind, error: String(err).slice(0, 300) }));
-        this.scheduleAt(work.kind, Date.now() + Math.min(30_000, 500 * 2 ** work.attempts), work.attempts + 1);
-      }
-    }
+    const now = Date.now();
+    const earliest = Math.min(...(["dispatch", "index", "forward", "cancel"] as const).map((k) => this.timers.scheduled(k)?.due ?? Infinity));
+    await this.timers.run(earliest <= now || earliest === Infinity ? now : earliest);
     await this.settle();
-  }
-
-  private async runWork(kind: WorkKind, attempts: number): Promise<void> {
-    switch (kind) {
-      case "dispatch":
-        return this.dispatch(attempts);
-      case "index":
-        return this.writeIndex(attempts);
-      case "forward":
-        return this.forward(attempts);
-      case "cancel":
-        return this.cancelQueuedJobs();
-      case "expiry": {
-        const next = closeExpired(this.ctx);
-        if (next === null) this.unschedule("expiry");
-        else this.scheduleAt("expiry", next);
-        return;
-      }
-    }
   }
 
   // --- handlers --------------------------------------------------------------------------
@@ -306,19 +288,27 @@ export class IngestBatch extends DurableObject<Env> {
    * QUEUED → RUNNING once, and a start left half done (an admit not acknowledged, a fetch
    * cut by an eviction) is simply done again.
    */
-  private async dispatch(attempts = 0): Promise<void> {
+  private async dispatch(): Promise<void> {
     const { concurrency } = this.config.batches;
     for (let round = 0; round < 4; round++) {
       const batch = this.store.batch();
-      if (!batch || batch.status === "CANCELLED" || batch.deletedAt) return this.unschedule("dispatch");
+      if (!batch || batch.status === "CANCELLED" || batch.deletedAt) return;
       this.admitQueued(concurrency);
       const failures = await this.starter.runPendingStarts(() => this.store.batch()?.status === "CANCELLED");
       if (this.starter.endedDuringStarts()) this.afterItemEnded();
+      if (failures > 0) throw new Error(`${failures} item starts failed`);
       const counts = this.store.counts();
-      if (failures > 0) return this.scheduleAt("dispatch", this.after(Math.min(30_000, 500 * 2 ** attempts)), attempts + 1);
-      if (counts.queued === 0 || counts.running >= concurrency) break;
+      if (counts.queued === 0 || counts.running >= concurrency) return;
     }
-    this.unschedule("dispatch");
+  }
+
+  /**
+   * While fetches run in the background, the dispatch stays on the schedule for when the
+   * slowest may have timed out: if an eviction lost them, they run again then.
+   */
+  private dispatchBackstop(): number | undefined {
+    const waiting = this.store.pendingStarts().some((i) => i.pending !== "admit");
+    return waiting ? Date.now() + this.config.batches.fetchTimeoutMs + 5_000 : undefined;
   }
 
   /** QUEUED → RUNNING for as many items as there are free slots (URL items at most 2 per host). */
@@ -348,52 +338,48 @@ export class IngestBatch extends DurableObject<Env> {
     const items = this.store.itemsPage(0, 100_000, "CANCELLED").filter((i) => i.hasJob && i.job?.status === "QUEUED");
     const results = await Promise.allSettled(items.map((item) => this.starter.cancelJob(item)));
     if (results.some((r) => r.status === "rejected")) throw new Error("some queued items' jobs could not be cancelled yet");
-    this.unschedule("cancel");
   }
 
   /** Writes the D1 row when a status change is unwritten, or counts changed and the interval passed. */
-  private async writeIndex(attempts: number): Promise<void> {
+  /**
+   * Writes the D1 row when its status (or deletion) is not in D1 yet, or when counts moved
+   * and the interval has passed; returns when to come back for counts still unwritten.
+   */
+  private async writeIndex(): Promise<number | undefined> {
     const state = this.store.state();
-    if (!state) return this.unschedule("index");
+    if (!state) return;
     const out = this.store.outbox();
-    const statusChanged = out.indexedStatus !== `${state.batch.status}:${state.batch.deletedAt ?? ""}`;
+    const status = `${state.batch.status}:${state.batch.deletedAt ?? ""}`;
     const now = Date.now();
     const dueAt = out.indexedAt + this.config.indexProgressIntervalMs;
-    if (!statusChanged && out.indexedVersion >= state.version && now < dueAt) {
-      this.scheduleAt("index", dueAt);
-      return;
-    }
-    try {
-      const d1 = meterD1(projectDb(this.env, state.batch.projectId), (n) => this.store.countStatements(n));
-      await upsertBatchRow(d1, this.view(state.batch), state.version, state.batch.deletedAt);
-      this.store.markIndexed(state.version, `${state.batch.status}:${state.batch.deletedAt ?? ""}`, now);
-      this.unschedule("index");
-    } catch (err) {
-      console.warn(JSON.stringify({ msg: "batch index write failed", batchId: state.batch.id, error: String(err) }));
-      this.scheduleAt("index", this.after(Math.min(30_000, 500 * 2 ** attempts)), attempts + 1);
-    }
+    if (out.indexedStatus === status && now < dueAt) return out.countsWritten === this.countsKey() ? undefined : dueAt;
+    if (out.indexedStatus === status && out.countsWritten === this.countsKey()) return;
+    const d1 = meterD1(projectDb(this.env, state.batch.projectId), (n) => this.store.countStatements(n));
+    const view = this.view(state.batch);
+    await upsertBatchRow(d1, view, state.version, state.batch.deletedAt);
+    this.store.markIndexed(status, JSON.stringify(view.counts), now);
+  }
+
+  private countsKey(): string {
+    return JSON.stringify(this.store.counts());
   }
 
   /** Hands logged events not yet forwarded to the project hub, in order; retried from the alarm. */
-  private forward(attempts: number): Promise<void> {
-    this.forwarding = this.forwarding.then(async () => {
+  private forward(): Promise<void> {
+    // One pass at a time, in order; the hub drops frames it has already seen.
+    const pass = this.forwarding.then(async () => {
       const batch = this.store.batch();
       if (!batch) return;
       for (;;) {
         const events = this.store.events(this.store.outbox().forwardedSeq, 100);
         const last = events[events.length - 1];
-        if (!last) return this.unschedule("forward");
-        try {
-          await this.env.PROJECT_HUB.get(this.env.PROJECT_HUB.idFromName(batch.projectId)).publishBatch(events);
-        } catch (err) {
-          console.warn(JSON.stringify({ msg: "batch event forward failed", batchId: batch.id, error: String(err) }));
-          this.scheduleAt("forward", this.after(Math.min(30_000, 500 * 2 ** attempts)), attempts + 1);
-          return;
-        }
+        if (!last) return;
+        await this.env.PROJECT_HUB.get(this.env.PROJECT_HUB.idFromName(batch.projectId)).publishBatch(events);
         this.store.markForwarded(last.seq);
       }
     });
-    return this.forwarding;
+    this.forwarding = pass.catch(() => {});
+    return pass;
   }
 
   // --- shell -----------------------------------------------------------------------------
@@ -438,19 +424,30 @@ export class IngestBatch extends DurableObject<Env> {
 
   /**
    * Runs what a change made due now rather than at the alarm: the dispatch (admits are
-   * quick; fetches go on in the background, see `BatchStarter`), the urgent index write
-   * and the forwarding; then arms the alarm for the rest.
+   * quick; fetches go on in the background, see `BatchStarter`), an urgent index write and
+   * the forwarding; then arms the alarm for the rest. What fails stays on the schedule,
+   * and the alarm retries it with backoff.
    */
   private async settle(): Promise<void> {
-    if (this.scheduled("dispatch")?.attempts === 0) {
-      await this.dispatch().catch((err) => console.warn(JSON.stringify({ msg: "dispatch failed; the alarm retries", error: String(err) })));
-    }
-    const urgent = this.scheduled("index");
+    const dispatch = this.timers.scheduled("dispatch");
+    if (dispatch && dispatch.attempts === 0) await this.runNow("dispatch", async () => (await this.dispatch(), this.dispatchBackstop()));
     const tasks: Promise<void>[] = [];
-    if (urgent && urgent.attempts === 0 && urgent.due <= this.after(0)) tasks.push(this.writeIndex(0));
-    if (this.scheduled("forward")) tasks.push(this.forward(0));
+    const index = this.timers.scheduled("index");
+    if (index && index.attempts === 0 && index.due <= this.after(0)) tasks.push(this.runNow("index", () => this.writeIndex()));
+    if (this.timers.scheduled("forward")?.attempts === 0) tasks.push(this.runNow("forward", () => this.forward()));
     await Promise.all(tasks);
-    await this.arm();
+    await this.timers.arm();
+  }
+
+  /** Runs a kind's work out of the alarm: done takes it off the schedule; a next time replaces it; a failure leaves it. */
+  private async runNow(kind: WorkKind, work: () => Promise<number | undefined | void>): Promise<void> {
+    try {
+      const next = await work();
+      this.timers.unschedule(kind);
+      if (typeof next === "number") this.timers.schedule(kind, next);
+    } catch (err) {
+      console.warn(JSON.stringify({ msg: "batch work failed; the alarm retries", kind, error: String(err).slice(0, 300) }));
+    }
   }
 
   private view(b: BatchRecord): Batch {
@@ -470,45 +467,9 @@ export class IngestBatch extends DurableObject<Env> {
     return { ok: true, batch };
   }
 
-  // --- the work table over one alarm -------------------------------------------------------
-
+  /** Puts `kind` on the schedule `delayMs` from now (never earlier than the configured floor). */
   private schedule(kind: WorkKind, delayMs: number): void {
-    const existing = this.scheduled(kind);
-    const due = this.after(delayMs);
-    if (existing && existing.due <= due && existing.attempts === 0) return;
-    this.scheduleAt(kind, due);
-  }
-
-  private scheduleAt(kind: WorkKind, due: number, attempts = 0): void {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO work (kind, due, attempts) VALUES (?, ?, ?) ON CONFLICT (kind) DO UPDATE SET due = excluded.due, attempts = excluded.attempts",
-      kind,
-      clampAlarmTime(due),
-      attempts,
-    );
-  }
-
-  private unschedule(kind: WorkKind): void {
-    this.ctx.storage.sql.exec("DELETE FROM work WHERE kind = ?", kind);
-  }
-
-  private scheduled(kind: WorkKind): { kind: WorkKind; due: number; attempts: number } | null {
-    return (
-      this.ctx.storage.sql.exec<{ kind: WorkKind; due: number; attempts: number }>("SELECT kind, due, attempts FROM work WHERE kind = ?", kind).toArray()[0] ??
-      null
-    );
-  }
-
-  private dueWork(horizon: number): { kind: WorkKind; due: number; attempts: number }[] {
-    return this.ctx.storage.sql
-      .exec<{ kind: WorkKind; due: number; attempts: number }>("SELECT kind, due, attempts FROM work WHERE due <= ? ORDER BY due", horizon)
-      .toArray();
-  }
-
-  private async arm(): Promise<void> {
-    const next = this.ctx.storage.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM work").one().due;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
+    this.timers.schedule(kind, this.after(delayMs));
   }
 
   private after(delayMs: number): number {
