@@ -17,7 +17,7 @@ import { authorize, type Action, type Principal } from "../auth/policy";
 import { loadConfig } from "../config";
 import { projectDb } from "../db/shards";
 import type { Env } from "../env";
-import { ACCESS_HEADER, acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "../events/sockets";
+import { ACCESS_HEADER, acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong, meterClientFrame } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
 import type { ItemReport, ItemReportReply } from "../jobs/batch-link";
 import type { Access } from "../jobs/ingest-job";
@@ -263,7 +263,9 @@ export class IngestBatch extends DurableObject<Env> {
     return response;
   }
 
-  override async webSocketMessage(): Promise<void> {}
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
+  }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     echoClose(ws, code, reason);

@@ -7,12 +7,11 @@
  */
 import { concatBytes, toHex } from "../bytes";
 import type { Env } from "../env";
+import { fetchRemote, RemoteFetchError } from "../net/remote-fetch";
+import { checkRemoteUrl } from "../net/url-rules";
 import { SNIFF_BYTES, sniffType, type SupportedType } from "../uploads/sniff";
-import { checkWebhookUrl } from "../webhooks/url-rules";
 
-/** RFC 9110 §15.4: at most this many redirects are followed, each one re-checked. */
-export const MAX_REDIRECTS = 5;
-export const USER_AGENT = "edge-ingest/0.1 (+https://github.com/edge-ingest; remote source fetcher)";
+export const USER_AGENT = "edge-ingest/0.1 (remote source fetcher; +https://github.com/edge-ingest/edge-ingest)";
 /** Bytes held in memory before one part goes to R2 (R2's parts must be equal and at least 5 MiB). */
 const PART_BYTES = 5 * 1024 * 1024;
 
@@ -31,79 +30,63 @@ export type RemoteOutcome =
       retryable: boolean;
     };
 
-/** Checks a URL against the rules of DESIGN §15; the reason when refused. */
+/** Checks a URL against the rules of DESIGN §15 (the module webhooks use too). */
 export function checkSourceUrl(raw: string, allowHttpLocalhost: boolean): { ok: true; url: string } | { ok: false; reason: string } {
-  return checkWebhookUrl(raw, allowHttpLocalhost);
+  return checkRemoteUrl(raw, allowHttpLocalhost);
 }
 
 /** The last path segment of a URL, as the item's file name (the host when there is none). */
 export function filenameOf(url: string): string {
   const u = new URL(url);
-  const last = decodeURIComponent(u.pathname.split("/").filter(Boolean).pop() ?? "");
+  let last = u.pathname.split("/").filter(Boolean).pop() ?? "";
+  try {
+    last = decodeURIComponent(last);
+  } catch {
+    // keep it encoded
+  }
   return (last || u.hostname).slice(0, 255);
 }
 
-/** Fetches `url` into R2 under `key`. Never throws for the source's faults: they are outcomes. */
+/**
+ * Fetches `url` into R2 under `key`. Never throws for the source's faults: they are
+ * outcomes; whatever was written under `key` is gone when the outcome is a failure.
+ */
 export async function fetchRemoteSource(env: Env, url: string, key: string, limits: RemoteLimits): Promise<RemoteOutcome> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error("timeout")), limits.timeoutMs);
   try {
-    return await fetchWithin(env, url, key, limits, abort.signal);
+    const res = await fetchRemote(url, { ...limits, userAgent: USER_AGENT });
+    if (res.status < 200 || res.status > 299) {
+      await res.body.cancel().catch(() => {});
+      const retryable = res.status >= 500 || res.status === 429;
+      const redirect = res.status >= 300 && res.status < 400 ? " (more redirects than allowed)" : "";
+      return { ok: false, code: "FETCH_FAILED", message: `The source answered HTTP ${res.status}${redirect}`, retryable };
+    }
+    return await streamToR2(env, key, res.body, res.contentType, filenameOf(res.url), res.url);
   } catch (err) {
     await env.BUCKET.delete(key).catch(() => {});
-    if (abort.signal.aborted) return { ok: false, code: "TIMEOUT", message: `The source did not arrive within ${limits.timeoutMs} ms`, retryable: true };
+    if (err instanceof RemoteFetchError) {
+      switch (err.code) {
+        case "url_refused":
+          return { ok: false, code: "URL_REFUSED", message: `The URL was refused: ${err.message}`, retryable: false };
+        case "too_large":
+          return { ok: false, code: "LIMIT_EXCEEDED", message: `LIMIT_EXCEEDED: ${err.message} (MAX_UPLOAD_BYTES is ${limits.maxBytes})`, retryable: false };
+        case "timeout":
+          return { ok: false, code: "TIMEOUT", message: `The source did not arrive within ${limits.timeoutMs} ms`, retryable: true };
+        case "network":
+          return { ok: false, code: "FETCH_FAILED", message: `The source could not be fetched: ${err.message}`, retryable: true };
+      }
+    }
     return {
       ok: false,
       code: "FETCH_FAILED",
       message: `The source could not be fetched: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`,
       retryable: true,
     };
-  } finally {
-    clearTimeout(timer);
   }
-}
-
-async function fetchWithin(env: Env, first: string, key: string, limits: RemoteLimits, signal: AbortSignal): Promise<RemoteOutcome> {
-  let url = first;
-  let response: Response | null = null;
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const verdict = checkSourceUrl(url, limits.allowHttpLocalhost);
-    if (!verdict.ok)
-      return { ok: false, code: "URL_REFUSED", message: hop === 0 ? verdict.reason : `A redirect was refused: ${verdict.reason}`, retryable: false };
-    const res = await fetch(verdict.url, { redirect: "manual", signal, headers: { "User-Agent": USER_AGENT, Accept: "*/*" } });
-    const location = res.headers.get("Location");
-    if (res.status >= 300 && res.status < 400 && location) {
-      await res.body?.cancel().catch(() => {});
-      url = new URL(location, verdict.url).toString();
-      continue;
-    }
-    response = res;
-    url = verdict.url;
-    break;
-  }
-  if (!response) return { ok: false, code: "URL_REFUSED", message: `More than ${MAX_REDIRECTS} redirects`, retryable: false };
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => {});
-    const retryable = response.status >= 500 || response.status === 429;
-    return { ok: false, code: "FETCH_FAILED", message: `The source answered HTTP ${response.status}`, retryable };
-  }
-  const declared = Number(response.headers.get("Content-Length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > limits.maxBytes) {
-    await response.body?.cancel().catch(() => {});
-    return tooLarge(limits.maxBytes);
-  }
-  if (!response.body) return { ok: false, code: "EMPTY_DOCUMENT", message: "The source is empty", retryable: false };
-  const filename = filenameOf(url);
-  return streamToR2(env, key, response.body, response.headers.get("Content-Type"), filename, url, limits.maxBytes);
-}
-
-function tooLarge(max: number): RemoteOutcome {
-  return { ok: false, code: "LIMIT_EXCEEDED", message: `LIMIT_EXCEEDED: the source is larger than ${max} bytes`, retryable: false };
 }
 
 /**
  * Streams the body into R2: one `put` when it fits one part, else a multipart upload of
- * equal parts. Past `maxBytes` the read stops and whatever was written is removed.
+ * equal parts. A body that errors (past `maxBytes`, or the timeout) aborts the upload.
  */
 async function streamToR2(
   env: Env,
@@ -112,7 +95,6 @@ async function streamToR2(
   declared: string | null,
   filename: string,
   finalUrl: string,
-  maxBytes: number,
 ): Promise<RemoteOutcome> {
   const reader = body.getReader();
   const digest = new crypto.DigestStream("SHA-256");
@@ -128,11 +110,6 @@ async function streamToR2(
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        await upload?.abort().catch(() => {});
-        return tooLarge(maxBytes);
-      }
       pending.push(value);
       pendingBytes += value.byteLength;
       await hasher.write(value);

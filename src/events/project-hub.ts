@@ -14,7 +14,7 @@ import type { JobEvent } from "../jobs/job-store";
 import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { ProjectLog } from "./project-log";
-import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong } from "./sockets";
+import { acceptWatcher, broadcast, closeExpired, echoClose, enableAutoPong, meterClientFrame } from "./sockets";
 import { clampAlarmTime } from "../durable/alarm-time";
 
 const TAG = "project";
@@ -151,8 +151,8 @@ export class ProjectHub extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(clampAlarmTime(Math.max(next, Date.now() + 1)));
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Watchers only listen; "ping" is answered by the runtime's auto-response.
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

@@ -13,6 +13,10 @@ export interface WatcherAttachment {
 export const CLOSE_TOKEN_EXPIRED = 4001;
 /** Sent when the watched job is deleted (1000: normal closure, nothing more will come). */
 export const CLOSE_NORMAL = 1000;
+/** RFC 6455 §7.4.1: 1008, policy violation: the watcher sent something other than "ping". */
+export const CLOSE_POLICY_VIOLATION = 1008;
+/** The only frame a watcher may send: a keep-alive the runtime answers with "pong". */
+export const PING = "ping";
 
 /**
  * Longest a watcher socket stays open, whatever its token's `exp` says (a token may be
@@ -125,7 +129,26 @@ function safeClose(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
+/**
+ * What a watcher's frame costs the object: nothing for "ping" (answered "pong" here when
+ * it reaches the handler at all: the runtime's auto-response usually answers it first),
+ * and the socket for anything else. Watchers only listen, so the first other frame, of
+ * whatever size, closes the socket with 1008: a viewer cannot keep a project's hub or
+ * a job's object busy with frames it never needed to send.
+ */
+export function meterClientFrame(ws: WebSocket, message: string | ArrayBuffer): void {
+  if (message === PING) {
+    try {
+      ws.send("pong");
+    } catch {
+      // Closing already.
+    }
+    return;
+  }
+  safeClose(ws, CLOSE_POLICY_VIOLATION, `Watchers may only send "${PING}"`);
+}
+
 /** Keep-alive: "ping" is answered "pong" by the runtime without waking the object. */
 export function enableAutoPong(ctx: DurableObjectState): void {
-  ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, "pong"));
 }

@@ -19,7 +19,7 @@ import { progressEventInterval, sliceStep } from "./slice-driver";
 import { PipelineRunner } from "./slice-runner";
 import { AlarmWorkBudget } from "../pipeline/limits";
 import { JobWatchers } from "../events/job-watchers";
-import { ACCESS_HEADER, CLOSE_NORMAL, echoClose } from "../events/sockets";
+import { ACCESS_HEADER, CLOSE_NORMAL, echoClose, meterClientFrame } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
 
 /** Who is asking, and through which project (absent on routes addressed by job id alone). */
@@ -191,8 +191,8 @@ export class IngestJob extends DurableObject<Env> {
     return response;
   }
 
-  override async webSocketMessage(): Promise<void> {
-    // Watchers only listen; "ping" is answered by the runtime's auto-response.
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    meterClientFrame(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

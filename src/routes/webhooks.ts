@@ -13,8 +13,16 @@ import { decodeCursor, encodeCursor } from "../http/cursor";
 import { badRequest, notFound } from "../http/problem";
 import { uuidv7 } from "../jobs/ids";
 import { encryptSecret, generateSecret } from "../webhooks/secrets";
-import { deleteSubscription, findSubscription, insertSubscription, listSubscriptions, toSubscription, updateSubscription } from "../webhooks/subscriptions";
-import { checkWebhookUrl } from "../webhooks/url-rules";
+import {
+  deleteSubscription,
+  findSubscription,
+  insertSubscription,
+  listSubscriptions,
+  MAX_WEBHOOKS_PER_PROJECT,
+  toSubscription,
+  updateSubscription,
+} from "../webhooks/subscriptions";
+import { checkRemoteUrl } from "../net/url-rules";
 import { enterProject } from "./access";
 import { problems, ProjectParams } from "./schemas";
 import { validationHook } from "./validation";
@@ -37,8 +45,6 @@ const BASE = "/api/projects/{projectId}/webhooks";
 const NOT_FOUND = "Webhook not found";
 const DELIVERY_NOT_FOUND = "Delivery not found";
 const BAD_CURSOR = "Invalid cursor: it is malformed, altered, or was issued for other filters";
-/** Subscriptions per project: each one multiplies every event's deliveries. */
-export const MAX_WEBHOOKS_PER_PROJECT = 20;
 
 const WEBHOOK_ID = /^wh_[0-9a-f]{32}$/;
 const DELIVERY_ID = /^msg_[0-9a-f]{32}$/;
@@ -52,7 +58,7 @@ function newWebhookId(): string {
 }
 
 function requireUrl(env: Env, url: string): string {
-  const verdict = checkWebhookUrl(url, loadConfig(env).webhooks.allowHttpLocalhost);
+  const verdict = checkRemoteUrl(url, loadConfig(env).webhooks.allowHttpLocalhost);
   if (!verdict.ok) throw badRequest(verdict.reason);
   return verdict.url;
 }
@@ -94,8 +100,6 @@ webhookRoutes.openapi(
     const body = c.req.valid("json");
     await enterProject(c, projectId, "manageWebhooks");
     const url = requireUrl(c.env, body.url);
-    const { total } = await listSubscriptions(c.env, projectId, null, 1);
-    if (total >= MAX_WEBHOOKS_PER_PROJECT) throw badRequest(`A project has at most ${MAX_WEBHOOKS_PER_PROJECT} webhooks`);
     const id = newWebhookId();
     const secret = generateSecret();
     const now = Date.now();
@@ -111,7 +115,9 @@ webhookRoutes.openapi(
       createdAt: now,
       updatedAt: now,
     };
-    await insertSubscription(c.env, row);
+    if (!(await insertSubscription(c.env, row))) {
+      throw badRequest(`A project has at most ${MAX_WEBHOOKS_PER_PROJECT} webhooks: delete one before adding another`);
+    }
     await hub(c.env, projectId).invalidateWebhooks(projectId);
     c.header("Location", `/api/projects/${encodeURIComponent(projectId)}/webhooks/${id}`);
     return c.json({ ...toSubscription(row), secret }, 201);

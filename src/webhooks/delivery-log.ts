@@ -56,7 +56,13 @@ type Row = {
   last_error: string | null;
   next_attempt_at: number | null;
   created_at: number;
+  /** The subscription's circuit: paused until then, when later than `next_attempt_at`. */
+  open_until: number | null;
 };
+
+/** A log row with its subscription's circuit, so a paused delivery shows when it will be tried. */
+const SELECT_ROWS = `SELECT d.id, d.subscription_id, d.event_type, d.job_id, d.seq, d.status, d.attempts, d.last_response_status,
+  d.last_error, d.next_attempt_at, d.created_at, c.open_until FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id`;
 
 /** Finished deliveries kept per subscription, and for how long (the log's bound). */
 export const KEEP_PER_SUBSCRIPTION = 1000;
@@ -82,7 +88,33 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_by_subscription ON deliveries (subscription_id, created_at, id);
+CREATE TABLE IF NOT EXISTS circuits (
+  subscription_id TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  open_until INTEGER
+);
 `;
+
+/**
+ * The circuit breaker: after this many failed attempts in a row (any delivery), a
+ * subscription's deliveries wait, so a receiver that hangs or fails stops taking the
+ * project's lanes. More than one delivery's worth of tries (1 + 5 retries), so one bad
+ * event alone never pauses a webhook.
+ */
+export const CIRCUIT_OPENS_AFTER = 10;
+/** The first pause; each further failure while paused doubles it, up to `CIRCUIT_MAX_PAUSE_MS`. */
+export const CIRCUIT_PAUSE_MS = 60_000;
+export const CIRCUIT_MAX_PAUSE_MS = 3_600_000;
+
+/** The pause after the `failures`-th failure in a row, or null while the circuit is closed. */
+export function circuitPause(failures: number): number | null {
+  if (failures < CIRCUIT_OPENS_AFTER) return null;
+  return Math.min(CIRCUIT_MAX_PAUSE_MS, CIRCUIT_PAUSE_MS * 2 ** Math.min(20, failures - CIRCUIT_OPENS_AFTER));
+}
+
+/** Rows due by `now`: pending, past their time, and their subscription's circuit not open. */
+const DUE = `d.status = 'pending' AND d.next_attempt_at <= ?1 AND (c.open_until IS NULL OR c.open_until <= ?1)
+  AND d.id NOT IN (SELECT value FROM json_each(?2)) AND d.subscription_id NOT IN (SELECT value FROM json_each(?3))`;
 
 export class DeliveryLog {
   constructor(private readonly sql: SqlStorage) {
@@ -108,16 +140,18 @@ export class DeliveryLog {
 
   /**
    * The oldest delivery due by `now` that is not `inFlight` (ids of attempts under way in
-   * this object, held in its memory only: when the object dies they are due at once).
+   * this object, held in its memory only: when the object dies they are due at once),
+   * whose subscription is not `busy` (its lanes are full) and whose circuit is not open.
    */
-  takeDue(now: number, inFlight: ReadonlySet<string>): DueDelivery | null {
+  takeDue(now: number, inFlight: ReadonlySet<string>, busy: ReadonlySet<string> = new Set()): DueDelivery | null {
     const r = this.sql
       .exec<{ id: string; subscription_id: string; event_type: string; payload: string; attempts: number; round_start: number; event_at: number }>(
-        `SELECT id, subscription_id, event_type, payload, attempts, round_start, event_at FROM deliveries
-         WHERE status = 'pending' AND next_attempt_at <= ? AND id NOT IN (SELECT value FROM json_each(?))
-         ORDER BY next_attempt_at LIMIT 1`,
+        `SELECT d.id, d.subscription_id, d.event_type, d.payload, d.attempts, d.round_start, d.event_at
+         FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id
+         WHERE ${DUE} ORDER BY d.next_attempt_at LIMIT 1`,
         now,
         JSON.stringify([...inFlight]),
+        JSON.stringify([...busy]),
       )
       .toArray()[0];
     return r
@@ -133,17 +167,49 @@ export class DeliveryLog {
       : null;
   }
 
-  /** How many deliveries not `inFlight` are due by `now`, counting at most `max`. */
-  countDue(now: number, inFlight: ReadonlySet<string>, max: number): number {
+  /** How many deliveries `takeDue` could hand out by `now`, counting at most `max`. */
+  countDue(now: number, inFlight: ReadonlySet<string>, max: number, busy: ReadonlySet<string> = new Set()): number {
     return this.sql
       .exec<{ n: number }>(
-        `SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-           AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?)`,
+        `SELECT count(*) AS n FROM (SELECT 1 FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id
+           WHERE ${DUE} LIMIT ?4)`,
         now,
         JSON.stringify([...inFlight]),
+        JSON.stringify([...busy]),
         max,
       )
       .one().n;
+  }
+
+  /**
+   * Feeds one attempt's result to the subscription's circuit: a success closes it, a
+   * failure counts, and from `CIRCUIT_OPENS_AFTER` failures in a row pauses the
+   * subscription (its deliveries keep their place and wait until `open_until`).
+   */
+  noteAttempt(subscriptionId: string, succeeded: boolean, now: number): void {
+    if (succeeded) {
+      this.sql.exec("DELETE FROM circuits WHERE subscription_id = ?", subscriptionId);
+      return;
+    }
+    const failures =
+      this.sql
+        .exec<{ failures: number }>(
+          `INSERT INTO circuits (subscription_id, failures) VALUES (?, 1)
+           ON CONFLICT (subscription_id) DO UPDATE SET failures = failures + 1 RETURNING failures`,
+          subscriptionId,
+        )
+        .toArray()[0]?.failures ?? 1;
+    const pause = circuitPause(failures);
+    if (pause !== null) this.sql.exec("UPDATE circuits SET open_until = ? WHERE subscription_id = ?", now + pause, subscriptionId);
+  }
+
+  /**
+   * At most this many attempts of the subscription at once: one while its circuit has
+   * tripped (a single probe after the pause), else `lanes`.
+   */
+  lanesFor(subscriptionId: string, lanes: number): number {
+    const failures = this.sql.exec<{ failures: number }>("SELECT failures FROM circuits WHERE subscription_id = ?", subscriptionId).toArray()[0]?.failures ?? 0;
+    return circuitPause(failures) === null ? lanes : 1;
   }
 
   /** Records one attempt's result; does nothing if the delivery is gone (subscription deleted meanwhile). */
@@ -167,7 +233,10 @@ export class DeliveryLog {
     this.sql.exec("UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL WHERE id = ?", reason, id);
   }
 
-  /** Starts a new round of tries at `now`; false when there is no such delivery. */
+  /**
+   * Starts a new round of tries at `now`; false when there is no such delivery. An
+   * operator's redelivery also ends a pause: the next attempt is the circuit's probe.
+   */
   redeliver(subscriptionId: string, id: string, now: number): boolean {
     const changed = this.sql.exec(
       "UPDATE deliveries SET status = 'pending', round_start = attempts, next_attempt_at = ? WHERE id = ? AND subscription_id = ?",
@@ -175,21 +244,23 @@ export class DeliveryLog {
       id,
       subscriptionId,
     ).rowsWritten;
+    if (changed > 0) this.sql.exec("UPDATE circuits SET open_until = ? WHERE subscription_id = ? AND open_until > ?", now, subscriptionId, now);
     return changed > 0;
   }
 
-  /** The earliest `next_attempt_at` of a pending delivery not `inFlight`, or null. */
+  /** When the earliest pending delivery not `inFlight` may be sent (its time, or its circuit's end), or null. */
   nextDue(inFlight: ReadonlySet<string> = new Set()): number | null {
     return this.sql
       .exec<{ t: number | null }>(
-        "SELECT min(next_attempt_at) AS t FROM deliveries WHERE status = 'pending' AND id NOT IN (SELECT value FROM json_each(?))",
+        `SELECT min(max(d.next_attempt_at, coalesce(c.open_until, 0))) AS t FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id
+         WHERE d.status = 'pending' AND d.id NOT IN (SELECT value FROM json_each(?))`,
         JSON.stringify([...inFlight]),
       )
       .one().t;
   }
 
   get(subscriptionId: string, id: string): Delivery | null {
-    const row = this.sql.exec<Row>("SELECT * FROM deliveries WHERE id = ? AND subscription_id = ?", id, subscriptionId).toArray()[0];
+    const row = this.sql.exec<Row>(`${SELECT_ROWS} WHERE d.id = ? AND d.subscription_id = ?`, id, subscriptionId).toArray()[0];
     return row ? toDelivery(row) : null;
   }
 
@@ -202,15 +273,15 @@ export class DeliveryLog {
     const rows = after
       ? this.sql
           .exec<Row>(
-            `SELECT * FROM deliveries WHERE subscription_id = ? AND (created_at, id) < (?, ?)
-             ORDER BY created_at DESC, id DESC LIMIT ?`,
+            `${SELECT_ROWS} WHERE d.subscription_id = ? AND (d.created_at, d.id) < (?, ?)
+             ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
             subscriptionId,
             after.createdAt,
             after.id,
             limit + 1,
           )
           .toArray()
-      : this.sql.exec<Row>("SELECT * FROM deliveries WHERE subscription_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", subscriptionId, limit + 1).toArray();
+      : this.sql.exec<Row>(`${SELECT_ROWS} WHERE d.subscription_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`, subscriptionId, limit + 1).toArray();
     const total = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM deliveries WHERE subscription_id = ?", subscriptionId).one().n;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -220,6 +291,7 @@ export class DeliveryLog {
   /** Forgets every delivery of a deleted subscription. */
   dropSubscription(subscriptionId: string): void {
     this.sql.exec("DELETE FROM deliveries WHERE subscription_id = ?", subscriptionId);
+    this.sql.exec("DELETE FROM circuits WHERE subscription_id = ?", subscriptionId);
   }
 
   /**
@@ -256,7 +328,7 @@ function toDelivery(r: Row): Delivery {
     attempts: r.attempts,
     lastResponseStatus: r.last_response_status,
     lastError: r.last_error,
-    nextAttemptAt: r.status === "pending" && r.next_attempt_at !== null ? new Date(r.next_attempt_at).toISOString() : null,
+    nextAttemptAt: r.status === "pending" && r.next_attempt_at !== null ? new Date(Math.max(r.next_attempt_at, r.open_until ?? 0)).toISOString() : null,
     createdAt: new Date(r.created_at).toISOString(),
   };
 }

@@ -12,7 +12,8 @@ import { type Delivery, DeliveryLog, type DueDelivery } from "./delivery-log";
 import { afterAttempt, type AttemptOutcome, describeFailure, subscribes } from "./retry-policy";
 import { decryptSecret } from "./secrets";
 import { signedHeaders } from "./signing";
-import { subscriptionsForDelivery } from "./subscriptions";
+import { fetchRemote, RemoteFetchError } from "../net/remote-fetch";
+import { MAX_WEBHOOKS_PER_PROJECT, subscriptionsForDelivery } from "./subscriptions";
 
 /** A subscription with its secret opened, held only in the hub's memory. */
 interface OpenSubscription {
@@ -25,13 +26,20 @@ interface OpenSubscription {
 
 /** The hub re-reads subscriptions at least this often, even if no route told it of a change. */
 const CACHE_TTL_MS = 60_000;
-/** Attempts in flight at once per project. */
-const CONCURRENCY = 32;
+/**
+ * Attempts in flight at once per subscription. A receiver that hangs holds at most this
+ * many lanes for the attempt timeout, whatever the number of its deliveries due.
+ */
+export const LANES_PER_SUBSCRIPTION = 2;
+/** Attempts in flight at once per project: enough for every subscription's lanes, so no subscription waits for another's. */
+const CONCURRENCY = MAX_WEBHOOKS_PER_PROJECT * LANES_PER_SUBSCRIPTION;
 /** One pump sends for at most this long; the alarm picks up the rest (alarms may run 15 min). */
 const BUDGET_MS = 60_000;
 /** Slack past an attempt's timeout before the alarm looks at it again. */
 const LEASE_SLACK_MS = 5_000;
 const USER_AGENT = "edge-ingest-webhooks/1";
+/** Only the status of a receiver's answer matters; its body is never read. */
+const RESPONSE_BYTES_READ = 0;
 
 export const TEST_EVENT = "webhook.test";
 
@@ -45,8 +53,8 @@ export class WebhookDispatcher {
   /** Bumped by every notice of a change, so a reload that straddles one is not cached. */
   private generation = 0;
   private reloading: Promise<void> | null = null;
-  /** Attempts in flight in this object, whoever started them: delivery id → when it times out. */
-  private readonly inFlight = new Map<string, number>();
+  /** Attempts in flight in this object, whoever started them: delivery id → its subscription and when it times out. */
+  private readonly inFlight = new Map<string, { subscriptionId: string; until: number }>();
   private lanes = 0;
 
   constructor(
@@ -135,9 +143,11 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Sends what is due, `CONCURRENCY` attempts at a time across every caller: starts as
-   * many lanes as there are due deliveries and free lanes; each lane takes the oldest due
-   * delivery no other lane is sending, until none is due or `BUDGET_MS` has passed.
+   * Sends what is due, `CONCURRENCY` attempts at a time across every caller and at most
+   * `LANES_PER_SUBSCRIPTION` per subscription (one while its circuit has tripped): starts
+   * as many lanes as there are due deliveries and free lanes; each lane takes the oldest
+   * due delivery no other lane is sending whose subscription has a lane to spare, until
+   * none is due or `BUDGET_MS` has passed. A receiver that hangs thus delays only itself.
    * Resolves when the lanes it started have ended. An attempt writes the log once, when
    * it ends; a runtime that dies mid-attempt leaves the delivery pending and due, so the
    * next alarm (or wake) sends it again: at least once.
@@ -154,9 +164,9 @@ export class WebhookDispatcher {
         for (;;) {
           const now = Date.now();
           if (now - started > BUDGET_MS) return;
-          const due = this.log.takeDue(now, ids());
+          const due = this.log.takeDue(now, ids(), this.busySubscriptions());
           if (!due) return;
-          this.inFlight.set(due.id, now + this.config.timeoutMs + LEASE_SLACK_MS);
+          this.inFlight.set(due.id, { subscriptionId: due.subscriptionId, until: now + this.config.timeoutMs + LEASE_SLACK_MS });
           try {
             await this.send(due, subs);
           } finally {
@@ -167,8 +177,17 @@ export class WebhookDispatcher {
         this.lanes--;
       }
     };
-    const free = Math.min(CONCURRENCY - this.lanes, this.log.countDue(Date.now(), ids(), CONCURRENCY));
+    const free = Math.min(CONCURRENCY - this.lanes, this.log.countDue(Date.now(), ids(), CONCURRENCY, this.busySubscriptions()));
     await Promise.all(Array.from({ length: Math.max(0, free) }, lane));
+  }
+
+  /** Subscriptions with every lane in use. */
+  private busySubscriptions(): Set<string> {
+    const counts = new Map<string, number>();
+    for (const { subscriptionId } of this.inFlight.values()) counts.set(subscriptionId, (counts.get(subscriptionId) ?? 0) + 1);
+    const busy = new Set<string>();
+    for (const [id, n] of counts) if (n >= this.log.lanesFor(id, LANES_PER_SUBSCRIPTION)) busy.add(id);
+    return busy;
   }
 
   /**
@@ -178,7 +197,7 @@ export class WebhookDispatcher {
    */
   nextWake(): number | null {
     const due = this.log.nextDue(new Set(this.inFlight.keys()));
-    const leases = [...this.inFlight.values()];
+    const leases = [...this.inFlight.values()].map((f) => f.until);
     const lease = leases.length ? Math.min(...leases) : null;
     return due === null ? lease : lease === null ? due : Math.min(due, lease);
   }
@@ -191,30 +210,29 @@ export class WebhookDispatcher {
     const outcome = await this.post(sub, d);
     const now = Date.now();
     const state = afterAttempt(outcome, d.attempts - d.roundStart + 1, now, this.config.retryDelaysMs);
+    this.log.noteAttempt(d.subscriptionId, state.status === "succeeded", now);
     this.log.record(d.id, state, outcome.kind === "response" ? outcome.status : null, describeFailure(outcome, this.config.timeoutMs), now);
   }
 
   private async post(sub: OpenSubscription, d: DueDelivery): Promise<AttemptOutcome> {
-    const headers = {
-      "content-type": "application/json",
-      "user-agent": USER_AGENT,
-      ...signedHeaders(sub.secret, d.id, new Date(), d.payload),
-    };
     try {
-      const res = await fetch(sub.url, {
+      const res = await fetchRemote(sub.url, {
         method: "POST",
-        headers,
+        headers: { "content-type": "application/json", ...signedHeaders(sub.secret, d.id, new Date(), d.payload) },
         body: d.payload,
+        userAgent: USER_AGENT,
+        // The URL is checked again at each attempt: rules tightened since it was stored apply.
+        allowHttpLocalhost: this.config.allowHttpLocalhost,
         // A redirect is not a 2xx: it is logged and retried, never followed to another host.
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+        maxRedirects: 0,
+        maxBytes: RESPONSE_BYTES_READ,
+        timeoutMs: this.config.timeoutMs,
       });
-      await res.body?.cancel();
+      await res.body.cancel().catch(() => undefined);
       return { kind: "response", status: res.status };
     } catch (err) {
-      const name = err instanceof Error ? err.name : "";
-      if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout" };
-      return { kind: "network", message: err instanceof Error ? err.message : String(err) };
+      if (err instanceof RemoteFetchError && err.code === "timeout") return { kind: "timeout" };
+      return { kind: "network", message: err instanceof RemoteFetchError ? err.message.replace(/^request failed: /, "") : String(err) };
     }
   }
 }

@@ -50,8 +50,36 @@ export function toSubscription(r: WebhookSubscriptionRow): WebhookSubscription {
 
 const db = (env: Env, projectId: string) => drizzle(projectDb(env, projectId));
 
-export async function insertSubscription(env: Env, row: WebhookSubscriptionRow): Promise<void> {
-  await db(env, row.projectId).insert(webhookSubscriptions).values(row);
+/** Subscriptions per project: each one multiplies every event's deliveries. */
+export const MAX_WEBHOOKS_PER_PROJECT = 20;
+
+/**
+ * Inserts the row unless its project already has `MAX_WEBHOOKS_PER_PROJECT`; false when
+ * it is full. The count and the insert are one statement, so concurrent creates cannot
+ * all pass the check before any of them inserts.
+ */
+export async function insertSubscription(env: Env, row: WebhookSubscriptionRow): Promise<boolean> {
+  const result = await projectDb(env, row.projectId)
+    .prepare(
+      `INSERT INTO webhook_subscriptions (id, project_id, url, events, description, enabled, sealed_secret, created_by, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM webhook_subscriptions WHERE project_id = ?) < ?`,
+    )
+    .bind(
+      row.id,
+      row.projectId,
+      row.url,
+      row.events,
+      row.description,
+      row.enabled ? 1 : 0,
+      row.sealedSecret,
+      row.createdBy,
+      row.createdAt,
+      row.updatedAt,
+      row.projectId,
+      MAX_WEBHOOKS_PER_PROJECT,
+    )
+    .run();
+  return result.meta.changes > 0;
 }
 
 export async function findSubscription(env: Env, projectId: string, id: string): Promise<WebhookSubscriptionRow | null> {

@@ -18,6 +18,8 @@ export interface Received {
 /** Per path: answers to give in order; the last one repeats. Default 204. */
 export class Receiver {
   readonly received: Received[] = [];
+  /** Attempts to a hanging path that the sender gave up on (its timeout fired), in order. */
+  readonly abandoned: Received[] = [];
   private readonly script = new Map<string, (number | "hang")[]>();
 
   answer(path: string, ...answers: (number | "hang")[]): this {
@@ -37,11 +39,15 @@ export class Receiver {
       const path = new URL(req.url).pathname;
       const answers = this.script.get(path) ?? [204];
       const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
-      this.received.push({ url: req.url, headers: Object.fromEntries(req.headers), body: await req.text(), answer });
+      const received: Received = { url: req.url, headers: Object.fromEntries(req.headers), body: await req.text(), answer };
+      this.received.push(received);
       if (answer === "hang") {
         return new Promise<Response>((_, reject) => {
           const signal = init?.signal;
-          signal?.addEventListener("abort", () => reject(signal.reason));
+          signal?.addEventListener("abort", () => {
+            this.abandoned.push(received);
+            reject(signal.reason);
+          });
         });
       }
       return new Response(null, { status: answer });
