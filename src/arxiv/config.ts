@@ -4,7 +4,7 @@
  */
 import { ConfigError } from "../config";
 import type { Env } from "../env";
-import { checkWebhookUrl } from "../webhooks/url-rules";
+import { checkRemoteUrl } from "../net/url-rules";
 
 export interface ArxivConfig {
   /** The query API; pages are only ever requested from here. */
@@ -70,7 +70,7 @@ function parseArxivConfig(env: Env): ArxivConfig {
 }
 
 function url(raw: string, name: string, allowHttpLocalhost: boolean): string {
-  const verdict = checkWebhookUrl(raw, allowHttpLocalhost);
+  const verdict = checkRemoteUrl(raw, allowHttpLocalhost);
   if (!verdict.ok) throw new ConfigError(`${name}: ${verdict.reason}`);
   const parsed = new URL(verdict.url);
   if (parsed.search || parsed.hash) throw new ConfigError(`${name} must have no query or fragment`);
