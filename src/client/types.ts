@@ -17,6 +17,19 @@ export type Document = Schemas["Document"];
 export type Chunk = Schemas["Chunk"];
 export type ChunkList = Schemas["ChunkList"];
 export type Problem = Schemas["Problem"];
+export type Batch = Schemas["Batch"];
+export type BatchList = Schemas["BatchList"];
+export type BatchItem = Schemas["BatchItem"];
+export type BatchItemList = Schemas["BatchItemList"];
+export type BatchEvent = Schemas["BatchEvent"];
+export type BatchCounts = Schemas["BatchCounts"];
+/** The first frame of a batch's socket (without `?after=`): the batch as it stands. */
+export type BatchSnapshotFrame = { type: "batch.snapshot"; seq: number; batch: Batch };
+/** A frame of a batch's live stream. */
+export type BatchFrame = BatchSnapshotFrame | BatchEvent;
+
+/** Filters of `GET /batches` (cursor is the iterator's business). */
+export type BatchFilters = Omit<NonNullable<paths["/api/projects/{projectId}/ingest/batches"]["get"]["parameters"]["query"]>, "cursor">;
 
 /** Filters of `GET /jobs` (cursor and limit are the iterator's business). */
 export type JobFilters = Omit<NonNullable<paths["/api/projects/{projectId}/ingest/jobs"]["get"]["parameters"]["query"]>, "cursor">;
