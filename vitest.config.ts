@@ -80,6 +80,9 @@ export default defineConfig({
           ARXIV_429_PAUSE_MS: "400",
           ARXIV_FETCH_TIMEOUT_MS: "5000",
           MAX_UPLOAD_BYTES: String(12 * 1024 * 1024),
+          // Harvests run end to end by themselves: alarms fire when due.
+          ALARM_DELAY_MS: "0",
+          SLICES_PER_ALARM: "8",
         },
         { include: ["test/arxiv/**/*.test.ts"] },
         arxivOutbound,
