@@ -8,6 +8,7 @@ import { d1Bookmarks } from "./http/bookmark";
 import { authenticate, onError, requestId } from "./http/middleware";
 import { notFound } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
+import { arxivRoutes } from "./routes/arxiv";
 import { compatRoutes } from "./routes/compat";
 import { docsRoutes } from "./routes/docs";
 import { documentRoutes } from "./routes/documents";
@@ -29,6 +30,7 @@ app.route("/", batchRoutes);
 app.route("/", eventRoutes);
 app.route("/", documentRoutes);
 app.route("/", compatRoutes);
+app.route("/", arxivRoutes);
 app.route("/", webhookRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

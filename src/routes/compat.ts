@@ -12,7 +12,7 @@ import { isJobId } from "../jobs/ids";
 import type { JobReply } from "../jobs/ingest-job";
 import type { BatchReply } from "../batches/ingest-batch";
 import type { Batch as BatchData } from "../batches/lifecycle";
-import { jobOrThrow, jobStub, PROJECT_MESSAGES, refusalProblem } from "./access";
+import { jobOrThrow, jobStub, PROJECT_MESSAGES } from "./access";
 import { batchStub } from "./batches";
 import { CompatCancelled, CompatJob, CompatJobParams, Job, JobIdParams, problems } from "./schemas";
 import { validationHook } from "./validation";

@@ -113,3 +113,51 @@ describe("POST /batches {kind: arxiv}", () => {
     expect((await get(created.id)).status).toBe("CANCELLED");
   });
 });
+
+describe("POST /api/v1/ingestion/arxiv (seed twin)", () => {
+  it("starts a harvest and reports it in the seed's shape while it runs and when it ends", async () => {
+    await controlFake({ total: 6 });
+    const res = await call("/api/v1/ingestion/arxiv", {
+      method: "POST",
+      token: t,
+      body: JSON.stringify({ project_id: PROJECT, query: "cat:cs.IR", max_results: 6 }),
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(201);
+    const started = (await res.json()) as { job_id: string; status: string };
+    expect(res.headers.get("Location")).toBe(`/api/v1/ingestion/job/${started.job_id}`);
+    expect(["pending", "running"]).toContain(started.status);
+    await settled(started.job_id);
+    const seed = await (await call(`/api/v1/ingestion/job/${started.job_id}`, { token: t })).json();
+    expect(seed).toMatchObject({
+      job_id: started.job_id,
+      status: "completed",
+      progress: { papers_fetched: 6, papers_created: 6, papers_updated: 0, pdfs_downloaded: 6, pdfs_processed: 6, errors: [] },
+      stats: { papers_unchanged: 0, canonical_query: expect.stringContaining("cat:cs.IR") },
+    });
+  });
+
+  it("cancels a running harvest through DELETE /api/v1/ingestion/job/{id}", async () => {
+    await controlFake({ total: 300, pageLimit: 5 });
+    const res = await call("/api/v1/ingestion/arxiv", {
+      method: "POST",
+      token: t,
+      body: JSON.stringify({ project_id: PROJECT, query: "q", max_results: 300, process_pdfs: false }),
+      headers: { "Content-Type": "application/json" },
+    });
+    const { job_id } = (await res.json()) as { job_id: string };
+    const del = await call(`/api/v1/ingestion/job/${job_id}`, { method: "DELETE", token: t });
+    expect(del.status).toBe(200);
+    expect(await (await call(`/api/v1/ingestion/job/${job_id}`, { token: t })).json()).toMatchObject({ status: "cancelled" });
+  });
+
+  it("returns 400 for snake_case input arXiv would refuse", async () => {
+    const res = await call("/api/v1/ingestion/arxiv", {
+      method: "POST",
+      token: t,
+      body: JSON.stringify({ project_id: PROJECT, id_list: ["not-an-id"] }),
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(await problem(res)).toMatchObject({ status: 400, detail: expect.stringContaining("is not an arXiv id") });
+  });
+});
