@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS arxiv_harvest (
 );
 CREATE TABLE IF NOT EXISTS arxiv_items (
   item_id TEXT PRIMARY KEY,
-  paper TEXT NOT NULL
+  paper TEXT NOT NULL,
+  -- 1: its job completed and the paper is still to be pointed at its document
+  to_link INTEGER NOT NULL DEFAULT 0
 );
 `;
 
@@ -62,9 +64,27 @@ export class BatchHarvest {
     this.bump("pdfs_downloaded");
   }
 
-  /** An item's job completed (`pdfs_processed`); only for items of this harvest. */
-  countProcessed(itemId: string): void {
-    if (this.item(itemId)) this.bump("pdfs_processed");
+  /**
+   * An item's job completed (`pdfs_processed`; only for items of this harvest): its paper
+   * is to be pointed at the new document (`toLink`). Returns whether it is one of ours.
+   */
+  completed(itemId: string): boolean {
+    if (!this.item(itemId)) return false;
+    this.bump("pdfs_processed");
+    this.sql.exec("UPDATE arxiv_items SET to_link = 1 WHERE item_id = ?", itemId);
+    return true;
+  }
+
+  /** Completed items whose paper is not yet pointed at their document. */
+  toLink(limit = 50): { itemId: string; paper: PaperItem }[] {
+    return this.sql
+      .exec<{ item_id: string; paper: string }>("SELECT item_id, paper FROM arxiv_items WHERE to_link = 1 LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ itemId: r.item_id, paper: JSON.parse(r.paper) as PaperItem }));
+  }
+
+  linked(itemId: string): void {
+    this.sql.exec("UPDATE arxiv_items SET to_link = 0 WHERE item_id = ?", itemId);
   }
 
   /** The counters for the batch's `stats`, with the canonical query arXiv reported. */

@@ -19,7 +19,9 @@ import { advance, type HarvestCursor, type HarvestRequest, initialCursor, missin
 import { loadArxivConfig } from "./config";
 import { parseArxivId } from "./ids";
 import { projectDb } from "../db/shards";
-import { recordPage } from "./papers";
+import { recordPage, setPaperDocument } from "./papers";
+import { deleteDocumentOutputs } from "../documents/document-store";
+import { sourceKey } from "../storage-keys";
 
 /** The counters of DESIGN §14 (`stats` of an arxiv batch). */
 export interface HarvestStats {
@@ -138,6 +140,20 @@ function readPage(page: PageResponse): { outcome: PageOutcome; entries: ArxivEnt
 
 function refused(message: string): PageOutcome {
   return { kind: "refused", message };
+}
+
+/**
+ * After an item's job completed: points its paper at the new document (unless a newer
+ * version's got there first), deletes the document of the version it replaces, and
+ * removes the PDF from R2 (arXiv's terms: link back, do not re-serve e-prints). Idempotent.
+ */
+export async function linkPaperDocument(env: Env, projectId: string, itemId: string, paper: PaperItem, documentId: string | null): Promise<void> {
+  const db = projectDb(env, projectId);
+  if (documentId) {
+    const { replaced } = await setPaperDocument(db, projectId, paper.paperId, paper.version, documentId);
+    if (replaced) await deleteDocumentOutputs(env.BUCKET, db, projectId, replaced);
+  }
+  await env.BUCKET.delete(sourceKey({ projectId, id: itemId }));
 }
 
 /** How an item's PDF download ended. */

@@ -24,7 +24,7 @@ import type { Access } from "../jobs/ingest-job";
 import { meterD1 } from "../jobs/outbox";
 import { Timers } from "../durable/timers";
 import { BatchHarvest } from "../arxiv/batch-harvest";
-import { cancelHarvest, type HarvestState, harvestStep, newHarvest } from "../arxiv/harvest-step";
+import { cancelHarvest, type HarvestState, harvestStep, linkPaperDocument, newHarvest } from "../arxiv/harvest-step";
 import { upsertBatchRow } from "./batch-index";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
 import { BatchStarter } from "./item-starts";
@@ -63,7 +63,7 @@ export interface BatchSeed {
 /** `batch.progress` at most this often (the last counts are always in the terminal event). */
 const PROGRESS_EVENT_MS = 500;
 const TAG = "batch";
-type WorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry" | "harvest";
+type WorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry" | "harvest" | "papers";
 
 export class IngestBatch extends DurableObject<Env> {
   private readonly store: BatchStore;
@@ -87,7 +87,8 @@ export class IngestBatch extends DurableObject<Env> {
       .register("forward", () => this.forward())
       .register("cancel", () => this.cancelQueuedJobs())
       .register("expiry", () => closeExpired(this.ctx) ?? undefined)
-      .register("harvest", () => this.harvestPage());
+      .register("harvest", () => this.harvestPage())
+      .register("papers", () => this.linkPapers());
     this.starter = new BatchStarter(
       env,
       this.store,
@@ -179,7 +180,7 @@ export class IngestBatch extends DurableObject<Env> {
     if (end) {
       const error = report.error ? { ...report.error, item: report.jobId } : null;
       if (this.store.endItem(report.jobId, end, error, job, now)) {
-        if (end === "COMPLETED") this.harvest.countProcessed(report.jobId);
+        if (end === "COMPLETED" && this.harvest.completed(report.jobId)) this.schedule("papers", 0);
         this.afterItemEnded();
       }
     } else {
@@ -295,7 +296,9 @@ export class IngestBatch extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const earliest = Math.min(...(["dispatch", "index", "forward", "cancel", "harvest"] as const).map((k) => this.timers.scheduled(k)?.due ?? Infinity));
+    const earliest = Math.min(
+      ...(["dispatch", "index", "forward", "cancel", "harvest", "papers"] as const).map((k) => this.timers.scheduled(k)?.due ?? Infinity),
+    );
     await this.timers.run(earliest <= now || earliest === Infinity ? now : earliest);
     await this.settle();
   }
@@ -399,6 +402,19 @@ export class IngestBatch extends DurableObject<Env> {
     this.schedule("index", this.config.indexProgressIntervalMs);
     if (step.kind === "wait") return step.retryAt;
     return step.state.cursor.done ? undefined : Date.now();
+  }
+
+  /** Points each completed item's paper at its new document (src/arxiv/harvest-step.ts `linkPaperDocument`). */
+  private async linkPapers(): Promise<number | undefined> {
+    const batch = this.store.batch();
+    if (!batch) return;
+    const access = { principal: batchPrincipal(batch), projectId: batch.projectId };
+    for (const { itemId, paper } of this.harvest.toLink()) {
+      const reply = await this.env.INGEST_JOB.get(this.env.INGEST_JOB.idFromName(itemId)).get(access);
+      await linkPaperDocument(this.env, batch.projectId, itemId, paper, reply.ok ? reply.job.canonicalDocumentId : null);
+      this.harvest.linked(itemId);
+    }
+    return this.harvest.toLink(1).length ? Date.now() : undefined;
   }
 
   /** The jobs of items a cancel ended while they waited (they never started). */

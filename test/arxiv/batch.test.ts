@@ -1,4 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { getPaper } from "../../src/arxiv/papers";
+import { projectDb } from "../../src/db/shards";
+import { sourceKey } from "../../src/storage-keys";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Batch } from "../../src/batches/lifecycle";
 import { call, problem, token } from "../helpers";
@@ -75,6 +79,31 @@ describe("POST /batches {kind: arxiv}", () => {
     const again = await settled(((await (await create({ query: "testing", maxResults: 50 })).json()) as Batch).id);
     expect(again).toMatchObject({ status: "COMPLETED", counts: { total: 0 } });
     expect(again.stats).toMatchObject({ papers_fetched: 12, papers_unchanged: 12, papers_created: 0, pdfs_downloaded: 0 });
+  });
+
+  it("processes a new version: the paper points at the new document, the old one is deleted, no PDF is kept", async () => {
+    await controlFake({ total: 3 });
+    const first = await settled(((await (await create({ query: "q" })).json()) as Batch).id);
+    expect(first.stats).toMatchObject({ papers_created: 3, pdfs_processed: 3 });
+    const paperId = "2202.12139";
+    const oldItem = (await items(first.id)).find((i) => i.source.startsWith(paperId))!;
+    const oldJob = (await (await call(`/api/projects/${PROJECT}/ingest/jobs/${oldItem.jobId}`, { token: t })).json()) as { canonicalDocumentId: string };
+    await controlFake({ bump: [paperId] });
+    const second = await settled(((await (await create({ query: "q" })).json()) as Batch).id);
+    expect(second.stats).toMatchObject({ papers_fetched: 3, papers_updated: 1, papers_unchanged: 2, pdfs_downloaded: 1, pdfs_processed: 1 });
+    const [newItem] = await items(second.id);
+    expect(newItem).toMatchObject({ source: `${paperId}v2`, status: "COMPLETED" });
+    const newJob = (await (await call(`/api/projects/${PROJECT}/ingest/jobs/${newItem!.jobId}`, { token: t })).json()) as { canonicalDocumentId: string };
+    // The link runs just after the item ends: wait for the old document to go.
+    for (let i = 0; i < 50; i++) {
+      if ((await call(`/api/projects/${PROJECT}/documents/${oldJob.canonicalDocumentId}`, { token: t })).status === 404) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await call(`/api/projects/${PROJECT}/documents/${oldJob.canonicalDocumentId}`, { token: t })).status).toBe(404);
+    expect((await call(`/api/projects/${PROJECT}/documents/${newJob.canonicalDocumentId}`, { token: t })).status).toBe(200);
+    const paper = await getPaper(projectDb(env, PROJECT), PROJECT, paperId);
+    expect(paper).toMatchObject({ version: 2, document_id: newJob.canonicalDocumentId });
+    expect(await env.BUCKET.head(sourceKey({ projectId: PROJECT, id: newItem!.jobId! }))).toBeNull();
   });
 
   it("reports a missing id as a not_found item and fails only the item whose PDF link returns HTML", async () => {
