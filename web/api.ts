@@ -5,7 +5,7 @@
  * to the generated SDK (`src/client`) without touching the views.
  */
 import { typeByExtension } from "../src/uploads/sniff";
-import type { Chunk, DocumentInfo, Job, JobFilters, JobFrame, Page } from "./types";
+import type { Batch, BatchItem, BatchItemStatus, Chunk, DocumentInfo, Job, JobFilters, JobFrame, Page } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -135,8 +135,30 @@ export class Api {
     return { done, abort: () => xhr.abort() };
   }
 
-  /** The WebSocket URL of the project stream or of one job's events. */
-  socketUrl(path: "events" | `jobs/${string}/events`, after: number | null): string {
+  listBatches(cursor?: string | null, limit = 50): Promise<Page<Batch>> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set("cursor", cursor);
+    return this.request(`/ingest/batches?${q}`);
+  }
+
+  getBatch(batchId: string): Promise<Batch> {
+    return this.request(`/ingest/batches/${encodeURIComponent(batchId)}`);
+  }
+
+  batchItems(batchId: string, status: BatchItemStatus | null, cursor?: string | null, limit = 100): Promise<Page<BatchItem>> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (status) q.set("status", status);
+    if (cursor) q.set("cursor", cursor);
+    return this.request(`/ingest/batches/${encodeURIComponent(batchId)}/items?${q}`);
+  }
+
+  /** `cancel` or `retry`: the batch after the command. */
+  batchCommand(batchId: string, verb: "cancel" | "retry"): Promise<Batch> {
+    return this.request(`/ingest/batches/${encodeURIComponent(batchId)}/${verb}`, { method: "POST" });
+  }
+
+  /** The WebSocket URL of the project stream, or of one job's or batch's events. */
+  socketUrl(path: "events" | `jobs/${string}/events` | `batches/${string}/events`, after: number | null): string {
     const url = new URL(`${this.base}/ingest/${path}`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("access_token", this.token);

@@ -7,6 +7,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api } from "./api";
 import { formatRoute, parseRoute, type Route } from "./route";
 import { clearSession, restoreSession, type Session } from "./session";
+import { BatchDetail, BatchesView } from "./views/BatchesView";
 import { DocumentView } from "./views/DocumentView";
 import { Header } from "./views/Header";
 import { JobDetail } from "./views/JobDetail";
@@ -73,6 +74,10 @@ function App() {
           <ProjectPicker claims={session.claims} />
         ) : route.view === "jobs" ? (
           <JobsView key={route.projectId} api={api} claims={session.claims} filters={route.filters} />
+        ) : route.view === "batches" ? (
+          <BatchesView key={route.projectId} api={api} projectId={route.projectId} />
+        ) : route.view === "batch" ? (
+          <BatchDetail key={route.batchId} api={api} claims={session.claims} projectId={route.projectId} batchId={route.batchId} />
         ) : route.view === "job" ? (
           <JobDetail key={route.jobId} api={api} claims={session.claims} jobId={route.jobId} />
         ) : (

@@ -8,7 +8,9 @@ export type Route =
   | { view: "home" }
   | { view: "jobs"; projectId: string; filters: JobFilters }
   | { view: "job"; projectId: string; jobId: string }
-  | { view: "document"; projectId: string; documentId: string };
+  | { view: "document"; projectId: string; documentId: string }
+  | { view: "batches"; projectId: string }
+  | { view: "batch"; projectId: string; batchId: string };
 
 const enc = encodeURIComponent;
 
@@ -19,6 +21,7 @@ export function parseRoute(hash: string): Route {
   const projectId = parts[1];
   if (parts[2] === "jobs" && parts[3]) return { view: "job", projectId, jobId: parts[3] };
   if (parts[2] === "documents" && parts[3]) return { view: "document", projectId, documentId: parts[3] };
+  if (parts[2] === "batches") return parts[3] ? { view: "batch", projectId, batchId: parts[3] } : { view: "batches", projectId };
   const q = new URLSearchParams(query);
   const filters: JobFilters = {};
   const status = q.get("status");
@@ -27,6 +30,8 @@ export function parseRoute(hash: string): Route {
   if (status && (JOB_STATUSES as readonly string[]).includes(status)) filters.status = status as JobStatus;
   if (stage && (JOB_STAGES as readonly string[]).includes(stage)) filters.stage = stage as JobStage;
   if (sourceId) filters.sourceId = sourceId;
+  const batchId = q.get("batchId");
+  if (batchId) filters.batchId = batchId;
   return { view: "jobs", projectId, filters };
 }
 
@@ -38,6 +43,10 @@ export function formatRoute(route: Route): string {
       return `#/p/${enc(route.projectId)}/jobs/${enc(route.jobId)}`;
     case "document":
       return `#/p/${enc(route.projectId)}/documents/${enc(route.documentId)}`;
+    case "batches":
+      return `#/p/${enc(route.projectId)}/batches`;
+    case "batch":
+      return `#/p/${enc(route.projectId)}/batches/${enc(route.batchId)}`;
     case "jobs": {
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(route.filters)) if (v) q.set(k, v);

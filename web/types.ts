@@ -88,4 +88,44 @@ export interface JobFilters {
   status?: JobStatus;
   stage?: JobStage;
   sourceId?: string;
+  /** Only the items of this batch. */
+  batchId?: string;
+}
+
+export const BATCH_ITEM_STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "SKIPPED"] as const;
+export type BatchItemStatus = (typeof BATCH_ITEM_STATUSES)[number];
+
+export interface BatchCounts {
+  total: number;
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  skipped: number;
+}
+
+/** A batch (DESIGN §13). */
+export interface Batch {
+  id: string;
+  projectId: string;
+  kind: "upload" | "urls" | "arxiv";
+  status: JobStatus;
+  open: boolean;
+  counts: BatchCounts;
+  errors: { at: string; stage: string; code: string; message: string; item: string }[];
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+export interface BatchItem {
+  id: string;
+  status: BatchItemStatus;
+  source: string;
+  jobId: string | null;
+  job: { status: JobStatus; stage: JobStage; progress: number } | null;
+  error: { code: string; message: string } | null;
+  retryOf: string | null;
 }

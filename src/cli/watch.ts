@@ -40,7 +40,7 @@ export function watchCommand(): Command {
               for (const j of frame.jobs) rows.set(j.id, { ...j, file: j.sourcePath, at: Date.parse(j.updatedAt) });
             } else if (frame.type === "job.deleted") {
               rows.delete(frame.jobId);
-            } else if (frame.type !== "stream.gap") {
+            } else if (frame.type !== "stream.gap" && "jobId" in frame) {
               const e = frame as JobEvent;
               const prev = rows.get(e.jobId);
               rows.set(e.jobId, { ...e.job, file: prev?.file ?? "…", at: Date.parse(e.at) });

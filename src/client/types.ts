@@ -46,7 +46,11 @@ export type JobFrame = JobSnapshotFrame | JobEvent;
  * dropped and the server could not replay what was missed (it sent no `projectSeq`),
  * so a consumer should re-read the jobs it cares about.
  */
-export type ProjectFrame = ProjectSnapshotFrame | (JobEvent & { projectSeq?: number }) | { type: "stream.gap"; reason: string };
+export type ProjectFrame =
+  | ProjectSnapshotFrame
+  | (JobEvent & { projectSeq?: number })
+  | (BatchEvent & { projectSeq?: number })
+  | { type: "stream.gap"; reason: string };
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
 export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);

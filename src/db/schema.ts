@@ -106,6 +106,8 @@ export const documents = sqliteTable(
     duplicateOf: text("duplicate_of"),
     textKey: text("text_key").notNull(),
     createdAt: integer("created_at").notNull(),
+    /** Where the source was fetched from (a URL item or an arXiv abstract page), when it was. */
+    sourceUrl: text("source_url"),
   },
   (t) => [
     // The listing (newest first) and its filters; the hash index also finds exact duplicates.

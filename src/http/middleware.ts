@@ -39,8 +39,12 @@ export function setResponseHeaders(c: Context<AppEnv>, headers: Record<string, s
   c.res = new Response(webSocket ? null : c.res.body, { status, headers: copy, webSocket });
 }
 
-/** The two live-event routes, the only ones a WebSocket upgrade reaches. */
-const EVENT_ROUTES = [/^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/, /^\/api\/projects\/[^/]+\/ingest\/events$/];
+/** The live-event routes, the only ones a WebSocket upgrade reaches. */
+const EVENT_ROUTES = [
+  /^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/,
+  /^\/api\/projects\/[^/]+\/ingest\/batches\/[^/]+\/events$/,
+  /^\/api\/projects\/[^/]+\/ingest\/events$/,
+];
 
 /**
  * Whether `?access_token=` may carry the token: browsers cannot set headers on a

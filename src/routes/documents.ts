@@ -31,6 +31,7 @@ function toDocument(d: DocumentRow) {
     contentHash: d.contentHash,
     language: d.language,
     duplicateOf: d.duplicateOf,
+    sourceUrl: d.sourceUrl ?? null,
     createdAt: new Date(d.createdAt).toISOString(),
   };
 }

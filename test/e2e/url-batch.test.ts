@@ -162,14 +162,18 @@ describe("POST /batches (urls)", () => {
     expect(by("/slow.txt")).toMatchObject({ status: "FAILED", jobId: null, error: { code: "TIMEOUT" } });
     expect(r2KeysWith(by("/huge.txt").id)).toEqual([]);
     expect(r2KeysWith(by("/slow.txt").id)).toEqual([]);
-    // An HTML app shell yields no text: it fails as an empty document, never passes for a completed one (DESIGN §16).
-    expect(by("/shell.html")).toMatchObject({ status: "FAILED", error: { code: "EMPTY_DOCUMENT" } });
     // The item's job carries the URL as sourcePath and sourceUrl, and its document too.
-    const notes = await api<{ sourcePath: string; sourceUrl: string; mimeType: string; batchId: string }>(`/ingest/jobs/${by("/notes.txt").jobId}`);
+    const notes = await api<{ sourcePath: string; sourceUrl: string; mimeType: string; batchId: string; canonicalDocumentId: string }>(
+      `/ingest/jobs/${by("/notes.txt").jobId}`,
+    );
     expect(notes.body).toMatchObject({ sourcePath: `${base}/notes.txt`, sourceUrl: `${base}/notes.txt`, mimeType: "text/plain", batchId: done.id });
+    const doc = await api<{ sourceUrl: string }>(`/documents/${notes.body.canonicalDocumentId}`);
+    expect(doc.body.sourceUrl).toBe(`${base}/notes.txt`);
     const pdf = await api<{ mimeType: string }>(`/ingest/jobs/${by("/paper.pdf").jobId}`);
     expect(pdf.body.mimeType).toBe("application/pdf");
     expect(userAgents.every((ua) => ua.startsWith("edge-ingest/"))).toBe(true);
+    // An HTML app shell yields no text: it fails as an empty document, never passes for a completed one (DESIGN §16).
+    expect(by("/shell.html")).toMatchObject({ status: "FAILED", error: { code: "EMPTY_DOCUMENT" } });
   });
 
   it("returns 400 for a URL the rules refuse, naming it", async () => {
