@@ -75,3 +75,25 @@ arxivRoutes.openapi(
     return c.json(toSeedBatch(batch), 201, { Location: `/api/v1/ingestion/job/${id}` });
   },
 );
+
+const GateStatus = z
+  .object({
+    nextRequestInMs: z.number().int().openapi({ description: "Until the gate may send its next request to arXiv (0: at once)" }),
+    pausedForMs: z.number().int().openapi({ description: "Left of a pause from Retry-After or repeated 429s (0: none)" }),
+    queued: z.number().int().openapi({ description: "Requests waiting at the gate, over every harvest" }),
+  })
+  .openapi("ArxivGateStatus");
+
+arxivRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/v1/ingestion/arxiv/gate",
+    summary: "The arXiv gate's wait: what a client shows as “next arXiv request in 2.1 s”",
+    responses: { 200: { description: "The gate's wait", content: { "application/json": { schema: GateStatus } } }, ...problems(401, 429) },
+  }),
+  async (c) => {
+    const status = await c.env.ARXIV_GATE.getByName("arxiv").status();
+    const queued = (status.holder ? 1 : 0) + Object.values(status.waiting).reduce((n, k) => n + k, 0);
+    return c.json({ nextRequestInMs: Math.max(0, status.nextRequestAt - status.now), pausedForMs: Math.max(0, status.pausedUntil - status.now), queued }, 200);
+  },
+);

@@ -190,3 +190,17 @@ describe("POST /api/v1/ingestion/arxiv (seed twin)", () => {
     expect(await problem(res)).toMatchObject({ status: 400, detail: expect.stringContaining("is not an arXiv id") });
   });
 });
+
+describe("GET /api/v1/ingestion/arxiv/gate", () => {
+  it("reports the wait before the next arXiv request and a pause after a 503 with Retry-After", async () => {
+    await controlFake({ faults: [{ on: "api", fault: "503", retryAfter: 30, times: 1 }] });
+    await gate().fetchPage({ callerId: "gate-status", url: "https://arxiv.fake/api/query?search_query=q&start=0&max_results=1" });
+    const res = await call("/api/v1/ingestion/arxiv/gate", { token: t });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { nextRequestInMs: number; pausedForMs: number; queued: number };
+    expect(body.pausedForMs).toBeGreaterThan(20_000);
+    expect(body.nextRequestInMs).toBeGreaterThanOrEqual(body.pausedForMs);
+    expect(body.queued).toBe(0);
+    expect((await call("/api/v1/ingestion/arxiv/gate")).status).toBe(401);
+  });
+});
