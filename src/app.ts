@@ -11,6 +11,7 @@ import { requestId } from "hono/request-id";
 import { authenticate, onError } from "./http/middleware";
 import { notFound } from "./http/problem";
 import { rateLimit } from "./http/rate-limit";
+import { arxivRoutes } from "./routes/arxiv";
 import { securityHeaders } from "./http/security-headers";
 import { compatRoutes } from "./routes/compat";
 import { docsRoutes } from "./routes/docs";
@@ -34,6 +35,7 @@ app.route("/", batchRoutes);
 app.route("/", eventRoutes);
 app.route("/", documentRoutes);
 app.route("/", compatRoutes);
+app.route("/", arxivRoutes);
 app.route("/", webhookRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

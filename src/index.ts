@@ -5,6 +5,7 @@ import type { Env } from "./env";
 import { consumeJobEvents } from "./events/audit-consumer";
 import type { JobEvent } from "./contract/job-event";
 
+export { ArxivGate } from "./arxiv/gate";
 export { IngestBatch, IngestJob, ProjectHub, RateLimiter } from "./capacity/traced-objects";
 
 export default {

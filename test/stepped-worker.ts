@@ -9,7 +9,7 @@ import { IngestJob as ServiceIngestJob } from "../src/capacity/traced-objects";
 import type { Env } from "../src/env";
 import { ALARM_SLICE_LIMITS, type SliceLimits } from "../src/jobs/slice-loop";
 
-export { default, ProjectHub, RateLimiter } from "../src/index";
+export { ArxivGate, default, IngestBatch, ProjectHub, RateLimiter } from "../src/index";
 
 /** How far ahead a job's alarm is held: longer than any test runs. */
 const HOLD_MS = 3_600_000;

@@ -17,7 +17,7 @@ export interface BatchEvent {
 }
 
 /** What starting an item still needs (see `item-starts.ts`). */
-export type PendingStart = "admit" | "fetch" | "copy";
+export type PendingStart = "admit" | "fetch" | "copy" | "download";
 
 /** One item as the batch keeps it. */
 export interface BatchItemRow {

@@ -23,6 +23,8 @@ import type { ItemReport, ItemReportReply } from "../jobs/batch-link";
 import type { Access } from "../jobs/job-access";
 import { meterD1 } from "../jobs/outbox";
 import { Timers } from "../durable/timers";
+import { BatchHarvest } from "../arxiv/batch-harvest";
+import { cancelHarvest, type HarvestState, harvestStep, linkPaperDocument, newHarvest } from "../arxiv/harvest-step";
 import { upsertBatchRow } from "./batch-index";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
 import { BatchStarter } from "./item-starts";
@@ -38,6 +40,7 @@ import {
   closeBatch,
   createBatch,
   deleteBatch,
+  failBatch,
   isBatchTerminal,
   itemEndOf,
   type ItemState,
@@ -51,26 +54,30 @@ export type BatchReply =
   | { ok: false; reason: "not_found" | "forbidden" }
   | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_retryable" | "closed"; status: BatchStatus };
 
-/** What a batch is created with besides its record: the URLs of a `urls` batch. */
+/** What a batch is created with besides its record: the URLs of a `urls` batch, the request of an `arxiv` one. */
 export interface BatchSeed {
   urls?: string[];
+  arxiv?: HarvestState["request"];
 }
 
 /** `batch.progress` at most this often (the last counts are always in the terminal event). */
 const PROGRESS_EVENT_MS = 500;
 const TAG = "batch";
-type WorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry";
+type WorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry" | "harvest" | "papers";
 
 export class IngestBatch extends DurableObject<Env> {
   private readonly store: BatchStore;
   private readonly starter: BatchStarter;
   private readonly timers: Timers<WorkKind>;
+  /** An arxiv batch's harvest (src/arxiv/batch-harvest.ts); empty for other kinds. */
+  private readonly harvest: BatchHarvest;
   private forwarding: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     enableAutoPong(ctx);
     this.store = new BatchStore(ctx.storage);
+    this.harvest = new BatchHarvest(ctx.storage);
     this.timers = new Timers<WorkKind>({ storage: ctx.storage })
       .register("dispatch", async () => {
         await this.dispatch();
@@ -79,10 +86,13 @@ export class IngestBatch extends DurableObject<Env> {
       .register("index", () => this.writeIndex())
       .register("forward", () => this.forward())
       .register("cancel", () => this.cancelQueuedJobs())
-      .register("expiry", () => closeExpired(this.ctx) ?? undefined);
+      .register("expiry", () => closeExpired(this.ctx) ?? undefined)
+      .register("harvest", () => this.harvestPage())
+      .register("papers", () => this.linkPapers());
     this.starter = new BatchStarter(
       env,
       this.store,
+      this.harvest,
       () => this.config,
       (done) => {
         // A background start (a fetch) ended: its item may have ended, and a slot may be free.
@@ -110,7 +120,10 @@ export class IngestBatch extends DurableObject<Env> {
     if (existing) return this.view(existing);
     const now = new Date();
     const created = createBatch(init, now);
+    // A harvest adds its items page by page: the batch stays open until the last page.
+    if (seed.arxiv) created.batch.open = true;
     this.ctx.storage.transactionSync(() => {
+      if (seed.arxiv) this.harvest.begin(newHarvest(seed.arxiv));
       if (seed.urls) {
         const seen = new Set<string>();
         for (const url of seed.urls) {
@@ -125,6 +138,7 @@ export class IngestBatch extends DurableObject<Env> {
     });
     this.schedule("index", 0);
     this.schedule("dispatch", 0);
+    if (seed.arxiv) this.schedule("harvest", 0);
     await this.settle();
     return this.view(this.store.batch()!);
   }
@@ -165,7 +179,10 @@ export class IngestBatch extends DurableObject<Env> {
     const end = itemEndOf(report.status);
     if (end) {
       const error = report.error ? { ...report.error, item: report.jobId } : null;
-      if (this.store.endItem(report.jobId, end, error, job, now)) this.afterItemEnded();
+      if (this.store.endItem(report.jobId, end, error, job, now)) {
+        if (end === "COMPLETED" && this.harvest.completed(report.jobId)) this.schedule("papers", 0);
+        this.afterItemEnded();
+      }
     } else {
       this.store.noteJob(report.jobId, job);
     }
@@ -197,6 +214,8 @@ export class IngestBatch extends DurableObject<Env> {
       this.commit(result);
     });
     this.schedule("cancel", 0);
+    // A harvest's queued requests at the arXiv gate never go out (best effort: the harvest stops anyway).
+    if (checked.batch.kind === "arxiv") await cancelHarvest(this.env, checked.batch.id).catch(() => 0);
     await Promise.all(running.filter((i) => i.hasJob).map((item) => this.starter.cancelJob(item)));
     await this.settle();
     return { ok: true, batch: this.view(this.store.batch()!) };
@@ -277,7 +296,9 @@ export class IngestBatch extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const earliest = Math.min(...(["dispatch", "index", "forward", "cancel"] as const).map((k) => this.timers.scheduled(k)?.due ?? Infinity));
+    const earliest = Math.min(
+      ...(["dispatch", "index", "forward", "cancel", "harvest", "papers"] as const).map((k) => this.timers.scheduled(k)?.due ?? Infinity),
+    );
     await this.timers.run(earliest <= now || earliest === Infinity ? now : earliest);
     await this.settle();
   }
@@ -333,6 +354,67 @@ export class IngestBatch extends DurableObject<Env> {
       const started = this.store.counts().running > 0 ? startBatch(this.store.batch()!, now) : null;
       if (started) this.commit(started);
     });
+  }
+
+  /**
+   * One page of an arxiv batch's harvest (src/arxiv/harvest-step.ts): the page's state,
+   * its items and, after the last page, the batch's close or failure commit together.
+   * Returns when to read the next page (at once, or when arXiv lets us).
+   */
+  private async harvestPage(): Promise<number | undefined> {
+    const before = this.store.batch();
+    const state = this.harvest.state();
+    if (!before || !state || state.cursor.done || isBatchTerminal(before.status)) return;
+    const step = await harvestStep(this.env, before.id, before.projectId, state);
+    const batch = this.store.batch();
+    // Re-checked after the await: a cancel that landed meanwhile is never overwritten.
+    if (step.kind === "cancelled" || !batch || isBatchTerminal(batch.status)) return;
+    const now = new Date();
+    const at = now.toISOString();
+    this.ctx.storage.transactionSync(() => {
+      this.harvest.save(step.state);
+      if (step.kind !== "page") return;
+      for (const paper of step.items) {
+        const id = crypto.randomUUID();
+        this.store.addItem({ id, ref: paper.versionedId, state: "QUEUED", hasJob: false, host: null }, at);
+        this.harvest.addItem(id, paper);
+      }
+      for (const missing of step.missing) {
+        const id = crypto.randomUUID();
+        this.store.addItem({ id, ref: missing, state: "QUEUED", hasJob: false, host: null }, at);
+        this.store.endItem(id, "FAILED", { at, stage: "HARVESTING", code: "not_found", message: `arXiv has no paper ${missing}`, item: missing }, null, at);
+      }
+      const started = startBatch(this.store.batch()!, now);
+      if (started) this.commit(started);
+      if (!step.state.cursor.done) return;
+      const error = step.state.cursor.error;
+      if (error?.fatal) {
+        const failed = failBatch(this.store.batch()!, error.message, now);
+        if (failed) this.commit(failed);
+      } else {
+        const closed = closeBatch(this.store.batch()!, now);
+        if (closed.ok) this.commit(closed);
+      }
+      const settled = settleBatch(this.store.batch()!, this.store.counts(), now);
+      if (settled) this.commit(settled);
+    });
+    this.schedule("dispatch", 0);
+    this.schedule("index", this.config.indexProgressIntervalMs);
+    if (step.kind === "wait") return step.retryAt;
+    return step.state.cursor.done ? undefined : Date.now();
+  }
+
+  /** Points each completed item's paper at its new document (src/arxiv/harvest-step.ts `linkPaperDocument`). */
+  private async linkPapers(): Promise<number | undefined> {
+    const batch = this.store.batch();
+    if (!batch) return;
+    const access = { principal: batchPrincipal(batch), projectId: batch.projectId };
+    for (const { itemId, paper } of this.harvest.toLink()) {
+      const reply = await this.env.INGEST_JOB.get(this.env.INGEST_JOB.idFromName(itemId)).get(access);
+      await linkPaperDocument(this.env, batch.projectId, itemId, paper, reply.ok ? reply.job.canonicalDocumentId : null);
+      this.harvest.linked(itemId);
+    }
+    return this.harvest.toLink(1).length ? Date.now() : undefined;
   }
 
   /** The jobs of items a cancel ended while they waited (they never started). */
@@ -456,7 +538,9 @@ export class IngestBatch extends DurableObject<Env> {
     const { deletedAt: _d, errorMessage, ...rest } = b;
     const errors = this.store.errors();
     if (errorMessage) errors.unshift({ at: b.updatedAt, stage: "BATCH", code: "BATCH_FAILED", message: errorMessage, item: b.id });
-    return { ...rest, counts: this.store.counts(), errors };
+    const harvestError = this.harvest.softError();
+    if (harvestError) errors.unshift({ at: b.updatedAt, stage: "HARVESTING", ...harvestError, item: b.id });
+    return { ...rest, stats: { ...rest.stats, ...this.harvest.stats() }, counts: this.store.counts(), errors };
   }
 
   private check(access: Access, action: Action): { ok: true; batch: BatchRecord } | { ok: false; reason: "not_found" | "forbidden" } {

@@ -2,7 +2,8 @@
  * How an item starts, per kind of source (the seam a new kind plugs into):
  * - `admit`: the item's job exists (an upload that joined the batch, held QUEUED): tell it to start;
  * - `fetch`: a URL (DESIGN §15): fetch it into R2 under the item's id, then create its job;
- * - `copy`: a retried upload item: copy the failed job's source and create a new job from it.
+ * - `copy`: a retried upload item: copy the failed job's source and create a new job from it;
+ * - `download`: an arXiv paper (DESIGN §14): its PDF through the arXiv gate into R2, then its job.
  * Every start is idempotent (the job id is the item id; creating it twice returns the
  * first), so a start cut short by an eviction is simply run again.
  */
@@ -13,6 +14,8 @@ import { sourceKey } from "../storage-keys";
 import type { BatchItemRow, BatchStore, PendingStart } from "./batch-store";
 import type { BatchRecord } from "./lifecycle";
 import { fetchRemoteSource } from "./remote-source";
+import type { BatchHarvest } from "../arxiv/batch-harvest";
+import { downloadPaperPdf } from "../arxiv/harvest-step";
 
 function jobStub(env: Env, id: string) {
   return env.INGEST_JOB.get(env.INGEST_JOB.idFromName(id));
@@ -31,6 +34,7 @@ export class BatchStarter {
   constructor(
     private readonly env: Env,
     private readonly store: BatchStore,
+    private readonly harvest: BatchHarvest,
     private readonly config: () => Config,
     /** Told of every start that runs on in the background (fetches and copies take long). */
     private readonly background: (done: Promise<boolean>) => void,
@@ -39,7 +43,9 @@ export class BatchStarter {
   /** What starting `item` takes. */
   startKind(item: BatchItemRow): PendingStart {
     if (item.hasJob) return "admit";
-    return this.store.batch()?.kind === "urls" ? "fetch" : "copy";
+    const kind = this.store.batch()?.kind;
+    if (kind === "arxiv" && !item.retryOf) return "download";
+    return kind === "urls" ? "fetch" : "copy";
   }
 
   /** True once if a start ended an item itself (a URL that could not be fetched). */
@@ -87,6 +93,8 @@ export class BatchStarter {
         return this.fetchItem(batch, item, cancelled);
       case "copy":
         return this.copyItem(batch, item, cancelled);
+      case "download":
+        return this.downloadItem(batch, item, cancelled);
       case null:
         return;
     }
@@ -118,6 +126,46 @@ export class BatchStarter {
       byteSize: outcome.byteSize,
       mimeType: outcome.mimeType,
     });
+  }
+
+  private async downloadItem(batch: BatchRecord, item: BatchItemRow, cancelled: () => boolean): Promise<void> {
+    const paper = this.harvest.item(item.id);
+    const at = new Date().toISOString();
+    if (!paper) {
+      this.store.endItem(
+        item.id,
+        "FAILED",
+        { at, stage: "DOWNLOADING", code: "SOURCE_GONE", message: "The item's paper is not recorded", item: item.ref },
+        null,
+        at,
+      );
+      this.ended = true;
+      return;
+    }
+    const key = sourceKey({ projectId: batch.projectId, id: item.id });
+    const outcome = await downloadPaperPdf(this.env, batch.id, paper.versionedId, key);
+    if (outcome.kind === "cancelled") return;
+    // arXiv asked to wait: the start stays pending and the dispatch runs it again after its backoff.
+    if (outcome.kind === "wait") throw new Error(`arXiv asked to wait until ${new Date(outcome.retryAt).toISOString()}`);
+    if (cancelled() || this.store.item(item.id)?.state !== "RUNNING") {
+      if (outcome.kind === "stored") await this.env.BUCKET.delete(key);
+      return;
+    }
+    if (outcome.kind === "failed") {
+      this.store.endItem(item.id, "FAILED", { at, stage: "DOWNLOADING", code: outcome.code, message: outcome.message, item: item.ref }, null, at);
+      this.ended = true;
+      return;
+    }
+    await this.createJob(batch, item, {
+      originalFilename: `${paper.versionedId.replaceAll("/", "_")}.pdf`,
+      sourcePath: paper.absUrl,
+      sourceUrl: paper.absUrl,
+      sourceId: paper.versionedId,
+      byteSize: outcome.bytes,
+      mimeType: "application/pdf",
+    });
+    // Counted once the item holds its job: a start run again after an eviction before this point downloads again.
+    this.harvest.countDownload();
   }
 
   private async copyItem(batch: BatchRecord, item: BatchItemRow, cancelled: () => boolean): Promise<void> {

@@ -59,7 +59,7 @@ export interface BatchRecord {
   open: boolean;
   options: BatchOptions;
   source: Record<string, unknown>;
-  stats: Record<string, number>;
+  stats: Record<string, number | string>;
   /** Why the batch itself failed, when it did. */
   errorMessage: string | null;
   createdBy: string;

@@ -46,7 +46,9 @@ export const Batch = z
     options: BatchOptionsShape,
     source: z.record(z.string(), z.unknown()),
     counts: BatchCounts,
-    stats: z.record(z.string(), z.number()),
+    stats: z
+      .record(z.string(), z.union([z.number(), z.string()]))
+      .openapi({ description: "The kind's own counters; an arxiv batch's also has `canonical_query`" }),
     errors: z.array(BatchErrorEntry),
     createdBy: z.string(),
     createdAt: z.string(),
@@ -97,9 +99,34 @@ const UrlsBatchBody = z
   })
   .strict();
 
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: "dates must be YYYY-MM-DD" });
+/** An arXiv harvest (DESIGN §14): `query`, `idList` or both; ids and `maxResults` are checked by the route. */
+export const ArxivBatchBody = z
+  .object({
+    kind: z.literal("arxiv"),
+    query: z.string().trim().min(1, { error: "query must not be empty" }).max(1000, { error: "query must be at most 1000 characters" }).optional(),
+    idList: z
+      .array(z.string().trim().min(1).max(64), { error: "idList must be a list of arXiv ids" })
+      .min(1, { error: "idList must list at least one id" })
+      .optional(),
+    submittedFrom: isoDate.optional(),
+    submittedTo: isoDate.optional(),
+    maxResults: z
+      .number({ error: "maxResults must be an integer" })
+      .int({ error: "maxResults must be an integer" })
+      .min(1, { error: "maxResults must be at least 1" })
+      .optional(),
+    processPdfs: z.boolean({ error: "processPdfs must be true or false" }).optional(),
+    options: BatchOptionsInput.optional(),
+  })
+  .strict();
+
 export const CreateBatchBody = z
-  .discriminatedUnion("kind", [UploadBatchBody, UrlsBatchBody], { error: 'kind must be "upload" or "urls"' })
-  .openapi("CreateBatch", { description: "`upload`: an open batch that `POST /jobs?batchId=` adds to. `urls`: each URL fetched into an item (DESIGN §15)." });
+  .discriminatedUnion("kind", [UploadBatchBody, UrlsBatchBody, ArxivBatchBody], { error: 'kind must be "upload", "urls" or "arxiv"' })
+  .openapi("CreateBatch", {
+    description:
+      "`upload`: an open batch that `POST /jobs?batchId=` adds to. `urls`: each URL fetched into an item (DESIGN §15). `arxiv`: a harvest of arXiv (DESIGN §14).",
+  });
 
 export const ListBatchesQuery = PageQuery.extend({
   status: z.enum(BATCH_STATUSES, { error: `Invalid status. Must be one of ${BATCH_STATUSES.join(", ")}.` }).optional(),

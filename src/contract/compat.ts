@@ -17,7 +17,8 @@ export const CompatJob = z
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
     errors: z.array(z.object({ timestamp: z.string(), error: z.string(), stage: z.string() })),
-    stats: z.record(z.string(), z.number()),
+    // Counters, and for an arXiv harvest its canonical query (a string).
+    stats: z.record(z.string(), z.union([z.number(), z.string()])),
   })
   .openapi("CompatJob");
 export type CompatJob = z.infer<typeof CompatJob>;

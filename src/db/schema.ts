@@ -148,3 +148,37 @@ export const webhookSubscriptions = sqliteTable(
 );
 
 export type WebhookSubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+
+/**
+ * arXiv papers a project has harvested (DESIGN §14): one small row per project and paper
+ * (a few hundred bytes; the abstract is only hashed), so a second harvest can tell new,
+ * updated and unchanged papers apart. arXiv's metadata is CC0.
+ */
+export const arxivPapers = sqliteTable(
+  "arxiv_papers",
+  {
+    projectId: text("project_id").notNull(),
+    /** Without version: `2104.12255`, `solv-int/9901001`. */
+    paperId: text("paper_id").notNull(),
+    /** The latest version seen. */
+    version: integer("version").notNull(),
+    /** SHA-256 of the metadata that a same-version change can touch (src/arxiv/papers.ts). */
+    metadataHash: text("metadata_hash").notNull(),
+    title: text("title").notNull(),
+    /** JSON array of names, in the paper's order. */
+    authors: text("authors").notNull(),
+    /** JSON array of category terms; the primary one first. */
+    categories: text("categories").notNull(),
+    /** ISO-8601: the first version's date. */
+    published: text("published").notNull(),
+    /** ISO-8601: the latest version's date. */
+    updated: text("updated").notNull(),
+    doi: text("doi"),
+    /** The document built from the latest processed version's PDF; null until one completes. */
+    documentId: text("document_id"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.paperId] })],
+);
+
+export type ArxivPaperRow = typeof arxivPapers.$inferSelect;

@@ -6,6 +6,7 @@ import { listProjectBatches } from "../batches/batch-index";
 import type { BatchItemRow } from "../batches/batch-store";
 import type { BatchReply } from "../batches/ingest-batch";
 import type { Batch as BatchData, BatchInit } from "../batches/lifecycle";
+import { checkArxivRequest } from "../arxiv/request";
 import { checkSourceUrl } from "../batches/remote-source";
 import { loadConfig } from "../config";
 import {
@@ -87,7 +88,7 @@ batchRoutes.openapi(
   createRoute({
     method: "post",
     path: BASE,
-    summary: "Create a batch: an open upload batch, or a list of URLs to fetch",
+    summary: "Create a batch: an open upload batch, a list of URLs to fetch, or an arXiv harvest",
     request: { params: ProjectParams, headers: ApiRequestHeaders, body: { required: true, content: { "application/json": { schema: CreateBatchBody } } } },
     responses: {
       201: { description: "Created", headers: apiResponseHeaders("Location"), content: { "application/json": { schema: Batch } } },
@@ -117,6 +118,7 @@ batchRoutes.openapi(
         return verdict.url;
       });
     }
+    const arxiv = body.kind === "arxiv" ? checkArxivRequest(c.env, body) : undefined;
     const batchId = uuidv7();
     const idempotencyKey = c.req.header("Idempotency-Key");
     if (idempotencyKey !== undefined) {
@@ -135,10 +137,10 @@ batchRoutes.openapi(
       projectId,
       kind: body.kind,
       options: { chunkSize, chunkOverlap, isDeepScan: body.options?.isDeepScan ?? false },
-      source: body.kind === "urls" ? { urls: urls!.length } : {},
+      source: body.kind === "urls" ? { urls: urls!.length } : arxiv ? { ...arxiv } : {},
       createdBy: access.principal.sub,
     };
-    const batch = await batchStub(c.env, batchId).create(init, { urls });
+    const batch = await batchStub(c.env, batchId).create(init, { urls, arxiv });
     return c.json(batch, 201, { Location: `/api/projects/${projectId}/ingest/batches/${batchId}` });
   },
 );

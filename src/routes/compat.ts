@@ -79,7 +79,10 @@ export function toSeedJob(job: JobData): CompatJob {
  */
 export function toSeedBatch(batch: BatchData) {
   const c = batch.counts;
-  const stat = (name: string, fallback: number) => batch.stats[name] ?? fallback;
+  const stat = (name: string, fallback: number) => {
+    const value = batch.stats[name];
+    return typeof value === "number" ? value : fallback;
+  };
   return {
     job_id: batch.id,
     status: SEED_STATUS[batch.status],
