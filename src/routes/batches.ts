@@ -35,7 +35,7 @@ import type { Access } from "../jobs/job-access";
 import { DEFAULT_CHUNK_OPTIONS, validateChunkOptions } from "../pipeline/chunker";
 import { enterProject } from "./access";
 import { forwardedUpgrade, isUpgrade } from "./events";
-import { EventsQuery } from "../contract/job-event";
+import { EventsHeaders, EventsQuery } from "../contract/job-event";
 import { validationHook } from "./validation";
 
 export const batchRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -203,9 +203,9 @@ function batchCommand(
       method: "post",
       path: `${BASE}/{batchId}/${path}`,
       summary,
-      request: { params: BatchParams },
+      request: { params: BatchParams, headers: ApiRequestHeaders },
       responses: {
-        200: { description: "The batch after the command", content: { "application/json": { schema: Batch } } },
+        200: { description: "The batch after the command", headers: apiResponseHeaders(), content: { "application/json": { schema: Batch } } },
         ...problems(400, 401, 403, 404, 429),
       },
     }),
@@ -290,10 +290,10 @@ batchRoutes.openapi(
     summary: "A batch's events: live over WebSocket (Upgrade), or the stored log as JSON",
     description:
       "With `Upgrade: websocket`: a `batch.snapshot` frame, then every event as it is logged; with `?after=<seq>`, the missed events first. Without the upgrade: the stored log after `after`.",
-    request: { params: BatchParams, query: EventsQuery, headers: ApiRequestHeaders },
+    request: { params: BatchParams, query: EventsQuery, headers: EventsHeaders },
     responses: {
       200: { description: "The stored event log", headers: apiResponseHeaders(), content: { "application/json": { schema: BatchEventLog } } },
-      101: { description: "Switching Protocols (WebSocket)" },
+      101: { description: "Switching Protocols (WebSocket)", headers: apiResponseHeaders() },
       ...problems(400, 401, 403, 404, 429),
     },
   }),
