@@ -34,7 +34,7 @@ async function arxivOutbound(request: Request): Promise<Response> {
 function workerProject(
   name: string,
   vars: Record<string, string>,
-  test: { include: string[]; exclude?: string[] },
+  test: { include: string[]; exclude?: string[]; isolate?: boolean; fileParallelism?: boolean },
   options: { main?: string; outboundService?: (request: Request) => Promise<Response> } = {},
 ): TestProjectInlineConfiguration {
   return {
@@ -96,7 +96,9 @@ export default defineConfig({
           ARXIV_FETCH_TIMEOUT_MS: "5000",
           MAX_UPLOAD_BYTES: String(12 * 1024 * 1024),
         },
-        { include: ["test/arxiv/**/*.test.ts"] },
+        // One file at a time, each with its own Miniflare: the fake's state and request log,
+        // and the one global gate's pacing and pauses, belong to the file that asserts on them.
+        { include: ["test/arxiv/**/*.test.ts"], isolate: true, fileParallelism: false },
         { main: "./src/index.ts", outboundService: arxivOutbound },
       ),
       workerProject(
