@@ -107,7 +107,7 @@ export class IngestJob extends DurableObject<Env> {
     await this.timers.arm();
   }
 
-  /** Creates the job once (a repeat returns it). A batch's item is counted by the batch before the reply; `held`, it waits QUEUED for `admit`. */
+  /** Creates the job once (a repeat returns it). `held`: an item a client adds to a batch, counted there before the reply, QUEUED until `admit`. */
   async create(init: JobInit, opts: { held?: boolean } = {}): Promise<Job> {
     const existing = this.store.job();
     if (existing) return existing;
@@ -122,7 +122,7 @@ export class IngestJob extends DurableObject<Env> {
     // The reply does not wait for D1 or the hub; the backstop is durable before it goes.
     this.timers.schedule("index", Date.now() + INDEX_BACKSTOP_MS);
     await this.timers.arm();
-    if (init.batchId) await this.batch.soon();
+    if (opts.held) await this.batch.soon();
     void this.settle().catch((err) => console.error(JSON.stringify({ msg: "settle after create failed", jobId: init.id, error: String(err) })));
     return this.store.job() ?? created.job;
   }
