@@ -19,14 +19,14 @@ import { EventForwarding } from "./event-forwarding";
 import { IndexWriter } from "./index-writer";
 import { type Access, type Checked, checkAccess, type JobReply, refusal } from "./job-access";
 import { type JobEvent, JobStore } from "./job-store";
-import { isActive } from "../contract/status";
-import { cancelJob, createJob, deleteJob, failJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
+import { cancelJob, createJob, deleteJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
 import { EventOutbox, IndexOutbox } from "./outbox";
 import { ReservationStore, type ReservedSource } from "./reservation";
 import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF } from "./slice-driver";
 import { ALARM_SLICE_LIMITS, type SliceLimits, SliceLoop } from "./slice-loop";
 import { PipelineRunner } from "./slice-runner";
-import { givesUp, type Nudge, type NudgeOutcome, stalledError } from "./stall";
+import { nudgeJob } from "./job-nudge";
+import type { Nudge, NudgeOutcome } from "./stall";
 
 /** The kinds of timed work a job's object runs. */
 export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup" | "expiry" | "batch";
@@ -191,31 +191,8 @@ export class IngestJob extends DurableObject<Env> {
    * make the job log anything, fails it `STALLED`; its event reaches everyone as usual.
    */
   async nudge(nudge: Nudge): Promise<NudgeOutcome> {
-    const job = this.store.job();
-    if (!job || !isActive(job.status)) return "ended";
-    if (givesUp(nudge, this.config.stageMaxAttempts)) {
-      const failed = failJob(job, stalledError(nudge), new Date());
-      if (!failed.ok) return "ended";
-      this.commit(failed);
-      this.timers.unschedule("slice");
-      this.timers.schedule("cleanup", Date.now());
-      await this.settle();
-      await this.timers.restoreAlarm();
-      return "stalled";
-    }
-    if (this.timers.scheduled("slice")) return (await this.timers.restoreAlarm()) ? this.rearmed(job, nudge, "alarm") : "armed";
-    // A QUEUED job with no slice of its own waits for whoever admits it; a RUNNING one
-    // always has its next slice scheduled, so one without has lost it.
-    if (job.status === "QUEUED") return "waiting";
-    this.timers.schedule("slice", Date.now());
-    if (!(await this.timers.restoreAlarm())) await this.timers.arm();
-    return this.rearmed(job, nudge, "slice");
-  }
-
-  /** Logged: a re-armed job is a lost alarm an operator may want to count. */
-  private rearmed(job: Job, nudge: Nudge, lost: "alarm" | "slice"): NudgeOutcome {
-    console.warn(JSON.stringify({ msg: "job re-armed by its project hub", jobId: job.id, projectId: job.projectId, lost, silentMs: nudge.silentMs }));
-    return "rearmed";
+    const deps = { store: this.store, timers: this.timers, commit: (t: Transition) => this.commit(t), settle: () => this.settle() };
+    return nudgeJob({ ...deps, maxAttempts: this.config.stageMaxAttempts }, nudge);
   }
 
   /** The stored event log after `after`, if `access` may read the job. */

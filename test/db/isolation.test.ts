@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { allShards, projectDb } from "../../src/db/shards";
+import { chunkOptions, ingestFingerprint } from "../../src/jobs/fingerprint";
 import { call, createJob, drive, getJob, jobsPath, problem, token } from "../helpers";
 import { jobRow, projectOnShard } from "./shard-helpers";
 
@@ -140,8 +141,12 @@ describe("an Idempotency-Key claimed by a create that died before creating its j
       .run();
     return deadJob;
   }
+  /** What a create claims a key with: the file's SHA-256 and its (default) options. */
   const sha256 = async (text: string) =>
-    [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    ingestFingerprint(
+      [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))].map((b) => b.toString(16).padStart(2, "0")).join(""),
+      { options: chunkOptions({}) },
+    );
 
   it("is taken over after a minute: the retry creates the job and the dead upload is removed", async () => {
     const t = await token({ projects: [B] });

@@ -13,6 +13,7 @@ import { uuidv7 } from "../../src/jobs/ids";
 import type { IngestJob } from "../../src/jobs/ingest-job";
 import type { JobInit } from "../../src/jobs/lifecycle";
 import { sourceKey } from "../../src/storage-keys";
+import { chunkOptions, ingestFingerprint } from "../../src/jobs/fingerprint";
 import { createJob, drive, getJob, jobsPath, call, jobStub, pendingWork, sha256Hex, token } from "../helpers";
 
 const P = "proj_reserve";
@@ -168,7 +169,14 @@ describe("an Idempotency-Key whose create died", () => {
     const idempotencyKey = `dead-create-${deadId}`;
     // The dead create claimed the key long ago and never created its job.
     const claimedAt = Date.now() - 2 * ABANDONED_CLAIM_MS;
-    await claimIdempotencyKey(projectDb(env, P), P, idempotencyKey, deadId, await sha256Hex(TEXT), claimedAt);
+    await claimIdempotencyKey(
+      projectDb(env, P),
+      P,
+      idempotencyKey,
+      deadId,
+      await ingestFingerprint(await sha256Hex(TEXT), { options: chunkOptions({}) }),
+      claimedAt,
+    );
     const res = await call(`${jobsPath(P)}?filename=a.txt`, {
       method: "POST",
       token: t,
