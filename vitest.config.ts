@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { createFakeArxiv, DROP } from "./scripts/lib/fake-arxiv.mjs";
 import { E2eSpreadOut } from "./test/sequencer";
 
 // Relative to the repo root, where `npm test` runs.
@@ -11,13 +12,36 @@ const migrations = await readD1Migrations("./migrations");
 // missing. The e2e project's global setup builds it; the workerd projects only need it to exist.
 mkdirSync("./dist/web", { recursive: true });
 
-/** One workerd-backed test project; `vars` override wrangler.toml for that project. */
-function workerProject(name: string, vars: Record<string, string>, test: { include: string[]; exclude?: string[] }): TestProjectInlineConfiguration {
+/** The fake arXiv behind `https://arxiv.fake` in the arxiv project (scripts/lib/fake-arxiv.mjs). */
+const fakeArxiv = createFakeArxiv();
+
+/**
+ * The arxiv project's outbound fetches: `arxiv.fake` is answered by the fake (a dropped
+ * connection becomes a failed fetch); nothing else leaves the test.
+ */
+async function arxivOutbound(request: Request): Promise<Response> {
+  if (new URL(request.url).hostname !== "arxiv.fake") return new Response("no network in tests", { status: 502 });
+  const answer = await fakeArxiv.handle(request);
+  if (answer === DROP) throw new Error("connection dropped by the fake arXiv");
+  return answer;
+}
+
+/**
+ * One workerd-backed test project; `vars` override wrangler.toml for that project.
+ * `options.main`: the Worker's entry (the stepped one unless a project needs jobs to
+ * run by themselves); `options.outboundService`: what answers the Worker's fetches.
+ */
+function workerProject(
+  name: string,
+  vars: Record<string, string>,
+  test: { include: string[]; exclude?: string[]; isolate?: boolean; fileParallelism?: boolean },
+  options: { main?: string; outboundService?: (request: Request) => Promise<Response> } = {},
+): TestProjectInlineConfiguration {
   return {
     plugins: [
       cloudflareTest({
         // The service's entry with the job object stepped by hand (see the file).
-        main: "./test/stepped-worker.ts",
+        main: options.main ?? "./test/stepped-worker.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           bindings: {
@@ -31,6 +55,7 @@ function workerProject(name: string, vars: Record<string, string>, test: { inclu
             WEBHOOK_TIMEOUT_MS: "300",
             ...vars,
           },
+          ...(options.outboundService ? { outboundService: options.outboundService } : {}),
         },
       }),
     ],
@@ -52,7 +77,29 @@ export default defineConfig({
       workerProject(
         "worker",
         { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", RATE_LIMIT_FAILED_AUTH_PER_MINUTE: "1000000" },
-        { include: ["test/**/*.test.ts"], exclude: ["test/http/rate-limit.test.ts", "test/http/failed-auth-limit.test.ts", "test/e2e/**"] },
+        { include: ["test/**/*.test.ts"], exclude: ["test/http/rate-limit.test.ts", "test/http/failed-auth-limit.test.ts", "test/e2e/**", "test/arxiv/**"] },
+      ),
+      // arXiv harvests against the fake arXiv (its own outbound service and ARXIV_* vars), a
+      // short interval and pause so pacing runs in real time; a harvest runs end to end by
+      // itself, so the service's own entry: alarms fire when due.
+      workerProject(
+        "arxiv",
+        {
+          RATE_LIMIT_PROJECT_PER_MINUTE: "1000000",
+          RATE_LIMIT_USER_PER_HOUR: "1000000",
+          RATE_LIMIT_FAILED_AUTH_PER_MINUTE: "1000000",
+          ARXIV_API_URL: "https://arxiv.fake/api/query",
+          ARXIV_PDF_BASE: "https://arxiv.fake/pdf/",
+          ARXIV_CONTACT: "arxiv-tests@example.org",
+          ARXIV_MIN_INTERVAL_MS: "200",
+          ARXIV_429_PAUSE_MS: "400",
+          ARXIV_FETCH_TIMEOUT_MS: "5000",
+          MAX_UPLOAD_BYTES: String(12 * 1024 * 1024),
+        },
+        // One file at a time, each with its own Miniflare: the fake's state and request log,
+        // and the one global gate's pacing and pauses, belong to the file that asserts on them.
+        { include: ["test/arxiv/**/*.test.ts"], isolate: true, fileParallelism: false },
+        { main: "./src/index.ts", outboundService: arxivOutbound },
       ),
       workerProject(
         "rate-limits",

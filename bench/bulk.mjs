@@ -99,7 +99,7 @@ async function countingProxy(target) {
       counts.bytes += d.length;
       for (const m of d.toString("latin1").matchAll(/POST (\/\S*) HTTP\/1\.1\r\n/g)) {
         if (/\/ingest\/jobs(\?|$)/.test(m[1])) counts.creates++;
-        if (/\/ingest\/lookup$/.test(m[1])) counts.lookups++;
+        if (m[1].endsWith("/ingest/lookup")) counts.lookups++;
       }
     });
     client.pipe(upstream);

@@ -7,6 +7,8 @@
  * server answers, it prints the dashboard's URL with a dev token for the `demo` project in
  * the fragment (`/#token=…`: browsers never send a fragment to the server).
  * Extra arguments go to `wrangler dev` (e.g. `npm run dev -- --port 8788`).
+ * `--fake-arxiv` also starts the local fake arXiv (scripts/fake-arxiv.mjs) on a free port
+ * and points ARXIV_API_URL / ARXIV_PDF_BASE at it, so a harvest can be tried offline.
  */
 import { spawnSync, spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,7 +19,8 @@ import { buildWeb } from "./build-web.mjs";
 import { d1Shards } from "./lib/shards.mjs";
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
-const args = process.argv.slice(2);
+const useFakeArxiv = process.argv.includes("--fake-arxiv");
+const args = process.argv.slice(2).filter((a) => a !== "--fake-arxiv");
 
 if (!existsSync(".dev.vars")) {
   writeFileSync(".dev.vars", `JWT_SECRET=${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
@@ -35,10 +38,18 @@ for (const shard of d1Shards()) {
   if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 }
 
+// The fake arXiv serves recorded and generated feeds and PDFs on http://127.0.0.1 (docs/arxiv.md).
+const fakeArxiv = useFakeArxiv ? await (await import("./fake-arxiv.mjs")).startFakeArxiv() : null;
+const arxivVars = fakeArxiv ? ["--var", `ARXIV_API_URL:${fakeArxiv.url}/api/query`, "--var", `ARXIV_PDF_BASE:${fakeArxiv.url}/pdf/`] : [];
+if (fakeArxiv) console.log(`fake arXiv on ${fakeArxiv.url} (requests: ${fakeArxiv.url}/__requests)`);
+
 // Local receivers on http://localhost are fine in dev (DESIGN §6); production keeps https only.
-const dev = spawn("wrangler", ["dev", "--var", "WEBHOOK_ALLOW_HTTP_LOCALHOST:true", ...args], { stdio: "inherit", env });
+const dev = spawn("wrangler", ["dev", "--var", "WEBHOOK_ALLOW_HTTP_LOCALHOST:true", ...arxivVars, ...args], { stdio: "inherit", env });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code) => process.exit(code ?? 0));
+dev.on("exit", async (code) => {
+  await fakeArxiv?.close();
+  process.exit(code ?? 0);
+});
 
 /** The JWT_SECRET in `.dev.vars` (the same one `npm run token` signs with). */
 function devSecret() {

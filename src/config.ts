@@ -23,6 +23,19 @@ export interface Config {
   /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
   indexProgressIntervalMs: number;
   webhooks: WebhookConfig;
+  batches: BatchConfig;
+}
+
+/** Batch bounds (DESIGN §13) and remote fetches (DESIGN §15). */
+export interface BatchConfig {
+  /** Items of one batch past QUEUED at once. */
+  concurrency: number;
+  /** Items one batch may hold. */
+  maxItems: number;
+  /** A remote fetch without its whole body by then fails. */
+  fetchTimeoutMs: number;
+  /** Plain http:// to localhost for remote sources: the same local-dev switch as webhooks. */
+  allowHttpLocalhost: boolean;
 }
 
 /** Webhook delivery settings (DESIGN §9). */
@@ -111,6 +124,12 @@ function parseConfig(env: Env): Config {
     limits: parseLimits(env),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
     webhooks: parseWebhookConfig(env),
+    batches: {
+      concurrency: positiveInt(env, "BATCH_CONCURRENCY", 8),
+      maxItems: positiveInt(env, "MAX_BATCH_ITEMS", 10_000),
+      fetchTimeoutMs: positiveInt(env, "FETCH_TIMEOUT_MS", 30_000),
+      allowHttpLocalhost: env.WEBHOOK_ALLOW_HTTP_LOCALHOST === "true",
+    },
   };
 }
 

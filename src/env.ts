@@ -29,6 +29,8 @@ export interface UnlistedVars {
   WEBHOOK_SECRET_KEY?: string;
   WEBHOOK_RETRY_DELAYS_MS?: string;
   WEBHOOK_TIMEOUT_MS?: string;
+  ARXIV_429_PAUSE_MS?: string;
+  ARXIV_FETCH_TIMEOUT_MS?: string;
 }
 
 /** Bindings and vars of the Worker. */

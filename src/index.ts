@@ -5,7 +5,8 @@ import type { Env } from "./env";
 import { consumeJobEvents } from "./events/audit-consumer";
 import type { JobEvent } from "./contract/job-event";
 
-export { IngestJob, ProjectHub, RateLimiter } from "./capacity/traced-objects";
+export { ArxivGate } from "./arxiv/gate";
+export { IngestBatch, IngestJob, ProjectHub, RateLimiter } from "./capacity/traced-objects";
 
 export default {
   fetch(request, env, ctx) {

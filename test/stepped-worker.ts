@@ -10,7 +10,7 @@ import { IngestJob as ServiceIngestJob, ProjectHub as ServiceProjectHub } from "
 import type { Env } from "../src/env";
 import { ALARM_SLICE_LIMITS, type SliceLimits } from "../src/jobs/slice-loop";
 
-export { default, RateLimiter } from "../src/index";
+export { ArxivGate, default, IngestBatch, RateLimiter } from "../src/index";
 
 /** How far ahead a job's alarm is held: longer than any test runs. */
 const HOLD_MS = 3_600_000;

@@ -5,7 +5,20 @@
  * `detail` is the problem's own (RFC 9457), so the page shows exactly what the server said.
  */
 import { EdgeIngest, EdgeIngestError, mediaTypeOf } from "../src/client/index";
-import type { ChunkList, Document, DocumentFilters, DocumentList, Job, JobEvent, JobFilters, JobList } from "../src/client/types";
+import type {
+  Batch,
+  BatchItem,
+  BatchItemList,
+  BatchList,
+  ChunkList,
+  Document,
+  DocumentFilters,
+  DocumentList,
+  Job,
+  JobEvent,
+  JobFilters,
+  JobList,
+} from "../src/client/types";
 
 /** The Content-Type to send for a file: the browser's, else by its extension. */
 export function uploadContentType(file: { name: string; type: string }): string {
@@ -137,8 +150,25 @@ export class Api {
     return { done, abort: () => xhr.abort() };
   }
 
-  /** The WebSocket URL of the project stream or of one job's events. */
-  socketUrl(path: "events" | `jobs/${string}/events`, after: number | null): string {
+  listBatches(cursor?: string | null, limit = 50): Promise<BatchList> {
+    return this.call((c) => c.batches.list({ cursor: cursor ?? undefined, limit }));
+  }
+
+  getBatch(batchId: string): Promise<Batch> {
+    return this.call((c) => c.batches.get(batchId));
+  }
+
+  batchItems(batchId: string, status: BatchItem["status"] | null, cursor?: string | null, limit = 100): Promise<BatchItemList> {
+    return this.call((c) => c.batches.itemsPage(batchId, { status: status ?? undefined, cursor: cursor ?? undefined, limit }));
+  }
+
+  /** `cancel` or `retry`: the batch after the command. */
+  batchCommand(batchId: string, verb: "cancel" | "retry"): Promise<Batch> {
+    return this.call((c) => c.batches[verb](batchId));
+  }
+
+  /** The WebSocket URL of the project stream, or of one job's or batch's events. */
+  socketUrl(path: "events" | `jobs/${string}/events` | `batches/${string}/events`, after: number | null): string {
     return this.url(`/ingest/${path}`, { access_token: this.token, after: after ?? undefined }).replace(/^http/, "ws");
   }
 }

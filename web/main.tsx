@@ -8,6 +8,7 @@ import { Api } from "./api";
 import { isAdmin } from "./auth";
 import { formatRoute, parseRoute, type Route } from "./route";
 import { clearSession, restoreSession, saveSession, type Session } from "./session";
+import { BatchDetail, BatchesView } from "./views/BatchesView";
 import { ConfirmSwitch } from "./views/ConfirmSwitch";
 import { DocumentView } from "./views/DocumentView";
 import { DocumentsView } from "./views/DocumentsView";
@@ -99,6 +100,10 @@ function App() {
           <ProjectPicker claims={session.claims} />
         ) : route.view === "jobs" ? (
           <JobsView key={route.projectId} api={api} claims={session.claims} filters={route.filters} />
+        ) : route.view === "batches" ? (
+          <BatchesView key={route.projectId} api={api} projectId={route.projectId} />
+        ) : route.view === "batch" ? (
+          <BatchDetail key={route.batchId} api={api} claims={session.claims} projectId={route.projectId} batchId={route.batchId} />
         ) : route.view === "job" ? (
           <JobDetail key={route.jobId} api={api} claims={session.claims} jobId={route.jobId} />
         ) : route.view === "documents" ? (

@@ -10,6 +10,8 @@ export type Route =
   | { view: "job"; projectId: string; jobId: string }
   | { view: "document"; projectId: string; documentId: string }
   | { view: "documents"; projectId: string; filters: DocumentSearch }
+  | { view: "batches"; projectId: string }
+  | { view: "batch"; projectId: string; batchId: string }
   | { view: "notFound" };
 
 /** The documents view's filters, as the list route takes them. */
@@ -27,6 +29,7 @@ export function parseRoute(hash: string): Route {
   const projectId = parts[1];
   if (parts[2] === "jobs" && parts[3]) return { view: "job", projectId, jobId: parts[3] };
   if (parts[2] === "documents" && parts[3]) return { view: "document", projectId, documentId: parts[3] };
+  if (parts[2] === "batches") return parts[3] ? { view: "batch", projectId, batchId: parts[3] } : { view: "batches", projectId };
   const q = new URLSearchParams(query);
   if (parts[2] === "documents") {
     const filters: DocumentSearch = {};
@@ -40,6 +43,8 @@ export function parseRoute(hash: string): Route {
   if (status && (JOB_STATUSES as readonly string[]).includes(status)) filters.status = status as JobStatus;
   if (stage && (JOB_STAGES as readonly string[]).includes(stage)) filters.stage = stage as JobStage;
   if (sourceId) filters.sourceId = sourceId;
+  const batchId = q.get("batchId");
+  if (batchId) filters.batchId = batchId;
   return { view: "jobs", projectId, filters };
 }
 
@@ -60,6 +65,10 @@ export function formatRoute(route: Route): string {
       return `#/p/${enc(route.projectId)}/jobs/${enc(route.jobId)}`;
     case "document":
       return `#/p/${enc(route.projectId)}/documents/${enc(route.documentId)}`;
+    case "batches":
+      return `#/p/${enc(route.projectId)}/batches`;
+    case "batch":
+      return `#/p/${enc(route.projectId)}/batches/${enc(route.batchId)}`;
     case "documents":
     case "jobs": {
       const q = new URLSearchParams();

@@ -40,6 +40,7 @@ export function traceCosts(env: Env): Env {
   traced.INGEST_JOB = tracedNamespace(env.INGEST_JOB, "IngestJob");
   traced.PROJECT_HUB = tracedNamespace(env.PROJECT_HUB, "ProjectHub");
   traced.RATE_LIMITER = tracedNamespace(env.RATE_LIMITER, "RateLimiter");
+  traced.INGEST_BATCH = tracedNamespace(env.INGEST_BATCH, "IngestBatch");
   if (env.JOB_EVENTS) traced.JOB_EVENTS = tracedQueue(env.JOB_EVENTS);
   return traced as unknown as Env;
 }

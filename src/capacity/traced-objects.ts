@@ -6,6 +6,7 @@
 import { ProjectHub as ProjectHubBase } from "../events/project-hub";
 import type { Env } from "../env";
 import { RateLimiter as RateLimiterBase } from "../http/rate-limiter";
+import { IngestBatch as IngestBatchBase } from "../batches/ingest-batch";
 import { IngestJob as IngestJobBase } from "../jobs/ingest-job";
 import { isTracing, recordCost, traceCosts } from "./cost-trace";
 
@@ -38,6 +39,17 @@ export class RateLimiter extends RateLimiterBase {
 
   override async alarm(): Promise<void> {
     if (isTracing(this.env)) recordCost({ c: "do", cls: "RateLimiter", op: "alarm" });
+    return super.alarm();
+  }
+}
+
+export class IngestBatch extends IngestBatchBase {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, traceCosts(env));
+  }
+
+  override async alarm(): Promise<void> {
+    if (isTracing(this.env)) recordCost({ c: "do", cls: "IngestBatch", op: "alarm" });
     return super.alarm();
   }
 }

@@ -92,7 +92,8 @@ export class ProjectFollower {
       for (const job of frame.jobs) this.update(job);
       return;
     }
-    if (frame.type === "job.deleted") return;
+    // Batch frames share the stream; only jobs are followed here.
+    if (frame.type === "job.deleted" || !("jobId" in frame)) return;
     this.update((frame as JobEvent).job);
   }
 

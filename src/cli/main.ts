@@ -3,6 +3,7 @@
  * Global options come from flags, else the environment, else defaults.
  */
 import { Command, Option } from "commander";
+import { batchesCommand, importUrlsCommand } from "./batches";
 import { action, client, DEFAULT_URL, globals, nonNegativeInt, positiveInt, requireProject } from "./context";
 import { docsCommand } from "./docs";
 import { jobsCommand } from "./jobs";
@@ -27,7 +28,7 @@ const program = new Command("edge-ingest")
 
 program
   .command("upload <paths...>")
-  .description("upload files, directories (recursively) and globs; follow every job to its end")
+  .description("upload files, directories (recursively) and globs into a new upload batch (its id is printed); follow every job to its end")
   .option("--deep-scan", "run the ANALYZING stage")
   .option("--chunk-size <n>", "characters per chunk (100-8000)", positiveInt("--chunk-size"))
   .option("--chunk-overlap <n>", "characters shared by neighbouring chunks", nonNegativeInt("--chunk-overlap"))
@@ -35,6 +36,8 @@ program
   .option("--concurrency <n>", "uploads at once", positiveInt("--concurrency"), 4)
   .option("--reprocess", "new jobs even for files already ingested with the same options")
   .option("--no-wait", "return once uploaded; do not follow the jobs")
+  .option("--batch <id>", "add to this open upload batch (to finish an interrupted run) instead of opening one")
+  .option("--no-batch", "loose jobs: no batch")
   .option("--json", "one JSON line per job, no bars (also when stdout is not a terminal)")
   .action(
     action(
@@ -49,6 +52,7 @@ program
           wait: boolean;
           json?: boolean;
           reprocess?: boolean;
+          batch?: string;
         },
         cmd: Command,
       ) => {
@@ -61,6 +65,8 @@ program
   );
 
 program.addCommand(jobsCommand());
+program.addCommand(batchesCommand());
+program.addCommand(importUrlsCommand());
 program.addCommand(watchCommand());
 program.addCommand(docsCommand());
 program.addCommand(tokenCommand());

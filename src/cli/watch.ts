@@ -43,7 +43,7 @@ export function watchCommand(): Command {
               for (const j of shown) if (rows.get(j.id)?.file === "…") void nameOf(api, projectId, j.id, rows);
             } else if (frame.type === "job.deleted") {
               rows.delete(frame.jobId);
-            } else if (frame.type !== "stream.gap") {
+            } else if (frame.type !== "stream.gap" && "jobId" in frame) {
               const e = frame as JobEvent;
               const prev = rows.get(e.jobId);
               rows.set(e.jobId, { ...e.job, file: prev?.file ?? "…", at: Date.parse(e.at) });

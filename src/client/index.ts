@@ -7,6 +7,7 @@
  *   const job = await client.jobs.create(file, { idempotencyKey });
  *   const done = await client.jobs.wait(job.id, { onProgress: (j) => console.log(j.progress) });
  */
+import { Batches } from "./batches";
 import { Documents } from "./documents";
 import { Jobs, type ProjectOption } from "./jobs";
 import type { WebSocketConstructor } from "./live";
@@ -22,6 +23,7 @@ export interface EdgeIngestOptions extends TransportOptions {
 
 export class EdgeIngest {
   readonly jobs: Jobs;
+  readonly batches: Batches;
   readonly documents: Documents;
   readonly projects: Projects;
   readonly transport: Transport;
@@ -34,6 +36,7 @@ export class EdgeIngest {
     this.projectId = options.projectId;
     this.WebSocket = options.WebSocket;
     this.jobs = new Jobs(this);
+    this.batches = new Batches(this);
     this.documents = new Documents(this);
     this.projects = new Projects(this);
   }
@@ -58,6 +61,7 @@ export { EdgeIngestError } from "./errors";
 export type { RetryNotice, TransportOptions } from "./transport";
 export type { CreateJobOptions, EventsOptions, ListJobsOptions, ProjectOption, Submitted, WaitOptions } from "./jobs";
 export type { ProjectEventsOptions } from "./projects";
+export type { BatchEventsOptions, BatchOptions, BatchWaitOptions, CreateBatchOptions, ListBatchesOptions, ListItemsOptions } from "./batches";
 export type { FileInput, SizedStream } from "./upload-body";
 export { mediaTypeOf, MEDIA_TYPES } from "./upload-body";
 export * from "./types";

@@ -20,6 +20,8 @@ export interface CreateJobOptions extends ProjectOption {
   isDeepScan?: boolean;
   chunkSize?: number;
   chunkOverlap?: number;
+  /** Adds the job to this open upload batch. */
+  batchId?: string;
   /** Same key, same project: the first job comes back (200) instead of a new one. Makes the call retryable. */
   idempotencyKey?: string;
   /** Bytes sent so far (streams the body through a counter; Node, Workers, Chromium). */
@@ -103,6 +105,7 @@ export class Jobs {
         isDeepScan: opts.isDeepScan,
         chunkSize: opts.chunkSize,
         chunkOverlap: opts.chunkOverlap,
+        batchId: opts.batchId,
       },
       headers,
       body: () => {

@@ -19,6 +19,19 @@ export type ChunkList = Schemas["ChunkList"];
 export type Problem = Schemas["Problem"];
 export type LookupItem = Schemas["LookupItem"];
 export type LookupResult = Schemas["LookupResult"];
+export type Batch = Schemas["Batch"];
+export type BatchList = Schemas["BatchList"];
+export type BatchItem = Schemas["BatchItem"];
+export type BatchItemList = Schemas["BatchItemList"];
+export type BatchEvent = Schemas["BatchEvent"];
+export type BatchCounts = Schemas["BatchCounts"];
+/** The first frame of a batch's socket (without `?after=`): the batch as it stands. */
+export type BatchSnapshotFrame = { type: "batch.snapshot"; seq: number; batch: Batch };
+/** A frame of a batch's live stream. */
+export type BatchFrame = BatchSnapshotFrame | BatchEvent;
+
+/** Filters of `GET /batches` (cursor is the iterator's business). */
+export type BatchFilters = Omit<NonNullable<paths["/api/projects/{projectId}/ingest/batches"]["get"]["parameters"]["query"]>, "cursor">;
 
 /** Filters of `GET /jobs` (cursor and limit are the iterator's business). */
 export type JobFilters = Omit<NonNullable<paths["/api/projects/{projectId}/ingest/jobs"]["get"]["parameters"]["query"]>, "cursor">;
@@ -38,7 +51,11 @@ export type JobFrame = JobSnapshotFrame | JobEvent;
  * dropped and the server could not replay what was missed (it sent no `projectSeq`),
  * so a consumer should re-read the jobs it cares about.
  */
-export type ProjectFrame = ProjectSnapshotFrame | (JobEvent & { projectSeq?: number }) | { type: "stream.gap"; reason: string };
+export type ProjectFrame =
+  | ProjectSnapshotFrame
+  | (JobEvent & { projectSeq?: number })
+  | (BatchEvent & { projectSeq?: number })
+  | { type: "stream.gap"; reason: string };
 
 /** The status, stage and event lists and the active/terminal split: the service's own (no zod in them). */
 export { MAX_LOOKUP_ITEMS } from "../contract/lookup-size";

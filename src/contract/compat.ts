@@ -11,13 +11,14 @@ export const CompatJob = z
       papers_updated: z.number().int(),
       pdfs_downloaded: z.number().int(),
       pdfs_processed: z.number().int(),
-      errors: z.number().int(),
+      errors: z.array(z.string()).openapi({ description: "The error messages (the seed's example: `[]`)" }),
     }),
     created_at: z.string(),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
     errors: z.array(z.object({ timestamp: z.string(), error: z.string(), stage: z.string() })),
-    stats: z.record(z.string(), z.number()),
+    // Counters, and for an arXiv harvest its canonical query (a string).
+    stats: z.record(z.string(), z.union([z.number(), z.string()])),
   })
   .openapi("CompatJob");
 export type CompatJob = z.infer<typeof CompatJob>;

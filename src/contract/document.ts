@@ -15,6 +15,7 @@ export const Document = z
     contentHash: z.string(),
     language: z.string().nullable(),
     duplicateOf: z.string().nullable(),
+    sourceUrl: z.string().nullable().openapi({ description: "The URL the source was fetched from, for a fetched source" }),
     createdAt: z.string(),
   })
   .openapi("Document");

@@ -69,6 +69,8 @@ export const Job = z
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
     deletedAt: z.string().nullable(),
+    batchId: z.string().nullable().optional().openapi({ description: "The batch the job is an item of" }),
+    sourceUrl: z.string().nullable().optional().openapi({ description: "The URL the source was fetched from (URL items)" }),
   })
   .openapi("Job");
 export type Job = z.infer<typeof Job>;
@@ -116,6 +118,12 @@ export const CreateJobFields = z
       .int({ error: "chunkOverlap must be an integer" })
       .min(0, { error: "chunkOverlap must not be negative" })
       .optional(),
+    batchId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: "Adds the job to this open upload batch (DESIGN §13); it waits QUEUED until the batch lets it start." }),
   })
   .openapi("CreateJobFields");
 
@@ -146,4 +154,5 @@ export const ListJobsQuery = PageQuery.extend({
   status: z.enum(JOB_STATUSES, { error: `Invalid status. Must be one of ${JOB_STATUSES.join(", ")}.` }).optional(),
   stage: z.enum(JOB_STAGES, { error: `Invalid stage. Must be one of ${JOB_STAGES.join(", ")}.` }).optional(),
   sourceId: z.string().min(1).optional(),
+  batchId: z.string().min(1).optional(),
 });

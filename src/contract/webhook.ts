@@ -1,10 +1,12 @@
 /** Webhook subscriptions and their deliveries (DESIGN §9): what the webhook routes take and return. */
 import { z } from "@hono/zod-openapi";
 import { countedPage } from "./page";
+import { BATCH_EVENT_TYPES } from "../batches/lifecycle";
 import { JOB_EVENT_TYPES } from "./status";
 
-const EVENT_CHOICES = ["*", ...JOB_EVENT_TYPES] as const;
-const eventsError = { error: `events must be a non-empty list of ${JOB_EVENT_TYPES.join(", ")}, or ["*"]` };
+const EVENT_TYPES = [...JOB_EVENT_TYPES, ...BATCH_EVENT_TYPES] as const;
+const EVENT_CHOICES = ["*", ...EVENT_TYPES] as const;
+const eventsError = { error: `events must be a non-empty list of ${EVENT_TYPES.join(", ")}, or ["*"]` };
 
 const Events = z
   .array(z.enum(EVENT_CHOICES, eventsError), eventsError)

@@ -34,6 +34,8 @@ export const jobs = sqliteTable(
     data: text("data").notNull(),
     /** The file's and options' fingerprint (`jobs/fingerprint.ts`): a lookup finds ingested files by it. */
     fingerprint: text("fingerprint"),
+    /** The batch the job is an item of (DESIGN §13). */
+    batchId: text("batch_id"),
   },
   (t) => [
     index("jobs_project_fingerprint").on(t.projectId, t.fingerprint).where(sql`deleted_at IS NULL`),
@@ -45,6 +47,30 @@ export const jobs = sqliteTable(
     // each index. Not partial: a deleted job's document stays and stays findable.
     index("jobs_project_source_path").on(t.projectId, t.sourcePath),
     index("jobs_project_filename").on(t.projectId, t.originalFilename),
+    index("jobs_project_batch_created").on(t.projectId, t.batchId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+  ],
+);
+
+/** The batch listing index: one row per batch, written only by the batch's Durable Object. */
+export const batches = sqliteTable(
+  "batches",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    kind: text("kind").notNull(),
+    status: text("status").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+    version: integer("version").notNull(),
+    /** The batch as JSON (counts as of the last write), so a listing never calls the objects. */
+    data: text("data").notNull(),
+  },
+  (t) => [
+    index("batches_project_created").on(t.projectId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("batches_project_status_created").on(t.projectId, t.status, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("batches_project_kind_created").on(t.projectId, t.kind, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
   ],
 );
 
@@ -87,6 +113,8 @@ export const documents = sqliteTable(
     duplicateOf: text("duplicate_of"),
     textKey: text("text_key").notNull(),
     createdAt: integer("created_at").notNull(),
+    /** Where the source was fetched from (a URL item or an arXiv abstract page), when it was. */
+    sourceUrl: text("source_url"),
   },
   (t) => [
     // The listing (newest first) and its filters; the hash index also finds exact duplicates.
@@ -127,3 +155,37 @@ export const webhookSubscriptions = sqliteTable(
 );
 
 export type WebhookSubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+
+/**
+ * arXiv papers a project has harvested (DESIGN §14): one small row per project and paper
+ * (a few hundred bytes; the abstract is only hashed), so a second harvest can tell new,
+ * updated and unchanged papers apart. arXiv's metadata is CC0.
+ */
+export const arxivPapers = sqliteTable(
+  "arxiv_papers",
+  {
+    projectId: text("project_id").notNull(),
+    /** Without version: `2104.12255`, `solv-int/9901001`. */
+    paperId: text("paper_id").notNull(),
+    /** The latest version seen. */
+    version: integer("version").notNull(),
+    /** SHA-256 of the metadata that a same-version change can touch (src/arxiv/papers.ts). */
+    metadataHash: text("metadata_hash").notNull(),
+    title: text("title").notNull(),
+    /** JSON array of names, in the paper's order. */
+    authors: text("authors").notNull(),
+    /** JSON array of category terms; the primary one first. */
+    categories: text("categories").notNull(),
+    /** ISO-8601: the first version's date. */
+    published: text("published").notNull(),
+    /** ISO-8601: the latest version's date. */
+    updated: text("updated").notNull(),
+    doi: text("doi"),
+    /** The document built from the latest processed version's PDF; null until one completes. */
+    documentId: text("document_id"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.paperId] })],
+);
+
+export type ArxivPaperRow = typeof arxivPapers.$inferSelect;

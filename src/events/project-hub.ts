@@ -11,6 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import type { BatchEvent } from "../batches/batch-store";
 import type { JobEvent } from "../jobs/job-store";
 import { type Delivery, DeliveryLog } from "../webhooks/delivery-log";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
@@ -65,20 +66,32 @@ export class ProjectHub extends DurableObject<Env> {
   /** Logs, fans out and queues deliveries for a job's events, in order, skipping those already seen. */
   async publish(events: JobEvent[]): Promise<void> {
     const first = events[0];
-    if (!first) return;
+    if (first) await this.publishFrom(first.jobId, events);
+  }
+
+  /** A batch's events (DESIGN §13), handled like a job's: deduplicated by the batch's own `seq`. */
+  async publishBatch(events: BatchEvent[]): Promise<void> {
+    const first = events[0];
+    if (first) await this.publishFrom(`batch:${first.batchId}`, events);
+  }
+
+  /** `source`: whose `seq` the events carry (a job id, or `batch:<id>`). */
+  private async publishFrom(source: string, events: (JobEvent | BatchEvent)[]): Promise<void> {
     const subs = await this.webhooks.subscriptions(this.projectId);
     // From here on nothing awaits until the writes are done: they commit together.
     const sql = this.ctx.storage.sql;
-    const seen = sql.exec<{ seq: number }>("SELECT seq FROM job_seq WHERE job_id = ?", first.jobId).toArray()[0]?.seq ?? 0;
+    const seen = sql.exec<{ seq: number }>("SELECT seq FROM job_seq WHERE job_id = ?", source).toArray()[0]?.seq ?? 0;
     const fresh = events.filter((e) => e.seq > seen);
     const last = fresh[fresh.length - 1];
     if (!last) return;
-    sql.exec("INSERT INTO job_seq (job_id, seq) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq", last.jobId, last.seq);
+    sql.exec("INSERT INTO job_seq (job_id, seq) VALUES (?, ?) ON CONFLICT (job_id) DO UPDATE SET seq = excluded.seq", source, last.seq);
     const now = Date.now();
     const frames = this.log.append(fresh, now).map((frame) => ({ frame, json: JSON.stringify(frame) }));
     const queued = this.webhooks.enqueue(frames, subs, now);
-    this.stalls.heardFrom(last.jobId);
-    const watch = isActive(last.job.status) && this.watchStalls(now);
+    // The stall watch is over jobs: a batch's own events say nothing of its items' objects.
+    const job = "jobId" in last ? last : null;
+    if (job) this.stalls.heardFrom(job.jobId);
+    const watch = job !== null && isActive(job.job.status) && this.watchStalls(now);
     for (const f of frames) broadcast(this.ctx, TAG, f.json);
     if (queued > 0) await this.deliverSoon(now);
     else if (watch) await this.timers.arm();

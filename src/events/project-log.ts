@@ -5,7 +5,11 @@
  * reconnecting watcher missed. Every method is synchronous, so an append and whatever
  * the caller writes beside it commit together.
  */
-import type { JobEvent, ProjectEventFrame, ProjectSnapshotFrame } from "../contract/job-event";
+import type { BatchEvent } from "../batches/batch-store";
+import type { JobEvent, ProjectEventFrame as JobProjectFrame, ProjectSnapshotFrame } from "../contract/job-event";
+
+/** A job's or a batch's frame as the project stream sends it: the frame plus its place in the project. */
+export type ProjectEventFrame = JobProjectFrame | (BatchEvent & { projectSeq: number });
 import { isActive } from "../contract/status";
 
 /** What `project.snapshot` lists per job: the frame's own job summary. */
@@ -45,12 +49,12 @@ export class ProjectLog {
   }
 
   /** Numbers and logs `events` (already deduplicated by the caller); returns their frames. */
-  append(events: JobEvent[], now = Date.now()): ProjectEventFrame[] {
+  append(events: (JobEvent | BatchEvent)[], now = Date.now()): ProjectEventFrame[] {
     const frames: ProjectEventFrame[] = [];
     for (const e of events) {
       const frame: ProjectEventFrame = { ...e, projectSeq: ++this.seq };
       this.sql.exec("INSERT INTO project_frames (project_seq, at_ms, frame) VALUES (?, ?, ?)", frame.projectSeq, now, JSON.stringify(frame));
-      this.trackActive(e);
+      if ("jobId" in e) this.trackActive(e);
       frames.push(frame);
       if (frame.projectSeq % PRUNE_EVERY === 0) this.prune(now);
     }

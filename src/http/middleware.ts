@@ -11,8 +11,12 @@ import { chargeFailedAuth } from "./rate-limit";
 import { HTTPException } from "hono/http-exception";
 import { badRequest, internalError, Problem, renderProblem, TOKEN_HINT, unauthorized } from "./problem";
 
-/** The two live-event routes, the only ones a WebSocket upgrade reaches. */
-const EVENT_ROUTES = [/^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/, /^\/api\/projects\/[^/]+\/ingest\/events$/];
+/** The live-event routes, the only ones a WebSocket upgrade reaches. */
+const EVENT_ROUTES = [
+  /^\/api\/projects\/[^/]+\/ingest\/jobs\/[^/]+\/events$/,
+  /^\/api\/projects\/[^/]+\/ingest\/batches\/[^/]+\/events$/,
+  /^\/api\/projects\/[^/]+\/ingest\/events$/,
+];
 
 /**
  * Whether `?access_token=` may carry the token: browsers cannot set headers on a

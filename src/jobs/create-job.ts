@@ -20,7 +20,7 @@ import { SourceReservation } from "./source-reservation";
 export interface ReceivedUpload {
   upload: StoredUpload;
   filename: string;
-  fields: { sourceId?: string; sourcePath?: string; isDeepScan?: boolean; options: JobInit["options"] };
+  fields: { sourceId?: string; sourcePath?: string; isDeepScan?: boolean; batchId?: string; options: JobInit["options"] };
 }
 
 export interface CreateJobRequest {
@@ -30,6 +30,8 @@ export interface CreateJobRequest {
   idempotencyKey?: string;
   /** The project's D1 (a session on its shard) for the key. */
   db(): D1Database;
+  /** Throws unless the batch exists in the project, takes items and lets the caller add to it. */
+  openBatch(batchId: string): Promise<void>;
   /**
    * Stores the upload under `key` and reads the job's fields; the store awaits
    * `reserved()` before the upload's last byte, so the object guards the key by then.
@@ -59,6 +61,7 @@ export async function createIngestJob(req: CreateJobRequest): Promise<CreateJobR
       if (first) return { created: false, job: first };
       req.mark?.("idempotency");
     }
+    if (fields.batchId !== undefined) await req.openBatch(fields.batchId);
     const init: JobInit = {
       id: jobId,
       projectId,
@@ -71,12 +74,14 @@ export async function createIngestJob(req: CreateJobRequest): Promise<CreateJobR
       options: fields.options,
       fingerprint,
       createdBy: req.access.principal.sub,
+      batchId: fields.batchId ?? null,
     };
+    let job: Job;
     try {
-      const job = await jobStub(env, jobId).create(init);
+      // A batch's item waits QUEUED until its batch lets it start.
+      job = await jobStub(env, jobId).create(init, { held: Boolean(init.batchId) });
       created = true;
       req.mark?.("job");
-      return { created: true, job };
     } catch (err) {
       // The key and the upload are freed only when no job came of them: a job that exists
       // (its create committed, then the call failed) keeps its key, so a retry finds it.
@@ -87,6 +92,9 @@ export async function createIngestJob(req: CreateJobRequest): Promise<CreateJobR
       if (!created && idempotencyKey !== undefined) await releaseIdempotencyKey(req.db(), projectId, idempotencyKey, jobId);
       throw err;
     }
+    // The batch refused the item (closed, cancelled or full meanwhile): the job cancelled itself.
+    if (init.batchId && job.status === "CANCELLED") throw conflict(job.errorMessage ?? "The batch takes no more items");
+    return { created: true, job };
   } finally {
     if (!created) await reservation.release();
   }

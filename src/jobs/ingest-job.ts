@@ -4,7 +4,7 @@
  * function, commits the result and its event atomically, then brings the D1 index row
  * and the watchers up to date. Its work runs on timers (src/durable/timers.ts) over the
  * one alarm: pipeline slices, index writes, event forwarding, the upload reservation,
- * the clean-up and watcher expiry.
+ * the clean-up, watcher expiry and the report to the job's batch (src/jobs/batch-link.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Action } from "../auth/policy";
@@ -14,26 +14,24 @@ import type { Env } from "../env";
 import { JobWatchers } from "../events/job-watchers";
 import { ACCESS_HEADER, CLOSE_NORMAL, echoClose, meterClientFrame } from "../events/sockets";
 import { forbidden, notFound, renderProblem } from "../http/problem";
+import { BatchLink } from "./batch-link";
 import { EventForwarding } from "./event-forwarding";
 import { IndexWriter } from "./index-writer";
 import { type Access, type Checked, checkAccess, type JobReply, refusal } from "./job-access";
 import { type JobEvent, JobStore } from "./job-store";
-import { isActive } from "../contract/status";
-import { cancelJob, createJob, deleteJob, failJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
+import { cancelJob, createJob, deleteJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
 import { EventOutbox, IndexOutbox } from "./outbox";
 import { ReservationStore, type ReservedSource } from "./reservation";
 import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF } from "./slice-driver";
 import { ALARM_SLICE_LIMITS, type SliceLimits, SliceLoop } from "./slice-loop";
 import { PipelineRunner } from "./slice-runner";
-import { givesUp, type Nudge, type NudgeOutcome, stalledError } from "./stall";
+import { nudgeJob } from "./job-nudge";
+import type { Nudge, NudgeOutcome } from "./stall";
 
 /** The kinds of timed work a job's object runs. */
-export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup" | "expiry";
+export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup" | "expiry" | "batch";
 
-/**
- * After a create, the index row and the hub catch up just after the reply; the `index`
- * timer is set this far ahead as the backstop should that pass be lost.
- */
+/** After a create, the index row and the hub catch up just after the reply; this `index` backstop is for a lost pass. */
 const INDEX_BACKSTOP_MS = 500;
 
 export class IngestJob extends DurableObject<Env> {
@@ -46,6 +44,7 @@ export class IngestJob extends DurableObject<Env> {
   /** Set when this object starts deleting its reserved source: a `create` meanwhile is refused. */
   private abandoned = false;
   private readonly forwarding: EventForwarding;
+  private readonly batch: BatchLink;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -56,6 +55,7 @@ export class IngestJob extends DurableObject<Env> {
     this.runner = new PipelineRunner(ctx.storage, env, () => this.index.d1());
     this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
     this.forwarding = new EventForwarding(() => this.watchers.forward(), this.timers);
+    this.batch = new BatchLink({ env, job: () => this.store.job(), timers: this.timers, commit: (t) => this.commit(t) });
     const slices = new SliceLoop({
       store: this.store,
       runner: this.runner,
@@ -74,7 +74,8 @@ export class IngestJob extends DurableObject<Env> {
       .register("forward", () => this.forwarding.onTimer())
       .register("reservation", () => this.expireReservation())
       .register("cleanup", () => this.cleanUp())
-      .register("expiry", () => this.watchers.expire() ?? undefined);
+      .register("expiry", () => this.watchers.expire() ?? undefined)
+      .register("batch", () => this.batch.onTimer());
   }
 
   private get config() {
@@ -105,8 +106,8 @@ export class IngestJob extends DurableObject<Env> {
     await this.timers.arm();
   }
 
-  /** Creates the job once; a repeated call returns the job it created. */
-  async create(init: JobInit): Promise<Job> {
+  /** Creates the job once (a repeat returns it). `held`: an item a client adds to a batch, counted there before the reply, QUEUED until `admit`. */
+  async create(init: JobInit, opts: { held?: boolean } = {}): Promise<Job> {
     const existing = this.store.job();
     if (existing) return existing;
     if (this.abandoned) throw new Error(`The reservation of job ${init.id} expired: its upload was deleted`);
@@ -116,12 +117,23 @@ export class IngestJob extends DurableObject<Env> {
     this.reservation.clear();
     this.timers.unschedule("reservation");
     this.commit(created);
-    this.timers.schedule("slice", Date.now());
+    if (!opts.held) this.timers.schedule("slice", Date.now());
     // The reply does not wait for D1 or the hub; the backstop is durable before it goes.
     this.timers.schedule("index", Date.now() + INDEX_BACKSTOP_MS);
     await this.timers.arm();
+    if (opts.held) await this.batch.soon();
     void this.settle().catch((err) => console.error(JSON.stringify({ msg: "settle after create failed", jobId: init.id, error: String(err) })));
     return this.store.job() ?? created.job;
+  }
+
+  /** The batch lets its held QUEUED job start (its first slice). Idempotent; null before `create`. */
+  async admit(): Promise<Job["status"] | null> {
+    const job = this.store.job();
+    if (job?.status === "QUEUED" && !this.timers.scheduled("slice")) {
+      this.timers.schedule("slice", Date.now());
+      await this.timers.arm();
+    }
+    return job?.status ?? null;
   }
 
   /** The job and its version, if `access` may read it. */
@@ -179,31 +191,8 @@ export class IngestJob extends DurableObject<Env> {
    * make the job log anything, fails it `STALLED`; its event reaches everyone as usual.
    */
   async nudge(nudge: Nudge): Promise<NudgeOutcome> {
-    const job = this.store.job();
-    if (!job || !isActive(job.status)) return "ended";
-    if (givesUp(nudge, this.config.stageMaxAttempts)) {
-      const failed = failJob(job, stalledError(nudge), new Date());
-      if (!failed.ok) return "ended";
-      this.commit(failed);
-      this.timers.unschedule("slice");
-      this.timers.schedule("cleanup", Date.now());
-      await this.settle();
-      await this.timers.restoreAlarm();
-      return "stalled";
-    }
-    if (this.timers.scheduled("slice")) return (await this.timers.restoreAlarm()) ? this.rearmed(job, nudge, "alarm") : "armed";
-    // A QUEUED job with no slice of its own waits for whoever admits it; a RUNNING one
-    // always has its next slice scheduled, so one without has lost it.
-    if (job.status === "QUEUED") return "waiting";
-    this.timers.schedule("slice", Date.now());
-    if (!(await this.timers.restoreAlarm())) await this.timers.arm();
-    return this.rearmed(job, nudge, "slice");
-  }
-
-  /** Logged: a re-armed job is a lost alarm an operator may want to count. */
-  private rearmed(job: Job, nudge: Nudge, lost: "alarm" | "slice"): NudgeOutcome {
-    console.warn(JSON.stringify({ msg: "job re-armed by its project hub", jobId: job.id, projectId: job.projectId, lost, silentMs: nudge.silentMs }));
-    return "rearmed";
+    const deps = { store: this.store, timers: this.timers, commit: (t: Transition) => this.commit(t), settle: () => this.settle() };
+    return nudgeJob({ ...deps, maxAttempts: this.config.stageMaxAttempts }, nudge);
   }
 
   /** The stored event log after `after`, if `access` may read the job. */
@@ -262,7 +251,7 @@ export class IngestJob extends DurableObject<Env> {
 
   /** After a commit: the index row and the hub/queue catch up, and the alarm is set. */
   private async settle(): Promise<void> {
-    await Promise.all([this.index.flush(), this.forwarding.soon()]);
+    await Promise.all([this.index.flush(), this.forwarding.soon(), this.batch.soon()]);
     await this.timers.arm();
   }
 
@@ -271,6 +260,7 @@ export class IngestJob extends DurableObject<Env> {
     const before = this.store.job();
     const { frame, version } = this.store.commit(t.job, log ? t.event : null);
     this.index.noteCommit(before, t.job, version);
+    this.batch.noteCommit(before, t.job);
     if (!frame) return;
     this.watchers.publish(frame);
     // The hub and queue get it now, not when the alarm ends (settle() awaits the pass).

@@ -31,6 +31,7 @@ export async function upsertJobRow(d1: D1Database, job: Job, version: number): P
     version,
     data: JSON.stringify(job),
     fingerprint: job.fingerprint ?? null,
+    batchId: job.batchId ?? null,
   };
   const { id: _id, projectId: _p, createdAt: _c, createdBy: _b, ...changing } = row;
   await drizzle(d1)
@@ -48,6 +49,7 @@ export interface JobFilters {
   status?: JobStatus;
   stage?: JobStage;
   sourceId?: string;
+  batchId?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export function jobListQueries(d1: D1Database, projectId: string, filters: JobFi
   if (filters.status) where.push(eq(jobs.status, filters.status));
   if (filters.stage) where.push(eq(jobs.stage, filters.stage));
   if (filters.sourceId !== undefined) where.push(eq(jobs.sourceId, filters.sourceId));
+  if (filters.batchId !== undefined) where.push(eq(jobs.batchId, filters.batchId));
   const matching = and(...where);
   return [
     newestFirst(db.select({ data: jobs.data, createdAt: jobs.createdAt, id: jobs.id }).from(jobs).$dynamic(), jobs, matching, after, limit),

@@ -14,7 +14,19 @@ export type { JobEventType, JobStage, JobStatus } from "../contract/status";
 /** What a caller supplies to create a job (the upload is already stored); the rest of `Job` is the lifecycle's. */
 export type JobInit = Pick<
   Job,
-  "id" | "projectId" | "sourceId" | "originalFilename" | "sourcePath" | "byteSize" | "mimeType" | "isDeepScan" | "options" | "fingerprint" | "createdBy"
+  | "id"
+  | "projectId"
+  | "sourceId"
+  | "originalFilename"
+  | "sourcePath"
+  | "byteSize"
+  | "mimeType"
+  | "isDeepScan"
+  | "options"
+  | "fingerprint"
+  | "createdBy"
+  | "batchId"
+  | "sourceUrl"
 >;
 
 /** A committed change: the job after it and the event that describes it. */
@@ -93,6 +105,8 @@ export function createJob(init: JobInit, now: Date): { ok: true } & Transition {
     event: "job.created",
     job: {
       ...init,
+      batchId: init.batchId ?? null,
+      sourceUrl: init.sourceUrl ?? null,
       status: "QUEUED",
       stage: "PENDING",
       progress: 0,

@@ -5,12 +5,15 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/app-env";
-import { badRequest, Problem } from "../http/problem";
+import { badRequest, forbidden, Problem } from "../http/problem";
 import { chargeRateLimits, projectBudget } from "../http/rate-limit";
 import type { Job as JobData } from "../jobs/lifecycle";
 import { isJobId } from "../jobs/ids";
 import type { JobReply } from "../jobs/job-access";
-import { jobOrThrow, jobStub, PROJECT_MESSAGES, refusalProblem } from "./access";
+import type { BatchReply } from "../batches/ingest-batch";
+import type { Batch as BatchData } from "../batches/lifecycle";
+import { jobOrThrow, jobStub, PROJECT_MESSAGES } from "./access";
+import { batchStub } from "./batches";
 import { CompatCancelled, CompatJob } from "../contract/compat";
 import { ApiRequestHeaders, apiResponseHeaders } from "../contract/headers";
 import { Job } from "../contract/job";
@@ -46,7 +49,7 @@ export function toSeedJob(job: JobData): CompatJob {
       papers_updated: 0,
       pdfs_downloaded: sourceRead,
       pdfs_processed: extracted,
-      errors: job.errors.length,
+      errors: job.errors.map((e) => e.message),
     },
     created_at: job.createdAt,
     started_at: job.startedAt,
@@ -67,6 +70,48 @@ export function toSeedJob(job: JobData): CompatJob {
       progress: job.progress,
     },
   };
+}
+
+/**
+ * A batch in the seed's shape (DESIGN §13): items received count as papers fetched and
+ * PDFs downloaded, completed items as papers created and PDFs processed, unless the
+ * batch's kind keeps the seed's own counters in `stats` (arXiv harvests).
+ */
+export function toSeedBatch(batch: BatchData) {
+  const c = batch.counts;
+  const stat = (name: string, fallback: number) => {
+    const value = batch.stats[name];
+    return typeof value === "number" ? value : fallback;
+  };
+  return {
+    job_id: batch.id,
+    status: SEED_STATUS[batch.status],
+    progress: {
+      papers_fetched: stat("papers_fetched", c.total),
+      papers_created: stat("papers_created", c.completed),
+      papers_updated: stat("papers_updated", 0),
+      pdfs_downloaded: stat("pdfs_downloaded", c.total),
+      pdfs_processed: stat("pdfs_processed", c.completed),
+      errors: batch.errors.map((e) => e.message),
+    },
+    created_at: batch.createdAt,
+    started_at: batch.startedAt,
+    completed_at: batch.completedAt,
+    errors: batch.errors.map((e) => ({
+      timestamp: e.at,
+      error: e.message.startsWith(`${e.code}: `) ? e.message : `${e.code}: ${e.message}`,
+      stage: e.stage.toLowerCase(),
+    })),
+    stats: { ...c, ...batch.stats },
+  };
+}
+
+/** The batch behind a seed route's id, when there is one the caller can see (its project charged). */
+async function lookUpBatch(c: Context<AppEnv>, id: string): Promise<BatchReply> {
+  if (!isJobId(id)) return { ok: false, reason: "not_found" };
+  const reply = (await batchStub(c.env, id).get({ principal: c.get("principal") })) as BatchReply;
+  if (reply.ok) await chargeRateLimits(c, [projectBudget(c, reply.batch.projectId)]);
+  return reply;
 }
 
 /**
@@ -108,7 +153,13 @@ compatRoutes.openapi(
     },
   }),
   async (c) => {
-    const reply = await seedFailure("Failed to get job status", () => lookUp(c, c.req.valid("param").job_id));
+    const id = c.req.valid("param").job_id;
+    const reply = await seedFailure("Failed to get job status", () => lookUp(c, id));
+    if (!reply.ok && reply.reason === "not_found") {
+      const batch = await seedFailure("Failed to get job status", () => lookUpBatch(c, id));
+      if (batch.ok) return c.json(toSeedBatch(batch.batch), 200);
+      if (batch.reason === "forbidden") throw forbidden();
+    }
     return c.json(toSeedJob(jobOrThrow(reply, { notFound: "Job not found" })), 200);
   },
 );
@@ -126,11 +177,14 @@ compatRoutes.openapi(
   }),
   async (c) => {
     const jobId = c.req.valid("param").job_id;
-    const reply = await seedFailure("Failed to cancel job", async () => {
+    const reply = await seedFailure("Failed to cancel job", async (): Promise<JobReply | BatchReply> => {
       const found = await lookUp(c, jobId);
-      return found.ok ? await jobStub(c.env, jobId).cancel({ principal: c.get("principal") }) : found;
+      if (found.ok) return await jobStub(c.env, jobId).cancel({ principal: c.get("principal") });
+      if (found.reason !== "not_found") return found;
+      const batch = await lookUpBatch(c, jobId);
+      return batch.ok ? ((await batchStub(c.env, jobId).cancel({ principal: c.get("principal") })) as BatchReply) : batch;
     });
-    if (!reply.ok && reply.reason === "forbidden") throw refusalProblem(reply, PROJECT_MESSAGES);
+    if (!reply.ok && reply.reason === "forbidden") throw forbidden();
     if (!reply.ok) throw badRequest("Job could not be cancelled");
     return c.json({ message: `Job ${jobId} cancelled successfully` }, 200);
   },

@@ -35,6 +35,7 @@ function toDocument(d: DocumentRow): Document {
     contentHash: d.contentHash,
     language: d.language,
     duplicateOf: d.duplicateOf,
+    sourceUrl: d.sourceUrl ?? null,
     createdAt: new Date(d.createdAt).toISOString(),
   };
 }

@@ -18,12 +18,12 @@ import { validationHook } from "./validation";
 
 export const eventRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-function isUpgrade(c: Context<AppEnv>): boolean {
+export function isUpgrade(c: Context<AppEnv>): boolean {
   return c.req.header("Upgrade")?.toLowerCase() === "websocket";
 }
 
 /** The upgrade as an object should see it: the token's expiry, the caller, and `after` if given. */
-function forwardedUpgrade(c: Context<AppEnv>, after: number | null, access?: Access): Request {
+export function forwardedUpgrade(c: Context<AppEnv>, after: number | null, access?: Access): Request {
   const url = new URL(c.req.url);
   url.search = after === null ? "" : `?after=${after}`;
   const headers: Record<string, string> = { Upgrade: "websocket", [EXPIRES_HEADER]: String(c.get("tokenExpiresAt")) };

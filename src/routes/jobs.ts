@@ -15,6 +15,7 @@ import { chunkOptions } from "../jobs/fingerprint";
 import { readableBytes, textTooLong } from "../pipeline/limits";
 import { listProjectJobs } from "../jobs/job-index";
 import { storeBufferedUpload, storeStreamedUpload } from "../uploads/store-upload";
+import { requireOpenBatch } from "./batches";
 import { enterProject, jobOrThrow, jobStub, PROJECT_MESSAGES, requireJobId } from "./access";
 import { validationHook } from "./validation";
 
@@ -87,6 +88,7 @@ jobRoutes.openapi(
       access,
       idempotencyKey,
       db: () => projectSession(c, projectId),
+      openBatch: (batchId) => requireOpenBatch(c.env, batchId, access),
       receive: (key, reserved) =>
         isMultipart ? receiveMultipart(c.req.raw, c.env, key, max, reserved) : receiveRaw(c.req.raw, c.req.valid("query"), c.env, key, max, reserved),
       mark: (phase) => {
@@ -103,7 +105,7 @@ type Fields = z.infer<typeof CreateJobFields>;
 
 /** Chunking options with their defaults, checked before any byte is stored. */
 function withOptions(f: Fields): ReceivedUpload["fields"] {
-  return { sourceId: f.sourceId, sourcePath: f.sourcePath, isDeepScan: f.isDeepScan, options: chunkOptions(f) };
+  return { sourceId: f.sourceId, sourcePath: f.sourcePath, isDeepScan: f.isDeepScan, batchId: f.batchId, options: chunkOptions(f) };
 }
 
 function tooLarge(size: number, max: number): Problem {
@@ -222,7 +224,7 @@ jobRoutes.openapi(
     const q = c.req.valid("query");
     await enterProject(c, projectId, "read");
     const secret = loadConfig(c.env).cursorSecret;
-    const scope = ["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null];
+    const scope = ["jobs", projectId, q.status ?? null, q.stage ?? null, q.sourceId ?? null, q.batchId ?? null];
     const after = await readCursor(secret, scope, q.cursor, PAGE_KEY);
     const page = await listProjectJobs(projectSession(c, projectId), projectId, q, after, q.limit);
     return c.json({ items: page.items, nextCursor: await writeCursor(secret, scope, page.next, PAGE_KEY), total: page.total }, 200);

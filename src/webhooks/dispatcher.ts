@@ -6,7 +6,7 @@
  */
 import type { WebhookConfig } from "../config";
 import type { Env } from "../env";
-import type { ProjectEventFrame } from "../contract/job-event";
+import type { ProjectEventFrame } from "../events/project-log";
 import { uuidv7 } from "../jobs/ids";
 import { type Delivery, DeliveryLog, type DueDelivery } from "./delivery-log";
 import { afterAttempt, type AttemptOutcome, describeFailure, subscribes } from "./retry-policy";
@@ -120,7 +120,7 @@ export class WebhookDispatcher {
             id: newDeliveryId(now),
             subscriptionId: sub.id,
             eventType: frame.type,
-            jobId: frame.jobId,
+            jobId: "jobId" in frame ? frame.jobId : frame.batchId,
             seq: frame.seq,
             payload: json,
             eventAtMs: Date.parse(frame.at) || now,

@@ -22,6 +22,8 @@ declare module "vitest" {
     e2eServer: E2eServer;
     /** A server whose projects may make 4 requests a minute, for the CLI's 429 handling. */
     e2eRateLimitedServer: E2eServer;
+    /** The fake arXiv (scripts/lib/fake-arxiv.mjs) the shared server's arXiv gate fetches from. */
+    e2eFakeArxiv: string;
   }
 }
 
@@ -40,6 +42,8 @@ export const SHARED_VARS: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: "3000",
   // The dashboard's 70 MB upload is a document far above the default character cap.
   MAX_DOCUMENT_CHARS: "500000000",
+  // URL items: a source that never finishes is cut off after 10 s, not the default 30.
+  FETCH_TIMEOUT_MS: "10000",
 };
 
 /** The rate-limited server's vars: only the project budget is tight. */
@@ -51,6 +55,11 @@ export const RATE_LIMITED_VARS: Record<string, string> = {
 /** The shared server, once it answers. */
 export function sharedServer(): Promise<E2eServer> {
   return serverUp(inject("e2eServer"));
+}
+
+/** The fake arXiv's base URL (its `/__requests` log, `/__reset`). */
+export function fakeArxivUrl(): string {
+  return inject("e2eFakeArxiv");
 }
 
 /** The server with a tight per-project budget, once it answers. */

@@ -1,7 +1,8 @@
 /**
  * The e2e project's global setup: builds what the files run (the SDK and CLI bundle, the
  * dashboard's assets) once, and starts the `wrangler dev` servers every file shares
- * (`dev-server.ts`): one with rate limits out of reach, one with a tight per-project budget.
+ * (`dev-server.ts`): one with rate limits out of reach, one with a tight per-project budget;
+ * and the fake arXiv on 127.0.0.1 that the shared server's arXiv gate talks to.
  *
  * The servers start in the background: vitest runs every project's global setup before
  * any test file, so waiting here would hold the workerd projects back for the tens of
@@ -14,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
+import { startFakeArxiv } from "../../scripts/fake-arxiv.mjs";
 import { applyMigrations, reservePort, startDev, type DevServer } from "../../scripts/lib/dev-server.mjs";
 import { RATE_LIMITED_VARS, SHARED_VARS } from "./dev-server";
 
@@ -75,7 +77,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     void up.then((s) => (server = s));
     return { url: `http://127.0.0.1:${port}`, persistTo, up, pid: () => server?.child.pid };
   };
-  const shared = await start("shared", SHARED_VARS, migrations);
+  const fakeArxiv = await startFakeArxiv();
+  const arxivVars = { ARXIV_API_URL: `${fakeArxiv.url}/api/query`, ARXIV_PDF_BASE: `${fakeArxiv.url}/pdf/`, ARXIV_MIN_INTERVAL_MS: "100" };
+  const shared = await start("shared", { ...SHARED_VARS, ...arxivVars }, migrations);
   const limited = await start("rate-limited", RATE_LIMITED_VARS, migrations);
   // An interrupted run (Ctrl-C) may skip the teardown: the servers die with this process.
   process.once("exit", () => {
@@ -83,10 +87,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide("e2eServer", { url: shared.url, persistTo: shared.persistTo });
   project.provide("e2eRateLimitedServer", { url: limited.url, persistTo: limited.persistTo });
+  project.provide("e2eFakeArxiv", fakeArxiv.url);
 
   return async () => {
     const servers = await Promise.all([shared.up, limited.up]);
     await Promise.all(servers.map((s) => s?.stop()));
+    await fakeArxiv.close();
     rmSync(state, { recursive: true, force: true });
   };
 }

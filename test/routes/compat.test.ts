@@ -14,7 +14,7 @@ describe("GET /api/v1/ingestion/job/{job_id}", () => {
     expect(body).toMatchObject({
       job_id: job.id,
       status: "pending",
-      progress: { papers_fetched: 0, papers_created: 0, papers_updated: 0, pdfs_downloaded: 0, pdfs_processed: 0, errors: 0 },
+      progress: { papers_fetched: 0, papers_created: 0, papers_updated: 0, pdfs_downloaded: 0, pdfs_processed: 0, errors: [] },
       created_at: job.createdAt,
       started_at: null,
       completed_at: null,

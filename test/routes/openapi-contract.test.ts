@@ -65,7 +65,12 @@ describe("GET /openapi.json (DESIGN §7: complete enough to generate a client)",
           .map(([status]) => `${method.toUpperCase()} ${path} ${status}`),
       ),
     );
-    expect(withLocation.sort()).toEqual(["POST /api/projects/{projectId}/ingest/jobs 201", "POST /api/projects/{projectId}/webhooks 201"]);
+    expect(withLocation.sort()).toEqual([
+      "POST /api/projects/{projectId}/ingest/batches 201",
+      "POST /api/projects/{projectId}/ingest/jobs 201",
+      "POST /api/projects/{projectId}/webhooks 201",
+      "POST /api/v1/ingestion/arxiv 201",
+    ]);
     const get = d.paths["/api/projects/{projectId}/ingest/jobs/{jobId}"]!.get!;
     for (const status of ["200", "304"]) expect(Object.keys(get.responses[status]!.headers!), status).toContain("ETag");
   });

@@ -38,12 +38,12 @@ describe("POST /webhooks", () => {
     [
       "an unknown event type",
       { url: "https://example.com/h", events: ["job.exploded"] },
-      'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, job.retried, or ["*"]',
+      'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, job.retried, batch.created, batch.started, batch.progress, batch.completed, batch.failed, batch.cancelled, or ["*"]',
     ],
     [
       "no events",
       { url: "https://example.com/h", events: [] },
-      'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, job.retried, or ["*"]',
+      'events must be a non-empty list of job.created, job.started, job.stage, job.progress, job.completed, job.failed, job.cancelled, job.deleted, job.retried, batch.created, batch.started, batch.progress, batch.completed, batch.failed, batch.cancelled, or ["*"]',
     ],
     ["* with other types", { url: "https://example.com/h", events: ["*", "job.failed"] }, 'events: "*" stands alone'],
     ["no url", { events: ["*"] }, "url is required"],

@@ -13,8 +13,8 @@ export function Header({ session, projectId, onSignOut }: { session: Session; pr
         <nav aria-label="Project">
           <a href={formatRoute({ view: "jobs", projectId, filters: {} })}>
             Jobs <span class="muted">· {projectId}</span>
-          </a>
-          <a href={formatRoute({ view: "documents", projectId, filters: {} })}>Documents</a>
+          </a>{" "}
+          <a href={formatRoute({ view: "documents", projectId, filters: {} })}>Documents</a> <a href={formatRoute({ view: "batches", projectId })}>Batches</a>
         </nav>
       )}
       <span class="spacer" />

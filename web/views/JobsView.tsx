@@ -167,6 +167,15 @@ export function JobsView({ api, claims, filters }: { api: Api; claims: Claims; f
               placeholder="any"
             />
           </label>
+          <label>
+            Batch
+            <input
+              type="search"
+              value={filters.batchId ?? ""}
+              onChange={(e) => setFilter({ batchId: e.currentTarget.value.trim() || undefined })}
+              placeholder="any"
+            />
+          </label>
         </form>
         {error && (
           <p class="error" role="alert">

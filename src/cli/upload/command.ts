@@ -1,11 +1,15 @@
 /**
- * `edge-ingest upload <files|dirs|globs…> -p <project>`: asks which files are already
- * ingested with the same options (`lookup.ts`) and uploads only the rest, with the raw
- * streaming route (Idempotency-Key from the file's SHA-256 and the options), then
- * follows every job over one project WebSocket to its end. Ctrl-C stops new uploads,
- * prints what was done and exits 130.
+ * `edge-ingest upload <files|dirs|globs…> -p <project>`: opens an upload batch (or adds
+ * to `--batch <id>`) and prints its id, asks which files are already ingested with the
+ * same options (`lookup.ts`) and uploads only the rest into the batch with the raw
+ * streaming route (Idempotency-Key from the file's SHA-256 and the options, so a re-run
+ * creates nothing twice), closes it, then follows every job over one project WebSocket
+ * to its end. The summary is the batch's, read back from the server, so
+ * `edge-ingest batches get <id>` shows the same later. Ctrl-C stops new uploads, prints
+ * what was done and exits 130.
  */
 import { EdgeIngestError, isTerminal, type EdgeIngest, type Job } from "../../client/node";
+import { batchSummary } from "../batches";
 import { ProjectFollower } from "../follow";
 import { BarDisplay, LineDisplay, type UploadDisplay } from "./display";
 import { selectFiles } from "./files";
@@ -24,6 +28,8 @@ export interface UploadOptions {
   json: boolean;
   /** New jobs even for files already ingested with the same options (no `Idempotency-Key`). */
   reprocess?: boolean;
+  /** Add to this open upload batch instead of opening a new one (to finish an interrupted run); false: loose jobs. */
+  batch?: string | false;
 }
 
 /** Exit codes: 0 all completed, 1 any failed, 130 interrupted (128 + SIGINT). */
@@ -40,6 +46,17 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
     process.stderr.write("error: nothing to upload\n");
     return 1;
   }
+
+  const batch =
+    opts.batch === false
+      ? null
+      : opts.batch
+        ? await client.batches.get(opts.batch, { projectId: opts.projectId })
+        : await client.batches.createUpload({
+            projectId: opts.projectId,
+            options: { isDeepScan: opts.deepScan, chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap },
+          });
+  if (batch) process.stderr.write(`Batch ${batch.id} (${selection.files.length} files)\n`);
 
   const runs: FileRun[] = selection.files.map((file) => ({ file, phase: "pending", sent: 0 }));
   const byJob = new Map<string, FileRun[]>();
@@ -132,6 +149,7 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
           chunkSize: opts.chunkSize,
           chunkOverlap: opts.chunkOverlap,
           idempotencyKey: key,
+          batchId: batch?.id,
           signal: stop.signal,
           onUploadProgress: bars
             ? (sent) => {
@@ -157,7 +175,10 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
     }
   };
 
-  const uploads = Promise.all(Array.from({ length: Math.min(opts.concurrency, toUpload.length) }, worker));
+  // Once every file is in, the batch is closed: it ends when its items have.
+  const uploads = Promise.all(Array.from({ length: Math.min(opts.concurrency, toUpload.length) }, worker)).then(async () => {
+    if (batch && !stop.signal.aborted) await client.batches.close(batch.id, { projectId: opts.projectId });
+  });
   const interruption = new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
   await Promise.race([uploads.then(() => Promise.all(follows)), interruption]);
   process.off("SIGINT", onSigint);
@@ -166,7 +187,12 @@ export async function upload(paths: string[], opts: UploadOptions, connect: (onR
 
   const text = summary(runs, Date.now() - started, interrupted, opts.wait);
   (bars ? process.stdout : process.stderr).write(`${text}\n`);
-  if (interrupted) return 130;
+  const server = batch ? await batchSummary(client, opts.projectId, batch.id).catch(() => null) : null;
+  if (server) (bars ? process.stdout : process.stderr).write(`${server.text}\n`);
+  if (interrupted) {
+    if (batch) process.stderr.write(`Finish it with: edge-ingest upload <the same paths> -p ${opts.projectId} --batch ${batch.id}\n`);
+    return 130;
+  }
   const t = tally(runs);
-  return t.failed > 0 || t.cancelled > 0 ? 1 : 0;
+  return t.failed > 0 || t.cancelled > 0 || (server?.batch.counts.failed ?? 0) > 0 ? 1 : 0;
 }

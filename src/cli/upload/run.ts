@@ -49,6 +49,7 @@ export function jobLine(r: FileRun): Record<string, unknown> {
   return {
     file: r.file.display,
     jobId: r.job?.id ?? null,
+    batchId: (r.job as { batchId?: string | null } | undefined)?.batchId ?? null,
     status: r.job?.status ?? "REFUSED",
     stage: r.job?.stage ?? null,
     progress: r.job?.progress ?? null,

@@ -50,6 +50,7 @@ export const indexDocument: Stage<IndexingCheckpoint> = async (job, cp, ctx) => 
     duplicateOf: cp.analysis?.duplicateOf ?? null,
     textKey: textKey(job.projectId, cp.documentId),
     createdAt: Date.now(),
+    sourceUrl: job.sourceUrl ?? null,
   });
   return {
     kind: "completed",
