@@ -231,7 +231,9 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     tabs.push(tab);
     const urls: string[] = [];
     const pages: WebSocketRoute[] = [];
-    let numbered = false;
+    // The first numbered frame reached the page: only then does it know where to resume.
+    let numbered!: () => void;
+    const firstNumbered = new Promise<void>((r) => (numbered = r));
     let release!: () => void;
     const away = new Promise<void>((r) => (release = r));
     await tab.page.routeWebSocket(/\/ingest\/events/, async (ws) => {
@@ -240,13 +242,14 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
       if (urls.length > 1) await away;
       const server = ws.connectToServer();
       server.onMessage((m) => {
-        if (/"projectSeq"/.test(String(m))) numbered = true;
         ws.send(m);
+        if (/"projectSeq"/.test(String(m))) numbered();
       });
       pages.push(ws);
     });
     await tab.page.goto(`${server.url}/#token=${editor}`);
     await tab.page.locator(".live.on").waitFor();
+    await firstNumbered;
     await pages[0]!.close();
     await tab.page.locator(".live.off").waitFor();
 
@@ -256,9 +259,8 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
     await tab.page.locator(`tr[data-job-id="${job.id}"][data-status="COMPLETED"]`).waitFor();
     expect(urls).toHaveLength(2);
     expect(urls[1]).toContain("access_token=");
-    // With the project stream's numbering (DESIGN §5) it resumes where it stopped;
-    // without it, it reloads the list instead.
-    if (numbered) expect(urls[1]).toMatch(/[?&]after=\d+/);
+    // With the project stream's numbering (DESIGN §5) it resumes where it stopped.
+    expect(urls[1]).toMatch(/[?&]after=\d+/);
   });
 
   it("shows the problem's detail when the server refuses an action", async () => {
