@@ -1,10 +1,8 @@
 /**
- * IngestJob: one Durable Object per job (`idFromName(jobId)`), the job's single source
- * of truth. A thin shell around the pure lifecycle: it loads the job, calls a lifecycle
- * function, commits the result and its event atomically, then brings the D1 index row
- * and the watchers up to date. Its work runs on timers (src/durable/timers.ts) over the
- * one alarm: pipeline slices, index writes, event forwarding, the upload reservation,
- * the clean-up, watcher expiry and the report to the job's batch (src/jobs/batch-link.ts).
+ * IngestJob: one Durable Object per job (`idFromName(jobId)`), the job's single source of
+ * truth, a thin shell around the pure lifecycle: load, one lifecycle call, commit the result
+ * with its event, then bring the D1 row, watchers, hub and batch up to date. Its work runs
+ * on timers (src/durable/timers.ts) over the one alarm.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Action } from "../auth/policy";
@@ -21,7 +19,7 @@ import { type Access, type Checked, checkAccess, type JobReply, refusal } from "
 import { type JobEvent, JobStore } from "./job-store";
 import { cancelJob, createJob, deleteJob, retryJob, type Job, type JobInit, type Transition } from "./lifecycle";
 import { EventOutbox, IndexOutbox } from "./outbox";
-import { ReservationStore, type ReservedSource } from "./reservation";
+import { type ReservedSource, UploadReservation } from "./reservation";
 import { PROGRESS_EVENT_INTERVAL_MS, SLICE_RETRY_BACKOFF } from "./slice-driver";
 import { ALARM_SLICE_LIMITS, type SliceLimits, SliceLoop } from "./slice-loop";
 import { PipelineRunner } from "./slice-runner";
@@ -40,9 +38,7 @@ export class IngestJob extends DurableObject<Env> {
   private readonly runner: PipelineRunner;
   private readonly watchers: JobWatchers;
   private readonly index: IndexWriter;
-  private readonly reservation: ReservationStore;
-  /** Set when this object starts deleting its reserved source: a `create` meanwhile is refused. */
-  private abandoned = false;
+  private readonly reservation: UploadReservation;
   private readonly forwarding: EventForwarding;
   private readonly batch: BatchLink;
 
@@ -51,7 +47,7 @@ export class IngestJob extends DurableObject<Env> {
     this.store = new JobStore(ctx.storage);
     this.timers = new Timers<JobTimer>({ storage: ctx.storage });
     this.index = new IndexWriter(env, this.store, new IndexOutbox(ctx.storage), this.timers, () => this.config.indexProgressIntervalMs);
-    this.reservation = new ReservationStore(ctx.storage);
+    this.reservation = new UploadReservation(ctx.storage, this.timers, () => this.env.BUCKET, this.store);
     this.runner = new PipelineRunner(ctx.storage, env, () => this.index.d1());
     this.watchers = new JobWatchers(ctx, env, this.store, new EventOutbox(ctx.storage));
     this.forwarding = new EventForwarding(() => this.watchers.forward(), this.timers);
@@ -72,7 +68,7 @@ export class IngestJob extends DurableObject<Env> {
       .register("slice", ({ attempts }) => slices.run(attempts), { backoff: SLICE_RETRY_BACKOFF })
       .register("index", () => this.index.onTimer())
       .register("forward", () => this.forwarding.onTimer())
-      .register("reservation", () => this.expireReservation())
+      .register("reservation", () => this.reservation.expire())
       .register("cleanup", () => this.cleanUp())
       .register("expiry", () => this.watchers.expire() ?? undefined)
       .register("batch", () => this.batch.onTimer());
@@ -87,22 +83,15 @@ export class IngestJob extends DurableObject<Env> {
     return ALARM_SLICE_LIMITS;
   }
 
-  /**
-   * Called by the create use case before its upload's last byte reaches R2 (in parallel
-   * with the upload): until `create`, this object owns `sourceKey(source)`, and deletes
-   * it `SOURCE_RESERVATION_MS` from now if no job exists by then (the create died in between).
-   */
+  /** Before the upload's last byte: this object owns the source until `create`, and deletes it if no job comes (UploadReservation). */
   async reserve(source: ReservedSource): Promise<void> {
-    if (this.store.job()) return;
-    this.reservation.save(source);
-    this.timers.schedule("reservation", Date.now() + this.config.sourceReservationMs);
+    this.reservation.hold(source, this.config.sourceReservationMs);
     await this.timers.arm();
   }
 
   /** No job will be created here (the upload was refused, failed, or its create gave up): the source goes now. */
   async release(): Promise<void> {
-    await this.expireReservation();
-    this.timers.unschedule("reservation");
+    await this.reservation.release();
     await this.timers.arm();
   }
 
@@ -110,12 +99,11 @@ export class IngestJob extends DurableObject<Env> {
   async create(init: JobInit, opts: { held?: boolean } = {}): Promise<Job> {
     const existing = this.store.job();
     if (existing) return existing;
-    if (this.abandoned) throw new Error(`The reservation of job ${init.id} expired: its upload was deleted`);
+    if (this.reservation.abandoned) throw new Error(`The reservation of job ${init.id} expired: its upload was deleted`);
     const created = createJob(init, new Date());
     // In the same synchronous block as the job's commit: the reservation's clean-up
     // either ran before (and set `abandoned`) or will find the job and keep the source.
-    this.reservation.clear();
-    this.timers.unschedule("reservation");
+    this.reservation.taken();
     this.commit(created);
     if (!opts.held) this.timers.schedule("slice", Date.now());
     // The reply does not wait for D1 or the hub; the backstop is durable before it goes.
@@ -226,21 +214,6 @@ export class IngestJob extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.timers.run();
-  }
-
-  /**
-   * Ends the reservation: if no job was created, deletes the reserved source (deleting a
-   * missing key is fine, so this is idempotent) and leaves the object with no rows. A
-   * failed delete throws, and the timer retries it with backoff.
-   */
-  private async expireReservation(): Promise<void> {
-    const key = this.reservation.sourceKey();
-    if (this.store.job() !== null || key === null) return this.reservation.clear();
-    // No await between the check above and this: R2 I/O opens the input gate, and a
-    // create arriving now must not make a job whose source is being deleted.
-    this.abandoned = true;
-    await this.env.BUCKET.delete(key);
-    this.reservation.clear();
   }
 
   /** Removes what an unfinished or deleted job left outside this object; throws to be retried. */

@@ -42,3 +42,69 @@ export class ReservationStore {
     this.storage.sql.exec("DELETE FROM reservation");
   }
 }
+
+/** The two timer calls a reservation needs from its object's registry. */
+interface ReservationTimer {
+  schedule(kind: "reservation", at: number): void;
+  unschedule(kind: "reservation"): void;
+}
+
+/**
+ * A job's object's hold on the source its create is uploading: saved before the upload's
+ * last byte, taken over by `create`, and on its `reservation` timer (or a `release`) the
+ * source is deleted if no job came of it.
+ */
+export class UploadReservation {
+  /** Set when the reserved source starts being deleted: a `create` meanwhile is refused. */
+  abandoned = false;
+  private readonly store: ReservationStore;
+
+  private get jobExists(): boolean {
+    return this.jobStore.job() !== null;
+  }
+
+  constructor(
+    storage: DurableObjectStorage,
+    private readonly timers: ReservationTimer,
+    /** Read at each use, not kept: the object's `env` is what tests and the runtime hand it. */
+    private readonly bucket: () => R2Bucket,
+    /** The job's store: a reservation ends once it holds a job. */
+    private readonly jobStore: { job(): unknown },
+  ) {
+    this.store = new ReservationStore(storage);
+  }
+
+  /** Holds `source` for `holdMs`, unless the job already exists. */
+  hold(source: ReservedSource, holdMs: number): void {
+    if (this.jobExists) return;
+    this.store.save(source);
+    this.timers.schedule("reservation", Date.now() + holdMs);
+  }
+
+  /** The job was created: the source is its own now. Call in the same synchronous block as the job's commit. */
+  taken(): void {
+    this.store.clear();
+    this.timers.unschedule("reservation");
+  }
+
+  /** No job will be created: the source goes now. */
+  async release(): Promise<void> {
+    await this.expire();
+    this.timers.unschedule("reservation");
+  }
+
+  /**
+   * Ends the reservation: if no job was created, deletes the reserved source (deleting a
+   * missing key is fine, so this is idempotent) and leaves no row. A failed delete throws,
+   * and the timer retries it with backoff.
+   */
+  async expire(): Promise<void> {
+    const key = this.store.sourceKey();
+    if (this.jobExists || key === null) return this.store.clear();
+    // No await between the check above and this: R2 I/O opens the input gate, and a
+    // create arriving now must not make a job whose source is being deleted.
+    this.abandoned = true;
+    await this.bucket().delete(key);
+    this.store.clear();
+  }
+}
