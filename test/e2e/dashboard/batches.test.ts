@@ -71,7 +71,8 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard: batches", () => {
     await page.getByRole("heading", { name: "Batches" }).waitFor();
     await page.locator(`a[href$="/batches/${id}"]`).click();
     await page.getByRole("img", { name: "1 completed, 1 failed, 0 cancelled, 0 skipped, 0 running, 0 queued" }).waitFor();
-    expect(await page.locator("table.items tbody tr").count()).toBe(2);
+    // The items page loads after the batch itself: wait for it rather than count at once.
+    await expect.poll(() => page.locator("table.items tbody tr").count()).toBe(2);
     await page.getByLabel("Status").selectOption("FAILED");
     await page.locator("table.items tbody tr", { hasText: "broken.pdf" }).waitFor();
     await expect.poll(() => page.locator("table.items tbody tr").count()).toBe(1);
