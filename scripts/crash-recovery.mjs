@@ -17,28 +17,39 @@
  *     GET /documents/{id}/chunks (limit=100, all pages); also the first job's event
  *     log (seq 1..n with no gaps). Prints PASS/FAIL; exits 1 on FAIL.
  *
- *   npm run crash-recovery -- [--quick] [--port 8941]
+ * `--scenario batch` kills an upload batch and a urls batch mid-way
+ * (scripts/lib/crash-batch.mjs); `--scenario harvest` an arXiv harvest against the fake
+ * arXiv (scripts/lib/crash-harvest.mjs). The default scenario, `job`, is the one above.
  *
- * Writes bench/out/crash-recovery.json.
+ *   npm run crash-recovery -- [--quick] [--port 8941] [--scenario job|batch|harvest]
+ *
+ * Writes bench/out/crash-recovery.json (crash-recovery-<scenario>.json for the others).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startDev, token, upload, waitForJob } from "./lib/dev-server.mjs";
+import { freePort, startDev, token, upload, waitForJob } from "./lib/dev-server.mjs";
 import { markdown } from "../bench/lib/corpus.mjs";
 import { allChunks, getJson } from "../bench/lib/jobs.mjs";
 
-const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, port: { type: "string", default: "8941" } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    port: { type: "string" },
+    scenario: { type: "string", default: "job" },
+  },
+});
 const PROJECT = "crash-recovery";
 const SIZE = (args.quick ? 8 : 30) << 20;
 const RESUME_WAIT_MS = 30_000;
 const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${msg}`);
+if (args.scenario !== "job") process.exit(await runScenario(args.scenario));
 
 const persistTo = mkdtempSync(join(tmpdir(), "crash-recovery-"));
-const port = Number(args.port);
+const port = Number(args.port ?? 8941);
 const bytes = markdown(SIZE, 42);
 const t = await token({ sub: "crash-recovery", roles: ["admin"], projects: [PROJECT] });
 const jobPath = (id) => `/api/projects/${PROJECT}/ingest/jobs/${id}`;
@@ -158,4 +169,39 @@ async function listed(url, jobId) {
   } catch {
     return null;
   }
+}
+
+/** A batch or harvest scenario: same server handling, checks and PASS/FAIL line as the job's. */
+async function runScenario(name) {
+  const scenarios = {
+    batch: async () => (await import("./lib/crash-batch.mjs")).batchScenario,
+    harvest: async () => (await import("./lib/crash-harvest.mjs")).harvestScenario,
+  };
+  if (!scenarios[name]) {
+    console.error(`unknown scenario ${name}: job, batch or harvest`);
+    return 2;
+  }
+  const persistTo = mkdtempSync(join(tmpdir(), `crash-recovery-${name}-`));
+  const result = { scenario: name, quick: args.quick, checks: {} };
+  const check = (label, ok, detail) => {
+    result.checks[label] = { ok, detail };
+    console.log(`${ok ? "ok  " : "FAIL"} ${label}: ${detail}`);
+  };
+  let summary = name;
+  try {
+    const t = await token({ sub: "crash-recovery", roles: ["admin"], projects: ["crash-batch", "crash-harvest"] });
+    const port = args.port ? Number(args.port) : await freePort();
+    summary = await (await scenarios[name]())({ quick: args.quick, port, persistTo, t, check, log, result, vars: VARS });
+  } catch (err) {
+    result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
+    console.error(err);
+  } finally {
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+  const pass = Object.keys(result.checks).length > 1 && Object.values(result.checks).every((c) => c.ok);
+  result.pass = pass;
+  console.log(`\n${pass ? "PASS" : "FAIL"}: ${summary}`);
+  mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
+  writeFileSync(new URL(`../bench/out/crash-recovery-${name}.json`, import.meta.url), JSON.stringify(result, null, 2));
+  return pass ? 0 : 1;
 }

@@ -372,7 +372,10 @@ export class IngestBatch extends DurableObject<Env> {
     const now = new Date();
     const at = now.toISOString();
     this.ctx.storage.transactionSync(() => {
-      this.harvest.save(step.state);
+      // Items downloaded and completed while the page was on its way moved the PDF
+      // counters; the step knows only the page's, so those two are kept as they are now.
+      const stats = this.harvest.state()?.stats ?? step.state.stats;
+      this.harvest.save({ ...step.state, stats: { ...step.state.stats, pdfs_downloaded: stats.pdfs_downloaded, pdfs_processed: stats.pdfs_processed } });
       if (step.kind !== "page") return;
       for (const paper of step.items) {
         const id = crypto.randomUUID();
