@@ -71,5 +71,5 @@ export const canUpload = (c: Claims) => has(c, "editor", "admin");
 /** Cancel: dispatcher and admin any job; editor only the jobs they created. */
 export const canCancel = (c: Claims, job: Pick<Job, "createdBy">) => has(c, "dispatcher", "admin") || (has(c, "editor") && job.createdBy === c.sub);
 export const canDelete = (c: Claims) => has(c, "editor", "dispatcher", "admin");
-/** Retrying a batch creates jobs: the roles that create. */
-export const canRetry = (c: Claims) => has(c, "editor", "admin");
+/** Retrying a batch re-runs its failed jobs: the rule of a job's retry, as for a cancel. */
+export const canRetry = canCancel;

@@ -17,7 +17,7 @@ export interface BatchEvent {
 }
 
 /** What starting an item still needs (see `item-starts.ts`). */
-export type PendingStart = "admit" | "fetch" | "copy" | "download";
+export type PendingStart = "admit" | "fetch" | "retry" | "download";
 
 /** One item as the batch keeps it. */
 export interface BatchItemRow {
@@ -32,7 +32,8 @@ export interface BatchItemRow {
   pending: PendingStart | null;
   host: string | null;
   error: BatchError | null;
-  retryOf: string | null;
+  /** Times a batch retry re-ran the item (its id and job stay the same). */
+  retries: number;
   /** The job as last reported by its object: `{status, stage, progress}`. */
   job: { status: string; stage: string; progress: number } | null;
   updatedAt: string;
@@ -47,7 +48,7 @@ type ItemSql = {
   pending: string | null;
   host: string | null;
   error: string | null;
-  retry_of: string | null;
+  retries: number;
   job: string | null;
   updated_at: string;
 };
@@ -70,14 +71,13 @@ CREATE TABLE IF NOT EXISTS items (
   has_job INTEGER NOT NULL,
   pending TEXT,
   host TEXT,
+  -- the item's last failure; listed in the batch's errors only while it is FAILED
   error TEXT,
-  retry_of TEXT,
-  -- 1 once a retry replaced this failed item: it stays listed but no longer counts
-  superseded INTEGER NOT NULL DEFAULT 0,
+  retries INTEGER NOT NULL DEFAULT 0,
   job TEXT,
   updated_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS items_state ON items (superseded, state, ordinal);
+CREATE INDEX IF NOT EXISTS items_by_state ON items (state, ordinal);
 CREATE INDEX IF NOT EXISTS items_pending ON items (pending) WHERE pending IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY,
@@ -100,6 +100,9 @@ export class BatchStore {
 
   constructor(private readonly storage: DurableObjectStorage) {
     storage.sql.exec(SCHEMA);
+    // An items table made before `retries` existed gains it (a batch object outlives deploys).
+    const columns = storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('items')").toArray();
+    if (!columns.some((c) => c.name === "retries")) storage.sql.exec("ALTER TABLE items ADD COLUMN retries INTEGER NOT NULL DEFAULT 0");
   }
 
   private get sql() {
@@ -118,16 +121,16 @@ export class BatchStore {
     return this.cached;
   }
 
-  /** Counts of the items that count (not superseded by a retry). */
+  /** Counts of the items by state. */
   counts(): BatchCounts {
-    const rows = this.sql.exec<{ state: ItemState; n: number }>("SELECT state, count(*) AS n FROM items WHERE superseded = 0 GROUP BY state").toArray();
+    const rows = this.sql.exec<{ state: ItemState; n: number }>("SELECT state, count(*) AS n FROM items GROUP BY state").toArray();
     return countsFrom(Object.fromEntries(rows.map((r) => [r.state, r.n])));
   }
 
-  /** The first item errors, oldest first. */
+  /** The errors of the first failed items, oldest first. */
   errors(limit = BATCH_ERRORS_SHOWN): BatchError[] {
     return this.sql
-      .exec<{ error: string }>("SELECT error FROM items WHERE error IS NOT NULL AND superseded = 0 ORDER BY ordinal LIMIT ?", limit)
+      .exec<{ error: string }>("SELECT error FROM items WHERE state = 'FAILED' AND error IS NOT NULL ORDER BY ordinal LIMIT ?", limit)
       .toArray()
       .map((r) => JSON.parse(r.error) as BatchError);
   }
@@ -212,15 +215,14 @@ export class BatchStore {
       hasJob: boolean;
       pending?: PendingStart | null;
       host?: string | null;
-      retryOf?: string | null;
       error?: BatchError | null;
     },
     at: string,
   ): boolean {
     const ordinal = this.sql.exec<{ n: number | null }>("SELECT max(ordinal) AS n FROM items").one().n ?? 0;
     const cursor = this.sql.exec(
-      `INSERT INTO items (id, ordinal, ref, state, has_job, pending, host, error, retry_of, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO items (id, ordinal, ref, state, has_job, pending, host, error, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
       item.id,
       ordinal + 1,
       item.ref,
@@ -229,7 +231,6 @@ export class BatchStore {
       item.pending ?? null,
       item.host ?? null,
       item.error ? JSON.stringify(item.error) : null,
-      item.retryOf ?? null,
       at,
     );
     return cursor.rowsWritten > 0;
@@ -237,7 +238,7 @@ export class BatchStore {
 
   /** The next queued items in order, at most `limit`. */
   queued(limit: number): BatchItemRow[] {
-    return this.sql.exec<ItemSql>("SELECT * FROM items WHERE superseded = 0 AND state = 'QUEUED' ORDER BY ordinal LIMIT ?", limit).toArray().map(toItem);
+    return this.sql.exec<ItemSql>("SELECT * FROM items WHERE state = 'QUEUED' ORDER BY ordinal LIMIT ?", limit).toArray().map(toItem);
   }
 
   /** Items whose start is not finished: a job to admit, a URL to fetch. */
@@ -247,12 +248,12 @@ export class BatchStore {
 
   /** Unfinished items (QUEUED or RUNNING), in order. */
   unfinished(state: "QUEUED" | "RUNNING"): BatchItemRow[] {
-    return this.sql.exec<ItemSql>("SELECT * FROM items WHERE superseded = 0 AND state = ? ORDER BY ordinal", state).toArray().map(toItem);
+    return this.sql.exec<ItemSql>("SELECT * FROM items WHERE state = ? ORDER BY ordinal", state).toArray().map(toItem);
   }
 
-  /** Failed items that a retry replaces. */
+  /** Failed items, in order. */
   failedItems(): BatchItemRow[] {
-    return this.sql.exec<ItemSql>("SELECT * FROM items WHERE superseded = 0 AND state = 'FAILED' ORDER BY ordinal").toArray().map(toItem);
+    return this.sql.exec<ItemSql>("SELECT * FROM items WHERE state = 'FAILED' ORDER BY ordinal").toArray().map(toItem);
   }
 
   /** QUEUED → RUNNING with what its start still needs. */
@@ -288,9 +289,24 @@ export class BatchStore {
     this.sql.exec("UPDATE items SET job = ? WHERE id = ?", JSON.stringify(job), id);
   }
 
-  /** A retry replaced this failed item: it stays listed, no longer counted. */
-  supersede(id: string): void {
-    this.sql.exec("UPDATE items SET superseded = 1 WHERE id = ?", id);
+  /** FAILED → QUEUED for a batch retry: the same item (and job) starts again when a slot is free. */
+  requeue(id: string, at: string): boolean {
+    return (
+      this.sql.exec("UPDATE items SET state = 'QUEUED', pending = NULL, retries = retries + 1, updated_at = ? WHERE id = ? AND state = 'FAILED'", at, id)
+        .rowsWritten > 0
+    );
+  }
+
+  /** FAILED → RUNNING: the item's job was retried on its own (`POST /jobs/{id}/retry`) and runs again. */
+  restart(id: string, job: NonNullable<BatchItemRow["job"]>, at: string): boolean {
+    return (
+      this.sql.exec(
+        "UPDATE items SET state = 'RUNNING', pending = NULL, job = ?, updated_at = ? WHERE id = ? AND state = 'FAILED'",
+        JSON.stringify(job),
+        at,
+        id,
+      ).rowsWritten > 0
+    );
   }
 
   /** Fetches in flight per host (items RUNNING with a fetch pending). */
@@ -351,7 +367,7 @@ function toItem(r: ItemSql): BatchItemRow {
     pending: r.pending as BatchItemRow["pending"],
     host: r.host,
     error: r.error ? (JSON.parse(r.error) as BatchError) : null,
-    retryOf: r.retry_of,
+    retries: r.retries,
     job: r.job ? (JSON.parse(r.job) as BatchItemRow["job"]) : null,
     updatedAt: r.updated_at,
   };

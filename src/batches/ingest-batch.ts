@@ -43,6 +43,7 @@ import {
   failBatch,
   isBatchTerminal,
   itemEndOf,
+  itemRetryable,
   type ItemState,
   retryBatch,
   settleBatch,
@@ -52,7 +53,7 @@ import {
 export type BatchReply =
   | { ok: true; batch: Batch; version?: number }
   | { ok: false; reason: "not_found" | "forbidden" }
-  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_retryable" | "closed"; status: BatchStatus };
+  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_retryable" | "closed"; status: BatchStatus; detail?: string };
 
 /** What a batch is created with besides its record: the URLs of a `urls` batch, the request of an `arxiv` one. */
 export interface BatchSeed {
@@ -183,11 +184,19 @@ export class IngestBatch extends DurableObject<Env> {
         if (end === "COMPLETED" && this.harvest.completed(report.jobId)) this.schedule("papers", 0);
         this.afterItemEnded();
       }
+    } else if (known?.state === "FAILED" && batch.status !== "CANCELLED" && this.store.restart(report.jobId, job, now)) {
+      // Its job was retried on its own (`POST /jobs/{id}/retry`): it runs again, counted so,
+      // and a batch that had ended runs again until it ends, as after a batch retry.
+      const reopened = retryBatch(batch, 1, 1, new Date());
+      if (reopened.ok && reopened.event) this.commit(reopened);
     } else {
       this.store.noteJob(report.jobId, job);
     }
     if (batch.status !== "CANCELLED") this.schedule("dispatch", 0);
-    await this.settle();
+    // The job waits for this reply (a client's create does), not for the starts it makes
+    // due: the alarm is set for them before the reply, and they run right after it.
+    await this.timers.arm();
+    this.ctx.waitUntil(this.settle().catch((err) => console.warn(JSON.stringify({ msg: "batch settle after a report failed", error: String(err) }))));
     return { accepted: true };
   }
 
@@ -221,18 +230,22 @@ export class IngestBatch extends DurableObject<Env> {
     return { ok: true, batch: this.view(this.store.batch()!) };
   }
 
-  /** Each failed item runs again as a new job with the same source, linked by `retryOf`. */
+  /**
+   * Re-runs every failed item a retry can mend (`itemRetryable`): each goes back to
+   * QUEUED, the same item and job, and starts as a slot frees up (a job's own retry, or
+   * its source fetched again). Items a retry cannot mend stay FAILED. The same rule as a
+   * job's retry decides who may: its creator, or a dispatcher or admin.
+   */
   async retry(access: Access): Promise<BatchReply> {
-    const checked = this.check(access, "create");
+    const checked = this.check(access, "retry");
     if (!checked.ok) return checked;
-    const result = retryBatch(checked.batch, this.store.counts(), new Date());
+    const failed = this.store.failedItems();
+    const retryable = failed.filter(itemRetryable);
+    const result = retryBatch(checked.batch, failed.length, retryable.length, new Date());
     if (!result.ok) return refusal(result);
     const now = new Date().toISOString();
     this.ctx.storage.transactionSync(() => {
-      for (const failed of this.store.failedItems()) {
-        this.store.supersede(failed.id);
-        this.store.addItem({ id: crypto.randomUUID(), ref: failed.ref, state: "QUEUED", hasJob: false, host: failed.host, retryOf: failed.id }, now);
-      }
+      for (const item of retryable) this.store.requeue(item.id, now);
       this.commit(result);
     });
     this.schedule("dispatch", 0);
@@ -564,7 +577,7 @@ export class IngestBatch extends DurableObject<Env> {
 
 function refusal(r: Exclude<BatchResult, { ok: true }>): BatchReply {
   if (r.reason === "already_deleted") return { ok: false, reason: "not_found" };
-  return { ok: false, reason: r.reason, status: r.status };
+  return { ok: false, reason: r.reason, status: r.status, detail: r.detail };
 }
 
 function hostOf(url: string): string | null {

@@ -2,7 +2,7 @@
  * How an item starts, per kind of source (the seam a new kind plugs into):
  * - `admit`: the item's job exists (an upload that joined the batch, held QUEUED): tell it to start;
  * - `fetch`: a URL (DESIGN §15): fetch it into R2 under the item's id, then create its job;
- * - `copy`: a retried upload item: copy the failed job's source and create a new job from it;
+ * - `retry`: a failed item with a job that a batch retry re-runs: the job's own retry;
  * - `download`: an arXiv paper (DESIGN §14): its PDF through the arXiv gate into R2, then its job.
  * Every start is idempotent (the job id is the item id; creating it twice returns the
  * first), so a start cut short by an eviction is simply run again.
@@ -42,10 +42,9 @@ export class BatchStarter {
 
   /** What starting `item` takes. */
   startKind(item: BatchItemRow): PendingStart {
-    if (item.hasJob) return "admit";
-    const kind = this.store.batch()?.kind;
-    if (kind === "arxiv" && !item.retryOf) return "download";
-    return kind === "urls" ? "fetch" : "copy";
+    // A job that last reported FAILED is an item a batch retry put back in the queue.
+    if (item.hasJob) return item.job?.status === "FAILED" ? "retry" : "admit";
+    return this.store.batch()?.kind === "arxiv" ? "download" : "fetch";
   }
 
   /** True once if a start ended an item itself (a URL that could not be fetched). */
@@ -91,8 +90,8 @@ export class BatchStarter {
       }
       case "fetch":
         return this.fetchItem(batch, item, cancelled);
-      case "copy":
-        return this.copyItem(batch, item, cancelled);
+      case "retry":
+        return this.retryItem(batch, item);
       case "download":
         return this.downloadItem(batch, item, cancelled);
       case null:
@@ -168,45 +167,33 @@ export class BatchStarter {
     this.harvest.countDownload();
   }
 
-  private async copyItem(batch: BatchRecord, item: BatchItemRow, cancelled: () => boolean): Promise<void> {
-    const reply = item.retryOf ? await jobStub(this.env, item.retryOf).get(system(batch)) : null;
-    if (!reply?.ok) {
-      const at = new Date().toISOString();
-      this.store.endItem(
-        item.id,
-        "FAILED",
-        { at, stage: "PENDING", code: "SOURCE_GONE", message: "The failed item's job is gone, so its source cannot be retried", item: item.ref },
-        null,
-        at,
-      );
-      this.ended = true;
+  /**
+   * A failed item a batch retry re-runs: its job's own retry (DESIGN §16), exactly as a
+   * user's `POST /jobs/{id}/retry`: same job, back to RUNNING from its last checkpoint.
+   * A job that is already running again (retried on its own) just counts as started; one
+   * that refuses (deleted, or its failure cannot be mended after all) ends the item as it was.
+   */
+  private async retryItem(batch: BatchRecord, item: BatchItemRow): Promise<void> {
+    const reply = await jobStub(this.env, item.id).retry(system(batch));
+    const at = new Date().toISOString();
+    if (reply.ok || (reply.reason === "not_failed" && (reply.status === "QUEUED" || reply.status === "RUNNING"))) {
+      this.store.markStarted(item.id, true);
       return;
     }
-    const old = reply.job;
-    const source = await this.env.BUCKET.get(sourceKey(old));
-    if (!source) {
-      const at = new Date().toISOString();
-      this.store.endItem(
-        item.id,
-        "FAILED",
-        { at, stage: "PENDING", code: "SOURCE_GONE", message: "The failed item's source is no longer stored", item: item.ref },
-        null,
+    if (reply.reason === "not_failed" && (reply.status === "COMPLETED" || reply.status === "CANCELLED")) {
+      this.store.endItem(item.id, reply.status, null, null, at);
+    } else {
+      const why = reply.reason === "not_retryable" ? "its failure cannot be mended by a retry" : "its job is gone";
+      const error = {
         at,
-      );
-      this.ended = true;
-      return;
+        stage: item.error?.stage ?? "PENDING",
+        code: item.error?.code ?? "FAILED",
+        message: `Not retried: ${why}. ${item.error?.message ?? ""}`.trim(),
+        item: item.id,
+      };
+      this.store.endItem(item.id, "FAILED", error, null, at);
     }
-    const bytes = new Uint8Array(await source.arrayBuffer());
-    if (cancelled()) return;
-    await this.env.BUCKET.put(sourceKey({ projectId: batch.projectId, id: item.id }), bytes, { httpMetadata: { contentType: old.mimeType } });
-    await this.createJob(batch, item, {
-      originalFilename: old.originalFilename,
-      sourcePath: old.sourcePath,
-      sourceUrl: old.sourceUrl ?? null,
-      sourceId: old.sourceId,
-      byteSize: old.byteSize,
-      mimeType: old.mimeType,
-    });
+    this.ended = true;
   }
 
   private async createJob(

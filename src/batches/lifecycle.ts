@@ -4,6 +4,7 @@
  * no Cloudflare types. The IngestBatch Durable Object loads the batch, calls one of these,
  * and persists the result.
  */
+import { isRetryableCode } from "../contract/error-code";
 
 export const BATCH_STATUSES = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
@@ -86,7 +87,7 @@ export interface BatchInit {
 }
 
 export type BatchRefusal =
-  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_retryable" | "closed"; status: BatchStatus }
+  | { ok: false; reason: "not_cancellable" | "not_deletable" | "not_retryable" | "closed"; status: BatchStatus; detail?: string }
   | { ok: false; reason: "already_deleted" };
 
 export interface BatchTransition {
@@ -203,10 +204,22 @@ export function cancelBatch(b: BatchRecord, now: Date): BatchResult {
   return { ok: true, batch: { ...b, status: "CANCELLED", open: false, completedAt: at, updatedAt: at }, event: "batch.cancelled" };
 }
 
-/** A finished batch with failed items runs again until the retried items end. */
-export function retryBatch(b: BatchRecord, counts: BatchCounts, now: Date): BatchResult {
+/**
+ * Retrying re-runs the failed items a retry can mend (`retryable` of them, see
+ * `itemRetryable`) and the batch runs until they end; refused when there is none, or the
+ * batch was cancelled. Allowed while other items still run.
+ */
+export function retryBatch(b: BatchRecord, failed: number, retryable: number, now: Date): BatchResult {
   if (b.deletedAt) return { ok: false, reason: "already_deleted" };
-  if (b.status === "CANCELLED" || counts.failed === 0) return { ok: false, reason: "not_retryable", status: b.status };
+  if (b.status === "CANCELLED" || retryable === 0) {
+    const detail =
+      b.status === "CANCELLED"
+        ? "A cancelled batch cannot be retried: create a new batch"
+        : failed === 0
+          ? `Batch has no failed items to retry. Current status: ${b.status}`
+          : `None of the batch's ${failed} failed items can be mended by a retry (a corrupt, encrypted, empty or oversized file fails the same way again): GET its items?status=FAILED for why, and upload fixed copies`;
+    return { ok: false, reason: "not_retryable", status: b.status, detail };
+  }
   const at = now.toISOString();
   const wasTerminal = isBatchTerminal(b.status);
   return {
@@ -214,6 +227,19 @@ export function retryBatch(b: BatchRecord, counts: BatchCounts, now: Date): Batc
     batch: { ...b, status: "RUNNING", errorMessage: null, completedAt: null, updatedAt: at, startedAt: b.startedAt ?? at },
     event: wasTerminal ? "batch.started" : null,
   };
+}
+
+/** Codes of a failure before the item had a job (its source could not be fetched) that may not happen again. */
+const RETRYABLE_SOURCE_CODES = new Set(["FETCH_FAILED", "TIMEOUT"]);
+
+/**
+ * Whether a batch retry re-runs a failed item: one with a job when the job's own retry
+ * would take it (DESIGN §16, `isRetryableCode`), one without when fetching its source
+ * again may succeed (a network failure, an HTTP error, a timeout).
+ */
+export function itemRetryable(item: { hasJob: boolean; error: Pick<BatchError, "code"> | null }): boolean {
+  const code = item.error?.code ?? "";
+  return item.hasJob ? isRetryableCode(code) : RETRYABLE_SOURCE_CODES.has(code);
 }
 
 /** Soft delete of a finished batch; its items and documents stay. */

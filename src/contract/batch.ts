@@ -145,7 +145,7 @@ export const BatchItem = z
     jobId: z.string().nullable(),
     job: z.object({ status: z.enum(JOB_STATUSES), stage: z.enum(JOB_STAGES), progress: z.number() }).nullable(),
     error: BatchErrorEntry.nullable(),
-    retryOf: z.string().nullable(),
+    retries: z.number().int().openapi({ description: "Times a batch retry re-ran the item (the same item and job)" }),
     updatedAt: z.string(),
   })
   .openapi("BatchItem");

@@ -1,6 +1,6 @@
 /**
- * A job's link to its batch (DESIGN §13): the batch learns of the job when it is created
- * and when it ends, at least once. The report is work on the job's alarm ("batch") until
+ * A job's link to its batch (DESIGN §13): the batch learns of the job when it is created,
+ * when it ends and when a retry makes it run again, at least once. The report is work on the job's alarm ("batch") until
  * the batch acknowledges it; the batch deduplicates by job id and terminal status.
  */
 import type { Timers } from "../durable/timers";
@@ -26,11 +26,12 @@ export interface ItemReportReply {
   reason?: string;
 }
 
-/** True when a commit from `before` to `after` is something the batch must hear about. */
+/** True when a commit from `before` to `after` is something the batch must hear about: its creation, an end, a retry. */
 export function batchMustHear(before: Job | null, after: Job): boolean {
   if (!after.batchId) return false;
   if (before === null) return true;
-  return isTerminal(after.status) && before.status !== after.status;
+  if (before.status === after.status) return false;
+  return isTerminal(after.status) || isTerminal(before.status);
 }
 
 export function itemReport(job: Job): ItemReport {

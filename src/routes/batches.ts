@@ -61,7 +61,7 @@ export function batchOrThrow(reply: BatchReply): BatchData {
     case "not_deletable":
       throw badRequest(`Cannot delete batch with status ${reply.status}. Cancel the batch first, or wait for it to end.`);
     case "not_retryable":
-      throw badRequest(`Batch has no failed items to retry. Current status: ${reply.status}`);
+      throw badRequest(reply.detail ?? `Batch has no failed items to retry. Current status: ${reply.status}`);
     case "closed":
       throw conflict(`Batch takes no more items (status ${reply.status}, closed or full): create a new batch`);
   }
@@ -195,7 +195,7 @@ batchRoutes.openapi(
 function batchCommand(
   path: string,
   summary: string,
-  action: "create" | "cancel" | "read",
+  action: "create" | "cancel" | "retry" | "read",
   run: (stub: ReturnType<typeof batchStub>, access: Access) => Promise<BatchReply>,
 ) {
   batchRoutes.openapi(
@@ -222,7 +222,12 @@ batchCommand("close", "Close an upload batch: no more items will be added", "cre
 batchCommand("cancel", "Cancel a batch: it and every unfinished item end CANCELLED; no item starts after the reply", "cancel", (stub, access) =>
   stub.cancel(access),
 );
-batchCommand("retry", "Retry every failed item (each as a new job with the same source, linked by retryOf)", "create", (stub, access) => stub.retry(access));
+batchCommand(
+  "retry",
+  "Retry every failed item a retry can mend: the same item and job run again (the job's own retry), as slots free up",
+  "retry",
+  (stub, access) => stub.retry(access),
+);
 
 batchRoutes.openapi(
   createRoute({
@@ -249,7 +254,7 @@ function itemView(i: BatchItemRow): z.infer<typeof BatchItem> {
     jobId: i.hasJob ? i.id : null,
     job: i.job as z.infer<typeof BatchItem>["job"],
     error: i.error,
-    retryOf: i.retryOf,
+    retries: i.retries,
     updatedAt: i.updatedAt,
   };
 }

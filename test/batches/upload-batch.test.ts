@@ -72,37 +72,6 @@ describe("a mixed upload batch", () => {
     const late = await addItem(t, P, batch.id, "too late");
     expect(late.status).toBe(409);
   });
-
-  it("retry re-runs the failed items as new jobs linked by retryOf, and the batch ends again", async () => {
-    const t = await token({ projects: [P] });
-    const batch = await createBatch(t, P);
-    await addItem(t, P, batch.id, "fine text");
-    const bad = await (await addItem(t, P, batch.id, buildCorruptPdf(), "bad.pdf", "application/pdf")).json<{ id: string }>();
-    await post(t, `${batchesPath(P)}/${batch.id}/close`);
-    const first = await driveBatch(t, P, batch.id);
-    expect(first.counts).toMatchObject({ total: 2, completed: 1, failed: 1 });
-
-    const res = await post(t, `${batchesPath(P)}/${batch.id}/retry`);
-    expect(res.status).toBe(200);
-    const retried = await res.json<{ status: string; counts: { failed: number; total: number } }>();
-    expect(retried.status).toBe("RUNNING");
-    expect(retried.counts.failed).toBe(0);
-    expect(retried.counts.total).toBe(2);
-    await expectCountsAddUp(t, P, batch.id);
-    const again = await driveBatch(t, P, batch.id, async () => {
-      await expectCountsAddUp(t, P, batch.id);
-      await evictBatch(batch.id);
-    });
-    // The same corrupt file fails again; the retried item is a new job linked to the first.
-    expect(again.status).toBe("COMPLETED");
-    expect(again.counts).toMatchObject({ total: 2, completed: 1, failed: 1 });
-    const items = await allItems(t, P, batch.id);
-    expect(items).toHaveLength(3);
-    const retry = items.find((i) => i.retryOf === bad.id)!;
-    expect(retry.jobId).not.toBe(bad.id);
-    expect(retry.source).toBe("bad.pdf");
-    // Nothing left to retry after a cancel-free batch with no failures is a 400.
-  });
 });
 
 describe("BATCH_CONCURRENCY", () => {

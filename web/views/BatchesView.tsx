@@ -152,7 +152,7 @@ export function BatchDetail({ api, claims, projectId, batchId }: { api: Api; cla
             Cancel batch
           </button>
         )}
-        {batch.counts.failed > 0 && batch.status !== "CANCELLED" && canRetry(claims) && (
+        {batch.counts.failed > 0 && batch.status !== "CANCELLED" && canRetry(claims, batch) && (
           <button type="button" disabled={busy} onClick={() => void command("retry")}>
             Retry {batch.counts.failed} failed
           </button>
@@ -191,7 +191,7 @@ export function BatchDetail({ api, claims, projectId, batchId }: { api: Api; cla
         </thead>
         <tbody>
           {items.map((i) => (
-            <tr key={i.id} class={i.retryOf ? "retry" : ""}>
+            <tr key={i.id} class={i.retries > 0 ? "retry" : ""}>
               <td data-label="Status">
                 <span class={`badge badge-${i.status.toLowerCase()}`}>{i.status}</span>
               </td>
