@@ -25,7 +25,9 @@ import { meterD1 } from "../jobs/outbox";
 import { Timers } from "../durable/timers";
 import { BatchHarvest } from "../arxiv/batch-harvest";
 import { cancelHarvest, type HarvestState, harvestStep, linkPaperDocument, newHarvest } from "../arxiv/harvest-step";
+import type { Nudge, NudgeOutcome } from "../jobs/stall";
 import { upsertBatchRow } from "./batch-index";
+import { nudgeBatch } from "./batch-nudge";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
 import { BatchStarter } from "./item-starts";
 import {
@@ -64,7 +66,9 @@ export interface BatchSeed {
 /** `batch.progress` at most this often (the last counts are always in the terminal event). */
 const PROGRESS_EVENT_MS = 500;
 const TAG = "batch";
-type WorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry" | "harvest" | "papers";
+/** The kinds of timed work a batch's object runs. */
+export type BatchWorkKind = "dispatch" | "index" | "forward" | "cancel" | "expiry" | "harvest" | "papers";
+type WorkKind = BatchWorkKind;
 
 export class IngestBatch extends DurableObject<Env> {
   private readonly store: BatchStore;
@@ -274,6 +278,28 @@ export class IngestBatch extends DurableObject<Env> {
     const checked = this.check(access, "read");
     if (!checked.ok) return checked;
     return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };
+  }
+
+  /**
+   * The project hub heard nothing from this batch for `STALL_AFTER_MS`: records item ends
+   * it missed, re-arms a lost alarm, or fails it `STALLED` after `STAGE_MAX_ATTEMPTS`
+   * nudges that did not help (src/batches/batch-nudge.ts).
+   */
+  async nudge(nudge: Nudge): Promise<NudgeOutcome> {
+    return nudgeBatch(
+      {
+        env: this.env,
+        store: this.store,
+        timers: this.timers,
+        maxAttempts: this.config.stageMaxAttempts,
+        concurrency: this.config.batches.concurrency,
+        access: (b) => ({ principal: batchPrincipal(b), projectId: b.projectId }),
+        commit: (t) => this.commit(t),
+        itemEnded: () => this.afterItemEnded(),
+        settle: () => this.settle(),
+      },
+      nudge,
+    );
   }
 
   /** D1 statements this batch has issued (tests and the benchmark read it). */
@@ -551,9 +577,9 @@ export class IngestBatch extends DurableObject<Env> {
   }
 
   private view(b: BatchRecord): Batch {
-    const { deletedAt: _d, errorMessage, ...rest } = b;
+    const { deletedAt: _d, errorMessage, errorCode, ...rest } = b;
     const errors = this.store.errors();
-    if (errorMessage) errors.unshift({ at: b.updatedAt, stage: "BATCH", code: "BATCH_FAILED", message: errorMessage, item: b.id });
+    if (errorMessage) errors.unshift({ at: b.updatedAt, stage: "BATCH", code: errorCode ?? "BATCH_FAILED", message: errorMessage, item: b.id });
     const harvestError = this.harvest.softError();
     if (harvestError) errors.unshift({ at: b.updatedAt, stage: "HARVESTING", ...harvestError, item: b.id });
     return { ...rest, stats: { ...rest.stats, ...this.harvest.stats() }, counts: this.store.counts(), errors };

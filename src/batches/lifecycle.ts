@@ -63,6 +63,8 @@ export interface BatchRecord {
   stats: Record<string, number | string>;
   /** Why the batch itself failed, when it did. */
   errorMessage: string | null;
+  /** The code of that failure (`STALLED` when it stopped moving); absent: `BATCH_FAILED`. */
+  errorCode?: string | null;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -72,7 +74,7 @@ export interface BatchRecord {
 }
 
 /** The full batch, exactly as the API returns it. */
-export interface Batch extends Omit<BatchRecord, "deletedAt" | "errorMessage"> {
+export interface Batch extends Omit<BatchRecord, "deletedAt" | "errorMessage" | "errorCode"> {
   counts: BatchCounts;
   errors: BatchError[];
 }
@@ -196,6 +198,12 @@ export function failBatch(b: BatchRecord, message: string, now: Date): BatchTran
   return { batch: { ...b, status: "FAILED", open: false, errorMessage: message, completedAt: at, updatedAt: at }, event: "batch.failed" };
 }
 
+/** The batch stopped moving and nudging it did not help (src/batches/batch-nudge.ts): FAILED `STALLED`, closed. */
+export function stallBatch(b: BatchRecord, message: string, now: Date): BatchTransition | null {
+  const failed = failBatch(b, message, now);
+  return failed && { ...failed, batch: { ...failed.batch, errorCode: "STALLED" } };
+}
+
 /** QUEUED | RUNNING → CANCELLED, closed for good. */
 export function cancelBatch(b: BatchRecord, now: Date): BatchResult {
   if (b.deletedAt) return { ok: false, reason: "already_deleted" };
@@ -224,7 +232,7 @@ export function retryBatch(b: BatchRecord, failed: number, retryable: number, no
   const wasTerminal = isBatchTerminal(b.status);
   return {
     ok: true,
-    batch: { ...b, status: "RUNNING", errorMessage: null, completedAt: null, updatedAt: at, startedAt: b.startedAt ?? at },
+    batch: { ...b, status: "RUNNING", errorMessage: null, errorCode: null, completedAt: null, updatedAt: at, startedAt: b.startedAt ?? at },
     event: wasTerminal ? "batch.started" : null,
   };
 }
@@ -239,6 +247,8 @@ const RETRYABLE_SOURCE_CODES = new Set(["FETCH_FAILED", "TIMEOUT"]);
  */
 export function itemRetryable(item: { hasJob: boolean; error: Pick<BatchError, "code"> | null }): boolean {
   const code = item.error?.code ?? "";
+  // STALLED on an item: its start never finished when its batch stopped moving; starting it again may.
+  if (code === "STALLED") return true;
   return item.hasJob ? isRetryableCode(code) : RETRYABLE_SOURCE_CODES.has(code);
 }
 

@@ -21,6 +21,8 @@ import { Timers } from "../durable/timers";
 import { isActive } from "../contract/status";
 import type { Nudge } from "../jobs/stall";
 import { StallWatch } from "./stall-watch";
+import { BatchStallWatch } from "./batch-stall-watch";
+import { type BatchStatus, isBatchTerminal } from "../batches/lifecycle";
 
 const TAG = "project";
 /** The delivery log is bounded (src/webhooks/delivery-log.ts) by a sweep at most this often. */
@@ -31,6 +33,7 @@ export class ProjectHub extends DurableObject<Env> {
   private readonly webhooks: WebhookDispatcher;
   private readonly timers: Timers<"deliveries" | "expiry" | "stalls">;
   private readonly stalls: StallWatch;
+  private readonly batchStalls: BatchStallWatch;
   private prunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -43,15 +46,16 @@ export class ProjectHub extends DurableObject<Env> {
     this.log = new ProjectLog(sql);
     this.webhooks = new WebhookDispatcher(env, loadConfig(env).webhooks, new DeliveryLog(sql));
     this.stalls = new StallWatch(sql, () => loadConfig(this.env).stallAfterMs);
+    this.batchStalls = new BatchStallWatch(sql, () => loadConfig(this.env).stallAfterMs);
     this.timers = new Timers<"deliveries" | "expiry" | "stalls">({ storage: ctx.storage })
       .register("deliveries", () => this.sendDue())
       .register("expiry", () => closeExpired(this.ctx) ?? undefined)
-      .register("stalls", () => this.stalls.check(this.now(), (jobId, nudge) => this.nudgeJob(jobId, nudge)));
+      .register("stalls", () => this.checkStalls());
     // Deliveries are durable; the alarm that sends them should be too. Should it ever be
     // lost (a runtime that did not restore it after a crash), the first request re-arms it.
     // A hub with active jobs watches them even if it has not heard from one since it started.
     void ctx.blockConcurrencyWhile(async () => {
-      if (this.stalls.watching()) this.watchStalls(Date.now());
+      if (this.stalls.watching() || this.batchStalls.watching()) this.watchStalls(Date.now());
       await this.timers.ensureArmed();
     });
   }
@@ -88,10 +92,13 @@ export class ProjectHub extends DurableObject<Env> {
     const now = Date.now();
     const frames = this.log.append(fresh, now).map((frame) => ({ frame, json: JSON.stringify(frame) }));
     const queued = this.webhooks.enqueue(frames, subs, now);
-    // The stall watch is over jobs: a batch's own events say nothing of its items' objects.
+    // Jobs and batches are watched apart: a batch's own events say nothing of its items' objects.
     const job = "jobId" in last ? last : null;
+    const batch = "batchId" in last ? last : null;
     if (job) this.stalls.heardFrom(job.jobId);
-    const watch = job !== null && isActive(job.job.status) && this.watchStalls(now);
+    const batchActive = batch !== null && !isBatchTerminal(batch.batch.status as BatchStatus);
+    if (batch) this.batchStalls.heardFrom(batch.batchId, batchActive, now);
+    const watch = (job !== null ? isActive(job.job.status) : batchActive) && this.watchStalls(now);
     for (const f of frames) broadcast(this.ctx, TAG, f.json);
     if (queued > 0) await this.deliverSoon(now);
     else if (watch) await this.timers.arm();
@@ -172,6 +179,15 @@ export class ProjectHub extends DurableObject<Env> {
     if (this.timers.scheduled("stalls")) return false;
     this.timers.schedule("stalls", now + loadConfig(this.env).stallAfterMs);
     return true;
+  }
+
+  /** The `stalls` timer: silent jobs, then silent batches; when either watch looks next. */
+  private async checkStalls(): Promise<number | undefined> {
+    const now = this.now();
+    const jobs = await this.stalls.check(now, (jobId, nudge) => this.nudgeJob(jobId, nudge));
+    const batches = await this.batchStalls.check(now, (batchId, nudge) => this.env.INGEST_BATCH.get(this.env.INGEST_BATCH.idFromName(batchId)).nudge(nudge));
+    const next = Math.min(jobs ?? Infinity, batches ?? Infinity);
+    return next === Infinity ? undefined : next;
   }
 
   /** One RPC to a silent job of this project (its object is addressed by its id). */
