@@ -1,4 +1,5 @@
 /** `edge-ingest batches list|get|items|cancel|retry|watch` and `edge-ingest import-urls <file>`. */
+import { itemRetryable } from "../batches/lifecycle";
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import type { Batch, BatchItem, EdgeIngest } from "../client/node";
@@ -22,10 +23,15 @@ export function countsLine(b: Pick<Batch, "status" | "counts">): string {
 export async function batchSummary(api: EdgeIngest, projectId: string, batchId: string): Promise<{ text: string; batch: Batch }> {
   const batch = await api.batches.get(batchId, { projectId });
   const lines = [`Batch ${batch.id} ${countsLine(batch)}`];
+  if (batch.counts.total === 0 && !batch.open) lines.push("The batch holds no items: nothing was ingested in it.");
   if (batch.counts.failed > 0) {
     lines.push("Failed:");
-    for await (const item of api.batches.items(batchId, { projectId, status: "FAILED" })) lines.push(`  ${item.source}: ${item.error?.message ?? "failed"}`);
-    lines.push(`Retry them with: edge-ingest batches retry ${batch.id} -p ${projectId}`);
+    let retryable = 0;
+    for await (const item of api.batches.items(batchId, { projectId, status: "FAILED" })) {
+      lines.push(`  ${item.source}: ${item.error?.message ?? "failed"}`);
+      if (itemRetryable({ hasJob: item.jobId !== null, error: item.error })) retryable++;
+    }
+    if (retryable > 0) lines.push(`Retry the ${retryable} a retry can mend with: edge-ingest batches retry ${batch.id} -p ${projectId}`);
   }
   return { text: lines.join("\n"), batch };
 }

@@ -34,7 +34,8 @@ export function tally(runs: FileRun[]): Tally {
     if (r.created === false) t.duplicates++;
     if (r.phase === "done") {
       t.done++;
-      if (r.job?.status === "COMPLETED") t.completed++;
+      // A file ingested before (found by the lookup or its key) is counted as skipped, not as completed by this run.
+      if (r.job?.status === "COMPLETED" && r.created !== false) t.completed++;
       else if (r.job?.status === "CANCELLED") t.cancelled++;
       else if (r.error !== undefined || r.job?.status === "FAILED") t.failed++;
     } else if (r.phase !== "pending") {

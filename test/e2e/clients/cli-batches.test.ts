@@ -39,6 +39,8 @@ describe("edge-ingest upload (a batch)", () => {
     expect(up.lines.every((l) => l.batchId === id)).toBe(true);
     expect(up.stderr).toContain(`Batch ${id} COMPLETED 3/3: 2 completed, 1 failed`);
     expect(up.stderr).toMatch(/broken\.pdf: \S/);
+    // A corrupt file fails the same way again: no retry is offered.
+    expect(up.stderr).not.toContain("batches retry");
 
     const get = await runCli(["batches", "get", id!], env("cli-batch"));
     expect(get.code).toBe(1);
@@ -51,10 +53,10 @@ describe("edge-ingest upload (a batch)", () => {
     expect(failedOnly.stdout).not.toContain("good.md");
 
     const retry = await runCli(["batches", "retry", id!], env("cli-batch"));
-    expect(retry.code, retry.stderr).toBe(0);
-    expect(retry.stdout).toMatch(/^retrying /);
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toContain("None of the batch's 1 failed items can be mended by a retry");
     const watched = await runCli(["batches", "watch", id!], env("cli-batch"));
-    // The same corrupt file fails again: the watch ends with the batch, exit 1.
+    // The batch has ended with a failed item: the watch prints its summary, exit 1.
     expect(watched.code).toBe(1);
     expect(watched.stdout).toContain(`Batch ${id} COMPLETED 3/3: 2 completed, 1 failed`);
     const cancel = await runCli(["batches", "cancel", id!], env("cli-batch"));
@@ -62,6 +64,24 @@ describe("edge-ingest upload (a batch)", () => {
     expect(cancel.stderr).toContain("Batch cannot be cancelled. Current status: COMPLETED");
     const list = await runCli(["batches", "list"], env("cli-batch"));
     expect(list.stdout).toContain(id!);
+  });
+});
+
+describe("edge-ingest upload of files already ingested", () => {
+  it("opens and closes an empty batch that completes with total 0, and says that nothing was ingested", async () => {
+    const dir = folder({ "first.md": "# first\n\nwords to ingest once", "second.txt": "more words to ingest once" });
+    const first = await runCli(["upload", dir], env("cli-batch-empty"));
+    expect(first.code, first.stderr).toBe(0);
+    const again = await runCli(["upload", dir], env("cli-batch-empty"));
+    expect(again.code, again.stderr).toBe(0);
+    const id = /Batch ([0-9a-f-]{36})/.exec(again.stderr)?.[1];
+    expect(id, again.stderr).toBeTruthy();
+    expect(again.stderr).toContain("0 completed, 0 failed, 0 cancelled, 2 skipped (already ingested");
+    expect(again.stderr).toContain(`Batch ${id} COMPLETED 0/0: 0 completed, 0 failed`);
+    expect(again.stderr).toContain("The batch holds no items: nothing was ingested in it.");
+    const get = await runCli(["batches", "get", id!, "--json"], env("cli-batch-empty"));
+    expect(get.code, get.stderr).toBe(0);
+    expect(JSON.parse(get.stdout)).toMatchObject({ id, status: "COMPLETED", open: false, counts: { total: 0, completed: 0, failed: 0 } });
   });
 });
 
