@@ -327,11 +327,11 @@ export class IngestBatch extends DurableObject<Env> {
 
   /**
    * While fetches run in the background, the dispatch stays on the schedule for when the
-   * slowest may have timed out: if an eviction lost them, they run again then.
+   * slowest may have timed out: if an eviction lost them, they run again then. A start
+   * told to wait (an arXiv download) runs again when the gate said it may.
    */
   private dispatchBackstop(): number | undefined {
-    const waiting = this.store.pendingStarts().some((i) => i.pending !== "admit");
-    return waiting ? Date.now() + this.config.batches.fetchTimeoutMs + 5_000 : undefined;
+    return this.starter.nextDispatch(this.config.batches.fetchTimeoutMs + 5_000);
   }
 
   /** QUEUED → RUNNING for as many items as there are free slots (URL items at most 2 per host). */

@@ -6,7 +6,8 @@ import { sourceKey } from "../../src/storage-keys";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Batch } from "../../src/batches/lifecycle";
 import { call, problem, token } from "../helpers";
-import { controlFake, fakeRequests, gate, resetFake } from "./fake";
+import { batchStub } from "../../src/routes/batches";
+import { controlFake, type FakeRequest, fakeRequests, gate, resetFake } from "./fake";
 
 /** Each test harvests into its own project, so papers recorded by one are new to the next. */
 let PROJECT = "";
@@ -114,6 +115,32 @@ describe("POST /batches {kind: arxiv}", () => {
     const list = await items(created.id);
     expect(list.find((i) => i.source === "0000.0000")).toMatchObject({ status: "FAILED", error: { code: "not_found" } });
     expect(list.find((i) => i.source === "hep-ex/0406020v1")).toMatchObject({ status: "FAILED", error: { code: "UNSUPPORTED_TYPE" } });
+  });
+
+  it("retries a PDF download told to wait (503, Retry-After: 5) when the gate allows, not on the batch's backoff", async () => {
+    await controlFake({ faults: [{ on: "pdf", fault: "503", retryAfter: 5, id: "2104.12255v1", times: 1 }] });
+    const created = (await (await create({ idList: ["2104.12255v1"] })).json()) as Batch;
+    let refused: FakeRequest | undefined;
+    while (!refused) {
+      await new Promise((r) => setTimeout(r, 100));
+      refused = (await fakeRequests()).find((r) => r.path === "/pdf/2104.12255v1");
+    }
+    // Half way through the pause: nothing of the batch waits at the gate, and the batch's
+    // next dispatch is the gate's next allowed start, with no failed run behind it.
+    await new Promise((r) => setTimeout(r, Math.max(0, refused.at + 2500 - Date.now())));
+    const status = await gate().status();
+    expect(status.pausedUntil).toBeGreaterThan(status.now);
+    expect(status).toMatchObject({ holder: null, waiting: {} });
+    const dispatch = await runInDurableObject(batchStub(env, created.id), (_, state) =>
+      state.storage.sql.exec<{ due: number; attempts: number }>("SELECT due, attempts FROM work WHERE kind = 'dispatch'").one(),
+    );
+    expect(dispatch).toEqual({ due: status.nextRequestAt, attempts: 0 });
+
+    const batch = await settled(created.id);
+    expect(batch).toMatchObject({ status: "COMPLETED", counts: { total: 1, completed: 1 }, stats: { pdfs_downloaded: 1, pdfs_processed: 1 } });
+    const asked = (await fakeRequests()).filter((r) => r.path === "/pdf/2104.12255v1");
+    expect(asked).toHaveLength(2);
+    expect(asked[1]!.at - asked[0]!.at).toBeGreaterThanOrEqual(5000);
   });
 
   it("fails the batch when arXiv stays unavailable", async () => {
