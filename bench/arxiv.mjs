@@ -9,8 +9,8 @@
  *      parse, D1 upsert, checkpoint) beside the fake's time, and per request the gap from
  *      the fake's answer to the next request (the gate hop).
  * 2. With the default interval (3 s) and cost tracing (src/capacity/cost-trace.ts):
- *    - D1 statements for 100 and 200 papers (1 and 2 pages of 100), no PDFs: a constant
- *      number per page, not one per paper;
+ *    - D1 statements for 100, 200 and 300 papers (1 to 3 pages of 100), no PDFs: a
+ *      constant number per page, not one per paper;
  *    - 3 pages of 10 papers (with their PDFs; `--quick`: without): the time arXiv's rule
  *      implies (one request every 3 s) beside the measured one. Target: within 10 %, the
  *      gate adds no waiting of its own.
@@ -97,7 +97,15 @@ try {
       await control({ total: Math.max(PAPERS, 200) + 31 });
       const full = await harvest(server, "bench-arxiv-pdfs", { query: "cat:cs.IR", maxResults: PAPERS });
       const s = full.batch.stats;
-      if (s.papers_created !== PAPERS || s.pdfs_processed !== PAPERS) throw new Error(`counters: ${JSON.stringify(s)}`);
+      if (s.papers_created !== PAPERS) throw new Error(`counters: ${JSON.stringify(s)}`);
+      if (s.pdfs_processed !== PAPERS) {
+        const failed = await (
+          await fetch(`${server.url}/api/projects/bench-arxiv-pdfs/ingest/batches/${full.batch.id}/items?status=FAILED&limit=100`, {
+            headers: { Authorization: `Bearer ${t}` },
+          })
+        ).json();
+        console.log(`  ${PAPERS - s.pdfs_processed} items did not complete:`, JSON.stringify(failed.items.map((i) => [i.source, i.error])));
+      }
       const pdfRequests = full.requests.filter((r) => r.path.startsWith("/pdf/"));
       const pdfs = atTheFake(pdfRequests);
       // The first BATCH_CONCURRENCY downloads are queued at the gate at once: their gaps are the gate's own hop.
@@ -177,18 +185,24 @@ try {
     try {
       console.log(`\nARXIV_MIN_INTERVAL_MS=${DEFAULT_INTERVAL_MS} (the default), cost tracing on`);
       out.d1 = {};
-      for (const n of [100, 200]) {
+      await control({ total: 331 });
+      for (const n of [100, 200, 300]) {
         const from = costs.length;
         const run = await harvest(server, `bench-arxiv-d1-${n}`, { query: "cat:cs.IR", maxResults: n, processPdfs: false });
         out.d1[n] = { pages: run.batch.stats.pages, ...(await d1Since(from)) };
       }
-      const [a, b] = [out.d1[100], out.d1[200]];
-      const perPage = (b.statements - a.statements) / (b.pages - a.pages);
+      const [b, c] = [out.d1[200], out.d1[300]];
+      const perPage = (c.statements - b.statements) / (c.pages - b.pages);
       out.d1.perPage = perPage;
       console.log(`D1 statements, pages of 100 entries, no PDFs:`);
-      const line = (n, d) => `${n} papers (${d.pages} page${d.pages > 1 ? "s" : ""}): ${d.statements} (${d.reads} reads, ${d.writes} writes)`;
-      console.log(`  ${line(100, a)}; ${line(200, b)}`);
-      console.log(`  each page of 100 adds ${perPage} (${(perPage / 100).toFixed(2)} per paper); the rest are the batch's own row, written on status changes`);
+      for (const n of [100, 200, 300]) {
+        const d = out.d1[n];
+        console.log(
+          `  ${n} papers (${d.pages} page${d.pages > 1 ? "s" : ""}): ${d.statements} (${d.reads} reads, ${d.writes} writes), ${(d.statements / n).toFixed(3)} per paper`,
+        );
+      }
+      console.log(`  each page of 100 costs ${perPage} (${(perPage / 100).toFixed(2)} per paper)`);
+      console.log("  the rest is the batch's own row: written on creation and on each status change (once when a single page ends the harvest)");
 
       // Pages of 10 (the fake serves at most 10 whatever is asked): 3 pages, and 30 PDFs unless --quick.
       await control({ pageLimit: 10 });
