@@ -126,7 +126,7 @@ try {
         `  per paper: ${fmt((full.seconds * 1000) / PAPERS)} in all, of which the fake arXiv ${fmt(fakeAll.fakeMs / PAPERS)}; the rest is the service (gate, R2, item job, PDF pipeline)`,
       );
       console.log(
-        `  gate hop: median ${fmt(queued.medianGapMs)} from the fake's answer to the next request while downloads wait at the gate (stream to R2, next turn)`,
+        `  gate hop: median ${fmt(queued.medianGapMs)} from the fake's answer to the next request while downloads wait at the gate (stream to R2, next turn; locally every object shares one workerd process with the PDF pipeline)`,
       );
       console.log(
         `  PDF requests overall: median ${fmt(pdfs.medianGapMs)} apart: an item holds one of BATCH_CONCURRENCY slots until its job completes, so unpaced downloads follow the PDF pipeline`,
