@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Batch } from "../../src/batches/lifecycle";
 import { call, problem, token } from "../helpers";
 import { batchStub } from "../../src/routes/batches";
-import { controlFake, type FakeRequest, fakeRequests, gate, resetFake } from "./fake";
+import { controlFake, type FakeRequest, fakeRequests, gate, INTERVAL_MS, resetFake } from "./fake";
 
 /** Each test harvests into its own project, so papers recorded by one are new to the next. */
 let PROJECT = "";
@@ -130,8 +130,13 @@ describe("POST /batches {kind: arxiv}", () => {
     expect(list.find((i) => i.source === "hep-ex/0406020v1")).toMatchObject({ status: "FAILED", error: { code: "UNSUPPORTED_TYPE" } });
   });
 
-  it("retries a PDF download told to wait (503, Retry-After: 5) when the gate allows, not on the batch's backoff", async () => {
-    await controlFake({ faults: [{ on: "pdf", fault: "503", retryAfter: 5, id: "2104.12255v1", times: 1 }] });
+  it("retries a PDF download told to wait (503 with Retry-After: 5, then 429) when the gate allows, not on the batch's backoff", async () => {
+    await controlFake({
+      faults: [
+        { on: "pdf", fault: "503", retryAfter: 5, id: "2104.12255v1", times: 1 },
+        { on: "pdf", fault: "429", id: "2104.12255v1", times: 1 },
+      ],
+    });
     const created = (await (await create({ idList: ["2104.12255v1"] })).json()) as Batch;
     let refused: FakeRequest | undefined;
     while (!refused) {
@@ -152,8 +157,9 @@ describe("POST /batches {kind: arxiv}", () => {
     const batch = await settled(created.id);
     expect(batch).toMatchObject({ status: "COMPLETED", counts: { total: 1, completed: 1 }, stats: { pdfs_downloaded: 1, pdfs_processed: 1 } });
     const asked = (await fakeRequests()).filter((r) => r.path === "/pdf/2104.12255v1");
-    expect(asked).toHaveLength(2);
+    expect(asked).toHaveLength(3);
     expect(asked[1]!.at - asked[0]!.at).toBeGreaterThanOrEqual(5000);
+    expect(asked[2]!.at - asked[1]!.at).toBeGreaterThanOrEqual(INTERVAL_MS);
   });
 
   it("round-trips an old-style id whose archive holds a v, and refuses a PDF over the limit while streaming (that item only)", async () => {
