@@ -73,7 +73,7 @@ function atTheFake(reqs) {
   return { requests: reqs.length, fakeMs: sum(reqs.map((r) => r.ms)), medianGapMs: median(gaps), spanMs: reqs.length ? reqs.at(-1).at - reqs[0].at : 0 };
 }
 
-const fmt = (ms) => `${ms.toFixed(1)} ms`;
+const fmt = (ms) => `${ms.toFixed(ms < 1 ? 2 : 1)} ms`;
 const dirs = [];
 function stateDir(tag) {
   const dir = mkdtempSync(join(tmpdir(), `edge-ingest-bench-arxiv-${tag}-`));
