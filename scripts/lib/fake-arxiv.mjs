@@ -15,11 +15,13 @@
  * Control (JSON over HTTP, the same host):
  * - `GET /__requests`: every request so far `{at, path, search, userAgent}` (`at` in ms);
  * - `POST /__control` `{total?, bump?: [paperId], retitle?: {paperId: title}, pageLimit?,
- *   faults?: [{on: "api"|"pdf", start?, id?, fault, times?, retryAfter?, delayMs?, bytes?}]}`:
- *   changes the corpus and queues faults. A fault is one of `503` (with `retryAfter`
+ *   faults?: [{on: "api"|"pdf", start?, id?, query?, fault, times?, retryAfter?, delayMs?, bytes?, message?}]}`:
+ *   changes the corpus and queues faults (`start`, `id` and `query`, the search_query,
+ *   narrow the requests a fault matches). A fault is one of `503` (with `retryAfter`
  *   seconds when given), `429`, `empty` (a valid page with no entries), `slow` (answers
  *   after `delayMs`), `drop` (closes the connection without an answer), `html` (an HTML
- *   page with 200), `huge` (a PDF of `bytes` bytes with no Content-Length);
+ *   page with 200), `huge` (a PDF of `bytes` bytes with no Content-Length), `error`
+ *   (arXiv's error feed with HTTP 400, saying `message`);
  * - `POST /__reset`: back to the defaults, requests forgotten.
  * Query flags do the same for one request: `&fake=503|429|empty|slow|drop|html`.
  */
@@ -53,6 +55,8 @@ export function createFakeArxiv() {
   const templates = [];
   for (const r of recorded) for (const e of entriesOf(r.body)) if (!templates.some((t) => t.id === e.id)) templates.push(e);
   const errorTemplate = recorded.find((r) => r.status_code === 400).body;
+  /** arXiv's error feed (one entry titled `Error`) saying `message`. */
+  const errorFeed = (message) => errorTemplate.replace(/<summary>[^<]*<\/summary>/, `<summary>${escapeXml(message)}</summary>`);
   const head = /^[\s\S]*?(?=<entry>)/.exec(recorded.find((r) => r.url.includes("search_query=testing")).body)[0];
 
   let state;
@@ -110,7 +114,13 @@ export function createFakeArxiv() {
   function takeFault(on, match, url) {
     const flag = url.searchParams.get("fake");
     if (flag) return { fault: flag, retryAfter: url.searchParams.get("retryAfter") ?? undefined };
-    const i = state.faults.findIndex((f) => f.on === on && (f.start === undefined || f.start === match.start) && (f.id === undefined || f.id === match.id));
+    const i = state.faults.findIndex(
+      (f) =>
+        f.on === on &&
+        (f.start === undefined || f.start === match.start) &&
+        (f.id === undefined || f.id === match.id) &&
+        (f.query === undefined || f.query === match.query),
+    );
     if (i < 0) return null;
     const fault = state.faults[i];
     fault.times = (fault.times ?? 1) - 1;
@@ -144,7 +154,8 @@ export function createFakeArxiv() {
     const idList = url.searchParams.get("id_list") ?? "";
     const start = Number(url.searchParams.get("start") ?? 0);
     const max = Number(url.searchParams.get("max_results") ?? 10);
-    const fault = takeFault("api", { start }, url);
+    const fault = takeFault("api", { start, query: searchQuery }, url);
+    if (fault?.fault === "error") return atom(errorFeed(fault.message ?? "malformed query"), 400);
     const faulted = await applyFault(fault);
     if (faulted) return faulted;
     const verbatim = recorded.find((r) => {
