@@ -34,7 +34,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** "next arXiv request in 2.1 s", "arXiv asked us to pause: 42.0 s left", or "" when nothing waits. */
 export function gateLine(gate: ArxivGateStatus | null): string {
   if (!gate) return "";
-  const queued = gate.queued > 0 ? ` (${gate.queued} request${gate.queued === 1 ? "" : "s"} queued)` : "";
+  // `queued` counts the request on the wire too: every request at the gate, over every harvest.
+  const queued = gate.queued > 0 ? ` (${gate.queued} request${gate.queued === 1 ? "" : "s"} at the gate)` : "";
   if (gate.pausedForMs > 0) return `arXiv asked us to pause: ${seconds(gate.pausedForMs)} left${queued}`;
   if (gate.nextRequestInMs > 0) return `next arXiv request in ${seconds(gate.nextRequestInMs)}${queued}`;
   return gate.queued > 0 ? `arXiv request under way${queued}` : "";

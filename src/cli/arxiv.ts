@@ -6,7 +6,7 @@
  * item did; 130 on Ctrl-C (the harvest goes on on the server).
  */
 import { Command } from "commander";
-import { type ArxivGateStatus, type Batch, type BatchItem, type EdgeIngest, harvestStats, isTerminal } from "../client/node";
+import { type ArxivGateStatus, type Batch, type BatchItem, type EdgeIngest, harvestStats, isTerminal, ranQuery } from "../client/node";
 import { sleep } from "../client/transport";
 import { type HarvestDisplay, LineHarvestDisplay, LiveHarvestDisplay } from "./arxiv-display";
 import { action, client, globals, positiveInt, requireProject, UsageError } from "./context";
@@ -71,10 +71,11 @@ export async function harvestSummary(api: EdgeIngest, projectId: string, batchId
   const s = harvestStats(batch);
   const c = batch.counts;
   const source = batch.source as { query?: string | null; idList?: string[] | null };
+  const ran = ranQuery(s);
   const asked = [source.query, source.idList?.length ? `ids ${source.idList.join(",")}` : null].filter(Boolean).join(" + ");
   const lines = [
     `Harvest ${batch.id} ${batch.status}`,
-    `  query:  ${asked}${s.canonical_query && s.canonical_query !== source.query ? ` (arXiv ran: ${s.canonical_query})` : ""}`,
+    `  query:  ${asked}${ran && ran !== source.query ? ` (arXiv ran: ${ran})` : ""}`,
     `  papers: ${s.papers_fetched} fetched, ${s.papers_created} created, ${s.papers_updated} updated, ${s.papers_unchanged} unchanged, in ${s.pages} page${s.pages === 1 ? "" : "s"}`,
     `  pdfs:   ${s.pdfs_downloaded} downloaded, ${s.pdfs_processed} processed`,
     `  items:  ${ended(batch)}/${c.total} ended: ${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled, ${c.skipped} skipped`,

@@ -50,6 +50,18 @@ export function harvestStats(batch: Pick<Batch, "stats">): HarvestStats {
   return typeof canonical === "string" ? { ...stats, canonical_query: canonical } : stats;
 }
 
+/**
+ * The query arXiv ran, from a harvest's `canonical_query` (the feed's `<title>`): the
+ * `search_query` of a title in the form `arXiv Query: search_query=…&id_list=…`, else
+ * the title as it is; null before the first page.
+ */
+export function ranQuery(stats: Pick<HarvestStats, "canonical_query">): string | null {
+  const title = stats.canonical_query;
+  if (!title) return null;
+  const m = /^arXiv Query: search_query=(.*?)&id_list=/.exec(title);
+  return m ? m[1]! : title;
+}
+
 const enc = encodeURIComponent;
 
 export class Arxiv {

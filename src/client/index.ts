@@ -67,7 +67,7 @@ export type { CreateJobOptions, EventsOptions, ListJobsOptions, ProjectOption, S
 export type { ProjectEventsOptions } from "./projects";
 export type { BatchEventsOptions, BatchOptions, BatchWaitOptions, CreateBatchOptions, ListBatchesOptions, ListItemsOptions } from "./batches";
 export type { FileInput, SizedStream } from "./upload-body";
-export { harvestStats, HARVEST_COUNTERS } from "./arxiv";
+export { harvestStats, HARVEST_COUNTERS, ranQuery } from "./arxiv";
 export type { ArxivGateStatus, HarvestRequest, HarvestStats, SeedJob } from "./arxiv";
 export { mediaTypeOf, MEDIA_TYPES } from "./upload-body";
 export * from "./types";

@@ -4,7 +4,7 @@
  * abstract page. Titles come from arXiv's feeds: they are rendered as text, never markup,
  * and a link is only made to an http(s) address.
  */
-import { harvestStats } from "../../src/client/arxiv";
+import { harvestStats, ranQuery } from "../../src/client/arxiv";
 import type { Batch, BatchItem } from "../../src/client/types";
 
 /** `url` when it is an http(s) address, else null (a feed could carry `javascript:`). */
@@ -20,6 +20,7 @@ export function safeHref(url: string | null): string | null {
 
 export function HarvestPanel({ batch }: { batch: Batch }) {
   const s = harvestStats(batch);
+  const ran = ranQuery(s);
   const source = batch.source as { query?: string | null; idList?: string[] | null; maxResults?: number; processPdfs?: boolean };
   const fields: [string, string | number][] = [
     ["Papers fetched", s.papers_fetched],
@@ -36,10 +37,10 @@ export function HarvestPanel({ batch }: { batch: Batch }) {
     <section class="harvest" aria-label="arXiv harvest">
       <p>
         arXiv query: <code>{asked}</code>
-        {s.canonical_query && s.canonical_query !== source.query && (
+        {ran && ran !== source.query && (
           <>
             {" "}
-            <span class="muted">(arXiv ran</span> <code>{s.canonical_query}</code>
+            <span class="muted">(arXiv ran</span> <code>{ran}</code>
             <span class="muted">)</span>
           </>
         )}

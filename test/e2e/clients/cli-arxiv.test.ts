@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { countersLine, gateLine, itemLine } from "../../../src/cli/arxiv-display";
-import { type Batch, EdgeIngest, harvestStats } from "../../../src/client/node";
+import { type Batch, EdgeIngest, harvestStats, ranQuery } from "../../../src/client/node";
 import { fakeArxivUrl, type E2eServer } from "../dev-server";
 import { clientsServer, runCli } from "./harness";
 
@@ -110,9 +110,15 @@ describe("edge-ingest arxiv", () => {
 
 describe("the harvest's progress text", () => {
   it("says how long until the next arXiv request, or how long arXiv asked to pause", () => {
-    expect(gateLine({ nextRequestInMs: 2_100, pausedForMs: 0, queued: 3 })).toBe("next arXiv request in 2.1 s (3 requests queued)");
-    expect(gateLine({ nextRequestInMs: 42_000, pausedForMs: 42_000, queued: 1 })).toBe("arXiv asked us to pause: 42.0 s left (1 request queued)");
+    expect(gateLine({ nextRequestInMs: 2_100, pausedForMs: 0, queued: 3 })).toBe("next arXiv request in 2.1 s (3 requests at the gate)");
+    expect(gateLine({ nextRequestInMs: 42_000, pausedForMs: 42_000, queued: 1 })).toBe("arXiv asked us to pause: 42.0 s left (1 request at the gate)");
     expect(gateLine({ nextRequestInMs: 0, pausedForMs: 0, queued: 0 })).toBe("");
     expect(gateLine(null)).toBe("");
+  });
+
+  it("shows the query arXiv ran, taken from the feed's title", () => {
+    expect(ranQuery({ canonical_query: "arXiv Query: search_query=all:testing&id_list=&start=0&max_results=10" })).toBe("all:testing");
+    expect(ranQuery({ canonical_query: "all:testing" })).toBe("all:testing");
+    expect(ranQuery({})).toBeNull();
   });
 });
