@@ -13,15 +13,16 @@
  * real PDF with the paper's title and abstract.
  *
  * Control (JSON over HTTP, the same host):
- * - `GET /__requests`: every request so far `{at, path, search, userAgent}` (`at` in ms);
+ * - `GET /__requests`: every request so far `{at, path, search, userAgent, ms}` (`at`: its
+ *   arrival, epoch ms; `ms`: the fake's own time to build the answer, slow faults included);
  * - `POST /__control` `{total?, bump?: [paperId], retitle?: {paperId: title}, pageLimit?,
- *   faults?: [{on: "api"|"pdf", start?, id?, query?, fault, times?, retryAfter?, delayMs?, bytes?, message?}]}`:
- *   changes the corpus and queues faults (`start`, `id` and `query`, the search_query,
- *   narrow the requests a fault matches). A fault is one of `503` (with `retryAfter`
- *   seconds when given), `429`, `empty` (a valid page with no entries), `slow` (answers
- *   after `delayMs`), `drop` (closes the connection without an answer), `html` (an HTML
- *   page with 200), `huge` (a PDF of `bytes` bytes with no Content-Length), `error`
- *   (arXiv's error feed with HTTP 400, saying `message`);
+ *   faults?: [{on: "api"|"pdf", start?, id?, search?, fault, times?, retryAfter?, delayMs?, bytes?}]}`:
+ *   changes the corpus and queues faults. `start`, `id` and `search` (a substring of the
+ *   request's query string) narrow which request a fault hits. A fault is one of `503`
+ *   (with `retryAfter` seconds when given), `429`, `empty` (a valid page with no
+ *   entries), `slow` (answers after `delayMs`), `drop` (closes the connection without an
+ *   answer), `html` (an HTML page with 200), `error` (arXiv's error feed with HTTP 400),
+ *   `huge` (a PDF of `bytes` bytes with no Content-Length);
  * - `POST /__reset`: back to the defaults, requests forgotten.
  * Query flags do the same for one request: `&fake=503|429|empty|slow|drop|html`.
  */
@@ -55,8 +56,6 @@ export function createFakeArxiv() {
   const templates = [];
   for (const r of recorded) for (const e of entriesOf(r.body)) if (!templates.some((t) => t.id === e.id)) templates.push(e);
   const errorTemplate = recorded.find((r) => r.status_code === 400).body;
-  /** arXiv's error feed (one entry titled `Error`) saying `message`. */
-  const errorFeed = (message) => errorTemplate.replace(/<summary>[^<]*<\/summary>/, `<summary>${escapeXml(message)}</summary>`);
   const head = /^[\s\S]*?(?=<entry>)/.exec(recorded.find((r) => r.url.includes("search_query=testing")).body)[0];
 
   let state;
@@ -119,7 +118,7 @@ export function createFakeArxiv() {
         f.on === on &&
         (f.start === undefined || f.start === match.start) &&
         (f.id === undefined || f.id === match.id) &&
-        (f.query === undefined || f.query === match.query),
+        (f.search === undefined || url.search.includes(f.search)),
     );
     if (i < 0) return null;
     const fault = state.faults[i];
@@ -142,6 +141,8 @@ export function createFakeArxiv() {
         return null;
       case "drop":
         return DROP;
+      case "error":
+        return atom(errorTemplate.replaceAll("incorrect id format for abc", escapeXml(fault.message ?? "incorrect id format for abc")), 400);
       case "html":
         return new Response("<!DOCTYPE html><html><body><h1>Please verify you are a human</h1></body></html>", { headers: { "Content-Type": "text/html" } });
       default:
@@ -154,8 +155,7 @@ export function createFakeArxiv() {
     const idList = url.searchParams.get("id_list") ?? "";
     const start = Number(url.searchParams.get("start") ?? 0);
     const max = Number(url.searchParams.get("max_results") ?? 10);
-    const fault = takeFault("api", { start, query: searchQuery }, url);
-    if (fault?.fault === "error") return atom(errorFeed(fault.message ?? "malformed query"), 400);
+    const fault = takeFault("api", { start }, url);
     const faulted = await applyFault(fault);
     if (faulted) return faulted;
     const verbatim = recorded.find((r) => {
@@ -240,10 +240,16 @@ export function createFakeArxiv() {
       const { paperId, version, vid, title } = paperAt(i);
       return Response.json({ paperId, version, versionedId: vid, title });
     }
-    state.requests.push({ at: Date.now(), path: url.pathname, search: url.search, userAgent: request.headers.get("User-Agent") });
-    if (url.pathname === "/api/query") return api(url);
-    if (url.pathname.startsWith("/pdf/")) return pdf(url);
-    return new Response("Not Found", { status: 404 });
+    const logged = { at: Date.now(), path: url.pathname, search: url.search, userAgent: request.headers.get("User-Agent"), ms: 0 };
+    state.requests.push(logged);
+    const began = performance.now();
+    try {
+      if (url.pathname === "/api/query") return await api(url);
+      if (url.pathname.startsWith("/pdf/")) return await pdf(url);
+      return new Response("Not Found", { status: 404 });
+    } finally {
+      logged.ms = performance.now() - began;
+    }
   }
 
   return { handle, reset, paperId: paperIdAt, recorded };

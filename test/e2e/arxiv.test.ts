@@ -6,18 +6,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type E2eServer, fakeArxivUrl, sharedServer, token } from "./dev-server";
 
 const P = "e2e-arxiv";
-/** A generated paper of the fake's corpus, past what any query harvest of the e2e files reads. */
-const PAPER = "2501.10190v1";
 let server: E2eServer;
 let fake: { url: string };
 let t: string;
 
 beforeAll(async () => {
   server = await sharedServer();
-  // The shared server's ARXIV_* vars point at this fake (global-setup.ts). Other files
-  // harvest through it at the same time, so this one reads only its own paper's requests
-  // (a generated id no other file asks for) and never resets the fake.
+  // The shared server's ARXIV_* vars point at this fake (global-setup.ts); only this file uses it.
   fake = { url: fakeArxivUrl() };
+  await fetch(`${fake.url}/__reset`, { method: "POST" });
   t = await token({ sub: "e2e", roles: ["editor"], projects: [P] });
 });
 
@@ -26,7 +23,7 @@ describe("arXiv harvest through wrangler dev (e2e)", () => {
     const res = await fetch(`${server.url}/api/projects/${P}/ingest/batches`, {
       method: "POST",
       headers: { Authorization: `Bearer ${t}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ kind: "arxiv", idList: [PAPER] }),
+      body: JSON.stringify({ kind: "arxiv", idList: ["2104.12255v1"] }),
     });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
@@ -36,9 +33,9 @@ describe("arXiv harvest through wrangler dev (e2e)", () => {
       batch = await (await fetch(`${server.url}/api/projects/${P}/ingest/batches/${id}`, { headers: { Authorization: `Bearer ${t}` } })).json();
     }
     expect(batch).toMatchObject({ status: "COMPLETED", stats: { papers_fetched: 1, papers_created: 1, pdfs_downloaded: 1, pdfs_processed: 1 } });
-    const logged = (await (await fetch(`${fake.url}/__requests`)).json()) as { path: string; search: string; userAgent: string }[];
-    const requests = logged.filter((r) => r.path === `/pdf/${PAPER}` || new URLSearchParams(r.search).get("id_list") === PAPER);
-    expect(requests.map((r) => r.path)).toEqual(["/api/query", `/pdf/${PAPER}`]);
+    const requests = (await (await fetch(`${fake.url}/__requests`)).json()) as { path: string; search: string; userAgent: string }[];
+    expect(requests.map((r) => r.path)).toEqual(["/api/query", "/pdf/2104.12255v1"]);
+    expect(new URLSearchParams(requests[0]!.search).get("id_list")).toBe("2104.12255v1");
     expect(requests[0]!.userAgent).toMatch(/^edge-ingest\/0\.1 \(arXiv harvester/);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * `edge-ingest arxiv`: a harvest through the CLI against the shared `wrangler dev`, whose
  * arXiv gate talks to the fake arXiv (global-setup.ts). Other files harvest through the
- * same fake at the same time: this one never resets it, and its faults match only its
- * own query.
+ * same fake at the same time: this one never resets it, asks only for its own generated
+ * papers, and its faults match only its own query.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { countersLine, gateLine, itemLine } from "../../../src/cli/arxiv-display";
@@ -49,13 +49,20 @@ describe("edge-ingest arxiv", () => {
   });
 
   it("harvests a query: each paper as its item ends, then a summary whose counts are the server's", async () => {
-    const r = await runCli(["arxiv", "cat:cs.IR AND ti:retrieval", "--max", "4"], env("cli-arxiv"));
+    // With ids as well (arXiv combines both; the fake serves the ids): a query alone would
+    // read the corpus from its first paper, which other files ask for and count.
+    const ids = "2501.10130,2501.10131,2501.10132,2501.10133";
+    const r = await runCli(["arxiv", "cat:cs.IR AND ti:retrieval", "--id-list", ids, "--max", "4"], env("cli-arxiv"));
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout, r.stderr);
     expect(s.id, r.stderr).toBeTruthy();
     const batch = await sdk("cli-arxiv").batches.get(s.id!);
     const stats = harvestStats(batch);
-    expect(batch).toMatchObject({ kind: "arxiv", status: "COMPLETED", source: { query: "cat:cs.IR AND ti:retrieval", maxResults: 4, processPdfs: true } });
+    expect(batch).toMatchObject({
+      kind: "arxiv",
+      status: "COMPLETED",
+      source: { query: "cat:cs.IR AND ti:retrieval", idList: ids.split(","), maxResults: 4, processPdfs: true },
+    });
     expect(s.status).toBe("COMPLETED");
     expect(s.papers).toEqual([stats.papers_fetched, stats.papers_created, stats.papers_updated, stats.papers_unchanged, stats.pages]);
     expect(s.pdfs).toEqual([stats.pdfs_downloaded, stats.pdfs_processed]);
@@ -88,12 +95,13 @@ describe("edge-ingest arxiv", () => {
   });
 
   it("exits 1 with arXiv's own message when arXiv answers with an error feed", async () => {
-    const query = "cli-arxiv-refused AND (";
-    const message = "unbalanced parentheses in cli-arxiv-refused";
+    const tag = `cli-arxiv-refused-${Date.now()}`;
+    const query = `${tag} AND (`;
+    const message = `unbalanced parentheses in ${tag}`;
     await fetch(`${fakeArxivUrl()}/__control`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ faults: [{ on: "api", fault: "error", query, message }] }),
+      body: JSON.stringify({ faults: [{ on: "api", fault: "error", search: tag, message }] }),
     });
     const r = await runCli(["arxiv", query], env("cli-arxiv-refused"));
     expect(r.code, r.stderr).toBe(1);
