@@ -1,7 +1,7 @@
 /**
  * What a reader is shown of an item's source beside its reference: an arXiv item's paper
- * title and abstract page (from the paper the harvest recorded for it, or for the item it
- * retries), a URL item's URL. Upload items have neither.
+ * title and abstract page (from the paper the harvest recorded for it), a URL item's URL.
+ * Upload items have neither.
  */
 import type { BatchHarvest } from "../arxiv/batch-harvest";
 import type { BatchItemRow } from "./batch-store";
@@ -17,6 +17,6 @@ export interface ItemSource {
 export function itemSource(kind: BatchKind, item: BatchItemRow, harvest: BatchHarvest): ItemSource {
   if (kind === "urls") return { title: null, sourceUrl: item.ref };
   if (kind !== "arxiv") return { title: null, sourceUrl: null };
-  const paper = harvest.item(item.id) ?? (item.retryOf ? harvest.item(item.retryOf) : null);
+  const paper = harvest.item(item.id);
   return paper ? { title: paper.title, sourceUrl: paper.absUrl } : { title: null, sourceUrl: null };
 }
