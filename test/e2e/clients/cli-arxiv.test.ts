@@ -4,11 +4,13 @@
  * same fake at the same time: this one never resets it, asks only for its own generated
  * papers, and its faults match only its own query.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { countersLine, gateLine, itemLine } from "../../../src/cli/arxiv-display";
 import { type Batch, EdgeIngest, harvestStats, ranQuery } from "../../../src/client/node";
 import { fakeArxivUrl, type E2eServer } from "../dev-server";
-import { clientsServer, runCli } from "./harness";
+import { CLI, clientsServer, runCli } from "./harness";
 
 let server: E2eServer;
 let adminToken: string;
@@ -107,6 +109,24 @@ describe("edge-ingest arxiv", () => {
     expect(r.code, r.stderr).toBe(1);
     expect(summaryOf(r.stdout, r.stderr).status).toBe("FAILED");
     expect(r.stdout).toMatch(new RegExp(`^Error: .*${message.replace(/[()]/g, "\\$&")}`, "m"));
+  });
+
+  it.skipIf(!existsSync("/usr/bin/script"))("on a terminal, redraws one status block in place and prints each paper above it", async () => {
+    // util-linux `script` runs the CLI on a pseudo-terminal and copies what it shows.
+    const command = [process.execPath, CLI, "arxiv", "--id-list", "2501.10140,2501.10141", "-p", "cli-arxiv-tty"].map((a) => `'${a}'`).join(" ");
+    const r = spawnSync("script", ["-qfec", `stty cols 120; ${command}`, "/dev/null"], {
+      encoding: "utf8",
+      env: { ...process.env, ...env("cli-arxiv-tty"), JWT_SECRET: "" },
+      timeout: 120_000,
+    });
+    expect(r.status, r.stdout).toBe(0);
+    const screen = r.stdout;
+    expect(screen).toContain("\u001b[4A\r\u001b[J"); // the 4-line block moved up and cleared before a redraw
+    expect(screen).toMatch(/harvest [0-9a-f-]{36} COMPLETED · 2 ids · /);
+    expect(screen).toContain(" papers 2 fetched: 2 created, 0 updated, 0 unchanged | pdfs 2 downloaded, 2 processed | 0 errors");
+    expect(screen).toContain(" items 2/2 ended, 0 running, 0 queued");
+    for (const id of ["2501.10140v1", "2501.10141v1"]) expect(screen).toContain(`COMPLETED  ${id}  `);
+    expect(screen).toMatch(/ {2}items: {2}2\/2 ended: 2 completed, 0 failed/);
   });
 
   it("refuses a call with neither a query nor ids (exit 2)", async () => {
