@@ -5,10 +5,15 @@
  * project's shard under `D1_SHARDS_NEXT` (before the cut-over) or `D1_SHARDS_PREV`
  * (after it) when that is another database.
  *
- * - Only a write that changed rows on the primary is repeated (`meta.changes`, or rows
+ * - A write is repeated when it changed rows on the primary (`meta.changes`, or rows
  *   returned by `RETURNING`). A conditional write that lost there (an `Idempotency-Key`
  *   claim of a key another create holds, a compare-and-set takeover, a full project's
  *   webhook insert) must not win on a mirror that has not been backfilled yet.
+ * - A write that is the same whatever the row holds (an upsert guarded by the row
+ *   version, an insert `ON CONFLICT DO NOTHING`) is repeated even when the primary had it
+ *   already: that is a retry (a job object re-sending its index row after a write that
+ *   was cut off between the primary and the mirror), and the mirror may be the one
+ *   missing it.
  * - The index writes are upserts guarded by the row version and the document inserts
  *   are `ON CONFLICT DO NOTHING`, so a mirror write and the backfill's copy of the same
  *   row commute: whichever lands last, the newer version stays.
@@ -23,6 +28,8 @@ import type { Shard } from "./shards";
 
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 const RETURNING = /\breturning\b/i;
+/** Writes a mirror may always repeat: version-guarded upserts and inserts that keep an existing row. */
+const SAME_WHATEVER_THE_ROW = /\bexcluded\.version\s*>|\bon\s+conflict\b[^;]*\bdo\s+nothing\b/i;
 
 /** A statement as the caller prepared it: what to run again on a mirror. */
 interface Recorded {
@@ -43,8 +50,9 @@ function changed(result: D1Result): boolean {
 function statement(real: D1PreparedStatement, sql: string, args: unknown[], mirror: Mirror): D1PreparedStatement {
   const write = WRITE.test(sql);
   const returning = RETURNING.test(sql);
+  const always = SAME_WHATEVER_THE_ROW.test(sql);
   const after = async <T>(result: T, didChange: boolean): Promise<T> => {
-    if (write && didChange) await mirror([{ sql, args }]);
+    if (write && (didChange || always)) await mirror([{ sql, args }]);
     return result;
   };
   const wrapped = {
@@ -84,7 +92,9 @@ function mirroredPreparer(target: Preparer, mirror: Mirror) {
     batch: async <T>(statements: D1PreparedStatement[]) => {
       const recorded = statements.map((s) => realOf.get(s));
       const results = await target.batch<T>(statements.map((s, i) => recorded[i]?.real ?? s));
-      const writes = recorded.flatMap((r, i) => (r && WRITE.test(r.sql) && changed(results[i]!) ? [{ sql: r.sql, args: r.args }] : []));
+      const writes = recorded.flatMap((r, i) =>
+        r && WRITE.test(r.sql) && (changed(results[i]!) || SAME_WHATEVER_THE_ROW.test(r.sql)) ? [{ sql: r.sql, args: r.args }] : [],
+      );
       if (writes.length > 0) await mirror(writes);
       return results;
     },

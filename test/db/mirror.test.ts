@@ -61,9 +61,17 @@ describe("mirror writes while the shards grow from 2 to 4", () => {
     expect(await rowsOf(j.id)).toEqual([1, null, 1, null]);
     await upsertJobRow(projectDb(dualWrite, p), { ...j, status: "RUNNING" }, 2);
     expect(await rowsOf(j.id)).toEqual([2, null, 2, null]);
-    // A stale write changes nothing on the primary, so nothing is mirrored either.
+    // A stale write changes nothing on either.
     await upsertJobRow(projectDb(dualWrite, p), j, 1);
     expect(await rowsOf(j.id)).toEqual([2, null, 2, null]);
+  });
+
+  it("repeats a version-guarded write the primary already had, so a retried index write reaches a mirror that missed it", async () => {
+    const p = projectMoving(0, 2, "mirror_retry");
+    const j = job(p);
+    await upsertJobRow(env.DB_0, j, 3); // landed on the primary; the mirror write was cut off
+    await upsertJobRow(projectDb(dualWrite, p), j, 3);
+    expect(await rowsOf(j.id)).toEqual([3, null, 3, null]);
   });
 
   it("writes a project that stays on its shard once", async () => {
