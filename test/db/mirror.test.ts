@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { projectDb, projectShard, shardIndex } from "../../src/db/shards";
 import { deleteDocumentOutputs, insertDocument } from "../../src/documents/document-store";
-import { claimIdempotencyKey } from "../../src/jobs/idempotency";
+import { ABANDONED_CLAIM_MS, claimIdempotencyKey, takeOverAbandonedClaim } from "../../src/jobs/idempotency";
 import { uuidv7 } from "../../src/jobs/ids";
 import { upsertJobRow } from "../../src/jobs/job-index";
 import { createJob, type Job } from "../../src/jobs/lifecycle";
@@ -133,6 +133,19 @@ describe("mirror writes while the shards grow from 2 to 4", () => {
     const second = await claimIdempotencyKey(projectDb(dualWrite, p), p, "k", "job-2", "hash");
     expect(second).toMatchObject({ won: false, jobId: "job-1" });
     expect([await owner(env.DB_1), await owner(env.DB_3)]).toEqual(["job-1", null]);
+  });
+
+  it("takes an abandoned claim over on a next shard that never got the claim", async () => {
+    const p = projectMoving(0, 2, "mirror_takeover");
+    const owner = (db: D1Database) => db.prepare("SELECT job_id FROM idempotency_keys WHERE project_id = ? AND key = 'k'").bind(p).first<string>("job_id");
+    // A create claimed the key on the primary and died before its mirror write.
+    const claimedAt = Date.now() - 2 * ABANDONED_CLAIM_MS;
+    await claimIdempotencyKey(env.DB_0, p, "k", "dead-job", "hash", claimedAt);
+    expect(await takeOverAbandonedClaim(projectDb(dualWrite, p), p, "k", "dead-job", "job-2", "hash")).toBe(true);
+    expect([await owner(env.DB_0), await owner(env.DB_2)]).toEqual(["job-2", "job-2"]);
+    // A second takeover of the same abandoned claim loses, on both.
+    expect(await takeOverAbandonedClaim(projectDb(dualWrite, p), p, "k", "dead-job", "job-3", "hash")).toBe(false);
+    expect([await owner(env.DB_0), await owner(env.DB_2)]).toEqual(["job-2", "job-2"]);
   });
 
   it("after the cut-over, mirrors a moved project's writes back to its previous shard", async () => {
