@@ -41,6 +41,16 @@ export class JobStore {
     return this.state()?.job ?? null;
   }
 
+  /** Retention is purging this object: from here on it has no job, whatever storage holds until its `deleteAll`. */
+  forget(): void {
+    this.cached = null;
+  }
+
+  /** Reads the job from storage again (a purge that failed before its `deleteAll`). */
+  reload(): void {
+    this.cached = undefined;
+  }
+
   /** The job with its commit counter and the newest version known to be in D1. */
   state(): { job: Job; version: number; indexedVersion: number } | null {
     if (this.cached === undefined) {
