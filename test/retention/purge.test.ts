@@ -173,3 +173,20 @@ describe("retention: batches", () => {
     expect(tables).toEqual([]);
   });
 });
+
+describe("retention: idempotency claims", () => {
+  it("deletes claims whose 24 hours are over and keeps the others", async () => {
+    const P = "proj_ret_claims";
+    const db = projectDb(env, P);
+    const claim = (key: string, expiresAt: number) =>
+      db
+        .prepare("INSERT INTO idempotency_keys (project_id, key, job_id, request_hash, expires_at) VALUES (?, ?, ?, 'h', ?)")
+        .bind(P, key, crypto.randomUUID(), expiresAt);
+    await db.batch([claim("expired", Date.now() - 1_000), claim("live", Date.now() + 3_600_000)]);
+
+    await stepPurger(P, 0);
+
+    const keys = await db.prepare("SELECT key FROM idempotency_keys WHERE project_id = ?").bind(P).all<{ key: string }>();
+    expect(keys.results.map((r) => r.key)).toEqual(["live"]);
+  });
+});
