@@ -5,6 +5,8 @@ CREATE TABLE `project_settings` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE `documents` ADD `source_path` text;--> statement-breakpoint
+ALTER TABLE `documents` ADD `original_filename` text;--> statement-breakpoint
 CREATE INDEX `batches_finished_updated` ON `batches` (`updated_at`,`id`) WHERE deleted_at IS NULL AND status IN ('COMPLETED', 'FAILED', 'CANCELLED');--> statement-breakpoint
 CREATE INDEX `batches_project_finished_updated` ON `batches` (`project_id`,`updated_at`) WHERE deleted_at IS NULL AND status IN ('COMPLETED', 'FAILED', 'CANCELLED');--> statement-breakpoint
 CREATE INDEX `batches_deleted` ON `batches` (`deleted_at`) WHERE deleted_at IS NOT NULL;--> statement-breakpoint

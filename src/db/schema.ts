@@ -136,6 +136,12 @@ export const documents = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** Where the source was fetched from (a URL item or an arXiv abstract page), when it was. */
     sourceUrl: text("source_url"),
+    /**
+     * The job's source path and file name, copied here when retention purges the job's
+     * row, so the documents search (`q`) still finds the document by them.
+     */
+    sourcePath: text("source_path"),
+    originalFilename: text("original_filename"),
   },
   (t) => [
     // The listing (newest first) and its filters; the hash index also finds exact duplicates.

@@ -4,8 +4,8 @@
  * the rows it returns and no others (D1 bills rows read): finished rows by age, those of
  * projects with an override per project, deleted rows by deletion time, the sweep's
  * active rows by their last write, and expired idempotency claims. Deletes go through
- * `projectDb`, one statement per project and table, so whatever mirrors a project's
- * writes sees them too.
+ * `projectDb`, one statement per project and table (two for jobs: their documents keep
+ * the job's path and name), so whatever mirrors a project's writes sees them too.
  */
 import { FINISHED_WHERE, SWEPT_WHERE } from "../db/schema";
 import { projectDb } from "../db/shards";
@@ -126,10 +126,23 @@ export class ShardScan {
  * database (`meter` counts it).
  */
 export async function deleteProjectRows(env: Env, meter: (db: D1Database) => D1Database, table: PurgedTable, projectId: string, ids: string[]): Promise<void> {
-  await meter(projectDb(env, projectId))
-    .prepare(`DELETE FROM ${table} WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`)
-    .bind(projectId, JSON.stringify(ids))
-    .run();
+  const db = meter(projectDb(env, projectId));
+  const list = JSON.stringify(ids);
+  // `+project_id`: the ids' primary key finds the rows; an index on project_id would read all the project's.
+  const remove = db.prepare(`DELETE FROM ${table} WHERE +project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`).bind(projectId, list);
+  if (table === "batches") {
+    await remove.run();
+    return;
+  }
+  // The documents search finds a document by its job's path and name: they move onto the
+  // document before the job's row goes (one batch: both or neither).
+  const keepNames = db
+    .prepare(
+      `UPDATE documents SET (source_path, original_filename) = (SELECT j.source_path, j.original_filename FROM jobs j WHERE j.id = documents.job_id)
+       WHERE id IN (SELECT json_extract(j.data, '$.canonicalDocumentId') FROM json_each(?2) e CROSS JOIN jobs j WHERE j.id = e.value AND j.project_id = ?1)`,
+    )
+    .bind(projectId, list);
+  await db.batch([keepNames, remove]);
 }
 
 /** Deletes one project's expired claims among `keys` (a claim renewed meanwhile stays). */

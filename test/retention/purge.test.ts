@@ -13,8 +13,8 @@ const RETENTION_DAYS = loadConfig(env).retention.days;
 const GRACE_DAYS = loadConfig(env).retention.deletedGraceDays;
 const BODY = "A sentence the pipeline reads, and reads again. ".repeat(40);
 
-async function completedJob(t: string, projectId: string) {
-  const job = await createJob(t, projectId, BODY);
+async function completedJob(t: string, projectId: string, filename = "doc.txt") {
+  const job = await createJob(t, projectId, BODY, { filename });
   await drive(job.id);
   const done = await getJob(t, projectId, job.id);
   expect(done.status).toBe("COMPLETED");
@@ -37,10 +37,10 @@ function listedIds(t: string, projectId: string): Promise<string[]> {
 }
 
 describe("retention: finished jobs", () => {
-  it("purges a completed job past RETENTION_DAYS: gone from get and list, its object empty, its document still readable", async () => {
+  it("purges a completed job past RETENTION_DAYS: gone from get and list, its object empty, its document still readable and found by the job's file name", async () => {
     const P = "proj_ret_completed";
     const t = await token({ projects: [P] });
-    const job = await completedJob(t, P);
+    const job = await completedJob(t, P, "quarterly-notes.txt");
     const documentId = job.canonicalDocumentId!;
 
     await purgeUntilGone(P, [job.id], (RETENTION_DAYS + 1) * DAY_MS);
@@ -53,6 +53,8 @@ describe("retention: finished jobs", () => {
     expect(text.status).toBe(200);
     expect(await text.text()).toBe(BODY);
     expect((await call(`/api/projects/${P}/documents/${documentId}`, { token: t })).status).toBe(200);
+    const found = await call(`/api/projects/${P}/documents?q=quarterly`, { token: t });
+    expect((await found.json<{ items: { id: string }[] }>()).items.map((d) => d.id)).toEqual([documentId]);
   });
 
   it("removes the source a cancelled job kept in R2", async () => {
