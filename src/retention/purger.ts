@@ -22,7 +22,10 @@ import { Timers } from "../durable/timers";
 import type { Env } from "../env";
 import { meterD1 } from "../jobs/outbox";
 import { DAY_MS, finishedCutoff, type PurgeOutcome, type PurgeRequest } from "./policy";
-import { byProject, deleteExpiredClaims, deleteProjectRows, type PurgedTable, type ScanCursor, type ScannedRow, SCAN_START, ShardScan } from "./shard-scan";
+import { type PurgerStats, PurgerStore } from "./purger-store";
+import { byProject, deleteExpiredClaims, deleteProjectRows, type PurgedTable, type ScannedRow, SCAN_START, ShardScan } from "./shard-scan";
+
+export type { PurgerStats };
 
 /** Rows (jobs and batches) one purge alarm reads at most; each is one object call at most. */
 export const PURGE_PAGE = 50;
@@ -33,52 +36,15 @@ export const SWEEP_PAGE = 25;
 /** A purger with nothing due looks again this often: retention is counted in days, so an hour late is nothing. */
 export const PURGE_INTERVAL_MS = 3_600_000;
 
-/** What the purger has done since it was created (tests and `npm run capacity` read it). */
-export interface PurgerStats {
-  purgeAlarms: number;
-  sweepAlarms: number;
-  purgedJobs: number;
-  purgedBatches: number;
-  deletedClaims: number;
-  nudgedJobs: number;
-  /** D1 statements issued (scans and deletes). */
-  d1Statements: number;
-  /** Calls to other Durable Objects (purges, hub updates, nudges). */
-  objectCalls: number;
-  /** Rows the last purge alarm read (at most `PURGE_PAGE`). */
-  lastPageRows: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS purger (
-  k INTEGER PRIMARY KEY CHECK (k = 1),
-  settings_version TEXT NOT NULL DEFAULT '',
-  stats TEXT NOT NULL DEFAULT '{}'
-);
-INSERT OR IGNORE INTO purger (k) VALUES (1);
-CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, at INTEGER NOT NULL, id TEXT NOT NULL);
-`;
-
-const EMPTY_STATS: PurgerStats = {
-  purgeAlarms: 0,
-  sweepAlarms: 0,
-  purgedJobs: 0,
-  purgedBatches: 0,
-  deletedClaims: 0,
-  nudgedJobs: 0,
-  d1Statements: 0,
-  objectCalls: 0,
-  lastPageRows: 0,
-};
-
 const TABLES: PurgedTable[] = ["jobs", "batches"];
 
 export class RetentionPurger extends DurableObject<Env> {
   private readonly timers: Timers<"purge" | "sweep">;
+  private readonly store: PurgerStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA);
+    this.store = new PurgerStore(ctx.storage.sql);
     this.timers = new Timers<"purge" | "sweep">({ storage: ctx.storage }).register("purge", () => this.purgePage()).register("sweep", () => this.sweepPage());
   }
 
@@ -101,7 +67,7 @@ export class RetentionPurger extends DurableObject<Env> {
   }
 
   async stats(): Promise<PurgerStats> {
-    return this.readStats();
+    return this.store.stats();
   }
 
   override async alarm(): Promise<void> {
@@ -119,7 +85,7 @@ export class RetentionPurger extends DurableObject<Env> {
   private async purgePage(): Promise<number> {
     const now = this.now();
     const { days, deletedGraceDays } = loadConfig(this.env).retention;
-    const stats = this.readStats();
+    const stats = this.store.stats();
     stats.purgeAlarms++;
     const scan = new ShardScan(this.d1(this.shardDb(), stats));
     await this.rescanIfSettingsChanged(scan);
@@ -142,10 +108,10 @@ export class RetentionPurger extends DurableObject<Env> {
         stats,
       );
       if (budget <= 0) break;
-      const page = await scan.pastDefault(table, defaultBefore, this.cursor(`purge:${table}`), budget);
+      const page = await scan.pastDefault(table, defaultBefore, this.store.cursor(`purge:${table}`), budget);
       budget -= page.length;
       const last = page.at(-1);
-      if (last) this.saveCursor(`purge:${table}`, { at: last.updatedAt, id: last.id });
+      if (last) this.store.saveCursor(`purge:${table}`, { at: last.updatedAt, id: last.id });
       // Rows of projects with an override are `pastOverrides`'s; the cursor has moved past them.
       const defaults = page.filter((row) => row.retentionDays === null);
       purged += await this.purgeRows(table, defaults, () => ({ finishedBefore: defaultBefore, deletedBefore: null }), stats);
@@ -162,7 +128,7 @@ export class RetentionPurger extends DurableObject<Env> {
     }
     stats.deletedClaims += claims.length;
     stats.lastPageRows = PURGE_PAGE - budget;
-    this.writeStats(stats);
+    this.store.saveStats(stats);
     const more = (budget <= 0 && purged > 0) || claims.length === CLAIMS_PAGE;
     return more ? this.now() : this.now() + PURGE_INTERVAL_MS;
   }
@@ -203,11 +169,7 @@ export class RetentionPurger extends DurableObject<Env> {
 
   /** An override added, changed or removed: the default scan starts over, since it moved past the rows of overridden projects. */
   private async rescanIfSettingsChanged(scan: ShardScan): Promise<void> {
-    const version = await scan.settingsVersion();
-    const stored = this.ctx.storage.sql.exec<{ v: string }>("SELECT settings_version AS v FROM purger WHERE k = 1").one().v;
-    if (version === stored) return;
-    this.ctx.storage.sql.exec("DELETE FROM cursors WHERE name LIKE 'purge:%'");
-    this.ctx.storage.sql.exec("UPDATE purger SET settings_version = ? WHERE k = 1", version);
+    if (this.store.settingsChanged(await scan.settingsVersion())) this.store.resetCursors("purge:");
   }
 
   // --- sweep ---------------------------------------------------------------------------
@@ -221,14 +183,14 @@ export class RetentionPurger extends DurableObject<Env> {
   private async sweepPage(): Promise<number> {
     const now = this.now();
     const stallAfterMs = loadConfig(this.env).stallAfterMs;
-    const stats = this.readStats();
+    const stats = this.store.stats();
     stats.sweepAlarms++;
     const scan = new ShardScan(this.d1(this.shardDb(), stats));
-    const cursor = this.cursor("sweep");
+    const cursor = this.store.cursor("sweep");
     // A round judges silence as of its start, so its pages agree on what "silent" means.
     const midRound = cursor.at !== SCAN_START.at;
-    const roundStart = midRound ? this.cursor("sweep:start").at : now;
-    if (!midRound) this.saveCursor("sweep:start", { at: now, id: "" });
+    const roundStart = midRound ? this.store.cursor("sweep:start").at : now;
+    if (!midRound) this.store.saveCursor("sweep:start", { at: now, id: "" });
     const silent = await scan.silentJobs(roundStart - stallAfterMs, cursor, SWEEP_PAGE);
     const projects = [...byProject(silent).keys()];
     stats.objectCalls += projects.length + silent.length;
@@ -241,13 +203,13 @@ export class RetentionPurger extends DurableObject<Env> {
       ),
     );
     stats.nudgedJobs += silent.length;
-    this.writeStats(stats);
+    this.store.saveStats(stats);
     const last = silent.at(-1);
     if (silent.length === SWEEP_PAGE && last) {
-      this.saveCursor("sweep", { at: last.updatedAt, id: last.id });
+      this.store.saveCursor("sweep", { at: last.updatedAt, id: last.id });
       return this.now();
     }
-    this.ctx.storage.sql.exec("DELETE FROM cursors WHERE name IN ('sweep', 'sweep:start')");
+    this.store.resetCursors("sweep");
     return roundStart + stallAfterMs;
   }
 
@@ -266,29 +228,6 @@ export class RetentionPurger extends DurableObject<Env> {
 
   private hub(projectId: string) {
     return this.env.PROJECT_HUB.get(this.env.PROJECT_HUB.idFromName(projectId));
-  }
-
-  private cursor(name: string): ScanCursor {
-    const row = this.ctx.storage.sql.exec<{ at: number; id: string }>("SELECT at, id FROM cursors WHERE name = ?", name).toArray()[0];
-    return row ? { at: row.at, id: row.id } : SCAN_START;
-  }
-
-  private saveCursor(name: string, cursor: ScanCursor): void {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO cursors (name, at, id) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at, id = excluded.id",
-      name,
-      cursor.at,
-      cursor.id,
-    );
-  }
-
-  private readStats(): PurgerStats {
-    const raw = this.ctx.storage.sql.exec<{ stats: string }>("SELECT stats FROM purger WHERE k = 1").one().stats;
-    return { ...EMPTY_STATS, ...(JSON.parse(raw) as Partial<PurgerStats>) };
-  }
-
-  private writeStats(stats: PurgerStats): void {
-    this.ctx.storage.sql.exec("UPDATE purger SET stats = ? WHERE k = 1", JSON.stringify(stats));
   }
 }
 
