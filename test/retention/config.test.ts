@@ -24,7 +24,7 @@ describe("RETENTION_DAYS and DELETED_GRACE_DAYS", () => {
 
 describe("the cron trigger", () => {
   it("wakes every shard's purger: a purge and a sweep on its schedule and its alarm set", async () => {
-    await worker.scheduled({ cron: "*/15 * * * *", scheduledTime: Date.now(), noRetry: () => {} } as ScheduledController, env, {} as ExecutionContext);
+    await worker.scheduled({ cron: "*/15 * * * *", scheduledTime: Date.now(), noRetry: () => {} } as ScheduledController, env);
     for (const shard of allShards(env)) {
       const stub = env.RETENTION_PURGER.get(env.RETENTION_PURGER.idFromName(shard.name));
       const state = await runInDurableObject(stub, async (_p, s) => ({
