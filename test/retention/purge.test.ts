@@ -5,7 +5,7 @@ import { loadConfig } from "../../src/config";
 import { projectDb } from "../../src/db/shards";
 import { PURGE_PAGE } from "../../src/retention/purger";
 import { sourceKey } from "../../src/storage-keys";
-import { call, createJob, drive, getJob, jobStub, jobsPath, step, token } from "../helpers";
+import { call, createJob, drive, getJob, hubStub, jobStub, jobsPath, step, token } from "../helpers";
 import { addItem, batchesPath, batchStub, createBatch, driveBatch, post } from "../batches/helpers";
 import { DAY_MS, jobRow, jobTables, purgerWork, stepPurger } from "./helpers";
 
@@ -47,6 +47,10 @@ describe("retention: finished jobs", () => {
 
     expect(await jobTables(job.id)).toEqual([]);
     expect(await runInDurableObject(jobStub(job.id), (_j, state) => state.storage.getAlarm())).toBeNull();
+    const hubRows = await runInDurableObject(hubStub(P), (_h, state) =>
+      state.storage.sql.exec("SELECT job_id FROM job_seq WHERE job_id = ?", job.id).toArray(),
+    );
+    expect(hubRows).toEqual([]);
     expect((await call(`${jobsPath(P)}/${job.id}`, { token: t })).status).toBe(404);
     expect(await listedIds(t, P)).not.toContain(job.id);
     const text = await call(`/api/projects/${P}/documents/${documentId}/text`, { token: t });
