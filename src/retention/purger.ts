@@ -203,6 +203,9 @@ export class RetentionPurger extends DurableObject<Env> {
       ),
     );
     stats.nudgedJobs += silent.length;
+    // Logged: each one is a job its own alarm and its hub both failed to move.
+    if (silent.length > 0)
+      console.warn(JSON.stringify({ msg: "retention sweep nudged silent jobs", shard: this.shard, projects: projects.length, jobs: silent.length }));
     this.store.saveStats(stats);
     const last = silent.at(-1);
     if (silent.length === SWEEP_PAGE && last) {
