@@ -76,6 +76,31 @@ describe("retention: finished jobs", () => {
     expect(await jobTables(job.id)).toEqual([]);
   });
 
+  it("removes what a failed job kept for a retry: its staged text and chunk table, and its source", async () => {
+    const P = "proj_ret_failed";
+    const t = await token({ projects: [P] });
+    const job = await createJob(t, P, "Fails late. ".repeat(10_000));
+    const staged = async () => (await env.BUCKET.list({ prefix: `documents/${P}/` })).objects.map((o) => o.key);
+    // Indexing wrote the text and the chunk table; then the document row cannot be written.
+    while ((await staged()).length < 2) expect(await step(job.id)).toBe(true);
+    await projectDb(env, P).exec("ALTER TABLE documents RENAME TO documents_offline_ret");
+    try {
+      for (let i = 0; i < 10 && (await getJob(t, P, job.id)).status === "RUNNING"; i++) await step(job.id);
+    } finally {
+      await projectDb(env, P).exec("ALTER TABLE documents_offline_ret RENAME TO documents");
+    }
+    await drive(job.id);
+    expect((await getJob(t, P, job.id)).status).toBe("FAILED");
+    expect(await staged()).toHaveLength(2);
+    expect(await env.BUCKET.head(sourceKey(job))).not.toBeNull();
+
+    await purgeUntilGone(P, [job.id], (RETENTION_DAYS + 1) * DAY_MS);
+
+    expect(await staged()).toEqual([]);
+    expect(await env.BUCKET.head(sourceKey(job))).toBeNull();
+    expect(await jobTables(job.id)).toEqual([]);
+  });
+
   it("keeps a job within its retention", async () => {
     const P = "proj_ret_within";
     const t = await token({ projects: [P] });
