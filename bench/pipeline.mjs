@@ -10,6 +10,11 @@
  *   - the service: from the start of the raw upload to the job.completed frame on the
  *     job's WebSocket (default settings, rate limits raised);
  *   each as MB/s and as a ratio to the limit;
+ *   - the platform's floor for a job (bench/platform-floor/worker.ts under its own
+ *     `wrangler dev`, run first: the source read in 1 MiB ranges from R2, a text of the
+ *     same size and a chunk table written as multipart parts, best of 3) beside the
+ *     service's created → COMPLETED (the create's reply to the job.completed frame), and
+ *     their ratio (target: >= 0.5 at the largest Markdown file);
  *   - D1 bytes grown per source byte (used pages of the local D1 files, before/after);
  *   - D1 statements the job issued (the job object's own counter, read from its file);
  *   - the job's peak live JS heap: the same bytes again as a second job while the
@@ -20,7 +25,7 @@
  * 0.3x the limit, D1 growth < 1% of the source bytes, the same D1 statements per job at
  * 1 MB and 50 MB, peak heap < 64 MiB at 50 MB.
  *
- *   npm run bench:pipeline -- [--quick] [--port 8931] [--inspector-port 9231]
+ *   npm run bench:pipeline -- [--quick] [--port N] [--inspector-port N]   (free ports by default)
  *
  * Writes bench/out/pipeline.json.
  */
@@ -29,18 +34,19 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startDev, token, upload } from "../scripts/lib/dev-server.mjs";
+import { freePort, startDev, token, upload } from "../scripts/lib/dev-server.mjs";
 import { markdown, pdf } from "./lib/corpus.mjs";
 import { loadPipeline, runFloor } from "./lib/floor.mjs";
 import { getJson, stageTimes, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";
 import { d1UsedBytes, jobD1Statements } from "./lib/d1-files.mjs";
+import { floorJob, startPlatformFloor } from "./lib/platform-floor.mjs";
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
-    port: { type: "string", default: "8931" },
-    "inspector-port": { type: "string", default: "9231" },
+    port: { type: "string" },
+    "inspector-port": { type: "string" },
   },
 });
 const MB = 1 << 20;
@@ -81,11 +87,23 @@ for (const input of inputs) {
   console.log(`${input.name}: limit ${input.limitMs.toFixed(1)} ms, floor ${input.floor.ms.toFixed(0)} ms, ${input.floor.chunkCount} chunks`);
 }
 
-// 2. The same bytes through wrangler dev.
+// 2. The platform's floor for a job on the same bytes, under its own wrangler dev (stopped before the service starts).
+const platform = await startPlatformFloor();
+try {
+  for (const input of inputs) {
+    if (input.kind !== "markdown") continue;
+    input.platform = await floorJob(platform.url, input.name, input.bytes);
+    console.log(`${input.name}: platform floor ${input.platform.ms.toFixed(0)} ms (${input.platform.MBps} MB/s)`);
+  }
+} finally {
+  await platform.stop();
+}
+
+// 3. The same bytes through wrangler dev.
 const persistTo = mkdtempSync(join(tmpdir(), "bench-pipeline-"));
-const inspectorPort = Number(args["inspector-port"]);
+const inspectorPort = Number(args["inspector-port"] ?? (await freePort()));
 const dev = await startDev({
-  port: Number(args.port),
+  port: Number(args.port ?? (await freePort())),
   persistTo,
   inspectorPort,
   // Raised so a deployment with a lower MAX_DOCUMENT_CHARS measures the same 50 MiB job.
@@ -138,6 +156,8 @@ try {
       uploadMs: Math.round(uploadMs),
       uploadRatio: +(input.limitMs / uploadMs).toFixed(3),
       processMBps: mbps(input.bytes.length, ms - uploadMs),
+      platformFloorMBps: input.platform?.MBps ?? null,
+      ofPlatformFloor: input.platform ? +(mbps(input.bytes.length, ms - uploadMs) / input.platform.MBps).toFixed(2) : null,
       serviceMs: Math.round(ms),
       d1BytesGrown: d1Grown,
       d1PerSourceByte: +(d1Grown / input.bytes.length).toFixed(5),
@@ -162,7 +182,7 @@ try {
   rmSync(persistTo, { recursive: true, force: true });
 }
 
-// 3. Report.
+// 4. Report.
 console.log("");
 console.table(
   rows.map((r) => ({
@@ -174,7 +194,9 @@ console.table(
     "service MB/s": r.serviceMBps,
     "service/limit": r.serviceRatio,
     "upload alone/limit": r.uploadRatio,
-    "after upload MB/s": r.processMBps,
+    "created→COMPLETED MB/s": r.processMBps,
+    "platform floor MB/s": r.platformFloorMBps ?? "",
+    "÷ platform floor": r.ofPlatformFloor ?? "",
     "D1 B grown": r.d1BytesGrown,
     "D1 B/src B": r.d1PerSourceByte,
     "D1 stmts/job": r.d1Statements,
@@ -212,6 +234,10 @@ console.log(
 );
 console.log(
   `target: peak heap < 64 MiB at ${largest.name}: ${verdict(largest.peakHeapMiB < 64)} (${largest.peakHeapMiB} MiB; idle ${largest.idleHeapMiB} MiB)`,
+);
+console.log(
+  `target: created → COMPLETED >= 0.5x the platform's floor at ${largest.name}: ${verdict(largest.ofPlatformFloor >= 0.5)} ` +
+    `(${largest.processMBps} MB/s ÷ ${largest.platformFloorMBps} MB/s = ${largest.ofPlatformFloor}x; ${md.map((r) => `${r.name} ${r.ofPlatformFloor}x`).join(", ")})`,
 );
 const allSame = rows.every((r) => r.matchesFloor);
 console.log(`check: service documents equal the floor's (chars, chunk count, content hash): ${allSame ? "yes" : "NO"}`);
