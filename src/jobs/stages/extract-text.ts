@@ -11,11 +11,17 @@ import { sourceKey } from "../../storage-keys";
 import type { ExtractingCheckpoint } from "../checkpoint";
 import { noteText } from "./empty-document";
 import { kindOf, type Stage } from "./stage";
+import { writesThrough, writeThrough } from "./write-through";
 
 /** Work a page read through Readability stands for, per source byte, in the alarm's budget. */
 const READABLE_WORK_FACTOR = 4;
 
-/** One R2 range of a text source → extracted text, hashed and stored as segments. */
+/**
+ * One R2 range of a text source → extracted text, hashed, then either written through
+ * (chunked in memory and sent to the text's R2 upload: `writeThrough`) or, for a deep
+ * scan (ANALYZING reads the segments) and a job begun before text was written through,
+ * stored as segments for the later stages.
+ */
 export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
   const length = Math.min(SOURCE_SLICE_BYTES, job.byteSize - cp.sourceOffset);
   let body = new Uint8Array(0);
@@ -46,20 +52,27 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
     // The document's title: its first heading, if it has one.
     title: cp.title ?? out.headings[0]?.title ?? null,
   };
-  const segments = appendSegments(next, out.text, null);
+  const through = writesThrough(job, cp);
+  // Text that is exactly its valid UTF-8 input (Markdown or plain text with LF line
+  // ends, past the first BOM) is hashed, and written through, from the bytes at hand.
+  const asInput = lossless && out.text === input ? raw : null;
+  const utf8 = through ? (asInput ?? new TextEncoder().encode(out.text)) : null;
+  const segments = utf8 ? [] : appendSegments(next, out.text, null);
+  if (utf8) {
+    next.chars += out.text.length;
+    next.textBytes += utf8.length;
+  }
   noteText(cp, next, out.text, isLast, state.kind === "html" ? "html" : "text");
   checkLimits(ctx.limits, { chars: next.chars });
   // Headings too close to the last one stored cannot end a chunk (a heading flood).
   const headings = spacedHeadings(out.headings, cp.lastHeading ?? null);
   next.lastHeading = headings.at(-1)?.offset ?? cp.lastHeading ?? null;
   ctx.work.bytes += out.headings.length * ROW_WORK_BYTES;
-  // Text that is exactly its valid UTF-8 input (Markdown or plain text with LF line
-  // ends, past the first BOM) is hashed from the bytes at hand, not re-encoded.
-  const utf8 = lossless && out.text === input ? raw : null;
-  next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast, utf8);
   // An HTML page's title (Readability's, else its <title>) names it better than its first heading.
   const pageTitle = page?.title || (out.state.kind === "html" ? out.state.title : "");
   if (isLast && pageTitle) next.title = pageTitle;
+  if (utf8) return writeThrough({ job, cp, next, text: out.text, utf8, headings: headings.map((h) => h.offset), isLast, ctx });
+  next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast, asInput);
   const counters = { bytesRead: end, charactersExtracted: next.chars };
   const persist = () => {
     for (const s of segments) ctx.store.putSegment(s);
