@@ -13,8 +13,9 @@
  *   - the platform's floor for a job (bench/platform-floor/worker.ts under its own
  *     `wrangler dev`, run first: the source read in 1 MiB ranges from R2, a text of the
  *     same size and a chunk table written as multipart parts, best of 3) beside the
- *     service's created → COMPLETED (the create's reply to the job.completed frame), and
- *     their ratio (target: >= 0.5 at the largest Markdown file);
+ *     service's created → COMPLETED (job.created to job.completed in the job's own event
+ *     log; the floor is timed by its object's clock likewise), and their ratio (target:
+ *     >= 0.5 at the largest Markdown file);
  *   - D1 bytes grown per source byte (used pages of the local D1 files, before/after);
  *   - D1 statements the job issued (the job object's own counter, read from its file);
  *   - the job's peak live JS heap: the same bytes again as a second job while the
@@ -93,7 +94,7 @@ try {
   for (const input of inputs) {
     if (input.kind !== "markdown") continue;
     input.platform = await floorJob(platform.url, input.name, input.bytes);
-    console.log(`${input.name}: platform floor ${input.platform.ms.toFixed(0)} ms (${input.platform.MBps} MB/s)`);
+    console.log(`${input.name}: platform floor ${input.platform.objectMs} ms in its object, ${input.platform.ms.toFixed(0)} ms at the client (${input.platform.MBps} MB/s)`);
   }
 } finally {
   await platform.stop();
@@ -134,7 +135,12 @@ try {
     const d1Grown = d1UsedBytes(persistTo) - d1Before;
     const statements = jobD1Statements(persistTo, job.id);
     const doc = await getJson(dev.url, t, `/api/projects/${PROJECT}/documents/${job.canonicalDocumentId}`);
-    const stages = stageTimes((await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${job.id}/events`)).items);
+    const events = (await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${job.id}/events`)).items;
+    const stages = stageTimes(events);
+    // created → COMPLETED by the job's own clock (its event log), as the floor's object times itself:
+    // the client's view adds however late the create's reply reaches it on a loaded machine.
+    const at = (type) => Date.parse(events.find((e) => e.type === type).at);
+    const jobMs = at("job.completed") - at("job.created");
     const same = doc.chunkCount === input.floor.chunkCount && doc.contentHash === input.floor.contentHash && doc.characterCount === input.floor.chars;
 
     // The same bytes again, with the live heap sampled: during the upload, then the job.
@@ -156,8 +162,10 @@ try {
       uploadMs: Math.round(uploadMs),
       uploadRatio: +(input.limitMs / uploadMs).toFixed(3),
       processMBps: mbps(input.bytes.length, ms - uploadMs),
+      createdToCompletedMs: jobMs,
+      createdToCompletedMBps: mbps(input.bytes.length, jobMs),
       platformFloorMBps: input.platform?.MBps ?? null,
-      ofPlatformFloor: input.platform ? +(mbps(input.bytes.length, ms - uploadMs) / input.platform.MBps).toFixed(2) : null,
+      ofPlatformFloor: input.platform ? +(mbps(input.bytes.length, jobMs) / input.platform.MBps).toFixed(2) : null,
       serviceMs: Math.round(ms),
       d1BytesGrown: d1Grown,
       d1PerSourceByte: +(d1Grown / input.bytes.length).toFixed(5),
@@ -194,7 +202,8 @@ console.table(
     "service MB/s": r.serviceMBps,
     "service/limit": r.serviceRatio,
     "upload alone/limit": r.uploadRatio,
-    "created→COMPLETED MB/s": r.processMBps,
+    "after upload MB/s": r.processMBps,
+    "created→COMPLETED MB/s": r.createdToCompletedMBps,
     "platform floor MB/s": r.platformFloorMBps ?? "",
     "÷ platform floor": r.ofPlatformFloor ?? "",
     "D1 B grown": r.d1BytesGrown,
@@ -237,7 +246,7 @@ console.log(
 );
 console.log(
   `target: created → COMPLETED >= 0.5x the platform's floor at ${largest.name}: ${verdict(largest.ofPlatformFloor >= 0.5)} ` +
-    `(${largest.processMBps} MB/s ÷ ${largest.platformFloorMBps} MB/s = ${largest.ofPlatformFloor}x; ${md.map((r) => `${r.name} ${r.ofPlatformFloor}x`).join(", ")})`,
+    `(${largest.createdToCompletedMBps} MB/s ÷ ${largest.platformFloorMBps} MB/s = ${largest.ofPlatformFloor}x; ${md.map((r) => `${r.name} ${r.ofPlatformFloor}x`).join(", ")})`,
 );
 const allSame = rows.every((r) => r.matchesFloor);
 console.log(`check: service documents equal the floor's (chars, chunk count, content hash): ${allSame ? "yes" : "NO"}`);
