@@ -14,26 +14,25 @@ import type { PipelineStore } from "./pipeline-store";
 /** What a slice wrote: the upload after it, the tail left for the next slice, and what to undo if the slice is dropped. */
 export interface PartsWritten {
   upload: ObjectUpload;
-  /** The text's bytes from `upload.written` on, not yet in a part. */
-  tail: Uint8Array;
+  /** The text's bytes from `upload.written` on, not yet in a part, in pieces. */
+  tail: Uint8Array[];
   /** Aborts an upload this slice created, if its commit never happens (a cancel won). */
   discard: () => Promise<void>;
 }
 
 export class TextParts {
   /** The committed tail, while this object instance has it: for `documentId`, bytes [from, from + bytes.length). */
-  private memory: { documentId: string; from: number; bytes: Uint8Array } | null = null;
+  private memory: { documentId: string; from: number; pieces: Uint8Array[]; bytes: number } | null = null;
 
   constructor(private readonly store: PipelineStore) {}
 
   /** The committed text's bytes from `upload.written` to `textBytes`: from memory, or the kept rows after an eviction. */
-  tail(documentId: string, upload: ObjectUpload, textBytes: number): Uint8Array {
+  tail(documentId: string, upload: ObjectUpload, textBytes: number): Uint8Array[] {
     const m = this.memory;
-    if (m && m.documentId === documentId && m.from === upload.written && m.from + m.bytes.length === textBytes) return m.bytes;
-    const tail = concatBytes(this.store.tailFrom(upload.written));
-    if (upload.written + tail.length !== textBytes) {
-      throw new Error(`The kept text ends at byte ${upload.written + tail.length}, not ${textBytes}: the text tail is incomplete`);
-    }
+    if (m && m.documentId === documentId && m.from === upload.written && m.from + m.bytes === textBytes) return m.pieces;
+    const tail = this.store.tailFrom(upload.written);
+    const kept = upload.written + byteLength(tail);
+    if (kept !== textBytes) throw new Error(`The kept text ends at byte ${kept}, not ${textBytes}: the text tail is incomplete`);
     return tail;
   }
 
@@ -43,8 +42,9 @@ export class TextParts {
    * no upload was begun). Replaying a slice whose commit was lost rewrites the same
    * parts; a completion that already happened is recognised by the object's size.
    */
-  async write(bucket: R2Bucket, key: string, before: ObjectUpload, tail: Uint8Array, bytes: Uint8Array, last: boolean): Promise<PartsWritten> {
-    let pending = tail.length ? concatBytes([tail, bytes]) : bytes;
+  async write(bucket: R2Bucket, key: string, before: ObjectUpload, tail: Uint8Array[], bytes: Uint8Array, last: boolean): Promise<PartsWritten> {
+    // The pieces are joined only into whole parts: a tail is not copied slice after slice.
+    const pending = new Pieces([...tail, bytes]);
     const size = before.written + pending.length;
     const fresh = { uploadId: before.uploadId, parts: [...before.parts], written: before.written, complete: false };
     const discard = async () => {
@@ -55,8 +55,8 @@ export class TextParts {
           .catch(() => undefined);
     };
     if (last && !before.uploadId && size <= PART_BYTES) {
-      await bucket.put(key, pending, { httpMetadata: { contentType: TEXT_TYPE } });
-      return { upload: { uploadId: null, parts: [], written: size, complete: true }, tail: new Uint8Array(0), discard };
+      await bucket.put(key, pending.take(pending.length), { httpMetadata: { contentType: TEXT_TYPE } });
+      return { upload: { uploadId: null, parts: [], written: size, complete: true }, tail: [], discard };
     }
     try {
       while (pending.length >= PART_BYTES || (last && pending.length > 0)) {
@@ -66,10 +66,9 @@ export class TextParts {
         fresh.uploadId = upload.uploadId;
         const partNumber = Math.floor(fresh.written / PART_BYTES) + 1;
         const n = Math.min(PART_BYTES, pending.length);
-        const part = await upload.uploadPart(partNumber, pending.subarray(0, n));
+        const part = await upload.uploadPart(partNumber, pending.take(n));
         fresh.parts = [...fresh.parts.filter((p) => p.partNumber !== partNumber), { partNumber, etag: part.etag }];
         fresh.written += n;
-        pending = pending.subarray(n);
       }
       if (last) {
         await bucket.resumeMultipartUpload(key, fresh.uploadId!).complete(fresh.parts);
@@ -77,12 +76,11 @@ export class TextParts {
       }
     } catch (err) {
       // A replayed last slice finds its upload already completed: the object is whole.
-      if (last && (await bucket.head(key))?.size === size) return { upload: { ...fresh, written: size, complete: true }, tail: new Uint8Array(0), discard };
+      if (last && (await bucket.head(key))?.size === size) return { upload: { ...fresh, written: size, complete: true }, tail: [], discard };
       await discard();
       throw err;
     }
-    // A copy: the pending view would hold the whole concatenation alive.
-    return { upload: fresh, tail: pending.slice(), discard };
+    return { upload: fresh, tail: pending.rest(), discard };
   }
 
   /**
@@ -91,10 +89,63 @@ export class TextParts {
    */
   commit(documentId: string, written: PartsWritten, sliceStart: number): void {
     const from = written.upload.written;
+    const bytes = byteLength(written.tail);
     const keepFrom = Math.max(sliceStart, from);
-    this.store.keepTail(from, keepFrom, written.tail.subarray(keepFrom - from));
-    this.memory = written.upload.complete ? null : { documentId, from, bytes: written.tail };
+    // The slice's own bytes are the tail's last `from + bytes - keepFrom` bytes.
+    this.store.keepTail(from, keepFrom, lastBytes(written.tail, from + bytes - keepFrom));
+    this.memory = written.upload.complete ? null : { documentId, from, pieces: written.tail, bytes };
   }
+}
+
+/** Byte pieces in order, from which whole parts are cut. */
+class Pieces {
+  length: number;
+
+  constructor(private pieces: Uint8Array[]) {
+    this.pieces = pieces.filter((p) => p.length > 0);
+    this.length = byteLength(this.pieces);
+  }
+
+  /** The first `n` bytes, removed (one copy, unless one piece holds them). */
+  take(n: number): Uint8Array {
+    const out: Uint8Array[] = [];
+    let need = n;
+    while (need > 0) {
+      const p = this.pieces[0]!;
+      if (p.length <= need) {
+        out.push(p);
+        this.pieces.shift();
+        need -= p.length;
+      } else {
+        out.push(p.subarray(0, need));
+        this.pieces[0] = p.subarray(need);
+        need = 0;
+      }
+    }
+    this.length -= n;
+    return concatBytes(out);
+  }
+
+  /** What is left; a piece cut from a larger buffer is copied so the buffer can be freed. */
+  rest(): Uint8Array[] {
+    return this.pieces.map((p) => (p.byteOffset > 0 || p.length < p.buffer.byteLength ? p.slice() : p));
+  }
+}
+
+function byteLength(pieces: Uint8Array[]): number {
+  return pieces.reduce((n, p) => n + p.length, 0);
+}
+
+/** The last `n` bytes of `pieces`, joined. */
+function lastBytes(pieces: Uint8Array[], n: number): Uint8Array {
+  const out: Uint8Array[] = [];
+  let need = n;
+  for (let i = pieces.length - 1; i >= 0 && need > 0; i--) {
+    const p = pieces[i]!;
+    out.unshift(p.length <= need ? p : p.subarray(p.length - need));
+    need -= Math.min(need, p.length);
+  }
+  return concatBytes(out);
 }
 
 const TEXT_TYPE = "text/plain; charset=utf-8";
