@@ -28,6 +28,7 @@ import { cancelHarvest, type HarvestState, harvestStep, linkPaperDocument, newHa
 import { upsertBatchRow } from "./batch-index";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
 import { BatchStarter } from "./item-starts";
+import { type ItemSource, itemSource } from "./item-source";
 import {
   acceptsItems,
   type Batch,
@@ -251,10 +252,11 @@ export class IngestBatch extends DurableObject<Env> {
     after: number,
     limit: number,
     state?: ItemState,
-  ): Promise<{ ok: true; items: BatchItemRow[] } | { ok: false; reason: "not_found" | "forbidden" }> {
+  ): Promise<{ ok: true; items: (BatchItemRow & ItemSource)[] } | { ok: false; reason: "not_found" | "forbidden" }> {
     const checked = this.check(access, "read");
     if (!checked.ok) return checked;
-    return { ok: true, items: this.store.itemsPage(after, limit, state) };
+    const items = this.store.itemsPage(after, limit, state).map((row) => ({ ...row, ...itemSource(checked.batch.kind, row, this.harvest) }));
+    return { ok: true, items };
   }
 
   async events(access: Access, after: number): Promise<{ ok: true; events: BatchEvent[]; lastSeq: number } | { ok: false; reason: "not_found" | "forbidden" }> {
