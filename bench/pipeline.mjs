@@ -94,7 +94,9 @@ try {
   for (const input of inputs) {
     if (input.kind !== "markdown") continue;
     input.platform = await floorJob(platform.url, input.name, input.bytes);
-    console.log(`${input.name}: platform floor ${input.platform.objectMs} ms in its object, ${input.platform.ms.toFixed(0)} ms at the client (${input.platform.MBps} MB/s)`);
+    console.log(
+      `${input.name}: platform floor ${input.platform.objectMs} ms in its object, ${input.platform.ms.toFixed(0)} ms at the client (${input.platform.MBps} MB/s)`,
+    );
   }
 } finally {
   await platform.stop();
