@@ -25,6 +25,8 @@ import { meterD1 } from "../jobs/outbox";
 import { Timers } from "../durable/timers";
 import { BatchHarvest } from "../arxiv/batch-harvest";
 import { cancelHarvest, type HarvestState, harvestStep, linkPaperDocument, newHarvest } from "../arxiv/harvest-step";
+import type { PurgeOutcome, PurgeRequest } from "../retention/policy";
+import { purgeObject } from "../retention/object-purge";
 import { upsertBatchRow } from "./batch-index";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
 import { BatchStarter } from "./item-starts";
@@ -265,6 +267,24 @@ export class IngestBatch extends DurableObject<Env> {
     return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };
   }
 
+  /** The retention purger: a finished batch past its retention (or deleted past its grace) removes its alarm and storage; its items are jobs, purged on their own. */
+  async purge(request: PurgeRequest): Promise<PurgeOutcome> {
+    return purgeObject(
+      {
+        record: () => this.store.batch(),
+        active: (b) => !isBatchTerminal(b.status),
+        forget: () => this.store.forget(),
+        reload: () => this.store.reload(),
+        removeOutside: async () => {},
+        closeWatchers: () => {
+          for (const ws of this.ctx.getWebSockets()) ws.close(1000, "Batch purged");
+        },
+        storage: this.ctx.storage,
+      },
+      request,
+    );
+  }
+
   /** D1 statements this batch has issued (tests and the benchmark read it). */
   async d1Statements(): Promise<number> {
     return this.store.outbox().d1Statements;
@@ -329,11 +349,11 @@ export class IngestBatch extends DurableObject<Env> {
 
   /**
    * While fetches run in the background, the dispatch stays on the schedule for when the
-   * slowest may have timed out: if an eviction lost them, they run again then.
+   * slowest may have timed out: if an eviction lost them, they run again then. A start
+   * told to wait (an arXiv download) runs again when the gate said it may.
    */
   private dispatchBackstop(): number | undefined {
-    const waiting = this.store.pendingStarts().some((i) => i.pending !== "admit");
-    return waiting ? Date.now() + this.config.batches.fetchTimeoutMs + 5_000 : undefined;
+    return this.starter.nextDispatch(this.config.batches.fetchTimeoutMs + 5_000);
   }
 
   /** QUEUED → RUNNING for as many items as there are free slots (URL items at most 2 per host). */
