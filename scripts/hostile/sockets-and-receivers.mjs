@@ -11,7 +11,7 @@
  *   (target: p50 and p99 within 2× of the run without hanging neighbours).
  */
 import { createServer } from "node:http";
-import { upload } from "../../bench/lib/server.mjs";
+import { upload } from "../lib/dev-server.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** What one flooding viewer sends on one connection (the probe that stalled `/health` sent this many). */
