@@ -8,8 +8,10 @@
  * pages in use and R2 object sizes, before and after each scenario.
  *
  * Scenarios (each in its own project): jobs of three sizes run to completion, jobs
- * cancelled right after their create, and the three API reads (a list page, a document,
- * a chunks page). A scenario waits for its jobs by reading the local D1 files, never
+ * cancelled right after their create, the three API reads (a list page, a document,
+ * a chunks page), and the retention purge of every job of the run (docs/retention.md):
+ * `RETENTION_DAYS` is a few seconds here, and the purge starts when the run fires the
+ * cron trigger, as Cloudflare does every 15 minutes. A scenario waits for its jobs by reading the local D1 files, never
  * through the API, so polling costs nothing; then until no cost line came for 2 s.
  *
  *   npm run capacity [-- --quick] [-- --port 8951]
@@ -25,7 +27,11 @@ import { startDev, token, upload } from "./lib/dev-server.mjs";
 import { d1Bytes, d1Rows, eachD1, r2Objects } from "./lib/local-state.mjs";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, port: { type: "string", default: "8951" } } });
-const VARS = { TRACE_COSTS: "true", RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" };
+/** Retention in this run: 0.0001 days is 8.6 s, so the jobs of the run are past it within seconds. */
+const RETENTION_DAYS = 0.0001;
+const VARS = { TRACE_COSTS: "true", RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", RETENTION_DAYS: String(RETENTION_DAYS) };
+/** Small jobs created for the purge on top of the scenarios' own. */
+const PURGE_JOBS = args.quick ? 100 : 500;
 const KIB = 1024;
 const SCENARIOS = [
   { name: "small (4 KiB)", jobs: 10, bytes: 4 * KIB },
@@ -107,9 +113,51 @@ async function quiet(ms = 2_000) {
   while (Date.now() - lastCostAt < ms) await sleep(200);
 }
 
+/**
+ * Creates `PURGE_JOBS` small jobs, waits until every job of the run is past its retention,
+ * fires the cron trigger (`/cdn-cgi/local/scheduled`, which `wrangler dev` serves) and waits
+ * until no job row is left: the purge's cost per 1,000 jobs, from the cost lines between.
+ */
+async function measurePurge(dev) {
+  const project = "capacity-purge";
+  const t = await token({ sub: "capacity", roles: ["admin"], projects: [project] });
+  const queue = Array.from({ length: PURGE_JOBS }, (_, n) => n);
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+        await upload(dev.url, t, project, markdown(4 * KIB, 9000 + n), { filename: `p${n}.md`, type: "text/markdown" });
+      }
+    }),
+  );
+  const rows = () => d1Rows(persistTo, "SELECT status, updated_at FROM jobs");
+  for (const started = Date.now(); ; await sleep(200)) {
+    const all = rows();
+    if (all.length >= PURGE_JOBS && all.every((r) => FINAL.has(r.status))) break;
+    if (Date.now() - started > 900_000) throw new Error("purge: jobs not finished after 15 min");
+  }
+  const newest = Math.max(...rows().map((r) => r.updated_at));
+  await sleep(Math.max(0, newest + RETENTION_DAYS * 86_400_000 + 1_000 - Date.now()));
+  await quiet();
+  const jobs = rows().length;
+  const from = costs.length;
+  const started = Date.now();
+  const res = await fetch(`${dev.url}/cdn-cgi/local/scheduled`);
+  if (!res.ok) throw new Error(`the cron trigger answered ${res.status}`);
+  while (rows().length > 0) {
+    if (Date.now() - started > 900_000) throw new Error(`purge: ${rows().length} job rows left after 15 min`);
+    await sleep(100);
+  }
+  const wallMs = Date.now() - started;
+  await quiet();
+  const t1 = tally(from);
+  const purgerAlarms = t1.do["RetentionPurger.alarm"] ?? 0;
+  console.log(`purge: ${jobs} jobs in ${wallMs} ms, ${purgerAlarms} purger alarms`);
+  return { jobs, wallMs, wallMsPer1000: Math.round((wallMs * 1000) / jobs), purgerAlarms, per1000: perUnit(t1, jobs / 1000) };
+}
+
 const persistTo = mkdtempSync(join(tmpdir(), "capacity-"));
 const port = Number(args.port);
-const result = { quick: args.quick, shards: 2, scenarios: [], reads: {} };
+const result = { quick: args.quick, shards: 2, scenarios: [], reads: {}, purge: null };
 let dev = null;
 try {
   dev = await startDev({ port, persistTo, vars: VARS, onLine });
@@ -185,6 +233,7 @@ try {
     result.reads[name] = perUnit(tally(from), READS);
     console.log(`${name}: per read ${JSON.stringify(result.reads[name])}`);
   }
+  result.purge = await measurePurge(dev);
 } finally {
   if (dev) await dev.stop();
   rmSync(persistTo, { recursive: true, force: true });
@@ -208,6 +257,20 @@ console.log("\n| read | Worker inv. | DO requests | D1 statements | R2 A / B |")
 console.log("| --- | --- | --- | --- | --- |");
 for (const [name, p] of Object.entries(result.reads)) {
   console.log(`| ${name} | ${p.workerInvocations} | ${p.doRequests} | ${p.d1Statements} | ${p.r2ClassA} / ${p.r2ClassB} |`);
+}
+if (result.purge) {
+  const p = result.purge.per1000;
+  const objectCalls = Object.entries(p.doByOp)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  console.log(
+    `\nRetention purge of ${result.purge.jobs} jobs, per 1,000 jobs (wall ${result.purge.wallMsPer1000} ms per 1,000; ${result.purge.purgerAlarms} purger alarms):`,
+  );
+  console.log("| D1 statements (reads / writes) | object calls | R2 deletes | wall |");
+  console.log("| --- | --- | --- | --- |");
+  console.log(
+    `| ${p.d1Statements} (${p.d1Reads} / ${p.d1Writes}) | ${p.doRequests} (${objectCalls}) | ${p.r2Ops.delete ?? 0} | ${(result.purge.wallMsPer1000 / 1000).toFixed(1)} s |`,
+  );
 }
 mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../bench/out/capacity.json", import.meta.url), JSON.stringify(result, null, 2));

@@ -77,6 +77,9 @@ for (let i = 0; i < 300; i++) {
     if ((await fetch(`${base}/health`)).ok) {
       const secret = devSecret();
       if (secret) console.log(`\n  Dashboard (signed in to project "demo"): ${base}/#token=${await devToken(secret)}\n  API reference: ${base}/docs\n`);
+      // Local dev fires no cron triggers: this one wakes the retention purgers (docs/retention.md),
+      // whose own alarms then keep them going, as the 15-minute cron does on Cloudflare.
+      await fetch(`${base}/cdn-cgi/local/scheduled`).catch(() => {});
       break;
     }
   } catch {

@@ -19,6 +19,7 @@
  * bench/out/load.json; exits 1 when a check fails.
  *
  *   npm run load [-- --projects 50 --jobs 20 --port 8961]
+ *   npm run load -- --reshard [...]   the load while the shards double (scripts/load-reshard.mjs)
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -30,6 +31,9 @@ import { allChunks, getJson } from "../bench/lib/jobs.mjs";
 import { startDev, token } from "./lib/dev-server.mjs";
 import { d1Rows, r2Objects } from "./lib/local-state.mjs";
 import { d1Shards, shardIndex } from "./lib/shards.mjs";
+
+// The reshard load is its own script; it exits when done.
+if (process.argv.includes("--reshard")) await import("./load-reshard.mjs");
 
 const { values: args } = parseArgs({
   options: {

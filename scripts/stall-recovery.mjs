@@ -9,15 +9,18 @@
  *     deploy-like restart, at its worst);
  *  3. while the server is down, deletes the pending alarm of every job object from its
  *     SQLite file on disk (`--keep-alarms` skips this): the storage fault a deploy or a
- *     runtime bug can cause;
+ *     runtime bug can cause; with `--lose-hub-alarms`, the project hub's alarm too, so the
+ *     hub's stall watch cannot help either;
  *  4. restarts `wrangler dev` on the same persist dir and polls only the D1 listing (which
  *     wakes no job object) until every job has ended, counting the Worker's
  *     "job re-armed by its project hub" log lines. A GET of a job would re-arm it on its
- *     own, so nothing here reads a job.
+ *     own, so nothing here reads a job. With `--lose-hub-alarms` it fires the cron trigger
+ *     once after the restart (as Cloudflare does every 15 minutes): the D1 shard's
+ *     retention purger sweeps the silent rows and nudges the jobs and their hub.
  *
  * PASS when every job is COMPLETED. Prints how each was resumed.
  *
- *   npm run stall-recovery -- [--quick] [--keep-alarms]
+ *   npm run stall-recovery -- [--quick] [--keep-alarms | --lose-hub-alarms]
  *
  * Writes bench/out/stall-recovery.json.
  */
@@ -30,7 +33,13 @@ import { freePort, startDev, token, upload } from "./lib/dev-server.mjs";
 import { markdown } from "../bench/lib/corpus.mjs";
 import { getJson } from "../bench/lib/jobs.mjs";
 
-const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, "keep-alarms": { type: "boolean", default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "keep-alarms": { type: "boolean", default: false },
+    "lose-hub-alarms": { type: "boolean", default: false },
+  },
+});
 const PROJECT = "stall-recovery";
 const JOBS = args.quick ? 4 : 8;
 const SIZE = (args.quick ? 24 : 32) << 20;
@@ -43,8 +52,19 @@ const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${
 const persistTo = mkdtempSync(join(tmpdir(), "stall-recovery-"));
 const port = await freePort();
 const t = await token({ sub: "stall-recovery", roles: ["admin"], projects: [PROJECT] });
-const result = { quick: args.quick, jobs: JOBS, bytesPerJob: SIZE, stallAfterMs: STALL_AFTER_MS, alarmsDeleted: 0, rearmed: [], checks: {} };
+const result = {
+  quick: args.quick,
+  jobs: JOBS,
+  bytesPerJob: SIZE,
+  stallAfterMs: STALL_AFTER_MS,
+  alarmsDeleted: 0,
+  hubAlarmsDeleted: 0,
+  rearmed: [],
+  swept: 0,
+  checks: {},
+};
 const rearmed = new Set();
+let swept = 0;
 let dev = null;
 
 try {
@@ -69,8 +89,12 @@ try {
   log(`killed ${pids.length} processes`);
 
   if (!args["keep-alarms"]) {
-    result.alarmsDeleted = deleteJobAlarms(persistTo);
+    result.alarmsDeleted = deleteAlarms(persistTo, "IngestJob");
     log(`deleted ${result.alarmsDeleted} pending job alarms from storage`);
+  }
+  if (args["lose-hub-alarms"]) {
+    result.hubAlarmsDeleted = deleteAlarms(persistTo, "ProjectHub");
+    log(`deleted ${result.hubAlarmsDeleted} pending project hub alarms from storage`);
   }
 
   // Timed from the restart's start: the hub's alarm may fire while wrangler is still starting.
@@ -80,12 +104,18 @@ try {
     persistTo,
     vars: VARS,
     onLine: (line) => {
+      const nudged = line.match(/"msg":"retention sweep nudged silent jobs".*"jobs":(\d+)/);
+      if (nudged) swept += Number(nudged[1]);
       if (!line.includes("job re-armed by its project hub")) return;
       const m = line.match(/"jobId":"([^"]+)"/);
       if (m) rearmed.add(m[1]);
     },
   });
   log("wrangler dev #2 up on the same persist dir; watching the D1 listing only");
+  if (args["lose-hub-alarms"]) {
+    const res = await fetch(`${dev.url}/cdn-cgi/local/scheduled`);
+    log(`fired the cron trigger (${res.status}): every shard's retention purger is woken`);
+  }
   let rows = new Map();
   let ids = [];
   while (Date.now() - restartAt < FINISH_WITHIN_MS) {
@@ -96,6 +126,7 @@ try {
   }
   result.finishedMs = Date.now() - restartAt;
   result.rearmed = [...rearmed];
+  result.swept = swept;
   result.statuses = Object.fromEntries(ids.map((id) => [id, rows.get(id).status]));
   const completed = ids.filter((id) => rows.get(id).status === "COMPLETED").length;
   const check = (name, ok, detail) => {
@@ -109,7 +140,10 @@ try {
     completed === ids.length,
     `${completed} of ${ids.length} COMPLETED ${(result.finishedMs / 1000).toFixed(1)} s after the restart`,
   );
-  if (!args["keep-alarms"] && result.alarmsDeleted > 0) {
+  if (args["lose-hub-alarms"]) {
+    check("the hub's alarm was lost too", result.hubAlarmsDeleted > 0, `${result.hubAlarmsDeleted} hub alarms deleted`);
+    check("the retention sweep nudged the silent jobs", swept > 0, `${swept} nudges by the sweep, ${rearmed.size} jobs re-armed`);
+  } else if (!args["keep-alarms"] && result.alarmsDeleted > 0) {
     check("the hub re-armed the jobs whose alarms were lost", rearmed.size > 0, `${rearmed.size} re-armed by the hub`);
   }
 } catch (err) {
@@ -122,7 +156,9 @@ try {
 
 const pass = Object.keys(result.checks).length > 0 && Object.values(result.checks).every((c) => c.ok);
 result.pass = pass;
-console.log(`\n${pass ? "PASS" : "FAIL"}: stall recovery (${JOBS} jobs, ${result.alarmsDeleted} alarms deleted, ${rearmed.size} re-armed by the hub)`);
+console.log(
+  `\n${pass ? "PASS" : "FAIL"}: stall recovery (${JOBS} jobs, ${result.alarmsDeleted} job alarms and ${result.hubAlarmsDeleted} hub alarms deleted, ${rearmed.size} re-armed, ${swept} sweep nudges)`,
+);
 mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../bench/out/stall-recovery.json", import.meta.url), JSON.stringify(result, null, 2));
 process.exit(pass ? 0 : 1);
@@ -138,14 +174,14 @@ async function listed(url) {
 }
 
 /**
- * Deletes the pending alarm of every IngestJob object from disk: Miniflare keeps the
+ * Deletes the pending alarm of every object of `className` from disk: Miniflare keeps the
  * alarms of a class in `_cf_ALARM` of the class's metadata.sqlite, workerd an object's
  * own in `_cf_METADATA` of its SQLite file. Returns how many objects had one.
  */
-function deleteJobAlarms(dir) {
+function deleteAlarms(dir, className) {
   const objects = join(dir, "v3", "do");
-  const classDir = existsSync(objects) ? readdirSync(objects).find((d) => d.endsWith("IngestJob")) : undefined;
-  if (!classDir) throw new Error(`no IngestJob objects under ${objects}`);
+  const classDir = existsSync(objects) ? readdirSync(objects).find((d) => d.endsWith(className)) : undefined;
+  if (!classDir) throw new Error(`no ${className} objects under ${objects}`);
   const sql = (file, statements) => execFileSync("sqlite3", [join(objects, classDir, file), statements], { encoding: "utf8" }).trim();
   for (const file of readdirSync(join(objects, classDir)).filter((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite")) {
     sql(file, "DELETE FROM _cf_METADATA;");

@@ -20,6 +20,7 @@ import { eventRoutes } from "./routes/events";
 import { batchRoutes } from "./routes/batches";
 import { jobRoutes } from "./routes/jobs";
 import { lookupRoutes } from "./routes/lookup";
+import { retentionRoutes } from "./routes/retention";
 import { webhookRoutes } from "./routes/webhooks";
 
 export const app = new OpenAPIHono<AppEnv>();
@@ -39,6 +40,7 @@ app.route("/", documentRoutes);
 app.route("/", compatRoutes);
 app.route("/", arxivRoutes);
 app.route("/", webhookRoutes);
+app.route("/", retentionRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 for (const [name, header] of Object.entries(HEADER_COMPONENTS)) app.openAPIRegistry.registerComponent("headers", name, header);

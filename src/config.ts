@@ -18,12 +18,22 @@ export interface Config {
   keepSources: boolean;
   /** A project's hub nudges an active job it has heard nothing from for this long. */
   stallAfterMs: number;
+  /** How long finished jobs and batches are kept (docs/retention.md). */
+  retention: RetentionConfig;
   /** Pages, characters, chunks and decoded bytes a document may reach (DESIGN §6). */
   limits: DocumentLimits;
   /** A job's D1 row is rewritten for progress alone at most this often (DESIGN §8). */
   indexProgressIntervalMs: number;
   webhooks: WebhookConfig;
   batches: BatchConfig;
+}
+
+/** What is kept how long (docs/retention.md). */
+export interface RetentionConfig {
+  /** `RETENTION_DAYS`: a finished job or batch is purged this long after it finished, unless its project overrides it. */
+  days: number;
+  /** `DELETED_GRACE_DAYS`: a deleted job or batch is purged this long after its delete. */
+  deletedGraceDays: number;
 }
 
 /** Batch bounds (DESIGN §13) and remote fetches (DESIGN §15). */
@@ -121,6 +131,7 @@ function parseConfig(env: Env): Config {
     sourceReservationMs: positiveInt(env, "SOURCE_RESERVATION_MS", DEFAULT_SOURCE_RESERVATION_MS),
     keepSources: flag(env, "KEEP_SOURCES"),
     stallAfterMs: positiveInt(env, "STALL_AFTER_MS", DEFAULT_STALL_AFTER_MS),
+    retention: { days: positiveDays(env, "RETENTION_DAYS", 30), deletedGraceDays: positiveDays(env, "DELETED_GRACE_DAYS", 1) },
     limits: parseLimits(env),
     indexProgressIntervalMs: nonNegativeInt(env, "INDEX_PROGRESS_INTERVAL_MS", 5000),
     webhooks: parseWebhookConfig(env),
@@ -180,6 +191,15 @@ function flag(env: Env, name: keyof Env): boolean {
   const value = env[name] ?? "false";
   if (value !== "true" && value !== "false") throw new ConfigError(`${name} must be true or false, got "${String(value)}"`);
   return value === "true";
+}
+
+/** A positive number of days; fractions are allowed (`0.5` is 12 hours). */
+function positiveDays(env: Env, name: keyof Env, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number of days, got "${String(raw)}"`);
+  return n;
 }
 
 function positiveInt(env: Env, name: keyof Env, fallback: number): number {

@@ -4,9 +4,11 @@
  * and each alarm a test runs (`step`, `drive` or `runDurableObjectAlarm`) runs the job's
  * earliest pending work whenever it is due, one pipeline slice at a time; watcher expiry
  * keeps its real time. A project hub's clock can be moved ahead (`clockAheadMs`), so a
- * test sees its stall watch act without waiting. Production code has no knob for any of this.
+ * test sees its stall watch act without waiting. A shard's retention purger runs only when a
+ * test runs its alarm, with its clock as far ahead as the test says (`clockAheadMs`), so a
+ * test sees jobs a month old. Production code has no knob for any of this.
  */
-import { IngestJob as ServiceIngestJob, ProjectHub as ServiceProjectHub } from "../src/capacity/traced-objects";
+import { IngestJob as ServiceIngestJob, ProjectHub as ServiceProjectHub, RetentionPurger as ServiceRetentionPurger } from "../src/capacity/traced-objects";
 import type { Env } from "../src/env";
 import { ALARM_SLICE_LIMITS, type SliceLimits } from "../src/jobs/slice-loop";
 
@@ -48,6 +50,22 @@ export class IngestJob extends ServiceIngestJob {
 export class ProjectHub extends ServiceProjectHub {
   /** How far ahead of real time this hub's alarm and stall watch see the clock. */
   clockAheadMs = 0;
+
+  protected override now(): number {
+    return Date.now() + this.clockAheadMs;
+  }
+}
+
+export class RetentionPurger extends ServiceRetentionPurger {
+  /** How far ahead of real time this purger sees the clock. */
+  clockAheadMs = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    const storage = ctx.storage;
+    const setAlarm = storage.setAlarm.bind(storage);
+    storage.setAlarm = (at: number | Date, options?: DurableObjectSetAlarmOptions) => setAlarm(Math.max(Number(at), Date.now() + HOLD_MS), options);
+    super(ctx, env);
+  }
 
   protected override now(): number {
     return Date.now() + this.clockAheadMs;

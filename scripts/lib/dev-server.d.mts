@@ -13,7 +13,7 @@ export interface DevServer {
   kill(): Promise<number[]>;
 }
 
-export function applyMigrations(persistTo: string): Promise<void>;
+export function applyMigrations(persistTo: string, shards?: { name: string }[]): Promise<void>;
 export function startDev(opts: {
   port: number;
   persistTo: string;

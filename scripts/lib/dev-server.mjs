@@ -21,11 +21,12 @@ const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
- * Applies the D1 migrations to every shard (DESIGN §12) under `persistTo`, one shard after
- * the other: two runs at once on one state directory fail with SQLITE_BUSY.
+ * Applies the D1 migrations to every shard (DESIGN §12) under `persistTo` (`shards`: other
+ * databases of `wrangler.toml`, e.g. all of them for a reshard), one after the other: two
+ * runs at once on one state directory fail with SQLITE_BUSY.
  */
-export async function applyMigrations(persistTo) {
-  for (const shard of d1Shards()) {
+export async function applyMigrations(persistTo, shards = d1Shards()) {
+  for (const shard of shards) {
     await new Promise((resolve, reject) => {
       const args = ["d1", "migrations", "apply", shard.name, "--local", "--persist-to", persistTo];
       const child = spawn("wrangler", args, { env: ENV, stdio: ["pipe", "ignore", "pipe"] });

@@ -13,13 +13,16 @@
  * real PDF with the paper's title and abstract.
  *
  * Control (JSON over HTTP, the same host):
- * - `GET /__requests`: every request so far `{at, path, search, userAgent}` (`at` in ms);
+ * - `GET /__requests`: every request so far `{at, path, search, userAgent, ms}` (`at`: its
+ *   arrival, epoch ms; `ms`: the fake's own time to build the answer, slow faults included);
  * - `POST /__control` `{total?, bump?: [paperId], retitle?: {paperId: title}, pageLimit?,
- *   faults?: [{on: "api"|"pdf", start?, id?, fault, times?, retryAfter?, delayMs?, bytes?}]}`:
- *   changes the corpus and queues faults. A fault is one of `503` (with `retryAfter`
- *   seconds when given), `429`, `empty` (a valid page with no entries), `slow` (answers
- *   after `delayMs`), `drop` (closes the connection without an answer), `html` (an HTML
- *   page with 200), `huge` (a PDF of `bytes` bytes with no Content-Length);
+ *   faults?: [{on: "api"|"pdf", start?, id?, search?, fault, times?, retryAfter?, delayMs?, bytes?}]}`:
+ *   changes the corpus and queues faults. `start`, `id` and `search` (a substring of the
+ *   request's query string) narrow which request a fault hits. A fault is one of `503`
+ *   (with `retryAfter` seconds when given), `429`, `empty` (a valid page with no
+ *   entries), `slow` (answers after `delayMs`), `drop` (closes the connection without an
+ *   answer), `html` (an HTML page with 200), `error` (arXiv's error feed with HTTP 400),
+ *   `huge` (a PDF of `bytes` bytes with no Content-Length);
  * - `POST /__reset`: back to the defaults, requests forgotten.
  * Query flags do the same for one request: `&fake=503|429|empty|slow|drop|html`.
  */
@@ -110,7 +113,13 @@ export function createFakeArxiv() {
   function takeFault(on, match, url) {
     const flag = url.searchParams.get("fake");
     if (flag) return { fault: flag, retryAfter: url.searchParams.get("retryAfter") ?? undefined };
-    const i = state.faults.findIndex((f) => f.on === on && (f.start === undefined || f.start === match.start) && (f.id === undefined || f.id === match.id));
+    const i = state.faults.findIndex(
+      (f) =>
+        f.on === on &&
+        (f.start === undefined || f.start === match.start) &&
+        (f.id === undefined || f.id === match.id) &&
+        (f.search === undefined || url.search.includes(f.search)),
+    );
     if (i < 0) return null;
     const fault = state.faults[i];
     fault.times = (fault.times ?? 1) - 1;
@@ -132,6 +141,8 @@ export function createFakeArxiv() {
         return null;
       case "drop":
         return DROP;
+      case "error":
+        return atom(errorTemplate.replaceAll("incorrect id format for abc", escapeXml(fault.message ?? "incorrect id format for abc")), 400);
       case "html":
         return new Response("<!DOCTYPE html><html><body><h1>Please verify you are a human</h1></body></html>", { headers: { "Content-Type": "text/html" } });
       default:
@@ -229,10 +240,16 @@ export function createFakeArxiv() {
       const { paperId, version, vid, title } = paperAt(i);
       return Response.json({ paperId, version, versionedId: vid, title });
     }
-    state.requests.push({ at: Date.now(), path: url.pathname, search: url.search, userAgent: request.headers.get("User-Agent") });
-    if (url.pathname === "/api/query") return api(url);
-    if (url.pathname.startsWith("/pdf/")) return pdf(url);
-    return new Response("Not Found", { status: 404 });
+    const logged = { at: Date.now(), path: url.pathname, search: url.search, userAgent: request.headers.get("User-Agent"), ms: 0 };
+    state.requests.push(logged);
+    const began = performance.now();
+    try {
+      if (url.pathname === "/api/query") return await api(url);
+      if (url.pathname.startsWith("/pdf/")) return await pdf(url);
+      return new Response("Not Found", { status: 404 });
+    } finally {
+      logged.ms = performance.now() - began;
+    }
   }
 
   return { handle, reset, paperId: paperIdAt, recorded };

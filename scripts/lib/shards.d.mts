@@ -1,4 +1,12 @@
 /** Types of `shards.mjs`. */
-export function d1Shards(configPath?: string | URL): { binding: string; name: string }[];
+export interface D1Database {
+  binding: string;
+  name: string;
+  id: string;
+}
+export function d1Databases(configPath?: string | URL): D1Database[];
+export function shardList(value: string, configPath?: string | URL): D1Database[];
+export function d1Shards(configPath?: string | URL): D1Database[];
+export function localD1File(persistTo: string, databaseId: string): string;
 export function fnv1a32(text: string): number;
 export function shardIndex(projectId: string, count: number): number;

@@ -40,7 +40,18 @@ export class BatchHarvest {
     return row ? (JSON.parse(row.state) as HarvestState) : null;
   }
 
+  /**
+   * Commits a harvest step's state. The step ran from a copy read before it awaited the
+   * gate and D1; the PDF counters moved meanwhile (downloads and completed items are
+   * counted here, not by the step), so the stored ones are kept.
+   */
   save(state: HarvestState): void {
+    const stored = this.state()?.stats;
+    const stats = stored ? { ...state.stats, pdfs_downloaded: stored.pdfs_downloaded, pdfs_processed: stored.pdfs_processed } : state.stats;
+    this.write({ ...state, stats });
+  }
+
+  private write(state: HarvestState): void {
     this.sql.exec("UPDATE arxiv_harvest SET state = ? WHERE k = 1", JSON.stringify(state));
   }
 
@@ -103,6 +114,6 @@ export class BatchHarvest {
   private bump(counter: "pdfs_downloaded" | "pdfs_processed"): void {
     const state = this.state();
     if (!state) return;
-    this.save({ ...state, stats: { ...state.stats, [counter]: state.stats[counter] + 1 } });
+    this.write({ ...state, stats: { ...state.stats, [counter]: state.stats[counter] + 1 } });
   }
 }

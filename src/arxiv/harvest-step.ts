@@ -93,7 +93,9 @@ export async function harvestStep(env: Env, batchId: string, projectId: string, 
   const next = advance(state.request, state.cursor, outcome);
   const taken = entries.slice(0, next.take);
   const outcomes = await recordPage(projectDb(env, projectId), projectId, taken);
-  const stats = { ...state.stats, pages: state.stats.pages + (outcome.kind === "feed" ? 1 : 0), papers_fetched: state.stats.papers_fetched + taken.length };
+  // A page counts once it is done with (an empty page asked again is not another page).
+  const pages = state.stats.pages + next.cursor.pagesDone - state.cursor.pagesDone;
+  const stats = { ...state.stats, pages, papers_fetched: state.stats.papers_fetched + taken.length };
   const items: PaperItem[] = [];
   taken.forEach((entry, i) => {
     const o = outcomes[i]!;

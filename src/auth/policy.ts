@@ -6,7 +6,7 @@
 export const ROLES = ["viewer", "editor", "dispatcher", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-export type Action = "read" | "create" | "cancel" | "retry" | "delete" | "readWebhooks" | "manageWebhooks";
+export type Action = "read" | "create" | "cancel" | "retry" | "delete" | "readWebhooks" | "manageWebhooks" | "manageRetention";
 
 /** The caller, as the API sees it after verification. Plain data: it crosses RPC. */
 export interface Principal {
@@ -44,6 +44,7 @@ const ALLOWED: Record<Action, readonly Role[]> = {
   delete: ["editor", "dispatcher", "admin"],
   readWebhooks: ["editor", "dispatcher", "admin"],
   manageWebhooks: ["admin"],
+  manageRetention: ["admin"],
 };
 
 /** Roles that may cancel or retry any job of a project; an editor may cancel or retry only its own. */
@@ -74,6 +75,7 @@ const ACTION_NAMES: Record<Action, string> = {
   delete: "Deleting jobs and documents",
   readWebhooks: "Reading webhooks",
   manageWebhooks: "Managing webhooks",
+  manageRetention: "Changing the project's retention",
 };
 
 /**

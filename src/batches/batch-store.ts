@@ -110,6 +110,16 @@ export class BatchStore {
     return this.state()?.batch ?? null;
   }
 
+  /** Retention is purging this object: from here on it has no batch, whatever storage holds until its `deleteAll`. */
+  forget(): void {
+    this.cached = null;
+  }
+
+  /** Reads the batch from storage again (a purge that failed before its `deleteAll`). */
+  reload(): void {
+    this.cached = undefined;
+  }
+
   state(): { batch: BatchRecord; version: number } | null {
     if (this.cached === undefined) {
       const row = this.sql.exec<{ data: string; version: number }>("SELECT data, version FROM batch WHERE k = 1").toArray()[0];

@@ -25,9 +25,12 @@ import { meterD1 } from "../jobs/outbox";
 import { Timers } from "../durable/timers";
 import { BatchHarvest } from "../arxiv/batch-harvest";
 import { cancelHarvest, type HarvestState, harvestStep, linkPaperDocument, newHarvest } from "../arxiv/harvest-step";
+import type { PurgeOutcome, PurgeRequest } from "../retention/policy";
+import { purgeObject } from "../retention/object-purge";
 import { upsertBatchRow } from "./batch-index";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
 import { BatchStarter } from "./item-starts";
+import { type ItemSource, itemSource } from "./item-source";
 import {
   acceptsItems,
   type Batch,
@@ -251,16 +254,35 @@ export class IngestBatch extends DurableObject<Env> {
     after: number,
     limit: number,
     state?: ItemState,
-  ): Promise<{ ok: true; items: BatchItemRow[] } | { ok: false; reason: "not_found" | "forbidden" }> {
+  ): Promise<{ ok: true; items: (BatchItemRow & ItemSource)[] } | { ok: false; reason: "not_found" | "forbidden" }> {
     const checked = this.check(access, "read");
     if (!checked.ok) return checked;
-    return { ok: true, items: this.store.itemsPage(after, limit, state) };
+    const items = this.store.itemsPage(after, limit, state).map((row) => ({ ...row, ...itemSource(checked.batch.kind, row, this.harvest) }));
+    return { ok: true, items };
   }
 
   async events(access: Access, after: number): Promise<{ ok: true; events: BatchEvent[]; lastSeq: number } | { ok: false; reason: "not_found" | "forbidden" }> {
     const checked = this.check(access, "read");
     if (!checked.ok) return checked;
     return { ok: true, events: this.store.events(after), lastSeq: this.store.lastSeq() };
+  }
+
+  /** The retention purger: a finished batch past its retention (or deleted past its grace) removes its alarm and storage; its items are jobs, purged on their own. */
+  async purge(request: PurgeRequest): Promise<PurgeOutcome> {
+    return purgeObject(
+      {
+        record: () => this.store.batch(),
+        active: (b) => !isBatchTerminal(b.status),
+        forget: () => this.store.forget(),
+        reload: () => this.store.reload(),
+        removeOutside: async () => {},
+        closeWatchers: () => {
+          for (const ws of this.ctx.getWebSockets()) ws.close(1000, "Batch purged");
+        },
+        storage: this.ctx.storage,
+      },
+      request,
+    );
   }
 
   /** D1 statements this batch has issued (tests and the benchmark read it). */
@@ -327,11 +349,11 @@ export class IngestBatch extends DurableObject<Env> {
 
   /**
    * While fetches run in the background, the dispatch stays on the schedule for when the
-   * slowest may have timed out: if an eviction lost them, they run again then.
+   * slowest may have timed out: if an eviction lost them, they run again then. A start
+   * told to wait (an arXiv download) runs again when the gate said it may.
    */
   private dispatchBackstop(): number | undefined {
-    const waiting = this.store.pendingStarts().some((i) => i.pending !== "admit");
-    return waiting ? Date.now() + this.config.batches.fetchTimeoutMs + 5_000 : undefined;
+    return this.starter.nextDispatch(this.config.batches.fetchTimeoutMs + 5_000);
   }
 
   /** QUEUED → RUNNING for as many items as there are free slots (URL items at most 2 per host). */

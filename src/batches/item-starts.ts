@@ -29,6 +29,12 @@ function system(b: BatchRecord) {
 export class BatchStarter {
   /** Starts running in this instance (an eviction forgets them, and they run again). */
   private readonly inFlight = new Set<string>();
+  /**
+   * Starts told to wait (arXiv's gate is paused or busy): not run again before this
+   * time. In memory: after an eviction the start runs once more and the gate, whose
+   * pause is stored, tells it again.
+   */
+  private readonly waits = new Map<string, number>();
   private ended = false;
 
   constructor(
@@ -59,15 +65,32 @@ export class BatchStarter {
   async runPendingStarts(cancelled: () => boolean): Promise<number> {
     const batch = this.store.batch();
     if (!batch) return 0;
-    const todo = this.store.pendingStarts().filter((i) => !this.inFlight.has(i.id));
+    const now = Date.now();
+    const todo = this.store.pendingStarts().filter((i) => !this.inFlight.has(i.id) && (this.waits.get(i.id) ?? 0) <= now);
     const run = (item: BatchItemRow) => this.runOne(batch, item, cancelled);
     for (const item of todo.filter((i) => i.pending !== "admit")) this.background(run(item));
     const results = await Promise.all(todo.filter((i) => i.pending === "admit").map(run));
     return results.filter((ok) => !ok).length;
   }
 
+  /**
+   * When the dispatch must run again for the starts left pending (`undefined`: none): at
+   * the earliest time one was told to wait until, and, while some run in the background,
+   * by `timeoutMs` after now (an eviction may have lost them).
+   */
+  nextDispatch(timeoutMs: number): number | undefined {
+    let next = Infinity;
+    for (const item of this.store.pendingStarts()) {
+      if (item.pending === "admit") continue;
+      const wait = this.waits.get(item.id);
+      next = Math.min(next, wait ?? Date.now() + timeoutMs);
+    }
+    return Number.isFinite(next) ? next : undefined;
+  }
+
   /** One start; false when it failed and must be tried again. */
   private async runOne(batch: BatchRecord, item: BatchItemRow, cancelled: () => boolean): Promise<boolean> {
+    this.waits.delete(item.id);
     this.inFlight.add(item.id);
     try {
       if (cancelled()) return true;
@@ -145,8 +168,12 @@ export class BatchStarter {
     const key = sourceKey({ projectId: batch.projectId, id: item.id });
     const outcome = await downloadPaperPdf(this.env, batch.id, paper.versionedId, key);
     if (outcome.kind === "cancelled") return;
-    // arXiv asked to wait: the start stays pending and the dispatch runs it again after its backoff.
-    if (outcome.kind === "wait") throw new Error(`arXiv asked to wait until ${new Date(outcome.retryAt).toISOString()}`);
+    // arXiv (or its gate) asked to wait: not a failure; the start stays pending and the
+    // dispatch runs it again when the gate allows (`nextDispatch`), not on a backoff.
+    if (outcome.kind === "wait") {
+      this.waits.set(item.id, outcome.retryAt);
+      return;
+    }
     if (cancelled() || this.store.item(item.id)?.state !== "RUNNING") {
       if (outcome.kind === "stored") await this.env.BUCKET.delete(key);
       return;

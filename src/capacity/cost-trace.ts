@@ -11,7 +11,7 @@ const PREFIX = "COST ";
 
 /** One billable operation. */
 export type CostLine =
-  | { c: "worker"; op: "fetch" | "queue" }
+  | { c: "worker"; op: "fetch" | "queue" | "scheduled" }
   | { c: "d1"; shard: string; kind: "read" | "write" }
   | { c: "do"; cls: string; op: string }
   | { c: "r2"; cls: "A" | "B"; op: string }
@@ -41,6 +41,7 @@ export function traceCosts(env: Env): Env {
   traced.PROJECT_HUB = tracedNamespace(env.PROJECT_HUB, "ProjectHub");
   traced.RATE_LIMITER = tracedNamespace(env.RATE_LIMITER, "RateLimiter");
   traced.INGEST_BATCH = tracedNamespace(env.INGEST_BATCH, "IngestBatch");
+  traced.RETENTION_PURGER = tracedNamespace(env.RETENTION_PURGER, "RetentionPurger");
   if (env.JOB_EVENTS) traced.JOB_EVENTS = tracedQueue(env.JOB_EVENTS);
   return traced as unknown as Env;
 }

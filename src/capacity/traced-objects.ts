@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { RateLimiter as RateLimiterBase } from "../http/rate-limiter";
 import { IngestBatch as IngestBatchBase } from "../batches/ingest-batch";
 import { IngestJob as IngestJobBase } from "../jobs/ingest-job";
+import { RetentionPurger as RetentionPurgerBase } from "../retention/purger";
 import { isTracing, recordCost, traceCosts } from "./cost-trace";
 
 export class IngestJob extends IngestJobBase {
@@ -50,6 +51,17 @@ export class IngestBatch extends IngestBatchBase {
 
   override async alarm(): Promise<void> {
     if (isTracing(this.env)) recordCost({ c: "do", cls: "IngestBatch", op: "alarm" });
+    return super.alarm();
+  }
+}
+
+export class RetentionPurger extends RetentionPurgerBase {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, traceCosts(env));
+  }
+
+  override async alarm(): Promise<void> {
+    if (isTracing(this.env)) recordCost({ c: "do", cls: "RetentionPurger", op: "alarm" });
     return super.alarm();
   }
 }

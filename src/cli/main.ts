@@ -3,6 +3,7 @@
  * Global options come from flags, else the environment, else defaults.
  */
 import { Command, Option } from "commander";
+import { arxivCommand } from "./arxiv";
 import { batchesCommand, importUrlsCommand } from "./batches";
 import { action, client, DEFAULT_URL, globals, nonNegativeInt, positiveInt, requireProject } from "./context";
 import { docsCommand } from "./docs";
@@ -20,7 +21,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const program = new Command("edge-ingest")
-  .description("Upload files to edge-ingest, follow their jobs, and read the documents they produce.")
+  .description("Upload files to edge-ingest, harvest arXiv, follow their jobs, and read the documents they produce.")
   .addOption(new Option("--url <url>", `the API (env EDGE_INGEST_URL, default ${DEFAULT_URL})`))
   .addOption(new Option("--token <jwt>", "bearer token (env EDGE_INGEST_TOKEN; against localhost, a dev token from .dev.vars)"))
   .addOption(new Option("-p, --project <id>", "the project (env EDGE_INGEST_PROJECT)"))
@@ -67,6 +68,7 @@ program
 program.addCommand(jobsCommand());
 program.addCommand(batchesCommand());
 program.addCommand(importUrlsCommand());
+program.addCommand(arxivCommand());
 program.addCommand(watchCommand());
 program.addCommand(docsCommand());
 program.addCommand(tokenCommand());

@@ -1,7 +1,6 @@
 /** `client.batches`: create, read, list, follow, cancel and retry batches (DESIGN §13). */
-import { EdgeIngestError } from "./errors";
 import type { JobsHost, ProjectOption } from "./jobs";
-import { liveStream, type LiveOptions } from "./live";
+import { followLog, liveStream, type LiveOptions, waitFor } from "./live";
 import { everyItem } from "./pages";
 import type { Transport } from "./transport";
 import { sleep } from "./transport";
@@ -147,19 +146,7 @@ export class Batches {
         fill: async (after, before) => (await log(after)).items.filter((e) => e.seq < before),
         probe: async () => void (await log(Number.MAX_SAFE_INTEGER)),
         endOnNormalClose: true,
-        async *fallback(position, signal) {
-          let after = position ?? 0;
-          for (;;) {
-            const page = await log(after);
-            for (const e of page.items) {
-              if (e.seq <= after) continue;
-              after = e.seq;
-              yield e;
-              if (isDone(e)) return;
-            }
-            await sleep(pollMs, signal);
-          }
-        },
+        fallback: (position, signal) => followLog(log, isDone, position, pollMs, signal),
       },
       { WebSocket: this.host.WebSocket, ...opts, after: opts.after },
     );
@@ -168,24 +155,22 @@ export class Batches {
   /** Resolves with the finished batch. Follows its WebSocket, or polls where sockets are unavailable. */
   async wait(id: string, opts: BatchWaitOptions = {}): Promise<Batch> {
     const projectId = this.host.project(opts);
-    const hasSockets = this.host.WebSocket !== null && (this.host.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) !== undefined;
-    if (hasSockets) {
-      try {
-        for await (const frame of this.events(id, { projectId, signal: opts.signal })) {
-          opts.onProgress?.(frame.batch);
-          if (isDone(frame)) break;
-        }
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        return await this.get(id, { projectId });
-      } catch (err) {
-        if (!(err instanceof EdgeIngestError) || err.status !== 0) throw err;
-      }
-    }
-    for (;;) {
-      const batch = await this.get(id, { projectId, signal: opts.signal });
-      opts.onProgress?.(batch);
-      if (isTerminal(batch.status)) return batch;
-      await sleep(opts.pollMs ?? 1_000, opts.signal);
-    }
+    return waitFor<Batch, BatchFrame>(
+      {
+        events: () => this.events(id, { projectId, signal: opts.signal }),
+        isLast: isDone,
+        onFrame: (frame) => opts.onProgress?.(frame.batch),
+        read: () => this.get(id, { projectId }),
+        poll: async () => {
+          for (;;) {
+            const batch = await this.get(id, { projectId, signal: opts.signal });
+            opts.onProgress?.(batch);
+            if (isTerminal(batch.status)) return batch;
+            await sleep(opts.pollMs ?? 1_000, opts.signal);
+          }
+        },
+      },
+      { WebSocket: this.host.WebSocket, signal: opts.signal },
+    );
   }
 }

@@ -6,7 +6,9 @@
  *   const client = new EdgeIngest({ baseUrl: "http://localhost:8787", token, projectId: "demo" });
  *   const job = await client.jobs.create(file, { idempotencyKey });
  *   const done = await client.jobs.wait(job.id, { onProgress: (j) => console.log(j.progress) });
+ *   const harvest = await client.arxiv.harvest({ query: "cat:cs.IR AND ti:retrieval", maxResults: 200 });
  */
+import { Arxiv } from "./arxiv";
 import { Batches } from "./batches";
 import { Documents } from "./documents";
 import { Jobs, type ProjectOption } from "./jobs";
@@ -24,6 +26,7 @@ export interface EdgeIngestOptions extends TransportOptions {
 export class EdgeIngest {
   readonly jobs: Jobs;
   readonly batches: Batches;
+  readonly arxiv: Arxiv;
   readonly documents: Documents;
   readonly projects: Projects;
   readonly transport: Transport;
@@ -37,6 +40,7 @@ export class EdgeIngest {
     this.WebSocket = options.WebSocket;
     this.jobs = new Jobs(this);
     this.batches = new Batches(this);
+    this.arxiv = new Arxiv(this, this.batches);
     this.documents = new Documents(this);
     this.projects = new Projects(this);
   }
@@ -63,5 +67,7 @@ export type { CreateJobOptions, EventsOptions, ListJobsOptions, ProjectOption, S
 export type { ProjectEventsOptions } from "./projects";
 export type { BatchEventsOptions, BatchOptions, BatchWaitOptions, CreateBatchOptions, ListBatchesOptions, ListItemsOptions } from "./batches";
 export type { FileInput, SizedStream } from "./upload-body";
+export { harvestStats, HARVEST_COUNTERS, ranQuery } from "./arxiv";
+export type { ArxivGateStatus, HarvestRequest, HarvestStats, SeedJob } from "./arxiv";
 export { mediaTypeOf, MEDIA_TYPES } from "./upload-body";
 export * from "./types";

@@ -1,7 +1,6 @@
 /** `client.jobs`: create, read, list, cancel, retry, delete, wait for, and follow jobs. */
 import { everyItem } from "./pages";
-import { EdgeIngestError } from "./errors";
-import { liveStream, type LiveOptions } from "./live";
+import { followLog, liveStream, type LiveOptions, waitFor } from "./live";
 import type { Transport } from "./transport";
 import { sleep } from "./transport";
 import { isTerminal, type Job, type JobEvent, type JobFilters, type JobFrame, type JobList, type LookupItem, type LookupResult } from "./types";
@@ -228,19 +227,7 @@ export class Jobs {
         fill: async (after, before) => (await log(after)).items.filter((e) => e.seq < before),
         probe: async () => void (await log(Number.MAX_SAFE_INTEGER)),
         endOnNormalClose: true,
-        async *fallback(position, signal) {
-          let after = position ?? 0;
-          for (;;) {
-            const page = await log(after);
-            for (const e of page.items) {
-              if (e.seq <= after) continue;
-              after = e.seq;
-              yield e;
-              if (isDone(e)) return;
-            }
-            await sleep(pollMs, signal);
-          }
-        },
+        fallback: (position, signal) => followLog(log, isDone, position, pollMs, signal),
       },
       { WebSocket: this.host.WebSocket, ...opts, after: opts.after },
     );
@@ -253,21 +240,16 @@ export class Jobs {
    */
   async wait(id: string, opts: WaitOptions = {}): Promise<Job> {
     const projectId = this.host.project(opts);
-    const hasSockets = this.host.WebSocket !== null && (this.host.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) !== undefined;
-    if (hasSockets) {
-      try {
-        for await (const frame of this.events(id, { projectId, signal: opts.signal })) {
-          opts.onProgress?.(frame.job);
-          if (isDone(frame)) break;
-        }
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        return await this.get(id, { projectId });
-      } catch (err) {
-        if (!(err instanceof EdgeIngestError) || err.status !== 0) throw err;
-        // sockets could not be opened: poll instead
-      }
-    }
-    return this.poll(id, projectId, opts);
+    return waitFor<Job, JobFrame>(
+      {
+        events: () => this.events(id, { projectId, signal: opts.signal }),
+        isLast: isDone,
+        onFrame: (frame) => opts.onProgress?.(frame.job),
+        read: () => this.get(id, { projectId }),
+        poll: () => this.poll(id, projectId, opts),
+      },
+      { WebSocket: this.host.WebSocket, signal: opts.signal },
+    );
   }
 
   private async poll(id: string, projectId: string, opts: WaitOptions): Promise<Job> {

@@ -181,3 +181,70 @@ export async function* liveStream<F>(source: LiveSource<F>, options: LiveOptions
     await sleep(reconnectDelay(failedOpens), signal).catch(() => undefined);
   }
 }
+
+/** Whether the client can open sockets: its own `WebSocket` option, else a global one (`null`: never). */
+export function canOpenSockets(WebSocket: WebSocketConstructor | null | undefined): boolean {
+  return WebSocket !== null && (WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) !== undefined;
+}
+
+/**
+ * The stored event log after `position`, polled every `pollMs`: what a live stream of
+ * `seq`-numbered events falls back to where no socket can be opened. Each event is
+ * yielded once, in order; ends after the event `isLast` accepts.
+ */
+export async function* followLog<E extends { seq: number }>(
+  log: (after: number) => Promise<{ items: E[] }>,
+  isLast: (event: E) => boolean,
+  position: number | null,
+  pollMs: number,
+  signal?: AbortSignal,
+): AsyncGenerator<E> {
+  let after = position ?? 0;
+  for (;;) {
+    const page = await log(after);
+    for (const e of page.items) {
+      if (e.seq <= after) continue;
+      after = e.seq;
+      yield e;
+      if (isLast(e)) return;
+    }
+    await sleep(pollMs, signal);
+  }
+}
+
+/** How `waitFor` follows one job or batch to its end. */
+export interface WaitSource<T, F> {
+  /** Its live frames (a socket that falls back to the log). */
+  events(): AsyncIterable<F>;
+  /** The frame after which nothing more will come. */
+  isLast(frame: F): boolean;
+  onFrame?(frame: F): void;
+  /** The finished thing, read once its stream ended. */
+  read(): Promise<T>;
+  /** Reads it until it has finished: where no socket can be opened at all. */
+  poll(): Promise<T>;
+}
+
+/**
+ * Resolves with the finished job or batch: follows its socket, then reads it once; where
+ * sockets are unavailable (none in the runtime, or none could be opened), polls instead.
+ */
+export async function waitFor<T, F>(
+  source: WaitSource<T, F>,
+  options: { WebSocket: WebSocketConstructor | null | undefined; signal?: AbortSignal },
+): Promise<T> {
+  if (canOpenSockets(options.WebSocket)) {
+    try {
+      for await (const frame of source.events()) {
+        source.onFrame?.(frame);
+        if (source.isLast(frame)) break;
+      }
+      if (options.signal?.aborted) throw options.signal.reason;
+      return await source.read();
+    } catch (err) {
+      if (!(err instanceof EdgeIngestError) || err.status !== 0) throw err;
+      // sockets could not be opened: poll instead
+    }
+  }
+  return source.poll();
+}

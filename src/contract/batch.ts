@@ -142,6 +142,8 @@ export const BatchItem = z
     id: z.string().openapi({ description: "The item's id: its job's id when it has one" }),
     status: z.enum(ITEM_STATES),
     source: z.string().openapi({ description: "The item's source reference: file name, URL or arXiv id" }),
+    title: z.string().nullable().openapi({ description: "An arXiv item's paper title, as plain text (null for other kinds)" }),
+    sourceUrl: z.string().nullable().openapi({ description: "Where the source lives: an arXiv item's abstract page, a URL item's URL (null for uploads)" }),
     jobId: z.string().nullable(),
     job: z.object({ status: z.enum(JOB_STATUSES), stage: z.enum(JOB_STAGES), progress: z.number() }).nullable(),
     error: BatchErrorEntry.nullable(),

@@ -9,6 +9,16 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
+/** A job or batch that has finished and is not deleted: what retention counts from its updated_at. */
+export const FINISHED_WHERE = "deleted_at IS NULL AND status IN ('COMPLETED', 'FAILED', 'CANCELLED')";
+/**
+ * Jobs that should be moving: RUNNING, or QUEUED outside a batch (a batch's queued items
+ * wait for their batch, which watches them itself).
+ */
+export const SWEPT_WHERE = "deleted_at IS NULL AND (status = 'RUNNING' OR (status = 'QUEUED' AND batch_id IS NULL))";
+const FINISHED = sql.raw(FINISHED_WHERE);
+const SWEPT = sql.raw(SWEPT_WHERE);
+
 /** The listing index: one row per job, written only by the job's Durable Object. */
 export const jobs = sqliteTable(
   "jobs",
@@ -48,6 +58,13 @@ export const jobs = sqliteTable(
     index("jobs_project_source_path").on(t.projectId, t.sourcePath),
     index("jobs_project_filename").on(t.projectId, t.originalFilename),
     index("jobs_project_batch_created").on(t.projectId, t.batchId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    // Retention (src/retention/): finished rows by age over the shard and per project (a
+    // finished row's updated_at is its completedAt), deleted rows by deletion time, and
+    // the sweep's active rows by their last write. Each query repeats its index's WHERE.
+    index("jobs_finished_updated").on(t.updatedAt, t.id).where(FINISHED),
+    index("jobs_project_finished_updated").on(t.projectId, t.updatedAt).where(FINISHED),
+    index("jobs_deleted").on(t.deletedAt).where(sql`deleted_at IS NOT NULL`),
+    index("jobs_active_updated").on(t.updatedAt, t.id).where(SWEPT),
   ],
 );
 
@@ -71,6 +88,9 @@ export const batches = sqliteTable(
     index("batches_project_created").on(t.projectId, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("batches_project_status_created").on(t.projectId, t.status, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
     index("batches_project_kind_created").on(t.projectId, t.kind, t.createdAt, t.id).where(sql`deleted_at IS NULL`),
+    index("batches_finished_updated").on(t.updatedAt, t.id).where(FINISHED),
+    index("batches_project_finished_updated").on(t.projectId, t.updatedAt).where(FINISHED),
+    index("batches_deleted").on(t.deletedAt).where(sql`deleted_at IS NOT NULL`),
   ],
 );
 
@@ -85,7 +105,8 @@ export const idempotencyKeys = sqliteTable(
     requestHash: text("request_hash").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.key] })],
+  // Expired claims are deleted a page at a time by the retention purger.
+  (t) => [primaryKey({ columns: [t.projectId, t.key] }), index("idempotency_keys_expires").on(t.expiresAt)],
 );
 
 /**
@@ -115,6 +136,12 @@ export const documents = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** Where the source was fetched from (a URL item or an arXiv abstract page), when it was. */
     sourceUrl: text("source_url"),
+    /**
+     * The job's source path and file name, copied here when retention purges the job's
+     * row, so the documents search (`q`) still finds the document by them.
+     */
+    sourcePath: text("source_path"),
+    originalFilename: text("original_filename"),
   },
   (t) => [
     // The listing (newest first) and its filters; the hash index also finds exact duplicates.
@@ -189,3 +216,17 @@ export const arxivPapers = sqliteTable(
 );
 
 export type ArxivPaperRow = typeof arxivPapers.$inferSelect;
+
+/**
+ * Project settings an admin may override (docs/retention.md): today the retention of the
+ * project's finished jobs and batches. A project without a row keeps the defaults.
+ */
+export const projectSettings = sqliteTable("project_settings", {
+  projectId: text("project_id").primaryKey(),
+  /** Days a finished job or batch is kept; null: `RETENTION_DAYS`. */
+  retentionDays: integer("retention_days"),
+  updatedBy: text("updated_by").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export type ProjectSettingsRow = typeof projectSettings.$inferSelect;

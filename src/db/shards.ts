@@ -8,10 +8,13 @@
  * basis 2166136261, prime 16777619). It depends on nothing but the id and N, so every
  * isolate, deploy and language agrees (`scripts/lib/shards.mjs` is the same function in
  * Node). Growing from N to 2N keeps each project on shard `i` or moves it to `i + N`;
- * docs/sharding.md describes that move.
+ * docs/sharding.md describes that move. While it runs, `D1_SHARDS_NEXT` (before the
+ * cut-over) or `D1_SHARDS_PREV` (after it) names the other list, and the project's
+ * database mirrors every write to its shard under that list (`mirror.ts`).
  */
 import { ConfigError } from "../config";
 import type { Env } from "../env";
+import { mirroredDatabase } from "./mirror";
 
 /** One D1 shard: its binding name (as listed in `D1_SHARDS`) and its position. */
 export interface Shard {
@@ -35,14 +38,35 @@ export function shardIndex(projectId: string, count: number): number {
   return fnv1a32(projectId) % count;
 }
 
-/** The binding names of the shards, in shard order, from `D1_SHARDS`. */
-export function shardNames(env: Env): string[] {
-  const names = (env.D1_SHARDS ?? "")
+function parseNames(list: string | undefined): string[] {
+  return (list ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** The binding names of the shards, in shard order, from `D1_SHARDS`. */
+export function shardNames(env: Env): string[] {
+  const names = parseNames(env.D1_SHARDS);
   if (names.length === 0) throw new ConfigError("D1_SHARDS must name at least one D1 binding (e.g. DB_0,DB_1)");
   return names;
+}
+
+/** The other shard lists of a reshard in progress: `D1_SHARDS_NEXT` and `D1_SHARDS_PREV` (empty when unset). */
+export function mirrorLists(env: Env): string[][] {
+  return [parseNames(env.D1_SHARDS_NEXT), parseNames(env.D1_SHARDS_PREV)].filter((names) => names.length > 0);
+}
+
+/** The project's shards under the other lists that are not its shard under `D1_SHARDS`: where its writes are mirrored. */
+export function mirrorShards(env: Env, projectId: string): Shard[] {
+  const primary = shardNames(env)[shardIndex(projectId, shardNames(env).length)];
+  const mirrors = new Map<string, Shard>();
+  for (const names of mirrorLists(env)) {
+    const index = shardIndex(projectId, names.length);
+    const name = names[index]!;
+    if (name !== primary && !mirrors.has(name)) mirrors.set(name, { name, index, db: binding(env, name) });
+  }
+  return [...mirrors.values()];
 }
 
 function binding(env: Env, name: string): D1Database {
@@ -58,15 +82,21 @@ export function allShards(env: Env): Shard[] {
   return shardNames(env).map((name, index) => ({ name, index, db: binding(env, name) }));
 }
 
-/** The shard that holds `projectId`'s rows. */
+/**
+ * The shard that holds `projectId`'s rows. During a reshard its `db` mirrors every write
+ * that changed rows to the project's shard under the other list (`mirror.ts`); reads
+ * stay on this shard.
+ */
 export function projectShard(env: Env, projectId: string): Shard {
   const names = shardNames(env);
   const index = shardIndex(projectId, names.length);
   const name = names[index]!;
-  return { name, index, db: binding(env, name) };
+  const db = binding(env, name);
+  const mirrors = mirrorShards(env, projectId);
+  return { name, index, db: mirrors.length > 0 ? mirroredDatabase(db, mirrors, projectId) : db };
 }
 
-/** The D1 database that holds `projectId`'s rows (writes, and reads outside a request). */
+/** The D1 database that holds `projectId`'s rows (writes, and reads outside a request), mirrored during a reshard. */
 export function projectDb(env: Env, projectId: string): D1Database {
   return projectShard(env, projectId).db;
 }

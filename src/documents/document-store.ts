@@ -12,7 +12,8 @@ import { hammingDistance, simhashBands } from "../pipeline/analyze";
 import { chunkTableKey, documentKeys } from "../storage-keys";
 import { CHUNK_RECORD_BYTES, decodeChunkRecords, type ChunkRecord } from "./chunk-table";
 
-export type NewDocument = Omit<DocumentRow, "band0" | "band1" | "band2" | "band3">;
+/** What a completing job inserts; the job's path and name are copied in only when its row is purged (src/retention/). */
+export type NewDocument = Omit<DocumentRow, "band0" | "band1" | "band2" | "band3" | "sourcePath" | "originalFilename">;
 
 /** The last write of a job: the document becomes visible with everything it points at. */
 export async function insertDocument(d1: D1Database, doc: NewDocument): Promise<void> {
@@ -179,7 +180,14 @@ export function documentListQueries(d1: D1Database, projectId: string, filters: 
           or(and(gte(jobs.sourcePath, q), lt(jobs.sourcePath, q + PREFIX_END)), and(gte(jobs.originalFilename, q), lt(jobs.originalFilename, q + PREFIX_END))),
         ),
       );
-    where.push(inArray(documents.jobId, matchingJobs));
+    // A document whose job retention purged carries the job's path and name itself.
+    where.push(
+      or(
+        inArray(documents.jobId, matchingJobs),
+        and(gte(documents.sourcePath, q), lt(documents.sourcePath, q + PREFIX_END)),
+        and(gte(documents.originalFilename, q), lt(documents.originalFilename, q + PREFIX_END)),
+      )!,
+    );
   }
   const matching = and(...where);
   return [

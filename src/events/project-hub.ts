@@ -97,6 +97,28 @@ export class ProjectHub extends DurableObject<Env> {
     else if (watch) await this.timers.arm();
   }
 
+  /**
+   * The retention purger removed these jobs (or `batch:<id>`s): their de-duplication rows
+   * go, and anything the stall watch still held of them.
+   */
+  forget(sources: string[]): void {
+    const sql = this.ctx.storage.sql;
+    const ids = JSON.stringify(sources);
+    sql.exec("DELETE FROM job_seq WHERE job_id IN (SELECT value FROM json_each(?))", ids);
+    sql.exec("DELETE FROM active_jobs WHERE job_id IN (SELECT value FROM json_each(?))", ids);
+    sql.exec("DELETE FROM stall_checks WHERE job_id IN (SELECT value FROM json_each(?))", ids);
+  }
+
+  /**
+   * The retention sweep found a job of this project silent in D1: the hub's alarm may be
+   * lost too. Puts the stall watch back on the schedule and sets the alarm if the runtime
+   * has none. True when it had to set one.
+   */
+  async restoreAlarm(): Promise<boolean> {
+    if (this.stalls.watching()) this.watchStalls(Date.now());
+    return this.timers.restoreAlarm();
+  }
+
   /** A route created, changed or rotated a subscription: reload them before the next delivery. */
   invalidateWebhooks(): void {
     this.webhooks.invalidate();

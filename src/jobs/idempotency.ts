@@ -48,7 +48,11 @@ export async function claimIdempotencyKey(
 
 /**
  * Moves an abandoned claim (see `ABANDONED_CLAIM_MS`) from `abandonedJobId` to `jobId`,
- * compare-and-set: of several requests taking it over, exactly one wins.
+ * compare-and-set: of several requests taking it over, exactly one wins. An upsert, not
+ * an UPDATE: while the shards grow, the same statement is mirrored to the project's next
+ * shard (src/db/mirror.ts), which may never have received the abandoned claim (its
+ * create died between the two writes); there it inserts the claim instead of changing
+ * nothing. On the shard that decides, the claim was just read, so it conflicts.
  */
 export async function takeOverAbandonedClaim(
   d1: D1Database,
@@ -61,8 +65,9 @@ export async function takeOverAbandonedClaim(
 ): Promise<boolean> {
   const result = await d1
     .prepare(
-      `UPDATE idempotency_keys SET job_id = ?1, request_hash = ?2, expires_at = ?3
-       WHERE project_id = ?4 AND key = ?5 AND job_id = ?6 AND expires_at <= ?7`,
+      `INSERT INTO idempotency_keys (project_id, key, job_id, request_hash, expires_at) VALUES (?4, ?5, ?1, ?2, ?3)
+       ON CONFLICT (project_id, key) DO UPDATE SET job_id = excluded.job_id, request_hash = excluded.request_hash, expires_at = excluded.expires_at
+       WHERE idempotency_keys.job_id = ?6 AND idempotency_keys.expires_at <= ?7`,
     )
     .bind(jobId, requestHash, now + IDEMPOTENCY_TTL_MS, projectId, key, abandonedJobId, now - ABANDONED_CLAIM_MS + IDEMPOTENCY_TTL_MS)
     .run();

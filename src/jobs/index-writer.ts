@@ -32,7 +32,7 @@ export class IndexWriter {
   }
 
   /** The job's project database (or a session on it), every statement counted (DESIGN §8 budget). */
-  d1(db: D1Database = projectDb(this.env, this.store.job()?.projectId ?? "")): D1Database {
+  d1(db: D1Database = projectDb(this.env, this.store.projectId() ?? "")): D1Database {
     return meterD1(db, (n) => this.outbox.countStatements(n));
   }
 

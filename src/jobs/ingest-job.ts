@@ -25,6 +25,8 @@ import { ALARM_SLICE_LIMITS, type SliceLimits, SliceLoop } from "./slice-loop";
 import { PipelineRunner } from "./slice-runner";
 import { nudgeJob } from "./job-nudge";
 import type { Nudge, NudgeOutcome } from "./stall";
+import type { PurgeOutcome, PurgeRequest } from "../retention/policy";
+import { jobActive, purgeObject } from "../retention/object-purge";
 
 /** The kinds of timed work a job's object runs. */
 export type JobTimer = "slice" | "index" | "forward" | "reservation" | "cleanup" | "expiry" | "batch";
@@ -196,6 +198,27 @@ export class IngestJob extends DurableObject<Env> {
   async nudge(nudge: Nudge): Promise<NudgeOutcome> {
     const deps = { store: this.store, timers: this.timers, commit: (t: Transition) => this.commit(t), settle: () => this.settle() };
     return nudgeJob({ ...deps, maxAttempts: this.config.stageMaxAttempts }, nudge);
+  }
+
+  /**
+   * The retention purger: a finished job past its retention (or a deleted one past its
+   * grace) removes its source and any staged objects from R2, then its alarm and all its
+   * storage. Its document, if it has one, stays.
+   */
+  async purge(request: PurgeRequest): Promise<PurgeOutcome> {
+    return purgeObject(
+      {
+        record: () => this.store.job(),
+        active: jobActive,
+        forget: () => this.store.forget(),
+        reload: () => this.store.reload(),
+        // As for a deleted job: the source and whatever an unfinished document staged go.
+        removeOutside: (job) => this.runner.cleanUp({ ...job, deletedAt: job.deletedAt ?? new Date().toISOString() }, false),
+        closeWatchers: () => this.watchers.closeAll(CLOSE_NORMAL, "Job purged"),
+        storage: this.ctx.storage,
+      },
+      request,
+    );
   }
 
   /** The stored event log after `after`, if `access` may read the job. */

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 export class JobStore {
   private cached: { job: Job; version: number; indexedVersion: number } | null | undefined;
+  private forgottenProjectId: string | null = null;
 
   constructor(private readonly storage: DurableObjectStorage) {
     storage.sql.exec(SCHEMA);
@@ -39,6 +40,22 @@ export class JobStore {
   /** The job, or null before `create`. Cached in memory; storage stays the truth. */
   job(): Job | null {
     return this.state()?.job ?? null;
+  }
+
+  /** Retention is purging this object: from here on it has no job, whatever storage holds until its `deleteAll`. */
+  forget(): void {
+    this.forgottenProjectId = this.state()?.job.projectId ?? this.forgottenProjectId;
+    this.cached = null;
+  }
+
+  /** The job's project, still known while a purge removes what the job left in D1 and R2. */
+  projectId(): string | null {
+    return this.job()?.projectId ?? this.forgottenProjectId;
+  }
+
+  /** Reads the job from storage again (a purge that failed before its `deleteAll`). */
+  reload(): void {
+    this.cached = undefined;
   }
 
   /** The job with its commit counter and the newest version known to be in D1. */

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { toHex } from "../bytes";
 import { listProjectBatches } from "../batches/batch-index";
 import type { BatchItemRow } from "../batches/batch-store";
+import type { ItemSource } from "../batches/item-source";
 import type { BatchReply } from "../batches/ingest-batch";
 import type { Batch as BatchData, BatchInit } from "../batches/lifecycle";
 import { checkArxivRequest } from "../arxiv/request";
@@ -241,11 +242,13 @@ batchRoutes.openapi(
   },
 );
 
-function itemView(i: BatchItemRow): z.infer<typeof BatchItem> {
+function itemView(i: BatchItemRow & ItemSource): z.infer<typeof BatchItem> {
   return {
     id: i.id,
     status: i.state,
     source: i.ref,
+    title: i.title,
+    sourceUrl: i.sourceUrl,
     jobId: i.hasJob ? i.id : null,
     job: i.job as z.infer<typeof BatchItem>["job"],
     error: i.error,

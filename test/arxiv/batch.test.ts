@@ -6,7 +6,8 @@ import { sourceKey } from "../../src/storage-keys";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Batch } from "../../src/batches/lifecycle";
 import { call, problem, token } from "../helpers";
-import { controlFake, fakeRequests, gate, resetFake } from "./fake";
+import { batchStub } from "../../src/routes/batches";
+import { controlFake, type FakeRequest, fakeRequests, gate, INTERVAL_MS, resetFake } from "./fake";
 
 /** Each test harvests into its own project, so papers recorded by one are new to the next. */
 let PROJECT = "";
@@ -81,6 +82,14 @@ describe("POST /batches {kind: arxiv}", () => {
     expect(again.stats).toMatchObject({ papers_fetched: 12, papers_unchanged: 12, papers_created: 0, pdfs_downloaded: 0 });
   });
 
+  it("pages by the entries received (start 0, n, 2n as arXiv served them) and asks an empty page mid-way again", async () => {
+    await controlFake({ total: 15, pageLimit: 5, faults: [{ on: "api", fault: "empty", start: 5, times: 1 }] });
+    const batch = await settled(((await (await create({ query: "cat:cs.IR", processPdfs: false })).json()) as Batch).id);
+    expect(batch).toMatchObject({ status: "COMPLETED", stats: { papers_fetched: 15, papers_created: 15, pages: 3 }, errors: [] });
+    const starts = (await fakeRequests()).filter((r) => r.path === "/api/query").map((r) => Number(new URLSearchParams(r.search).get("start")));
+    expect(starts).toEqual([0, 5, 5, 10]);
+  });
+
   it("processes a new version: the paper points at the new document, the old one is deleted, no PDF is kept", async () => {
     await controlFake({ total: 3 });
     const first = await settled(((await (await create({ query: "q" })).json()) as Batch).id);
@@ -88,9 +97,14 @@ describe("POST /batches {kind: arxiv}", () => {
     const paperId = "2202.12139";
     const oldItem = (await items(first.id)).find((i) => i.source.startsWith(paperId))!;
     const oldJob = (await (await call(`/api/projects/${PROJECT}/ingest/jobs/${oldItem.jobId}`, { token: t })).json()) as { canonicalDocumentId: string };
-    await controlFake({ bump: [paperId] });
+    // One paper gets a new version, another only a new title.
+    const retitled = "2405.13786";
+    await controlFake({ bump: [paperId], retitle: { [retitled]: "A retitled paper" } });
+    const pdfsBefore = (await fakeRequests()).filter((r) => r.path.startsWith("/pdf/")).length;
     const second = await settled(((await (await create({ query: "q" })).json()) as Batch).id);
-    expect(second.stats).toMatchObject({ papers_fetched: 3, papers_updated: 1, papers_unchanged: 2, pdfs_downloaded: 1, pdfs_processed: 1 });
+    expect(second.stats).toMatchObject({ papers_fetched: 3, papers_updated: 2, papers_unchanged: 1, pdfs_downloaded: 1, pdfs_processed: 1 });
+    expect((await fakeRequests()).filter((r) => r.path.startsWith("/pdf/")).map((r) => r.path)).toHaveLength(pdfsBefore + 1);
+    expect(await getPaper(projectDb(env, PROJECT), PROJECT, retitled)).toMatchObject({ version: 1, title: "A retitled paper" });
     const [newItem] = await items(second.id);
     expect(newItem).toMatchObject({ source: `${paperId}v2`, status: "COMPLETED" });
     const newJob = (await (await call(`/api/projects/${PROJECT}/ingest/jobs/${newItem!.jobId}`, { token: t })).json()) as { canonicalDocumentId: string };
@@ -114,6 +128,60 @@ describe("POST /batches {kind: arxiv}", () => {
     const list = await items(created.id);
     expect(list.find((i) => i.source === "0000.0000")).toMatchObject({ status: "FAILED", error: { code: "not_found" } });
     expect(list.find((i) => i.source === "hep-ex/0406020v1")).toMatchObject({ status: "FAILED", error: { code: "UNSUPPORTED_TYPE" } });
+  });
+
+  it("retries a PDF download told to wait (503 with Retry-After: 5, then 429) when the gate allows, not on the batch's backoff", async () => {
+    await controlFake({
+      faults: [
+        { on: "pdf", fault: "503", retryAfter: 5, id: "2104.12255v1", times: 1 },
+        { on: "pdf", fault: "429", id: "2104.12255v1", times: 1 },
+      ],
+    });
+    const created = (await (await create({ idList: ["2104.12255v1"] })).json()) as Batch;
+    let refused: FakeRequest | undefined;
+    while (!refused) {
+      await new Promise((r) => setTimeout(r, 100));
+      refused = (await fakeRequests()).find((r) => r.path === "/pdf/2104.12255v1");
+    }
+    // Half way through the pause: nothing of the batch waits at the gate, and the batch's
+    // next dispatch is the gate's next allowed start, with no failed run behind it.
+    await new Promise((r) => setTimeout(r, Math.max(0, refused.at + 2500 - Date.now())));
+    const status = await gate().status();
+    expect(status.pausedUntil).toBeGreaterThan(status.now);
+    expect(status).toMatchObject({ holder: null, waiting: {} });
+    const dispatch = await runInDurableObject(batchStub(env, created.id), (_, state) =>
+      state.storage.sql.exec<{ due: number; attempts: number }>("SELECT due, attempts FROM work WHERE kind = 'dispatch'").one(),
+    );
+    expect(dispatch).toEqual({ due: status.nextRequestAt, attempts: 0 });
+
+    const batch = await settled(created.id);
+    expect(batch).toMatchObject({ status: "COMPLETED", counts: { total: 1, completed: 1 }, stats: { pdfs_downloaded: 1, pdfs_processed: 1 } });
+    const asked = (await fakeRequests()).filter((r) => r.path === "/pdf/2104.12255v1");
+    expect(asked).toHaveLength(3);
+    expect(asked[1]!.at - asked[0]!.at).toBeGreaterThanOrEqual(5000);
+    expect(asked[2]!.at - asked[1]!.at).toBeGreaterThanOrEqual(INTERVAL_MS);
+  });
+
+  it("round-trips an old-style id whose archive holds a v, and refuses a PDF over the limit while streaming (that item only)", async () => {
+    await controlFake({ faults: [{ on: "pdf", fault: "huge", bytes: 13 * 1024 * 1024, id: "2104.12255v1", times: 1 }] });
+    const created = (await (await create({ idList: ["solv-int/9901001v1", "2104.12255v1"] })).json()) as Batch;
+    const batch = await settled(created.id);
+    expect(batch).toMatchObject({ status: "COMPLETED", counts: { total: 2, completed: 1, failed: 1 }, stats: { pdfs_downloaded: 1, pdfs_processed: 1 } });
+    const list = await items(created.id);
+    expect(list.find((i) => i.source === "2104.12255v1")).toMatchObject({ status: "FAILED", error: { code: "LIMIT_EXCEEDED" } });
+    const old = list.find((i) => i.source === "solv-int/9901001v1")!;
+    expect(old.status).toBe("COMPLETED");
+    const job = await (await call(`/api/projects/${PROJECT}/ingest/jobs/${old.jobId}`, { token: t })).json();
+    expect(job).toMatchObject({ sourceId: "solv-int/9901001v1", sourcePath: "https://arxiv.org/abs/solv-int/9901001v1" });
+    expect(await getPaper(projectDb(env, PROJECT), PROJECT, "solv-int/9901001")).toMatchObject({ version: 1 });
+  });
+
+  it("fails the batch with arXiv's own message when it answers an error feed (HTTP 400)", async () => {
+    await controlFake({ faults: [{ on: "api", fault: "error", message: "start must be non-negative", times: 1 }] });
+    const batch = await settled(((await (await create({ query: "q", maxResults: 5 })).json()) as Batch).id);
+    expect(batch).toMatchObject({ status: "FAILED", counts: { total: 0 } });
+    expect(batch.errors[0]).toMatchObject({ code: "BATCH_FAILED", message: "start must be non-negative" });
+    expect(await fakeRequests()).toHaveLength(1);
   });
 
   it("fails the batch when arXiv stays unavailable", async () => {
@@ -144,8 +212,9 @@ describe("POST /batches {kind: arxiv}", () => {
 });
 
 describe("POST /api/v1/ingestion/arxiv (seed twin)", () => {
-  it("starts a harvest and reports it in the seed's shape while it runs and when it ends", async () => {
-    await controlFake({ total: 6 });
+  it("starts a harvest and reports it in the seed's shape while it runs, counters growing, and when it ends", async () => {
+    // Pages of 2: the counters move page by page, at the gate's interval.
+    await controlFake({ total: 6, pageLimit: 2 });
     const res = await call("/api/v1/ingestion/arxiv", {
       method: "POST",
       token: t,
@@ -156,7 +225,20 @@ describe("POST /api/v1/ingestion/arxiv (seed twin)", () => {
     const started = (await res.json()) as { job_id: string; status: string };
     expect(res.headers.get("Location")).toBe(`/api/v1/ingestion/job/${started.job_id}`);
     expect(["pending", "running"]).toContain(started.status);
-    await settled(started.job_id);
+    type Seed = { status: string; progress: Record<string, number> };
+    const seen: Seed[] = [];
+    for (;;) {
+      const now = (await (await call(`/api/v1/ingestion/job/${started.job_id}`, { token: t })).json()) as Seed;
+      seen.push(now);
+      if (["completed", "failed", "cancelled"].includes(now.status)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const fetched = seen.map((s) => s.progress.papers_fetched!);
+    // Never backwards, and seen part way while the harvest ran.
+    expect(fetched).toEqual([...fetched].sort((a, b) => a - b));
+    expect(seen.some((s) => s.status === "running" && s.progress.papers_fetched! > 0 && s.progress.papers_fetched! < 6)).toBe(true);
+    const downloaded = seen.map((s) => s.progress.pdfs_downloaded!);
+    expect(downloaded).toEqual([...downloaded].sort((a, b) => a - b));
     const seed = await (await call(`/api/v1/ingestion/job/${started.job_id}`, { token: t })).json();
     expect(seed).toMatchObject({
       job_id: started.job_id,

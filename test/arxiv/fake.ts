@@ -13,13 +13,19 @@ export interface FakeRequest {
   path: string;
   search: string;
   userAgent: string | null;
+  /** The fake's own time to build the answer. */
+  ms: number;
 }
 
 export interface Fault {
   on: "api" | "pdf";
-  fault: "503" | "429" | "empty" | "slow" | "drop" | "html" | "huge";
+  fault: "503" | "429" | "empty" | "slow" | "drop" | "html" | "error" | "huge";
   start?: number;
   id?: string;
+  /** A substring of the request's query string. */
+  search?: string;
+  /** The `error` fault's message. */
+  message?: string;
   times?: number;
   retryAfter?: number;
   delayMs?: number;

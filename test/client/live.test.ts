@@ -4,7 +4,8 @@
  * any other hole is filled from the log.
  */
 import { describe, expect, it } from "vitest";
-import { liveStream, type LiveSource, type WebSocketConstructor } from "../../src/client/live";
+import { EdgeIngestError } from "../../src/client/errors";
+import { followLog, liveStream, type LiveSource, type WebSocketConstructor, waitFor } from "../../src/client/live";
 
 type Frame = { type: string; seq: number; coalesced?: number };
 
@@ -80,5 +81,72 @@ describe("liveStream", () => {
     );
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
     expect(filled).toEqual([[2, 5]]);
+  });
+});
+
+describe("followLog", () => {
+  it("yields each logged event once, in order, across polls, and ends after the last", async () => {
+    const pages: Frame[][] = [
+      [{ type: "job.progress", seq: 2 }],
+      [],
+      [
+        { type: "job.progress", seq: 2 },
+        { type: "job.progress", seq: 3 },
+      ],
+      [
+        { type: "job.completed", seq: 4 },
+        { type: "job.progress", seq: 5 },
+      ],
+    ];
+    const asked: number[] = [];
+    const out: number[] = [];
+    const log = async (after: number) => (asked.push(after), { items: pages.shift() ?? [] });
+    for await (const e of followLog(log, (f) => f.type === "job.completed", 1, 0)) out.push(e.seq);
+    expect(out).toEqual([2, 3, 4]);
+    expect(asked).toEqual([1, 2, 2, 3]);
+  });
+});
+
+describe("waitFor", () => {
+  const finished = { status: "COMPLETED" };
+  const source = (events: () => AsyncIterable<Frame>, seen: string[]) => ({
+    events,
+    isLast: (f: Frame) => f.type === "job.completed",
+    onFrame: (f: Frame) => void seen.push(f.type),
+    read: async () => (seen.push("read"), finished),
+    poll: async () => (seen.push("poll"), finished),
+  });
+
+  it("follows the stream to its last frame, then reads the finished thing once", async () => {
+    const seen: string[] = [];
+    async function* frames() {
+      yield { type: "job.progress", seq: 1 };
+      yield { type: "job.completed", seq: 2 };
+      yield { type: "job.progress", seq: 3 };
+    }
+    expect(await waitFor(source(frames, seen), { WebSocket: scriptedSocket([]) })).toBe(finished);
+    expect(seen).toEqual(["job.progress", "job.completed", "read"]);
+  });
+
+  it("polls when the client opens no sockets", async () => {
+    const seen: string[] = [];
+    const frames = () => {
+      throw new Error("no stream without sockets");
+    };
+    expect(await waitFor(source(frames, seen), { WebSocket: null })).toBe(finished);
+    expect(seen).toEqual(["poll"]);
+  });
+
+  it("polls when no socket could be opened, and passes any other failure on", async () => {
+    const seen: string[] = [];
+    // A stream that fails before its first frame, as one whose sockets never open.
+    const failing = (err: Error) => (): AsyncIterable<Frame> => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(err) }),
+    });
+    const unopened = failing(new EdgeIngestError(0, "Could not open a WebSocket (5 tries)"));
+    expect(await waitFor(source(unopened, seen), { WebSocket: scriptedSocket([]) })).toBe(finished);
+    expect(seen).toEqual(["poll"]);
+    const refused = failing(new EdgeIngestError(404, "Job not found"));
+    await expect(waitFor(source(refused, []), { WebSocket: scriptedSocket([]) })).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -46,6 +46,9 @@ export const SHARED_VARS: Record<string, string> = {
   FETCH_TIMEOUT_MS: "10000",
 };
 
+/** The shared server's `ARXIV_MIN_INTERVAL_MS`: short, so harvests run in seconds; still paced. */
+export const E2E_ARXIV_INTERVAL_MS = 100;
+
 /** The rate-limited server's vars: only the project budget is tight. */
 export const RATE_LIMITED_VARS: Record<string, string> = {
   RATE_LIMIT_PROJECT_PER_MINUTE: "4",

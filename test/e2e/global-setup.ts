@@ -17,7 +17,7 @@ import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
 import { startFakeArxiv } from "../../scripts/fake-arxiv.mjs";
 import { applyMigrations, reservePort, startDev, type DevServer } from "../../scripts/lib/dev-server.mjs";
-import { RATE_LIMITED_VARS, SHARED_VARS } from "./dev-server";
+import { E2E_ARXIV_INTERVAL_MS, RATE_LIMITED_VARS, SHARED_VARS } from "./dev-server";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -78,7 +78,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return { url: `http://127.0.0.1:${port}`, persistTo, up, pid: () => server?.child.pid };
   };
   const fakeArxiv = await startFakeArxiv();
-  const arxivVars = { ARXIV_API_URL: `${fakeArxiv.url}/api/query`, ARXIV_PDF_BASE: `${fakeArxiv.url}/pdf/`, ARXIV_MIN_INTERVAL_MS: "100" };
+  const arxivVars = {
+    ARXIV_API_URL: `${fakeArxiv.url}/api/query`,
+    ARXIV_PDF_BASE: `${fakeArxiv.url}/pdf/`,
+    ARXIV_MIN_INTERVAL_MS: String(E2E_ARXIV_INTERVAL_MS),
+  };
   const shared = await start("shared", { ...SHARED_VARS, ...arxivVars }, migrations);
   const limited = await start("rate-limited", RATE_LIMITED_VARS, migrations);
   // An interrupted run (Ctrl-C) may skip the teardown: the servers die with this process.

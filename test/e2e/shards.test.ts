@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { eachD1 } from "../../scripts/lib/local-state.mjs";
-import { shardIndex } from "../../scripts/lib/shards.mjs";
+import { existsSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
+import { d1Shards, localD1File, shardIndex } from "../../scripts/lib/shards.mjs";
 import { sharedServer, token, type E2eServer } from "./dev-server";
 
 let server: E2eServer;
@@ -45,16 +46,21 @@ describe("wrangler dev with two D1 shards (e2e)", () => {
       expect(again.status).toBe(200);
       expect(again.headers.get("x-d1-bookmark")! >= bookmark).toBe(true);
     }
-    // On disk: two D1 databases, both migrated, each holding exactly one of the two
-    // projects' rows (other files' projects share the server).
-    const perFile = eachD1(server.persistTo, (db) =>
-      db
-        .prepare("SELECT id FROM jobs WHERE project_id IN (?, ?)")
-        .all(...projects)
-        .map((r) => String(r.id)),
-    );
-    expect(perFile).toHaveLength(2);
-    expect(perFile.map((f) => f.length)).toEqual([1, 1]);
-    expect(perFile.flat().sort()).toEqual([...ids].sort());
+    // On disk: each shard's D1 database (found by its binding's database id) is migrated
+    // and holds exactly its project's row (other files' projects share the server).
+    const perShard = d1Shards().map((shard) => {
+      const file = localD1File(server.persistTo, shard.id);
+      expect(existsSync(file), shard.binding).toBe(true);
+      const db = new DatabaseSync(file, { readOnly: true });
+      try {
+        return db
+          .prepare("SELECT id FROM jobs WHERE project_id IN (?, ?)")
+          .all(...projects)
+          .map((r) => String(r.id));
+      } finally {
+        db.close();
+      }
+    });
+    expect(perShard).toEqual([[ids[0]], [ids[1]]]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Batches (DESIGN §13): the project's batches, and one batch with its counts as a stacked
  * bar kept live over the batch's WebSocket, its items filterable by status, and Cancel and
- * Retry where the token's roles allow them.
+ * Retry where the token's roles allow them. An arXiv harvest also shows its counters and
+ * each paper's title, linked to arXiv.
  */
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { errorDetail, type Api } from "../api";
@@ -10,6 +11,7 @@ import { formatAge } from "../format";
 import { LiveStream } from "../live";
 import { formatRoute } from "../route";
 import type { Batch, BatchCounts, BatchItem } from "../../src/client/types";
+import { HarvestPanel, PaperTitle } from "./HarvestPanel";
 
 type BatchItemStatus = BatchItem["status"];
 const BATCH_ITEM_STATUSES: BatchItemStatus[] = ["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "SKIPPED"];
@@ -68,7 +70,7 @@ export function BatchesView({ api, projectId }: { api: Api; projectId: string })
           <li key={b.id}>
             <a href={formatRoute({ view: "batch", projectId, batchId: b.id })}>
               <strong>{b.kind}</strong> <span class={`badge badge-${b.status.toLowerCase()}`}>{b.status}</span>{" "}
-              <span class="muted">{formatAge(b.createdAt)}</span>
+              {b.kind === "arxiv" && typeof b.source.query === "string" && <code>{b.source.query}</code>} <span class="muted">{formatAge(b.createdAt)}</span>
             </a>
             <CountsBar counts={b.counts} />
           </li>
@@ -120,6 +122,15 @@ export function BatchDetail({ api, claims, projectId, batchId }: { api: Api; cla
     };
   }, [api, batchId, reload]);
 
+  // A harvest's counters move with every page read, which sends no batch frame when the
+  // page brings no new item (metadata only, unchanged papers): re-read it while it runs.
+  const harvesting = batch?.kind === "arxiv" && !["COMPLETED", "FAILED", "CANCELLED"].includes(batch.status);
+  useEffect(() => {
+    if (!harvesting) return;
+    const timer = setInterval(() => void reload(), 2000);
+    return () => clearInterval(timer);
+  }, [harvesting, reload]);
+
   const command = async (verb: "cancel" | "retry") => {
     setBusy(true);
     try {
@@ -146,6 +157,7 @@ export function BatchDetail({ api, claims, projectId, batchId }: { api: Api; cla
         </span>
       </div>
       <CountsBar counts={batch.counts} />
+      {batch.kind === "arxiv" && <HarvestPanel batch={batch} />}
       <div class="actions">
         {!finished && canCancel(claims, batch) && (
           <button type="button" class="danger" disabled={busy} onClick={() => void command("cancel")}>
@@ -196,6 +208,8 @@ export function BatchDetail({ api, claims, projectId, batchId }: { api: Api; cla
                 <span class={`badge badge-${i.status.toLowerCase()}`}>{i.status}</span>
               </td>
               <td data-label="Source" class="file">
+                <PaperTitle item={i} />
+                {i.title && " "}
                 {i.jobId ? <a href={formatRoute({ view: "job", projectId, jobId: i.jobId })}>{i.source}</a> : i.source}
               </td>
               <td data-label="Stage">{i.job?.stage ?? ""}</td>
