@@ -1,5 +1,5 @@
 /**
- * Hostile inputs against a real `wrangler dev` (issue 8): how long `/health` takes to
+ * Hostile inputs against a real `wrangler dev`: how long `/health` takes to
  * answer while bomb jobs run, against the same server idle, and how each bomb ends.
  *
  *  1. starts `wrangler dev` (own --persist-to dir, real alarms) and measures `/health`
