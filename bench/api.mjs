@@ -22,6 +22,11 @@
  * every endpoint (32 connections, 10 s, after a 2 s warm-up). Creates go to another project
  * so the listed project keeps exactly the seeded jobs.
  *
+ * Before the service, the platform's floor (bench/platform-floor/worker.ts under its own
+ * `wrangler dev`): its /health and its create (1 KB into R2 and a new object writing one
+ * row), measured the same way; the service's create/s is printed beside the floor's with
+ * the ratio (target: >= 0.8), and the same by workerd CPU per request.
+ *
  * Targets: GET one job ≥ 0.8 × /health req/s; deep page p50 ≤ 1.2 × first page p50.
  * When the first is missed (or with --breakdown) two extra probes split the GET cost:
  * auth only (an unknown /api path: JWT, then 404) and auth + rate limiter (a malformed job
@@ -45,6 +50,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { freePort, HELD_JOBS_ENTRY, startDev, token } from "../scripts/lib/dev-server.mjs";
 import { measurer } from "./lib/cannon.mjs";
+import { floorCreateRequest, startPlatformFloor } from "./lib/platform-floor.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const BREAKDOWN = process.argv.includes("--breakdown");
@@ -177,7 +183,22 @@ function profileTable(profile) {
   return lines.join("\n");
 }
 
+/** The platform floor's /health and create, measured as the service's endpoints are. */
+async function measurePlatformFloor() {
+  const floor = await startPlatformFloor();
+  try {
+    const m = measurer(LOAD, floor.workerdPids);
+    const health = await m("platform floor: GET /health", { url: `${floor.url}/health` });
+    const create = await m("platform floor: POST /create (1 KB to R2 + a new object writing one row)", floorCreateRequest(floor.url));
+    return { health, create };
+  } finally {
+    await floor.stop();
+  }
+}
+
 async function main() {
+  process.stderr.write("platform floor first, under its own wrangler dev…\n");
+  const floor = await measurePlatformFloor();
   const port = await freePort();
   const persistTo = mkdtempSync(`${process.env.BENCH_STATE_DIR ?? "/tmp"}/bench-api-`);
   const load = loadavg()[0];
@@ -232,9 +253,12 @@ async function main() {
     const getRatio = getOne.reqPerSec / health.reqPerSec;
     const deepRatio = deep.p50 / first.p50;
     const createRatio = create.reqPerSec / health.reqPerSec;
+    const ofFloor = create.reqPerSec / floor.create.reqPerSec;
+    const ofFloorByCpu = floor.create.cpuMsPerReq / create.cpuMsPerReq;
     const targets = [
       { target: "GET one job ≥ 0.8 × /health throughput", value: getRatio, met: getRatio >= 0.8 },
       { target: "create (1 KB) ≥ 0.3 × /health throughput", value: createRatio, met: createRatio >= 0.3 },
+      { target: "create ≥ 0.8 × the platform floor's create/s (same run)", value: ofFloor, met: ofFloor >= 0.8 },
       { target: "deep page p50 ≤ 1.2 × first page p50", value: deepRatio, met: deepRatio <= 1.2 },
     ];
 
@@ -268,6 +292,14 @@ async function main() {
     console.log(
       `\n/health measured first (${fmt(healthBefore.reqPerSec, 0)} req/s) and again last (${fmt(healthAfter.reqPerSec, 0)} req/s); ratios are to the mean, ${fmt(health.reqPerSec, 0)} req/s.`,
     );
+    console.log(`\nCreate beside the platform's floor (its own wrangler dev, measured first, same settings):\n`);
+    console.log("| | create/s | ÷ its /health | workerd CPU ms/create |");
+    console.log("| --- | ---: | ---: | ---: |");
+    console.log(`| service: POST create, 1 KB | ${fmt(create.reqPerSec, 0)} | ${fmt(createRatio, 3)} | ${fmt(create.cpuMsPerReq, 2)} |`);
+    console.log(
+      `| platform floor: R2 put + new object + one row | ${fmt(floor.create.reqPerSec, 0)} | ${fmt(floor.create.reqPerSec / floor.health.reqPerSec, 3)} | ${fmt(floor.create.cpuMsPerReq, 2)} |`,
+    );
+    console.log(`\nservice ÷ floor: ${fmt(ofFloor, 2)} by create/s, ${fmt(ofFloorByCpu, 2)} by workerd CPU per create.`);
     const failures = rows.concat([healthAfter], breakdown ?? []).filter((r) => r.non2xx > 0 || r.errors > 0);
     const expected404 = (r) => r.name.includes("→ 404");
     for (const r of failures) {
@@ -299,6 +331,9 @@ async function main() {
       healthBaseline: health.reqPerSec,
       targets,
       breakdown,
+      platformFloor: floor,
+      createOfFloor: ofFloor,
+      createOfFloorByCpu: ofFloorByCpu,
     };
     writeFileSync(new URL("./out/api.json", import.meta.url), JSON.stringify(out, null, 2) + "\n");
     console.log("\nFigures written to bench/out/api.json");

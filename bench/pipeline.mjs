@@ -10,6 +10,12 @@
  *   - the service: from the start of the raw upload to the job.completed frame on the
  *     job's WebSocket (default settings, rate limits raised);
  *   each as MB/s and as a ratio to the limit;
+ *   - the platform's floor for a job (bench/platform-floor/worker.ts under its own
+ *     `wrangler dev`, run first: the source read in 1 MiB ranges from R2, a text of the
+ *     same size and a chunk table written as multipart parts, best of 3) beside the
+ *     service's created → COMPLETED (job.created to job.completed in the job's own event
+ *     log; the floor is timed by its object's clock likewise), and their ratio (target:
+ *     >= 0.5 at the largest Markdown file);
  *   - D1 bytes grown per source byte (used pages of the local D1 files, before/after);
  *   - D1 statements the job issued (the job object's own counter, read from its file);
  *   - the job's peak live JS heap: the same bytes again as a second job while the
@@ -20,7 +26,7 @@
  * 0.3x the limit, D1 growth < 1% of the source bytes, the same D1 statements per job at
  * 1 MB and 50 MB, peak heap < 64 MiB at 50 MB.
  *
- *   npm run bench:pipeline -- [--quick] [--port 8931] [--inspector-port 9231]
+ *   npm run bench:pipeline -- [--quick] [--port N] [--inspector-port N]   (free ports by default)
  *
  * Writes bench/out/pipeline.json.
  */
@@ -29,18 +35,19 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startDev, token, upload } from "../scripts/lib/dev-server.mjs";
+import { freePort, startDev, token, upload } from "../scripts/lib/dev-server.mjs";
 import { markdown, pdf } from "./lib/corpus.mjs";
 import { loadPipeline, runFloor } from "./lib/floor.mjs";
 import { getJson, stageTimes, waitForJobSocket } from "./lib/jobs.mjs";
 import { connectInspector } from "./lib/heap.mjs";
 import { d1UsedBytes, jobD1Statements } from "./lib/d1-files.mjs";
+import { floorJob, startPlatformFloor } from "./lib/platform-floor.mjs";
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
-    port: { type: "string", default: "8931" },
-    "inspector-port": { type: "string", default: "9231" },
+    port: { type: "string" },
+    "inspector-port": { type: "string" },
   },
 });
 const MB = 1 << 20;
@@ -81,11 +88,25 @@ for (const input of inputs) {
   console.log(`${input.name}: limit ${input.limitMs.toFixed(1)} ms, floor ${input.floor.ms.toFixed(0)} ms, ${input.floor.chunkCount} chunks`);
 }
 
-// 2. The same bytes through wrangler dev.
+// 2. The platform's floor for a job on the same bytes, under its own wrangler dev (stopped before the service starts).
+const platform = await startPlatformFloor();
+try {
+  for (const input of inputs) {
+    if (input.kind !== "markdown") continue;
+    input.platform = await floorJob(platform.url, input.name, input.bytes);
+    console.log(
+      `${input.name}: platform floor ${input.platform.objectMs} ms in its object, ${input.platform.ms.toFixed(0)} ms at the client (${input.platform.MBps} MB/s)`,
+    );
+  }
+} finally {
+  await platform.stop();
+}
+
+// 3. The same bytes through wrangler dev.
 const persistTo = mkdtempSync(join(tmpdir(), "bench-pipeline-"));
-const inspectorPort = Number(args["inspector-port"]);
+const inspectorPort = Number(args["inspector-port"] ?? (await freePort()));
 const dev = await startDev({
-  port: Number(args.port),
+  port: Number(args.port ?? (await freePort())),
   persistTo,
   inspectorPort,
   // Raised so a deployment with a lower MAX_DOCUMENT_CHARS measures the same 50 MiB job.
@@ -116,7 +137,12 @@ try {
     const d1Grown = d1UsedBytes(persistTo) - d1Before;
     const statements = jobD1Statements(persistTo, job.id);
     const doc = await getJson(dev.url, t, `/api/projects/${PROJECT}/documents/${job.canonicalDocumentId}`);
-    const stages = stageTimes((await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${job.id}/events`)).items);
+    const events = (await getJson(dev.url, t, `/api/projects/${PROJECT}/ingest/jobs/${job.id}/events`)).items;
+    const stages = stageTimes(events);
+    // created → COMPLETED by the job's own clock (its event log), as the floor's object times itself:
+    // the client's view adds however late the create's reply reaches it on a loaded machine.
+    const at = (type) => Date.parse(events.find((e) => e.type === type).at);
+    const jobMs = at("job.completed") - at("job.created");
     const same = doc.chunkCount === input.floor.chunkCount && doc.contentHash === input.floor.contentHash && doc.characterCount === input.floor.chars;
 
     // The same bytes again, with the live heap sampled: during the upload, then the job.
@@ -138,6 +164,10 @@ try {
       uploadMs: Math.round(uploadMs),
       uploadRatio: +(input.limitMs / uploadMs).toFixed(3),
       processMBps: mbps(input.bytes.length, ms - uploadMs),
+      createdToCompletedMs: jobMs,
+      createdToCompletedMBps: mbps(input.bytes.length, jobMs),
+      platformFloorMBps: input.platform?.MBps ?? null,
+      ofPlatformFloor: input.platform ? +(mbps(input.bytes.length, jobMs) / input.platform.MBps).toFixed(2) : null,
       serviceMs: Math.round(ms),
       d1BytesGrown: d1Grown,
       d1PerSourceByte: +(d1Grown / input.bytes.length).toFixed(5),
@@ -162,7 +192,7 @@ try {
   rmSync(persistTo, { recursive: true, force: true });
 }
 
-// 3. Report.
+// 4. Report.
 console.log("");
 console.table(
   rows.map((r) => ({
@@ -175,6 +205,9 @@ console.table(
     "service/limit": r.serviceRatio,
     "upload alone/limit": r.uploadRatio,
     "after upload MB/s": r.processMBps,
+    "created→COMPLETED MB/s": r.createdToCompletedMBps,
+    "platform floor MB/s": r.platformFloorMBps ?? "",
+    "÷ platform floor": r.ofPlatformFloor ?? "",
     "D1 B grown": r.d1BytesGrown,
     "D1 B/src B": r.d1PerSourceByte,
     "D1 stmts/job": r.d1Statements,
@@ -212,6 +245,10 @@ console.log(
 );
 console.log(
   `target: peak heap < 64 MiB at ${largest.name}: ${verdict(largest.peakHeapMiB < 64)} (${largest.peakHeapMiB} MiB; idle ${largest.idleHeapMiB} MiB)`,
+);
+console.log(
+  `target: created → COMPLETED >= 0.5x the platform's floor at ${largest.name}: ${verdict(largest.ofPlatformFloor >= 0.5)} ` +
+    `(${largest.createdToCompletedMBps} MB/s ÷ ${largest.platformFloorMBps} MB/s = ${largest.ofPlatformFloor}x; ${md.map((r) => `${r.name} ${r.ofPlatformFloor}x`).join(", ")})`,
 );
 const allSame = rows.every((r) => r.matchesFloor);
 console.log(`check: service documents equal the floor's (chars, chunk count, content hash): ${allSame ? "yes" : "NO"}`);

@@ -5,7 +5,10 @@
  * under its own `wrangler dev`:
  *   - GET /read: one Durable Object RPC returning a 1 KB record (GET one job's minimum);
  *   - POST /create: 1 KB into R2 under a new key and one new Durable Object writing one
- *     SQLite row (a create's minimum).
+ *     SQLite row (a create's minimum);
+ *   - a job's minimum on 1, 10 and 50 MiB (--quick: 1 and 5): the source read in 1 MiB
+ *     ranges, a text of the same size and its chunk table written as multipart parts, in
+ *     MB/s of the source (bench/pipeline.mjs prints the same beside the service).
  * If the floor's ratio is below an issue-12 target (GET ≥ 0.8, create ≥ 0.3), no code in the
  * service reaches that target in local workerd; the service's ratio over the floor's ratio
  * is how close it comes.
@@ -14,27 +17,27 @@
  *
  * Writes bench/out/platform-floor.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort, startDev } from "../scripts/lib/dev-server.mjs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { measurer } from "./lib/cannon.mjs";
+import { markdown } from "./lib/corpus.mjs";
+import { floorCreateRequest, floorJob, startPlatformFloor } from "./lib/platform-floor.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const LOAD = { connections: 32, duration: QUICK ? 5 : 10, warmup: 2 };
-const KB = "x".repeat(1000) + "\n".repeat(24);
+const MB = 1 << 20;
+const JOB_SIZES = QUICK ? [1, 5] : [1, 10, 50];
 
-const persistTo = mkdtempSync(join(tmpdir(), "platform-floor-"));
-const dev = await startDev({ port: await freePort(), persistTo, config: new URL("./platform-floor/wrangler.toml", import.meta.url).pathname });
+const dev = await startPlatformFloor();
 const measure = measurer(LOAD, dev.workerdPids);
 const rows = [];
+const jobs = [];
 try {
+  for (const mb of JOB_SIZES) jobs.push({ name: `md-${mb}MB`, ...(await floorJob(dev.url, `md-${mb}MB`, markdown(mb * MB))) });
   rows.push(await measure("GET /health", { url: `${dev.url}/health` }));
   rows.push(await measure("GET /read (one object RPC, 1 KB record)", { url: `${dev.url}/read` }));
-  rows.push(await measure("POST /create (1 KB to R2 + a new object writing one row)", { url: `${dev.url}/create`, method: "POST", body: KB }));
+  rows.push(await measure("POST /create (1 KB to R2 + a new object writing one row)", floorCreateRequest(dev.url)));
 } finally {
   await dev.stop();
-  rmSync(persistTo, { recursive: true, force: true });
 }
 const [health, read, create] = rows;
 for (const r of rows) if (r.non2xx || r.errors) throw new Error(`${r.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
@@ -47,6 +50,9 @@ for (const r of rows) {
     `| ${r.name} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50, 1)} | ${fmt(r.reqPerSec / health.reqPerSec)} | ${fmt(r.cpuMsPerReq)} | ${fmt(health.cpuMsPerReq / r.cpuMsPerReq)} | ${fmt(r.diskKbPerReq, 1)} |`,
   );
 }
+console.log("\n| a job's floor (1 MiB range reads, text + chunk table as multipart parts) | MB/s | ms | of which in the object | parts |");
+console.log("| --- | ---: | ---: | ---: | ---: |");
+for (const j of jobs) console.log(`| ${j.name} | ${fmt(j.MBps, 1)} | ${fmt(j.ms, 0)} | ${fmt(j.objectMs, 0)} | ${j.parts} |`);
 const readRatio = read.reqPerSec / health.reqPerSec;
 const createRatio = create.reqPerSec / health.reqPerSec;
 console.log(`\nfloor: GET one job cannot pass ${fmt(readRatio)} × /health here (target 0.8: ${readRatio < 0.8 ? "out of reach" : "in reach"})`);
@@ -54,5 +60,5 @@ console.log(`floor: a create cannot pass ${fmt(createRatio)} × /health here (ta
 mkdirSync(new URL("./out/", import.meta.url), { recursive: true });
 writeFileSync(
   new URL("./out/platform-floor.json", import.meta.url),
-  JSON.stringify({ quick: QUICK, at: new Date().toISOString(), load: LOAD, rows, readRatio, createRatio }, null, 2),
+  JSON.stringify({ quick: QUICK, at: new Date().toISOString(), load: LOAD, rows, jobs, readRatio, createRatio }, null, 2),
 );

@@ -1,5 +1,5 @@
 /**
- * Hostile inputs against a real `wrangler dev` (issue 8): how long `/health` takes to
+ * Hostile inputs against a real `wrangler dev`: how long `/health` takes to
  * answer while bomb jobs run, against the same server idle, and how each bomb ends.
  *
  *  1. starts `wrangler dev` (own --persist-to dir, real alarms) and measures `/health`
@@ -12,8 +12,10 @@
  *  3. measures `/health` the same way until every job is terminal, then prints the
  *     figures, each job's outcome and time to a terminal state, and PASS/FAIL for the
  *     expected outcomes;
- *  4. a frame flood: viewers send 100-byte text frames on the project stream as fast as
- *     they can (reconnecting when closed); `/health` p99 meanwhile (target < 100 ms);
+ *  4. a frame flood: a viewer sends 100-byte text frames on the project stream as fast as
+ *     the socket drains, from its own process; `/health` meanwhile, beside the same flood
+ *     against a floor Worker under `wrangler dev` and under bare `workerd`
+ *     (scripts/hostile/frame-flood.mjs);
  *  5. slow receivers: the same small jobs in a project whose only webhook is healthy, and
  *     in one where 19 more never answer; the healthy receiver's delivery latency p50/p99
  *     in both (target: within 2x).
@@ -28,7 +30,8 @@ import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { SECRET, startDev, token, upload } from "./lib/dev-server.mjs";
 import { loadPipeline } from "../bench/lib/floor.mjs";
-import { frameFlood, slowReceivers } from "./hostile/sockets-and-receivers.mjs";
+import { frameFloodScenario } from "./hostile/frame-flood.mjs";
+import { slowReceivers } from "./hostile/sockets-and-receivers.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -165,13 +168,38 @@ try {
 
   if (scenarios.has("frames")) {
     const viewer = await token({ sub: "flooder", roles: ["viewer"], projects: [PROJECT] });
-    const flood = await frameFlood({ url: dev.url, token: viewer, projectId: PROJECT, seconds: 15 });
-    const ok = flood.health.p99 < 100;
-    failed ||= !ok;
-    console.log("\n/health latency (ms) for 15 s from the start of a frame flood on the project stream (1 viewer, up to 50,000 100-byte frames)");
-    console.table({ idle: { n: idle.requests, p50: idle.p50, p99: idle.p99, max: idle.max }, "frame flood": flood.health });
+    const rows = await frameFloodScenario({ dev, token: viewer, projectId: PROJECT, frames: 50_000 });
+    const service = rows["service (wrangler dev)"];
+    const floor = rows["floor (wrangler dev)"];
+    const bare = rows["floor (bare workerd)"];
     console.log(
-      `frames sent: ${flood.sent}; sockets opened: ${flood.opened}; closed by the server with 1008: ${flood.closedByServer}; /health p99 < 100 ms: ${ok ? "yes" : "NO"}`,
+      "\nframe flood: 1 viewer, up to 50,000 100-byte frames (stops at the server's close); /health from another process, 20 ms apart, while the connection lasts",
+    );
+    console.table(
+      Object.fromEntries(
+        Object.entries(rows).map(([target, r]) => [
+          target,
+          {
+            "frames sent": r.sent,
+            "close after (ms)": r.closeFrame?.ms ?? "never",
+            "connection ended (ms)": r.endedMs,
+            "runtime CPU/frame (us)": r.runtimeCpuUsPerFrame,
+            "/health idle p99": r.idle.p99,
+            "/health p50": r.health.p50,
+            "/health p99": r.health.p99,
+            "/health max": r.health.max,
+          },
+        ]),
+      ),
+    );
+    const closedAtOnce = service.code === 1008 && service.closeFrame !== null && service.sent === service.closeFrame.sent;
+    const ratio = { ended: +(service.endedMs / floor.endedMs).toFixed(1), p99: +(service.health.p99 / floor.health.p99).toFixed(1) };
+    const ok = closedAtOnce && ratio.ended <= 2 && ratio.p99 <= 2;
+    failed ||= !ok;
+    console.log(`service closed the socket (1008) before the client sent more: ${closedAtOnce ? "yes" : "NO"}`);
+    console.log(`service / floor under wrangler dev: connection ${ratio.ended}x, /health p99 ${ratio.p99}x (within 2x: ${ok ? "yes" : "NO"})`);
+    console.log(
+      `/health p99 under 100 ms: service ${service.health.p99 < 100 ? "yes" : "NO"}; floor under bare workerd ${bare.health.p99 < 100 ? "yes" : "NO"}`,
     );
   }
 

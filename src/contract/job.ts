@@ -54,6 +54,9 @@ export const Job = z
     errorMessage: z.string().nullable(),
     errors: z.array(JobError),
     canonicalDocumentId: z.string().nullable(),
+    documentDeleted: z.boolean().optional().openapi({
+      description: "True once the canonical document has been deleted; `canonicalDocumentId` still names it, as the job's record of what it produced",
+    }),
     /**
      * SHA-256 over the file's SHA-256 and the options its result depends on: a lookup
      * (`POST /lookup`) finds a file already ingested by it. Absent on jobs made before it existed.

@@ -29,6 +29,28 @@ interface DocumentSoFar {
   textBytes: number;
   segments: number;
   analysis: Analysis | null;
+  /**
+   * Text written through: the text's R2 upload, part by part as extraction produces it
+   * (`text-parts.ts`); absent for a job whose text is staged as segments (a PDF, a deep
+   * scan, or a job begun before text was written through).
+   */
+  textParts?: ObjectUpload | null;
+  /**
+   * The running content hash was lost with the object's memory (text written through has
+   * no segments to rebuild it from): INDEXING hashes the finished text in R2 instead.
+   */
+  hashFromText?: boolean;
+}
+
+/** Text written through is chunked as it is extracted: where chunking stands between slices. */
+export interface ChunkingAsExtracted {
+  cursor: ChunkCursor;
+  /** The text from `cursor.start` on, not yet chunked (at most a chunk's lookahead). */
+  carry: string;
+  /** UTF-8 offset of `cursor.start` in the document text. */
+  carryByteStart: number;
+  /** Headings (absolute char offsets) at or after `cursor.start`. */
+  carryHeadings: number[];
 }
 
 export interface ExtractingCheckpoint extends DocumentSoFar {
@@ -51,13 +73,15 @@ export interface ExtractingCheckpoint extends DocumentSoFar {
   sawText?: boolean;
   /** Text sources: offset of the last heading stored (closer ones are not: MIN_HEADING_GAP). */
   lastHeading?: number | null;
+  /** Text written through: chunking so far. */
+  chunking?: ChunkingAsExtracted | null;
   /** SHA-256 of the whole text, set by the last slice. */
   contentHash: string | null;
 }
 
-/** After extraction the content hash is known. */
+/** After extraction the content hash is known, unless it is to be taken from the finished text (`hashFromText`). */
 interface Extracted extends DocumentSoFar {
-  contentHash: string;
+  contentHash: string | null;
 }
 
 export interface ChunkingCheckpoint extends Extracted {
@@ -109,7 +133,7 @@ export function checkpointFor(stage: JobStage, stored: Checkpoint | null, newDoc
       contentHash: null,
     };
   }
-  if (!stored?.contentHash) return null;
+  if (!stored || !extractionFinished(stored)) return null;
   const carried: Extracted = {
     documentId: stored.documentId,
     title: stored.title,
@@ -119,15 +143,25 @@ export function checkpointFor(stage: JobStage, stored: Checkpoint | null, newDoc
     segments: stored.segments,
     analysis: stored.analysis,
     contentHash: stored.contentHash,
+    textParts: stored.textParts ?? null,
+    hashFromText: stored.hashFromText ?? false,
   };
   switch (stage) {
-    case "CHUNKING":
-      return { ...carried, stage, chunk: { ordinal: 0, start: 0 } };
+    case "CHUNKING": {
+      // Text written through was chunked as it was extracted: the cursor is at its end.
+      const chunking = stored.stage === "EXTRACTING" ? stored.chunking : null;
+      return { ...carried, stage, chunk: chunking?.cursor ?? { ordinal: 0, start: 0 } };
+    }
     case "ANALYZING":
       return { ...carried, stage, analyzedSegments: 0, simhasher: null, language: null };
     case "INDEXING":
-      return { ...carried, stage, textUpload: null, tableUpload: null };
+      return { ...carried, stage, textUpload: stored.textParts ?? null, tableUpload: null };
     default:
       return null;
   }
+}
+
+/** Whether the stored checkpoint ends a finished extraction: its hash is known, or its text is whole in R2 to be hashed there. */
+function extractionFinished(cp: Checkpoint): boolean {
+  return cp.contentHash !== null || (cp.hashFromText === true && cp.textParts?.complete === true);
 }

@@ -175,6 +175,21 @@ export class IngestJob extends DurableObject<Env> {
   }
 
   /**
+   * The job's canonical document was deleted. The job keeps `canonicalDocumentId` (it did
+   * produce that document) and says `documentDeleted: true`; no event is logged. True
+   * when this job's document is the one named.
+   */
+  async documentDeleted(documentId: string): Promise<boolean> {
+    const job = this.store.job();
+    if (!job || job.canonicalDocumentId !== documentId) return false;
+    if (job.documentDeleted) return true;
+    // Not logged (`log` false): a field of the finished job changes, the job did nothing.
+    this.commit({ job: { ...job, documentDeleted: true, updatedAt: new Date().toISOString() }, event: "job.completed" }, false);
+    await this.settle();
+    return true;
+  }
+
+  /**
    * The project hub heard nothing from this job for `STALL_AFTER_MS`. Makes sure its due
    * work has an alarm: the runtime is asked, not this instance's belief, and a lost alarm
    * (or a lost next slice) is set again. After `STAGE_MAX_ATTEMPTS` nudges that did not

@@ -86,7 +86,7 @@ export interface IngestedJob {
 }
 
 /**
- * The newest live COMPLETED job of each fingerprint that has one: one statement over the
+ * The newest live COMPLETED job of each fingerprint whose document still exists: one statement over the
  * `jobs_project_fingerprint` index, the fingerprints passed as one JSON array (D1 binds
  * at most 100 parameters), at most one row per fingerprint.
  */
@@ -96,6 +96,7 @@ export async function findIngestedJobs(d1: D1Database, projectId: string, finger
       `SELECT fingerprint, id, json_extract(data, '$.canonicalDocumentId') AS document_id, max(created_at) AS created_at
        FROM jobs
        WHERE project_id = ?1 AND deleted_at IS NULL AND fingerprint IN (SELECT value FROM json_each(?2)) AND status = 'COMPLETED'
+         AND json_extract(data, '$.documentDeleted') IS NOT 1
        GROUP BY fingerprint`,
     )
     .bind(projectId, JSON.stringify(fingerprints))

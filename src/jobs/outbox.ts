@@ -42,7 +42,12 @@ export class IndexOutbox {
 
   /** Records commit `version` (from `before` to `after`); status, stage and deletion are urgent. */
   noteCommit(before: Job | null, after: Job, version: number): void {
-    const urgent = !before || before.status !== after.status || before.stage !== after.stage || before.deletedAt !== after.deletedAt;
+    const urgent =
+      !before ||
+      before.status !== after.status ||
+      before.stage !== after.stage ||
+      before.deletedAt !== after.deletedAt ||
+      before.documentDeleted !== after.documentDeleted;
     if (urgent) this.storage.sql.exec("UPDATE index_outbox SET urgent_version = ? WHERE k = 1", version);
   }
 

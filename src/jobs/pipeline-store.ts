@@ -1,8 +1,10 @@
 /**
  * The pipeline's working storage inside the job's object: the checkpoint, the extracted
- * text as bounded segments, the headings found, and the chunk plan. Slices read from
- * here and stage their writes in a closure that the object runs only if the job is still
- * running, together with the job commit (no await in between: one atomic write).
+ * text (as bounded segments, or, for text written through to R2, only the tail not yet
+ * in an uploaded part), the headings found, and the chunk plan. Slices read from here and
+ * stage their writes in a closure that the object runs only if the job is still running,
+ * together with the job commit (no await in between: one atomic write). The tables are
+ * created by the first slice, not by the object's constructor: a create never pays for them.
  */
 import { CHUNK_RECORD_BYTES } from "../documents/chunk-table";
 import type { TextSegment } from "../pipeline/segments";
@@ -20,6 +22,7 @@ CREATE TABLE IF NOT EXISTS text_segments (
 CREATE INDEX IF NOT EXISTS text_segments_byte ON text_segments (byte_start);
 CREATE TABLE IF NOT EXISTS headings (offset INTEGER PRIMARY KEY, level INTEGER NOT NULL, title TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunk_blocks (first_ordinal INTEGER PRIMARY KEY, records BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS text_tail (byte_start INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
 DROP TABLE IF EXISTS segments;
 DROP TABLE IF EXISTS planned_chunks;
 `;
@@ -35,11 +38,15 @@ type SegmentRow = {
 const toSegment = (r: SegmentRow): Segment => ({ seq: r.seq, charStart: r.char_start, byteStart: r.byte_start, page: r.page, text: r.text });
 
 export class PipelineStore {
-  constructor(private readonly storage: DurableObjectStorage) {
-    storage.sql.exec(SCHEMA);
-  }
+  private ready = false;
+
+  constructor(private readonly storage: DurableObjectStorage) {}
 
   private get sql() {
+    if (!this.ready) {
+      this.storage.sql.exec(SCHEMA);
+      this.ready = true;
+    }
     return this.storage.sql;
   }
 
@@ -147,8 +154,29 @@ export class PipelineStore {
     return bytes / CHUNK_RECORD_BYTES;
   }
 
+  /**
+   * Text written through: keeps `bytes` (the text's UTF-8 from byte `start`) until they
+   * are in an uploaded part, and drops every kept piece that ends at or before `written`
+   * (the bytes the uploaded parts hold). Idempotent: a replayed slice rewrites the same row.
+   */
+  keepTail(written: number, start: number, bytes: Uint8Array): void {
+    this.sql.exec("DELETE FROM text_tail WHERE byte_start + length(bytes) <= ?", written);
+    if (bytes.length) this.sql.exec("INSERT OR REPLACE INTO text_tail (byte_start, bytes) VALUES (?, ?)", start, bytes);
+  }
+
+  /** Text written through: the kept bytes from byte `from` on, in order. */
+  tailFrom(from: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const row of this.sql.exec<{ byte_start: number; bytes: ArrayBuffer }>("SELECT byte_start, bytes FROM text_tail ORDER BY byte_start")) {
+      const bytes = new Uint8Array(row.bytes);
+      const end = row.byte_start + bytes.length;
+      if (end > from) out.push(bytes.subarray(Math.max(0, from - row.byte_start)));
+    }
+    return out;
+  }
+
   /** Frees the working storage once the job is finished (its outputs live in D1 and R2). */
   clear(): void {
-    this.sql.exec("DELETE FROM text_segments; DELETE FROM headings; DELETE FROM chunk_blocks;");
+    this.sql.exec("DELETE FROM text_segments; DELETE FROM headings; DELETE FROM chunk_blocks; DELETE FROM text_tail;");
   }
 }

@@ -21,6 +21,7 @@ import { extractText } from "./stages/extract-text";
 import { indexDocument } from "./stages/index-document";
 import { kindOf, type SliceOutcome, type StageContext } from "./stages/stage";
 import { TextDigest } from "./text-digest";
+import { TextParts } from "./text-parts";
 
 export type { SliceOutcome } from "./stages/stage";
 
@@ -42,6 +43,7 @@ export class PipelineRunner {
       },
       store,
       digest: new TextDigest(store),
+      parts: new TextParts(store),
       pdf: null,
       limits: loadConfig(env).limits,
       work: { bytes: 0 },
@@ -94,7 +96,7 @@ export class PipelineRunner {
     if (cp && job.status !== "COMPLETED") {
       const bucket = this.ctx.env.BUCKET;
       const indexing = cp.stage === "INDEXING" ? cp : null;
-      await abortUpload(bucket, textKey(job.projectId, cp.documentId), indexing?.textUpload);
+      await abortUpload(bucket, textKey(job.projectId, cp.documentId), indexing?.textUpload ?? cp.textParts);
       await abortUpload(bucket, chunkTableKey(job.projectId, cp.documentId), indexing?.tableUpload);
       if (indexing?.tableUpload?.complete) await deleteDocumentOutputs(bucket, this.ctx.d1, job.projectId, cp.documentId);
       else await bucket.delete([textKey(job.projectId, cp.documentId), chunkTableKey(job.projectId, cp.documentId)]);

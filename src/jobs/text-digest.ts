@@ -34,6 +34,29 @@ export class TextDigest {
     return hash.digest("hex");
   }
 
+  /**
+   * As `append`, for text written through to R2 (`text-parts.ts`): there are no segments
+   * to rebuild a lost hash from, so when memory no longer holds the hash of the committed
+   * text (or lost it before), nothing is hashed and `lost` says the finished text in R2
+   * is to be hashed instead.
+   */
+  appendWritten(cp: ExtractingCheckpoint, utf8: Uint8Array, bytesAfter: number, finish: boolean): { hash: string | null; lost: boolean } {
+    const s = this.state;
+    const held = s && s.documentId === cp.documentId && s.bytes === cp.textBytes;
+    if (cp.hashFromText || (!held && cp.textBytes > 0)) {
+      this.state = null;
+      return { hash: null, lost: true };
+    }
+    const hash = held ? s.hash : sha256();
+    hash.update(utf8);
+    if (!finish) {
+      this.state = { documentId: cp.documentId, bytes: bytesAfter, hash };
+      return { hash: null, lost: false };
+    }
+    this.state = null;
+    return { hash: hash.digest("hex"), lost: false };
+  }
+
   /** The hash of exactly the committed text, rebuilt from the segments when memory lost it. */
   private committed(cp: ExtractingCheckpoint): Hash {
     if (this.state && this.state.documentId === cp.documentId && this.state.bytes === cp.textBytes) return this.state.hash;

@@ -52,7 +52,7 @@ arxivRoutes.openapi(
         headers: apiResponseHeaders("Location"),
         content: { "application/json": { schema: CompatJob } },
       },
-      ...problems(400, 401, 403, 429),
+      ...problems(400, 401, 403, 415, 429),
     },
   }),
   async (c) => {

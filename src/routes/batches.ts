@@ -98,7 +98,7 @@ batchRoutes.openapi(
         headers: apiResponseHeaders(),
         content: { "application/json": { schema: Batch } },
       },
-      ...problems(400, 401, 403, 409, 429),
+      ...problems(400, 401, 403, 409, 415, 429),
     },
   }),
   async (c) => {

@@ -161,6 +161,9 @@ documentRoutes.openapi(
     const { projectId, documentId } = c.req.valid("param");
     await enterProject(c, projectId, "delete");
     const found = await getDocument(projectSession(c, projectId), projectId, documentId);
+    // The job that produced it says so first: a delete that fails after this is finished by
+    // a retry, while one that had removed the row could no longer find the job.
+    if (found) await c.env.INGEST_JOB.get(c.env.INGEST_JOB.idFromName(found.jobId)).documentDeleted(documentId);
     // Run even when the row is gone: it finishes a delete that stopped between D1 and R2.
     await deleteDocumentOutputs(c.env.BUCKET, projectSession(c, projectId), projectId, documentId);
     if (!found) throw notFound(NOT_FOUND);

@@ -28,7 +28,7 @@ lookupRoutes.openapi(
     request: { params: ProjectParams, headers: ApiRequestHeaders, body: { required: true, content: { "application/json": { schema: LookupRequest } } } },
     responses: {
       200: { description: "One answer per item, in order", headers: apiResponseHeaders(), content: { "application/json": { schema: LookupResponse } } },
-      ...problems(400, 401, 403, 429),
+      ...problems(400, 401, 403, 415, 429),
     },
   }),
   async (c) => {

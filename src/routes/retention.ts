@@ -49,7 +49,7 @@ retentionRoutes.openapi(
     request: { params: ProjectParams, headers: ApiRequestHeaders, body: { required: true, content: { "application/json": { schema: RetentionBody } } } },
     responses: {
       200: { description: "The project's retention", headers: apiResponseHeaders(), content: { "application/json": { schema: Retention } } },
-      ...problems(400, 401, 403, 429),
+      ...problems(400, 401, 403, 415, 429),
     },
   }),
   async (c) => {

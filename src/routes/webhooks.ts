@@ -84,7 +84,7 @@ webhookRoutes.openapi(
         headers: apiResponseHeaders("Location"),
         content: { "application/json": { schema: WebhookWithSecret } },
       },
-      ...problems(400, 401, 403, 429),
+      ...problems(400, 401, 403, 415, 429),
     },
   }),
   async (c) => {
@@ -163,7 +163,7 @@ webhookRoutes.openapi(
     request: { params: WebhookParams, headers: ApiRequestHeaders, body: { required: true, content: { "application/json": { schema: UpdateWebhookBody } } } },
     responses: {
       200: { description: "The updated webhook", headers: apiResponseHeaders(), content: { "application/json": { schema: Webhook } } },
-      ...problems(400, 401, 403, 404, 429),
+      ...problems(400, 401, 403, 404, 415, 429),
     },
   }),
   async (c) => {

@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   delivered_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_due_by_subscription ON deliveries (subscription_id, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_by_subscription ON deliveries (subscription_id, created_at, id);
 CREATE TABLE IF NOT EXISTS circuits (
   subscription_id TEXT PRIMARY KEY,
@@ -102,9 +103,9 @@ export function circuitPause(failures: number): number | null {
   return Math.min(CIRCUIT_MAX_PAUSE_MS, CIRCUIT_PAUSE_MS * 2 ** Math.min(20, failures - CIRCUIT_OPENS_AFTER));
 }
 
-/** Rows due by `now`: pending, past their time, and their subscription's circuit not open. */
+/** Rows due by `now` (?1): pending, past their time, not in flight (?2), and their subscription's circuit not open. */
 const DUE = `d.status = 'pending' AND d.next_attempt_at <= ?1 AND (c.open_until IS NULL OR c.open_until <= ?1)
-  AND d.id NOT IN (SELECT value FROM json_each(?2)) AND d.subscription_id NOT IN (SELECT value FROM json_each(?3))`;
+  AND d.id NOT IN (SELECT value FROM json_each(?2))`;
 
 export class DeliveryLog {
   constructor(private readonly sql: SqlStorage) {
@@ -129,19 +130,20 @@ export class DeliveryLog {
   }
 
   /**
-   * The oldest delivery due by `now` that is not `inFlight` (ids of attempts under way in
-   * this object, held in its memory only: when the object dies they are due at once),
-   * whose subscription is not `busy` (its lanes are full) and whose circuit is not open.
+   * The oldest delivery of `subscriptionId` due by `now` that is not `inFlight` (ids of
+   * attempts under way in this object, held in its memory only: when the object dies they
+   * are due at once), unless the subscription's circuit is open. Found through the
+   * subscription's own index range, so other subscriptions' backlogs cost it nothing.
    */
-  takeDue(now: number, inFlight: ReadonlySet<string>, busy: ReadonlySet<string> = new Set()): DueDelivery | null {
+  takeDue(subscriptionId: string, now: number, inFlight: ReadonlySet<string>): DueDelivery | null {
     const r = this.sql
       .exec<{ id: string; subscription_id: string; event_type: string; payload: string; attempts: number; round_start: number; event_at: number }>(
         `SELECT d.id, d.subscription_id, d.event_type, d.payload, d.attempts, d.round_start, d.event_at
          FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id
-         WHERE ${DUE} ORDER BY d.next_attempt_at LIMIT 1`,
+         WHERE d.subscription_id = ?3 AND ${DUE} ORDER BY d.next_attempt_at LIMIT 1`,
         now,
         JSON.stringify([...inFlight]),
-        JSON.stringify([...busy]),
+        subscriptionId,
       )
       .toArray()[0];
     return r
@@ -157,18 +159,17 @@ export class DeliveryLog {
       : null;
   }
 
-  /** How many deliveries `takeDue` could hand out by `now`, counting at most `max`. */
-  countDue(now: number, inFlight: ReadonlySet<string>, max: number, busy: ReadonlySet<string> = new Set()): number {
+  /** The subscriptions with deliveries `takeDue` could hand out by `now`, and how many each. */
+  dueBySubscription(now: number, inFlight: ReadonlySet<string>): { subscriptionId: string; due: number }[] {
     return this.sql
-      .exec<{ n: number }>(
-        `SELECT count(*) AS n FROM (SELECT 1 FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id
-           WHERE ${DUE} LIMIT ?4)`,
+      .exec<{ subscription_id: string; due: number }>(
+        `SELECT d.subscription_id, count(*) AS due FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id
+         WHERE ${DUE} GROUP BY d.subscription_id`,
         now,
         JSON.stringify([...inFlight]),
-        JSON.stringify([...busy]),
-        max,
       )
-      .one().n;
+      .toArray()
+      .map((r) => ({ subscriptionId: r.subscription_id, due: r.due }));
   }
 
   /**
@@ -238,13 +239,19 @@ export class DeliveryLog {
     return changed > 0;
   }
 
-  /** When the earliest pending delivery not `inFlight` may be sent (its time, or its circuit's end), or null. */
-  nextDue(inFlight: ReadonlySet<string> = new Set()): number | null {
+  /**
+   * When the earliest pending delivery not `inFlight` may be sent (its time, or its
+   * circuit's end), or null. Deliveries of the subscriptions in `waiting` are left out:
+   * their lanes are all taken, and a lane takes its subscription's next delivery as soon
+   * as it is free, so a backlog behind a hanging receiver never makes the alarm spin.
+   */
+  nextDue(inFlight: ReadonlySet<string> = new Set(), waiting: ReadonlySet<string> = new Set()): number | null {
     return this.sql
       .exec<{ t: number | null }>(
         `SELECT min(max(d.next_attempt_at, coalesce(c.open_until, 0))) AS t FROM deliveries d LEFT JOIN circuits c ON c.subscription_id = d.subscription_id
-         WHERE d.status = 'pending' AND d.id NOT IN (SELECT value FROM json_each(?))`,
+         WHERE d.status = 'pending' AND d.id NOT IN (SELECT value FROM json_each(?)) AND d.subscription_id NOT IN (SELECT value FROM json_each(?))`,
         JSON.stringify([...inFlight]),
+        JSON.stringify([...waiting]),
       )
       .one().t;
   }

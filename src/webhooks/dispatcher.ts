@@ -53,9 +53,11 @@ export class WebhookDispatcher {
   /** Bumped by every notice of a change, so a reload that straddles one is not cached. */
   private generation = 0;
   private reloading: Promise<void> | null = null;
-  /** Attempts in flight in this object, whoever started them: delivery id → its subscription and when it times out. */
-  private readonly inFlight = new Map<string, { subscriptionId: string; until: number }>();
+  /** Attempts in flight in this object, whoever started them: delivery id → when it times out. */
+  private readonly inFlight = new Map<string, number>();
+  /** Lanes running in this object, in all and per subscription (each lane sends one attempt at a time). */
   private lanes = 0;
+  private readonly lanesBySubscription = new Map<string, number>();
 
   constructor(
     private readonly env: Env,
@@ -143,11 +145,12 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Sends what is due, `CONCURRENCY` attempts at a time across every caller and at most
-   * `LANES_PER_SUBSCRIPTION` per subscription (one while its circuit has tripped): starts
-   * as many lanes as there are due deliveries and free lanes; each lane takes the oldest
-   * due delivery no other lane is sending whose subscription has a lane to spare, until
-   * none is due or `BUDGET_MS` has passed. A receiver that hangs thus delays only itself.
+   * Sends what is due. Each subscription has its own lanes, `LANES_PER_SUBSCRIPTION` of
+   * them (one while its circuit has tripped), and a lane only ever sends its own
+   * subscription's deliveries, oldest due first, one attempt at a time, until none is due
+   * or `BUDGET_MS` has passed; `CONCURRENCY` bounds them all. A receiver that hangs thus
+   * holds its own lanes only, and a healthy subscription's next delivery never waits for
+   * a lane another one holds, nor behind another one's backlog.
    * Resolves when the lanes it started have ended. An attempt writes the log once, when
    * it ends; a runtime that dies mid-attempt leaves the delivery pending and due, so the
    * next alarm (or wake) sends it again: at least once.
@@ -157,16 +160,16 @@ export class WebhookDispatcher {
   async pump(projectId: string): Promise<void> {
     const subs = await this.subscriptions(projectId);
     const started = Date.now();
-    const ids = () => new Set(this.inFlight.keys());
-    const lane = async (): Promise<void> => {
+    const lane = async (subscriptionId: string): Promise<void> => {
       this.lanes++;
+      this.lanesBySubscription.set(subscriptionId, (this.lanesBySubscription.get(subscriptionId) ?? 0) + 1);
       try {
         for (;;) {
           const now = Date.now();
           if (now - started > BUDGET_MS) return;
-          const due = this.log.takeDue(now, ids(), this.busySubscriptions());
+          const due = this.log.takeDue(subscriptionId, now, new Set(this.inFlight.keys()));
           if (!due) return;
-          this.inFlight.set(due.id, { subscriptionId: due.subscriptionId, until: now + this.config.timeoutMs + LEASE_SLACK_MS });
+          this.inFlight.set(due.id, now + this.config.timeoutMs + LEASE_SLACK_MS);
           try {
             await this.send(due, subs);
           } finally {
@@ -175,31 +178,36 @@ export class WebhookDispatcher {
         }
       } finally {
         this.lanes--;
+        const left = (this.lanesBySubscription.get(subscriptionId) ?? 1) - 1;
+        if (left > 0) this.lanesBySubscription.set(subscriptionId, left);
+        else this.lanesBySubscription.delete(subscriptionId);
       }
     };
-    const free = Math.min(CONCURRENCY - this.lanes, this.log.countDue(Date.now(), ids(), CONCURRENCY, this.busySubscriptions()));
-    await Promise.all(Array.from({ length: Math.max(0, free) }, lane));
-  }
-
-  /** Subscriptions with every lane in use. */
-  private busySubscriptions(): Set<string> {
-    const counts = new Map<string, number>();
-    for (const { subscriptionId } of this.inFlight.values()) counts.set(subscriptionId, (counts.get(subscriptionId) ?? 0) + 1);
-    const busy = new Set<string>();
-    for (const [id, n] of counts) if (n >= this.log.lanesFor(id, LANES_PER_SUBSCRIPTION)) busy.add(id);
-    return busy;
+    const lanes: Promise<void>[] = [];
+    for (const { subscriptionId, due } of this.log.dueBySubscription(Date.now(), new Set(this.inFlight.keys()))) {
+      const spare = this.log.lanesFor(subscriptionId, LANES_PER_SUBSCRIPTION) - (this.lanesBySubscription.get(subscriptionId) ?? 0);
+      for (let i = 0; i < Math.min(spare, due) && this.lanes < CONCURRENCY; i++) lanes.push(lane(subscriptionId));
+    }
+    await Promise.all(lanes);
   }
 
   /**
-   * When the alarm should next fire: the earliest delivery due that is not being sent, or,
-   * while attempts are under way, when the first of them will have timed out (so a pump
-   * cut short by its budget or an exception is picked up again).
+   * When the alarm should next fire: the earliest delivery due that is not being sent and
+   * whose subscription has a lane to spare, or, while attempts are under way, when the
+   * first of them will have timed out (so a pump cut short by its budget or an exception
+   * is picked up again; a running lane takes its subscription's next delivery itself).
    */
   nextWake(): number | null {
-    const due = this.log.nextDue(new Set(this.inFlight.keys()));
-    const leases = [...this.inFlight.values()].map((f) => f.until);
+    const due = this.log.nextDue(new Set(this.inFlight.keys()), this.subscriptionsWithoutSpareLane());
+    const leases = [...this.inFlight.values()];
     const lease = leases.length ? Math.min(...leases) : null;
     return due === null ? lease : lease === null ? due : Math.min(due, lease);
+  }
+
+  private subscriptionsWithoutSpareLane(): Set<string> {
+    const full = new Set<string>();
+    for (const [id, running] of this.lanesBySubscription) if (running >= this.log.lanesFor(id, LANES_PER_SUBSCRIPTION)) full.add(id);
+    return full;
   }
 
   /** One attempt of one delivery, recorded in the log. */

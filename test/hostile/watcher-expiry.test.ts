@@ -64,6 +64,28 @@ describe("watcher expiry", () => {
   });
 });
 
+describe("closing watchers at the token's exp", () => {
+  /** Seconds since the epoch of a token expiring `ttl` seconds from now, as `token()` signs it. */
+  const expOf = (ttl: number) => Math.floor(Date.now() / 1000) + ttl;
+
+  it("schedules a job watcher's close at its token's exp, and closes it (4001) at the first alarm after, while the job still runs", async () => {
+    const t = await token({ projects: [P] });
+    const job = await createJob(t, P, "Words for a job that outlives its watcher. ".repeat(4000));
+    expect(await step(job.id)).toBe(true);
+    expect((await getJob(t, P, job.id)).status).toBe("RUNNING");
+    const exp = expOf(2);
+    const ws = await upgrade(`${jobsPath(P)}/${job.id}/events`, await token({ projects: [P], ttl: 2 }));
+    const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+    expect((await scheduledWork(job.id)).find((w) => w.kind === "expiry")?.due).toBe(exp * 1000);
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
+    // One alarm of the running job: its slice and the close are both due; the close does not wait for the job.
+    expect(await step(job.id)).toBe(true);
+    expect(await closed).toBe(4001);
+    expect((await getJob(t, P, job.id)).status).toBe("RUNNING");
+    await drive(job.id);
+  });
+});
+
 describe("IngestJob alarm", () => {
   it("runs the other due work and re-arms when one work item throws", async () => {
     const t = await token({ projects: [P] });

@@ -33,9 +33,28 @@ describe("checkpointFor", () => {
       segments: 1,
       analysis: null,
       contentHash: "ab",
+      textParts: null,
+      hashFromText: false,
       chunk: { ordinal: 0, start: 0 },
     });
     expect(checkpointFor("INDEXING", chunking, id)).toMatchObject({ stage: "INDEXING", contentHash: "ab", textUpload: null, tableUpload: null });
+  });
+
+  it("carries text written through: chunking at its end, the finished upload, and a hash still to take from the text", () => {
+    const upload = { uploadId: "u", parts: [{ partNumber: 1, etag: "e" }], written: 12, complete: true };
+    const extracted: Checkpoint = {
+      ...(checkpointFor("EXTRACTING", null, id) as Checkpoint & { stage: "EXTRACTING" }),
+      chars: 10,
+      textBytes: 12,
+      textParts: upload,
+      hashFromText: true,
+      chunking: { cursor: { ordinal: 3, start: 10 }, carry: "", carryByteStart: 12, carryHeadings: [] },
+    };
+    const chunking = checkpointFor("CHUNKING", extracted, id);
+    expect(chunking).toMatchObject({ stage: "CHUNKING", chunk: { ordinal: 3, start: 10 }, contentHash: null, hashFromText: true, textParts: upload });
+    expect(checkpointFor("INDEXING", chunking, id)).toMatchObject({ stage: "INDEXING", textUpload: upload, tableUpload: null, contentHash: null });
+    // Without its hash, an extraction is finished only once its text is whole in R2.
+    expect(checkpointFor("CHUNKING", { ...extracted, textParts: { ...upload, complete: false } }, id)).toBeNull();
   });
 
   it("refuses states that cannot lead to the stage: no content hash yet, or extraction restarted", () => {

@@ -15,6 +15,8 @@ type Upload = { complete: boolean } | null;
 
 async function checkpoint(jobId: string): Promise<({ stage: string; documentId: string; tableUpload: Upload } & Record<string, unknown>) | null> {
   return runInDurableObject(jobStub(jobId), (_i: IngestJob, state) => {
+    // The pipeline's tables exist once the job's first slice has run.
+    if (!state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'pipeline'").toArray().length) return null;
     const row = state.storage.sql.exec<{ data: string }>("SELECT data FROM pipeline").toArray()[0];
     return row ? JSON.parse(row.data) : null;
   });

@@ -27,6 +27,22 @@ describe("Markdown headings", () => {
     for (let cut = 1; cut < 400; cut++) expect(headings(md, cut)).toEqual(whole);
   });
 
+  it("titles a setext heading with all its paragraph's lines, prose or not, wherever the slices cut it", () => {
+    const md = "Intro.\n\nFirst line of a title\n12 apples, not a list\n*and emphasis*\nlast words\n====\n\nBody text here.\n";
+    const whole = headings(md);
+    expect(whole.map((h) => [h.offset, h.level, h.title])).toEqual([[8, 1, "First line of a title 12 apples, not a list and emphasis last words"]]);
+    for (let cut = 1; cut < md.length; cut++) expect(headings(md, cut)).toEqual(whole);
+  });
+
+  it("keeps the first 1,024 source characters of a long paragraph for its setext title, however it is split", () => {
+    const line = (n: number) => `Line ${n} of a long paragraph ${"word ".repeat(40)}`;
+    const md = `${Array.from({ length: 12 }, (_, n) => line(n)).join("\n")}\n---\n`;
+    const whole = headings(md);
+    expect(whole).toHaveLength(1);
+    expect(whole[0]!.title).toBe(md.slice(0, 200));
+    for (let cut = 1; cut < md.length; cut += 37) expect(headings(md, cut)).toEqual(whole);
+  });
+
   it("titles a heading with its text, without badge, image, link, emphasis or code markup", () => {
     const md =
       "# [![Build Status](https://travis-ci.org/x/y.svg?branch=master)](https://travis-ci.org/x/y) The `foo` _library_ &amp; **more** #\n\n" +

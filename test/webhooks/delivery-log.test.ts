@@ -13,14 +13,25 @@ describe("DeliveryLog", () => {
       const log = new DeliveryLog(state.storage.sql);
       add(log, "msg_a", "wh_1", 1000);
       add(log, "msg_b", "wh_1", 1001);
-      expect(log.takeDue(999, new Set())).toBeNull();
-      expect(log.takeDue(2000, new Set())?.id).toBe("msg_a");
-      expect(log.takeDue(2000, new Set(["msg_a"]))?.id).toBe("msg_b");
-      expect(log.takeDue(2000, new Set(["msg_a", "msg_b"]))).toBeNull();
-      expect(log.countDue(2000, new Set(["msg_a"]), 10)).toBe(1);
-      expect(log.nextDue(new Set(["msg_a"]))).toBe(1001);
+      add(log, "msg_c", "wh_2", 500);
+      expect(log.takeDue("wh_1", 999, new Set())).toBeNull();
+      expect(log.takeDue("wh_1", 2000, new Set())?.id).toBe("msg_a");
+      expect(log.takeDue("wh_1", 2000, new Set(["msg_a"]))?.id).toBe("msg_b");
+      expect(log.takeDue("wh_1", 2000, new Set(["msg_a", "msg_b"]))).toBeNull();
+      // Each subscription's deliveries are its own: an older one of another never comes first.
+      expect(log.takeDue("wh_2", 2000, new Set())?.id).toBe("msg_c");
+      expect(log.dueBySubscription(2000, new Set(["msg_a"]))).toEqual(
+        expect.arrayContaining([
+          { subscriptionId: "wh_1", due: 1 },
+          { subscriptionId: "wh_2", due: 1 },
+        ]),
+      );
+      expect(log.nextDue(new Set(["msg_a", "msg_c"]))).toBe(1001);
+      // A subscription whose lanes are all taken does not set the wake-up: its lane takes the next one itself.
+      expect(log.nextDue(new Set(["msg_a"]), new Set(["wh_2"]))).toBe(1001);
+      expect(log.nextDue(new Set(), new Set(["wh_1", "wh_2"]))).toBeNull();
       // Nothing was written by taking it: after a restart (no attempt in flight) it is due again.
-      expect(log.takeDue(2000, new Set())?.id).toBe("msg_a");
+      expect(log.takeDue("wh_1", 2000, new Set())?.id).toBe("msg_a");
     });
   });
 

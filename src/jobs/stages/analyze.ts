@@ -1,4 +1,5 @@
 /** ANALYZING (deep scan): SimHash and language over the text, then duplicate look-ups in D1. */
+import { PipelineError } from "../../pipeline/errors";
 import { findDuplicate } from "../../documents/document-store";
 import { LanguageGuesser, SimHasher } from "../../pipeline/analyze";
 import { ANALYZE_SEGMENTS_PER_SLICE } from "../../pipeline/limits";
@@ -20,6 +21,8 @@ export const analyze: Stage<AnalyzingCheckpoint> = async (job, cp, ctx) => {
   }
   // Extraction finished with the content hash, so the exact-duplicate look-up can use it.
   const simhash = hasher.digest();
+  // A deep scan stores its text as segments, so its hash is known once extraction ends.
+  if (cp.contentHash === null) throw new PipelineError("INVALID_STATE", "A deep scan reached ANALYZING without its content hash", true);
   const duplicateOf = await findDuplicate(ctx.d1, job.projectId, cp.contentHash, simhash);
   next.analysis = { simhash, language: guesser.guess(), duplicateOf };
   return {

@@ -11,11 +11,24 @@ import { sourceKey } from "../../storage-keys";
 import type { ExtractingCheckpoint } from "../checkpoint";
 import { noteText } from "./empty-document";
 import { kindOf, type Stage } from "./stage";
+import { writesThrough, writeThrough } from "./write-through";
 
 /** Work a page read through Readability stands for, per source byte, in the alarm's budget. */
 const READABLE_WORK_FACTOR = 4;
+/**
+ * Work a text source byte stands for in the alarm's budget (`SLICE_DECODED_BYTES`, set for
+ * PDF content, which pdf.js parses at 5–10 MB/s): text is extracted, chunked and hashed
+ * at 40 MB/s and more, so half a byte each still keeps an alarm of text slices well inside
+ * its 250 ms, with fewer alarms (and their storage commits) per document.
+ */
+const TEXT_WORK_FACTOR = 0.5;
 
-/** One R2 range of a text source → extracted text, hashed and stored as segments. */
+/**
+ * One R2 range of a text source → extracted text, hashed, then either written through
+ * (chunked in memory and sent to the text's R2 upload: `writeThrough`) or, for a deep
+ * scan (ANALYZING reads the segments) and a job begun before text was written through,
+ * stored as segments for the later stages.
+ */
 export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => {
   const length = Math.min(SOURCE_SLICE_BYTES, job.byteSize - cp.sourceOffset);
   let body = new Uint8Array(0);
@@ -26,7 +39,7 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
   }
   const end = cp.sourceOffset + body.length;
   const isLast = end >= job.byteSize;
-  ctx.work.bytes += body.length;
+  ctx.work.bytes += TEXT_WORK_FACTOR * body.length;
   const bytes = concatBytes([Uint8Array.from(cp.carry), body]);
   const complete = isLast ? bytes.length : completeUtf8Length(bytes);
   const raw = bytes.subarray(0, complete);
@@ -46,20 +59,27 @@ export const extractText: Stage<ExtractingCheckpoint> = async (job, cp, ctx) => 
     // The document's title: its first heading, if it has one.
     title: cp.title ?? out.headings[0]?.title ?? null,
   };
-  const segments = appendSegments(next, out.text, null);
+  const through = writesThrough(job, cp);
+  // Text that is exactly its valid UTF-8 input (Markdown or plain text with LF line
+  // ends, past the first BOM) is hashed, and written through, from the bytes at hand.
+  const asInput = lossless && out.text === input ? raw : null;
+  const utf8 = through ? (asInput ?? new TextEncoder().encode(out.text)) : null;
+  const segments = utf8 ? [] : appendSegments(next, out.text, null);
+  if (utf8) {
+    next.chars += out.text.length;
+    next.textBytes += utf8.length;
+  }
   noteText(cp, next, out.text, isLast, state.kind === "html" ? "html" : "text");
   checkLimits(ctx.limits, { chars: next.chars });
   // Headings too close to the last one stored cannot end a chunk (a heading flood).
   const headings = spacedHeadings(out.headings, cp.lastHeading ?? null);
   next.lastHeading = headings.at(-1)?.offset ?? cp.lastHeading ?? null;
   ctx.work.bytes += out.headings.length * ROW_WORK_BYTES;
-  // Text that is exactly its valid UTF-8 input (Markdown or plain text with LF line
-  // ends, past the first BOM) is hashed from the bytes at hand, not re-encoded.
-  const utf8 = lossless && out.text === input ? raw : null;
-  next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast, utf8);
   // An HTML page's title (Readability's, else its <title>) names it better than its first heading.
   const pageTitle = page?.title || (out.state.kind === "html" ? out.state.title : "");
   if (isLast && pageTitle) next.title = pageTitle;
+  if (utf8) return writeThrough({ job, cp, next, text: out.text, utf8, headings: headings.map((h) => h.offset), isLast, ctx });
+  next.contentHash = ctx.digest.append(cp, segments, next.textBytes, isLast, asInput);
   const counters = { bytesRead: end, charactersExtracted: next.chars };
   const persist = () => {
     for (const s of segments) ctx.store.putSegment(s);

@@ -3,9 +3,11 @@
  * written one part per slice; the D1 document row last, so a document is visible only
  * once everything it points at exists. Nothing per chunk reaches D1.
  */
+import { toHex } from "../../bytes";
 import { CHUNK_RECORD_BYTES } from "../../documents/chunk-table";
 import { insertDocument } from "../../documents/document-store";
 import { abortUpload, newUpload, writeNextPart, type ObjectUpload } from "../../documents/object-upload";
+import { PipelineError } from "../../pipeline/errors";
 import { chunkTableKey, textKey } from "../../storage-keys";
 import type { JobCounters } from "../lifecycle";
 import type { IndexingCheckpoint } from "../checkpoint";
@@ -34,6 +36,11 @@ export const indexDocument: Stage<IndexingCheckpoint> = async (job, cp, ctx) => 
     const fraction = TEXT_SHARE + (1 - TEXT_SHARE) * (tableBytes ? after.written / tableBytes : 1);
     const counters = { chunksIndexed: Math.floor(after.written / CHUNK_RECORD_BYTES) };
     return uploadStep(next, fraction, counters, () => abandon(bucket, key, before, after), ctx.store);
+  }
+  if (cp.contentHash === null) {
+    // Text written through whose running hash was lost with the object's memory.
+    const next: IndexingCheckpoint = { ...cp, contentHash: await hashStoredText(bucket, textKey(job.projectId, cp.documentId)) };
+    return uploadStep(next, 1, {}, async () => undefined, ctx.store);
   }
   await insertDocument(ctx.d1, {
     id: cp.documentId,
@@ -71,6 +78,15 @@ function uploadStep(
   store: PipelineStore,
 ): SliceOutcome {
   return { kind: "progress", fraction, counters, persist: () => store.saveCheckpoint(next), discard };
+}
+
+/** SHA-256 (hex) of the finished text object, streamed through the runtime's native digest. */
+async function hashStoredText(bucket: R2Bucket, key: string): Promise<string> {
+  const obj = await bucket.get(key);
+  if (!obj) throw new PipelineError("TRANSIENT", "The document text could not be read back from storage to hash it", false);
+  const digest = new crypto.DigestStream("SHA-256");
+  await obj.body.pipeTo(digest);
+  return toHex(await digest.digest);
 }
 
 /** A dropped step started an upload the checkpoint will never know about: abort it. */

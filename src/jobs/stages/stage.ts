@@ -14,6 +14,7 @@ import type { Job, JobCounters, JobError } from "../lifecycle";
 import type { Checkpoint } from "../checkpoint";
 import type { PipelineStore } from "../pipeline-store";
 import type { TextDigest } from "../text-digest";
+import type { TextParts } from "../text-parts";
 
 type Persist = () => void;
 /** Something a slice could not do and went on without (a damaged PDF page); it lands in the job's `errors[]`. */
@@ -36,6 +37,8 @@ export interface StageContext {
   d1: D1Database;
   store: PipelineStore;
   digest: TextDigest;
+  /** Text written through: its R2 upload's parts and the tail not yet in one. */
+  parts: TextParts;
   /** The open PDF of this job, kept across slices while the object stays in memory. */
   pdf: { jobId: string; doc: PdfDocument } | null;
   /** Pages, characters, chunks and decoded bytes a document may reach (config). */

@@ -45,14 +45,25 @@ export function extractMarkdownSlice(
   const st: MarkdownExtractState = { ...state, paragraph: state.paragraph ? { ...state.paragraph } : null };
   const text = normalizeNewlines(input, st);
   const headings: Heading[] = [];
+  // A paragraph begun in this slice is only noted (where it starts); its source is copied
+  // only when a line needs it (an underline, a lazy continuation) or the slice ends, so
+  // most paragraphs cost nothing beyond finding their lines.
+  const open: OpenParagraph = { text, start: -1, from: -1, to: -1 };
   let i = 0;
   while (i < text.length) {
     const nl = text.indexOf("\n", i);
     const end = nl < 0 ? text.length : nl;
     // A whole line that starts like prose (or like code in a fence, which no such line
-    // closes) costs one char test, and for a paragraph's first lines one bounded copy.
+    // closes) costs one char test.
     if (st.lineHead.length === 0 && nl >= 0 && isProseStart(text.charCodeAt(i))) {
-      if (st.fence === null) addParagraphLine(st, outputOffset + i, text, i, end);
+      if (st.fence === null) {
+        if (st.paragraph) addParagraphLine(st, outputOffset + i, text, i, end);
+        else if (open.from < 0) {
+          open.start = outputOffset + i;
+          open.from = i;
+        }
+        open.to = nl + 1;
+      }
       st.lineStart = outputOffset + nl + 1;
       i = nl + 1;
       continue;
@@ -61,12 +72,37 @@ export function extractMarkdownSlice(
       st.lineHead += text.slice(i, Math.min(end, i + LINE_HEAD_CAP - st.lineHead.length));
     }
     if (nl < 0) break;
-    endLine(st, headings);
+    endLine(st, headings, open);
     st.lineStart = outputOffset + nl + 1;
     i = nl + 1;
   }
-  if (isLast && st.lineHead.length > 0) endLine(st, headings);
+  if (isLast && st.lineHead.length > 0) endLine(st, headings, open);
+  materialize(st, open);
   return { text, state: st, headings };
+}
+
+/** A paragraph begun in the current slice whose source is not copied yet: its lines are text[from, to). */
+interface OpenParagraph {
+  text: string;
+  start: number;
+  from: number;
+  to: number;
+}
+
+/** Copies an open paragraph's source into the state, exactly as `addParagraphLine` line by line would. */
+function materialize(st: MarkdownExtractState, open: OpenParagraph): void {
+  if (open.from < 0) return;
+  const { text, from, to } = open;
+  st.paragraph = null;
+  for (let a = from; a < to; ) {
+    const nl = text.indexOf("\n", a);
+    const e = nl < 0 || nl > to ? to : nl;
+    addParagraphLine(st, open.start, text, a, e);
+    // Past the cap no line adds anything.
+    if (paragraphLength(st) >= PARAGRAPH_CAP) break;
+    a = e + 1;
+  }
+  open.from = -1;
 }
 
 /**
@@ -75,6 +111,10 @@ export function extractMarkdownSlice(
  */
 function isProseStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 128 && c !== 0xfeff) || c === 40 /* ( */ || c === 34 /* " */ || c === 39 /* ' */;
+}
+
+function paragraphLength(st: MarkdownExtractState): number {
+  return st.paragraph?.source.length ?? 0;
 }
 
 function addParagraphLine(st: MarkdownExtractState, start: number, text: string, from: number, to: number): void {
@@ -86,12 +126,16 @@ function addParagraphLine(st: MarkdownExtractState, start: number, text: string,
   }
 }
 
-function endLine(st: MarkdownExtractState, headings: Heading[]): void {
+function endLine(st: MarkdownExtractState, headings: Heading[], open: OpenParagraph): void {
   const line = st.lineHead;
   st.lineHead = "";
   let p = 0;
   while (p < 3 && line.charCodeAt(p) === 32) p++;
   const c = line[p];
+  // Blank lines, fences and ATX headings end a paragraph without reading it.
+  const blank = c === undefined || line.trim() === "";
+  if (blank || c === "#" || c === "`" || c === "~" || st.fence !== null) open.from = -1;
+  else materialize(st, open);
   if (st.fence !== null || c === "`" || c === "~") {
     st.paragraph = null;
     fenceLine(st, line, p);
