@@ -50,21 +50,25 @@ function App() {
   }, [session, projectId]);
 
   useEffect(() => {
-    // A single project needs no picker.
-    if (session && route.view === "home" && session.claims.projects.length === 1 && !session.claims.roles.includes("admin")) {
+    // A single project needs no picker (not while another account's link waits for an answer).
+    if (session && !pendingSwitch && route.view === "home" && session.claims.projects.length === 1 && !session.claims.roles.includes("admin")) {
       navigate({ view: "jobs", projectId: session.claims.projects[0]!, filters: {} });
     }
-  }, [session, route.view]);
+  }, [session, pendingSwitch, route.view]);
+
+  const switchAccount = (incoming: Session) => {
+    saveSession(incoming);
+    setSession(incoming);
+    setPendingSwitch(null);
+    // The page open before the switch may be another account's project: start from home.
+    const reaches = incoming.claims.roles.includes("admin") || (projectId !== null && incoming.claims.projects.includes(projectId));
+    if (!reaches) navigate({ view: "home" });
+  };
 
   if (session && pendingSwitch) {
     return (
       <main id="main" class="narrow">
-        <ConfirmSwitch
-          current={session}
-          incoming={pendingSwitch}
-          onSwitch={() => (saveSession(pendingSwitch), setSession(pendingSwitch), setPendingSwitch(null))}
-          onStay={() => setPendingSwitch(null)}
-        />
+        <ConfirmSwitch current={session} incoming={pendingSwitch} onSwitch={() => switchAccount(pendingSwitch)} onStay={() => setPendingSwitch(null)} />
       </main>
     );
   }

@@ -66,7 +66,8 @@ function projectTables(db) {
       .sort((a, b) => a.pk - b.pk)
       .map((c) => c.name);
     const key = pk.filter((c) => c !== "project_id");
-    const order = columns.includes("created_at") ? ["created_at", ...key] : key;
+    // A table keyed by the project alone (one row per project, e.g. its settings) pages by it.
+    const order = columns.includes("created_at") ? ["created_at", ...key] : key.length > 0 ? key : ["project_id"];
     const versions = VERSION_COLUMNS.filter((c) => columns.includes(c));
     return [{ name, columns, pk, order, versions }];
   });

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   PDF_ENCRYPTED: { retryable: false, why: "the file is encrypted; upload a copy without a password" },
   UNSUPPORTED_TYPE: { retryable: false, why: "the file's type cannot be ingested" },
   EMPTY_DOCUMENT: { retryable: false, why: "the file yields no text; the same file yields none again" },
+  STALLED: { retryable: true, why: "the job stopped moving without a fault in its input; a retry resumes from its last checkpoint" },
   INVALID_STATE: { retryable: false, why: "the job's saved progress does not lead to its stage" },
 } as const satisfies Record<string, { retryable: boolean; why: string }>;
 

@@ -4,13 +4,14 @@
  * hub notices the silence (src/events/stall-watch.ts) and nudges it; these are the rules
  * of a nudge. Pure: no storage, no Cloudflare types.
  */
+import type { ErrorCode } from "../contract/error-code";
 import type { JobError } from "../contract/job";
 
 /**
  * The error code of a job failed for not moving. Retryable: nothing in the job's input
  * caused it, so a retry resumes from its last checkpoint.
  */
-export const STALLED = "STALLED";
+export const STALLED = "STALLED" satisfies ErrorCode;
 
 /** What the hub tells a job it nudges. */
 export interface Nudge {

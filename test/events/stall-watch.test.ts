@@ -97,6 +97,12 @@ describe("project hub: jobs that stop moving", () => {
     await vi.waitFor(async () => expect(await activeJobs(P)).not.toContain(job.id));
     const listed = await call(`${jobsPath(P)}?status=FAILED`, { token: t });
     expect((await listed.json<{ items: { id: string }[] }>()).items.map((j) => j.id)).toContain(job.id);
+
+    // What its message promises: a retry resumes it, and it finishes.
+    const retried = await call(`${jobsPath(P)}/${job.id}/retry`, { method: "POST", token: t });
+    expect(retried.status).toBe(200);
+    await drive(job.id);
+    expect((await getJob(t, P, job.id)).status).toBe("COMPLETED");
   });
 
   it("nudges at most a page of jobs per alarm and comes back at once for the rest", async () => {

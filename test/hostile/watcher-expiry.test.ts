@@ -70,7 +70,8 @@ describe("closing watchers at the token's exp", () => {
 
   it("schedules a job watcher's close at its token's exp, and closes it (4001) at the first alarm after, while the job still runs", async () => {
     const t = await token({ projects: [P] });
-    const job = await createJob(t, P, "Words for a job that outlives its watcher. ".repeat(4000));
+    // Deep-scanned: its text is staged and analysed over more alarms than a plain job's.
+    const job = await createJob(t, P, "Words for a job that outlives its watcher. ".repeat(4000), { query: { isDeepScan: "true" } });
     expect(await step(job.id)).toBe(true);
     expect((await getJob(t, P, job.id)).status).toBe("RUNNING");
     const exp = expOf(2);

@@ -288,8 +288,13 @@ describe.skipIf(!HAVE_CHROMIUM)("dashboard", () => {
 
   it("shows a job's detail with its event timeline, updating live to the end", async () => {
     const page = await signedIn(editor);
-    // Large enough (about 24 MB) to be still running when the page opens.
-    const job = await upload(server.url, editor, P, markdown(300_000, "detail"), { filename: "detail.md", type: "text/markdown" });
+    // Large enough (about 24 MB), and deep-scanned (its text staged and analysed before it is
+    // indexed), to be still running when the page opens.
+    const job = await upload(server.url, editor, P, markdown(300_000, "detail"), {
+      filename: "detail.md",
+      type: "text/markdown",
+      query: { isDeepScan: "true" },
+    });
     await page.goto(`${server.url}/#/p/${P}/jobs/${job.id}`);
     await page.getByRole("heading", { name: "detail.md" }).waitFor();
     expect(await page.locator(".section-head .badge").textContent()).not.toBe("COMPLETED");

@@ -97,8 +97,10 @@ describe.skipIf(!HAVE_CHROMIUM)("a #token= link for another account in a signed-
     const page = await aliceTab(alice);
     await sentByAnotherSite(page, mallory);
     await page.getByRole("button", { name: "Switch to mallory" }).click();
-    // The tab is still on alice's project, which mallory's token does not reach: it says so.
-    await page.getByText(`It gives access to ${OTHER}`).waitFor();
+    // The tab leaves alice's project, which mallory's token does not reach, for mallory's own.
+    await page.waitForURL((url) => url.hash.startsWith(`#/p/${OTHER}/`));
+    await page.getByRole("heading", { name: "Jobs" }).waitFor();
+    expect(await page.getByText("does not give access").count()).toBe(0);
     expect(await storedToken(page)).toBe(mallory);
   });
 });
