@@ -1,5 +1,5 @@
 /**
- * The pure pipeline against "the limit", in Node, on the same bytes (issue 9, point 4):
+ * The pure pipeline against "the limit", in Node, on the same bytes:
  *   - the limit: TextDecoder + one node:crypto SHA-256 over the bytes;
  *   - the floor: src/pipeline's extraction, hashing and chunking, slice by slice
  *     (bench/lib/floor.mjs).

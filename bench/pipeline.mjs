@@ -22,7 +22,7 @@
  *     Worker's inspector forces a GC and reads `Runtime.getHeapUsage` every 250 ms
  *     (a separate job, so the GCs do not slow the timed one); the upload's peak apart.
  * It checks that the service's document (characters, chunk count, content hash) equals
- * the floor's. Targets (issue 9): service >= 0.1x the limit at 50 MB, pure pipeline >=
+ * the floor's. Targets: service >= 0.1x the limit at 50 MB, pure pipeline >=
  * 0.3x the limit, D1 growth < 1% of the source bytes, the same D1 statements per job at
  * 1 MB and 50 MB, peak heap < 64 MiB at 50 MB.
  *

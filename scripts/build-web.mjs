@@ -19,7 +19,7 @@ import { staticAssetHeaders } from "../src/http/security-policy.ts";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Where wrangler.toml's `[assets] directory` points. */
 export const OUT = join(ROOT, "dist", "web");
-/** First-load JavaScript budget, gzipped (issue 11). */
+/** First-load JavaScript budget, gzipped. */
 export const BUDGET_BYTES = 100 * 1024;
 
 const SWAGGER = join(ROOT, "node_modules", "swagger-ui-dist");

@@ -1,5 +1,5 @@
 /**
- * `RateLimit-*` on every response of a charged request, errors included (issue 8, 12).
+ * `RateLimit-*` on every response of a charged request, errors included.
  * Runs in the `worker` project (budgets of 1,000,000), so nothing here is refused.
  */
 import { describe, expect, it } from "vitest";
