@@ -2,6 +2,7 @@
 import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { toHex } from "../bytes";
+import { acceptedBatches } from "../batches/accept-cache";
 import { listProjectBatches } from "../batches/batch-index";
 import type { BatchItemRow } from "../batches/batch-store";
 import type { ItemSource } from "../batches/item-source";
@@ -197,7 +198,7 @@ function batchCommand(
   path: string,
   summary: string,
   action: "create" | "cancel" | "retry" | "read",
-  run: (stub: ReturnType<typeof batchStub>, access: Access) => Promise<BatchReply>,
+  run: (stub: ReturnType<typeof batchStub>, access: Access, batchId: string) => Promise<BatchReply>,
 ) {
   batchRoutes.openapi(
     createRoute({
@@ -214,14 +215,16 @@ function batchCommand(
       const { projectId, batchId } = c.req.valid("param");
       const access = await enterProject(c, projectId, action);
       requireBatchId(batchId);
-      return c.json(batchOrThrow(await run(batchStub(c.env, batchId), access)), 200);
+      return c.json(batchOrThrow(await run(batchStub(c.env, batchId), access, batchId)), 200);
     },
   );
 }
 
-batchCommand("close", "Close an upload batch: no more items will be added", "create", (stub, access) => stub.close(access));
-batchCommand("cancel", "Cancel a batch: it and every unfinished item end CANCELLED; no item starts after the reply", "cancel", (stub, access) =>
-  stub.cancel(access),
+batchCommand("close", "Close an upload batch: no more items will be added", "create", (stub, access, batchId) =>
+  endingIntake(batchId, () => stub.close(access)),
+);
+batchCommand("cancel", "Cancel a batch: it and every unfinished item end CANCELLED; no item starts after the reply", "cancel", (stub, access, batchId) =>
+  endingIntake(batchId, () => stub.cancel(access)),
 );
 batchCommand(
   "retry",
@@ -242,7 +245,7 @@ batchRoutes.openapi(
     const { projectId, batchId } = c.req.valid("param");
     const access = await enterProject(c, projectId, "delete");
     requireBatchId(batchId);
-    batchOrThrow(await batchStub(c.env, batchId).remove(access));
+    batchOrThrow(await endingIntake(batchId, () => batchStub(c.env, batchId).remove(access)));
     return c.body(null, 204);
   },
 );
@@ -320,9 +323,24 @@ batchRoutes.openapi(
   },
 );
 
-/** For `POST /jobs?batchId=`: the batch must exist in the project, accept items, and allow the caller. */
+/**
+ * For `POST /jobs?batchId=`: the batch must exist in the project, accept items, and allow
+ * the caller. A "yes" is remembered for a moment (src/batches/accept-cache.ts: the item's
+ * creation report is checked by the batch again), so a client adding many files asks the
+ * batch's object about once per couple of seconds, not once per file.
+ */
 export async function requireOpenBatch(env: Env, batchId: string, access: Access): Promise<void> {
   if (!isJobId(batchId)) throw notFound(NOT_FOUND);
-  const reply = await batchStub(env, batchId).accepting(access);
-  batchOrThrow(reply);
+  await acceptedBatches.requireAccepting(batchId, access, async () => {
+    batchOrThrow(await batchStub(env, batchId).accepting(access));
+  });
+}
+
+/** Runs a command that may end the batch's intake, then forgets this isolate's "yes" answers about it. */
+export async function endingIntake(batchId: string, command: () => Promise<BatchReply>): Promise<BatchReply> {
+  try {
+    return await command();
+  } finally {
+    acceptedBatches.forget(batchId);
+  }
 }

@@ -13,7 +13,7 @@ import type { JobReply } from "../jobs/job-access";
 import type { BatchReply } from "../batches/ingest-batch";
 import type { Batch as BatchData } from "../batches/lifecycle";
 import { jobOrThrow, jobStub, PROJECT_MESSAGES } from "./access";
-import { batchStub } from "./batches";
+import { batchStub, endingIntake } from "./batches";
 import { CompatCancelled, CompatJob } from "../contract/compat";
 import { ApiRequestHeaders, apiResponseHeaders } from "../contract/headers";
 import { Job } from "../contract/job";
@@ -182,7 +182,7 @@ compatRoutes.openapi(
       if (found.ok) return await jobStub(c.env, jobId).cancel({ principal: c.get("principal") });
       if (found.reason !== "not_found") return found;
       const batch = await lookUpBatch(c, jobId);
-      return batch.ok ? ((await batchStub(c.env, jobId).cancel({ principal: c.get("principal") })) as BatchReply) : batch;
+      return batch.ok ? ((await endingIntake(jobId, () => batchStub(c.env, jobId).cancel({ principal: c.get("principal") }))) as BatchReply) : batch;
     });
     if (!reply.ok && reply.reason === "forbidden") throw forbidden();
     if (!reply.ok) throw badRequest("Job could not be cancelled");
