@@ -89,12 +89,6 @@ export class BatchAcceptCache {
     return this.answers.size;
   }
 
-  /** Forgets everything, as a new isolate starts (tests only). */
-  clear(): void {
-    this.answers.clear();
-    this.generation += 1;
-  }
-
   private fresh(key: string): boolean {
     const answer = this.answers.get(key);
     if (!answer) return false;
