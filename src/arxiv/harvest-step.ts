@@ -22,21 +22,12 @@ import { projectDb } from "../db/shards";
 import { recordPage, setPaperDocument } from "./papers";
 import { deleteDocumentOutputs } from "../documents/document-store";
 import { sourceKey } from "../storage-keys";
-
-/** The counters of DESIGN §14 (`stats` of an arxiv batch). */
-export interface HarvestStats {
-  papers_fetched: number;
-  papers_created: number;
-  papers_updated: number;
-  papers_unchanged: number;
-  pdfs_downloaded: number;
-  pdfs_processed: number;
-  pages: number;
-}
+import type { HarvestStats } from "../contract/batch";
 
 export interface HarvestState {
   request: HarvestRequest & { processPdfs: boolean };
   cursor: HarvestCursor;
+  /** The counters; `canonical_query` is kept in the cursor (`BatchHarvest.stats` adds it). */
   stats: HarvestStats;
   /** Versioned ids received so far, kept for an `idList` harvest only (to report missing ids). */
   seen: string[];

@@ -18,17 +18,7 @@ export type SeedJob = Schemas["CompatJob"];
 export type ArxivGateStatus = Schemas["ArxivGateStatus"];
 
 /** A harvest's counters (its batch's `stats`). */
-export interface HarvestStats {
-  papers_fetched: number;
-  papers_created: number;
-  papers_updated: number;
-  papers_unchanged: number;
-  pdfs_downloaded: number;
-  pdfs_processed: number;
-  pages: number;
-  /** The query as arXiv ran it (arXiv rewrites loose queries), once a page has come back. */
-  canonical_query?: string;
-}
+export type HarvestStats = Schemas["HarvestStats"];
 
 export const HARVEST_COUNTERS = [
   "papers_fetched",

@@ -34,6 +34,21 @@ const BatchErrorEntry = z
   })
   .openapi("BatchError");
 
+/** An arxiv batch's counters (DESIGN §14): its `stats`, and the seed's `progress`. */
+export const HarvestStats = z
+  .object({
+    papers_fetched: z.number().int(),
+    papers_created: z.number().int(),
+    papers_updated: z.number().int(),
+    papers_unchanged: z.number().int(),
+    pdfs_downloaded: z.number().int(),
+    pdfs_processed: z.number().int(),
+    pages: z.number().int(),
+    canonical_query: z.string().optional().openapi({ description: "The query as arXiv ran it (arXiv rewrites loose queries), once a page has come back" }),
+  })
+  .openapi("HarvestStats", { description: "An arXiv harvest's counters (the `stats` of a batch of kind `arxiv`)" });
+export type HarvestStats = z.infer<typeof HarvestStats>;
+
 const BatchOptionsShape = z.object({ chunkSize: z.number().int(), chunkOverlap: z.number().int(), isDeepScan: z.boolean() });
 
 export const Batch = z
@@ -47,8 +62,8 @@ export const Batch = z
     source: z.record(z.string(), z.unknown()),
     counts: BatchCounts,
     stats: z
-      .record(z.string(), z.union([z.number(), z.string()]))
-      .openapi({ description: "The kind's own counters; an arxiv batch's also has `canonical_query`" }),
+      .union([HarvestStats, z.record(z.string(), z.union([z.number(), z.string()]))])
+      .openapi({ description: "The kind's own counters: an arxiv batch's are `HarvestStats`" }),
     errors: z.array(BatchErrorEntry),
     createdBy: z.string(),
     createdAt: z.string(),
