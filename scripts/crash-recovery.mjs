@@ -25,10 +25,11 @@
  *
  * Writes bench/out/crash-recovery.json (crash-recovery-<scenario>.json for the others).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runChecks } from "./lib/check-run.mjs";
 import { freePort, startDev, token, upload, waitForJob } from "./lib/dev-server.mjs";
 import { markdown } from "../bench/lib/corpus.mjs";
 import { allChunks, getJson } from "../bench/lib/jobs.mjs";
@@ -53,10 +54,22 @@ const port = Number(args.port ?? 8941);
 const bytes = markdown(SIZE, 42);
 const t = await token({ sub: "crash-recovery", roles: ["admin"], projects: [PROJECT] });
 const jobPath = (id) => `/api/projects/${PROJECT}/ingest/jobs/${id}`;
-const result = { quick: args.quick, bytes: bytes.length, checks: {} };
+const result = { quick: args.quick, bytes: bytes.length };
 let dev = null;
 
-try {
+const exitCode = await runChecks({
+  name: "crash-recovery",
+  result,
+  persistTo,
+  body: recover,
+  stop: () => dev?.stop(),
+  notes: () => [`resumed by: ${result.resumedBy ?? "n/a"}`],
+  summary: () => `crash recovery (${(bytes.length / 2 ** 20).toFixed(1)} MiB, killed at ${result.atKill?.stage} ${result.atKill?.progress})`,
+});
+process.exit(exitCode);
+
+/** Steps 1-5 of the module comment; `check` records each comparison. */
+async function recover(check) {
   // 1. Upload and wait for the job to be partly done.
   dev = await startDev({ port, persistTo, vars: VARS });
   log(`wrangler dev #1 up on ${dev.url} (persist ${persistTo}); uploading ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
@@ -112,10 +125,6 @@ try {
   log(`reference job ${reference.status}`);
 
   // 5. Compare.
-  const check = (name, ok, detail) => {
-    result.checks[name] = { ok, detail };
-    console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${detail}`);
-  };
   check("interrupted job completed", recovered.status === "COMPLETED", `${recovered.status}`);
   check("reference job completed", reference.status === "COMPLETED", `${reference.status}`);
   if (recovered.status === "COMPLETED" && reference.status === "COMPLETED") {
@@ -142,24 +151,7 @@ try {
     check("event log seq 1..n, no gaps", gap < 0, `${events.items.length} events, lastSeq ${events.lastSeq}`);
     result.documents = { interrupted: a, reference: b };
   }
-} catch (err) {
-  result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
-  console.error(err);
-} finally {
-  if (dev) await dev.stop();
-  rmSync(persistTo, { recursive: true, force: true });
 }
-
-const pass = Object.keys(result.checks).length > 1 && Object.values(result.checks).every((c) => c.ok);
-result.pass = pass;
-console.log("");
-console.log(`resumed by: ${result.resumedBy ?? "n/a"}`);
-console.log(
-  `${pass ? "PASS" : "FAIL"}: crash recovery (${(bytes.length / 2 ** 20).toFixed(1)} MiB, killed at ${result.atKill?.stage} ${result.atKill?.progress})`,
-);
-mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
-writeFileSync(new URL("../bench/out/crash-recovery.json", import.meta.url), JSON.stringify(result, null, 2));
-process.exit(pass ? 0 : 1);
 
 /** The job's row in the D1 listing (reading it does not wake the job's Durable Object). */
 async function listed(url, jobId) {
@@ -182,26 +174,18 @@ async function runScenario(name) {
     return 2;
   }
   const persistTo = mkdtempSync(join(tmpdir(), `crash-recovery-${name}-`));
-  const result = { scenario: name, quick: args.quick, checks: {} };
-  const check = (label, ok, detail) => {
-    result.checks[label] = { ok, detail };
-    console.log(`${ok ? "ok  " : "FAIL"} ${label}: ${detail}`);
-  };
+  const result = { scenario: name, quick: args.quick };
   let summary = name;
-  try {
-    const t = await token({ sub: "crash-recovery", roles: ["admin"], projects: ["crash-batch", "crash-harvest"] });
-    const port = args.port ? Number(args.port) : await freePort();
-    summary = await (await scenarios[name]())({ quick: args.quick, port, persistTo, t, check, log, result, vars: VARS });
-  } catch (err) {
-    result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
-    console.error(err);
-  } finally {
-    rmSync(persistTo, { recursive: true, force: true });
-  }
-  const pass = Object.keys(result.checks).length > 1 && Object.values(result.checks).every((c) => c.ok);
-  result.pass = pass;
-  console.log(`\n${pass ? "PASS" : "FAIL"}: ${summary}`);
-  mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
-  writeFileSync(new URL(`../bench/out/crash-recovery-${name}.json`, import.meta.url), JSON.stringify(result, null, 2));
-  return pass ? 0 : 1;
+  return runChecks({
+    name: `crash-recovery-${name}`,
+    result,
+    body: async (check) => {
+      const t = await token({ sub: "crash-recovery", roles: ["admin"], projects: ["crash-batch", "crash-harvest"] });
+      const port = args.port ? Number(args.port) : await freePort();
+      summary = await (await scenarios[name]())({ quick: args.quick, port, persistTo, t, check, log, result, vars: VARS });
+    },
+    // No `stop`: the scenario stops its own servers.
+    persistTo,
+    summary: () => summary,
+  });
 }

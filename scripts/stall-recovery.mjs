@@ -25,10 +25,11 @@
  * Writes bench/out/stall-recovery.json.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runChecks } from "./lib/check-run.mjs";
 import { freePort, startDev, token, upload } from "./lib/dev-server.mjs";
 import { markdown } from "../bench/lib/corpus.mjs";
 import { getJson } from "../bench/lib/jobs.mjs";
@@ -61,13 +62,24 @@ const result = {
   hubAlarmsDeleted: 0,
   rearmed: [],
   swept: 0,
-  checks: {},
 };
 const rearmed = new Set();
 let swept = 0;
 let dev = null;
 
-try {
+const exitCode = await runChecks({
+  name: "stall-recovery",
+  result,
+  persistTo,
+  body: stallAndRecover,
+  stop: () => dev?.stop(),
+  summary: () =>
+    `stall recovery (${JOBS} jobs, ${result.alarmsDeleted} job alarms and ${result.hubAlarmsDeleted} hub alarms deleted, ${rearmed.size} re-armed, ${swept} sweep nudges)`,
+});
+process.exit(exitCode);
+
+/** Steps 1-4 of the module comment; `check` records what the run shows. */
+async function stallAndRecover(check) {
   dev = await startDev({ port, persistTo, vars: VARS });
   log(`wrangler dev #1 up on ${dev.url}; uploading ${JOBS} × ${(SIZE / 2 ** 20).toFixed(0)} MiB`);
   const files = Array.from({ length: JOBS }, (_, i) => markdown(SIZE, 100 + i));
@@ -129,10 +141,6 @@ try {
   result.swept = swept;
   result.statuses = Object.fromEntries(ids.map((id) => [id, rows.get(id).status]));
   const completed = ids.filter((id) => rows.get(id).status === "COMPLETED").length;
-  const check = (name, ok, detail) => {
-    result.checks[name] = { ok, detail };
-    console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${detail}`);
-  };
   const active = result.atKill.filter((j) => j.status === "QUEUED" || j.status === "RUNNING").length;
   check("jobs were unfinished at the kill", active > 0, `${active} QUEUED or RUNNING in the listing, ${ids.length} created in all`);
   check(
@@ -146,22 +154,7 @@ try {
   } else if (!args["keep-alarms"] && result.alarmsDeleted > 0) {
     check("the hub re-armed the jobs whose alarms were lost", rearmed.size > 0, `${rearmed.size} re-armed by the hub`);
   }
-} catch (err) {
-  result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
-  console.error(err);
-} finally {
-  if (dev) await dev.stop();
-  rmSync(persistTo, { recursive: true, force: true });
 }
-
-const pass = Object.keys(result.checks).length > 0 && Object.values(result.checks).every((c) => c.ok);
-result.pass = pass;
-console.log(
-  `\n${pass ? "PASS" : "FAIL"}: stall recovery (${JOBS} jobs, ${result.alarmsDeleted} job alarms and ${result.hubAlarmsDeleted} hub alarms deleted, ${rearmed.size} re-armed, ${swept} sweep nudges)`,
-);
-mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
-writeFileSync(new URL("../bench/out/stall-recovery.json", import.meta.url), JSON.stringify(result, null, 2));
-process.exit(pass ? 0 : 1);
 
 /** The project's jobs in the D1 listing, by id (reading it wakes no job object). */
 async function listed(url) {
