@@ -2,11 +2,13 @@
  * IngestBatch: one Durable Object per batch (`idFromName(batchId)`), the batch's single
  * source of truth (DESIGN §13). It owns the batch, its items and their states, its event
  * log and its D1 row. Items are ordinary jobs carrying `batchId`: each job object reports
- * its creation and its end here at least once (`itemReport`), and the item's state moves
- * once per (job, end), so the counts, read from the items' states, always add up.
+ * its creation and its end here at least once (`itemReport`, src/batches/item-reports.ts),
+ * and the item's state moves once per (job, end), so the counts, read from the items'
+ * states, always add up.
  *
  * The alarm's work is a few idempotent handlers registered with `Timers`: `dispatch` (let
- * queued items start, up to BATCH_CONCURRENCY, and finish starts left half done), `index`
+ * queued items start, up to BATCH_CONCURRENCY, and finish starts left half done:
+ * src/batches/dispatch.ts), `index`
  * (the D1 row), `forward` (events to the project hub), `cancel` (the jobs of items a
  * cancel ended before they started), `expiry` (watchers whose token expired). A change
  * runs what it made due at once (`settle`); the alarm is the backstop, and the registry
@@ -31,7 +33,9 @@ import { purgeObject } from "../retention/object-purge";
 import { upsertBatchRow } from "./batch-index";
 import { nudgeBatch } from "./batch-nudge";
 import { type BatchEvent, type BatchItemRow, BatchStore } from "./batch-store";
+import { BatchDispatch } from "./dispatch";
 import { BatchStarter } from "./item-starts";
+import { recordItemReport } from "./item-reports";
 import { type ItemSource, itemSource } from "./item-source";
 import {
   acceptsItems,
@@ -47,7 +51,6 @@ import {
   deleteBatch,
   failBatch,
   isBatchTerminal,
-  itemEndOf,
   itemRetryable,
   type ItemState,
   retryBatch,
@@ -76,6 +79,7 @@ type WorkKind = BatchWorkKind;
 export class IngestBatch extends DurableObject<Env> {
   private readonly store: BatchStore;
   private readonly starter: BatchStarter;
+  private readonly dispatcher: BatchDispatch;
   private readonly timers: Timers<WorkKind>;
   /** An arxiv batch's harvest (src/arxiv/batch-harvest.ts); empty for other kinds. */
   private readonly harvest: BatchHarvest;
@@ -87,10 +91,7 @@ export class IngestBatch extends DurableObject<Env> {
     this.store = new BatchStore(ctx.storage);
     this.harvest = new BatchHarvest(ctx.storage);
     this.timers = new Timers<WorkKind>({ storage: ctx.storage })
-      .register("dispatch", async () => {
-        await this.dispatch();
-        return this.dispatchBackstop();
-      })
+      .register("dispatch", () => this.dispatcher.onTimer())
       .register("index", () => this.writeIndex())
       .register("forward", () => this.forward())
       .register("cancel", () => this.cancelQueuedJobs())
@@ -102,20 +103,18 @@ export class IngestBatch extends DurableObject<Env> {
       this.store,
       this.harvest,
       () => this.config,
-      (done) => {
-        // A background start (a fetch) ended: its item may have ended, and a slot may be free.
-        ctx.waitUntil(
-          done
-            .then((ok) => {
-              if (this.starter.endedDuringStarts()) this.afterItemEnded();
-              // A failed start stays pending; the dispatch (now, or after its backoff) runs it again.
-              this.schedule("dispatch", ok ? 0 : 1_000);
-              return this.settle();
-            })
-            .catch((err) => console.warn(JSON.stringify({ msg: "background start settle failed", error: String(err) }))),
-        );
-      },
+      (done) => this.dispatcher.backgroundStartEnded(done),
     );
+    this.dispatcher = new BatchDispatch({
+      ctx,
+      store: this.store,
+      starter: this.starter,
+      config: () => this.config,
+      commit: (t) => this.commit(t),
+      itemEnded: () => this.afterItemEnded(),
+      schedule: (kind, delayMs) => this.schedule(kind, delayMs),
+      settle: () => this.settle(),
+    });
   }
 
   private get config() {
@@ -173,38 +172,23 @@ export class IngestBatch extends DurableObject<Env> {
    * a repeat changes nothing. A job the batch does not know joins it while it is open.
    */
   async itemReport(report: ItemReport): Promise<ItemReportReply> {
-    const batch = this.store.batch();
-    if (!batch || batch.projectId !== report.projectId) return { accepted: false, reason: "No such batch in this project" };
-    const now = new Date().toISOString();
-    const known = this.store.item(report.jobId);
-    if (!known) {
-      if (!acceptsItems(batch)) return { accepted: false, reason: `Batch ${batch.id} takes no more items (${batch.open ? batch.status : "closed"})` };
-      if (this.store.itemCount() >= this.config.batches.maxItems)
-        return { accepted: false, reason: `Batch ${batch.id} is full (${this.config.batches.maxItems} items)` };
-      this.store.addItem({ id: report.jobId, ref: report.sourcePath, state: "QUEUED", hasJob: true }, now);
-    }
-    const job = { status: report.status, stage: report.stage, progress: report.progress };
-    const end = itemEndOf(report.status);
-    if (end) {
-      const error = report.error ? { ...report.error, item: report.jobId } : null;
-      if (this.store.endItem(report.jobId, end, error, job, now)) {
-        if (end === "COMPLETED" && this.harvest.completed(report.jobId)) this.schedule("papers", 0);
-        this.afterItemEnded();
-      }
-    } else if (known?.state === "FAILED" && batch.status !== "CANCELLED" && this.store.restart(report.jobId, job, now)) {
-      // Its job was retried on its own (`POST /jobs/{id}/retry`): it runs again, counted so,
-      // and a batch that had ended runs again until it ends, as after a batch retry.
-      const reopened = retryBatch(batch, 1, 1, new Date());
-      if (reopened.ok && reopened.event) this.commit(reopened);
-    } else {
-      this.store.noteJob(report.jobId, job);
-    }
-    if (batch.status !== "CANCELLED") this.schedule("dispatch", 0);
+    const reply = recordItemReport(
+      {
+        store: this.store,
+        harvest: this.harvest,
+        maxItems: () => this.config.batches.maxItems,
+        commit: (t) => this.commit(t),
+        itemEnded: () => this.afterItemEnded(),
+        schedule: (kind, delayMs) => this.schedule(kind, delayMs),
+      },
+      report,
+    );
+    if (!reply.accepted) return reply;
     // The job waits for this reply (a client's create does), not for the starts it makes
     // due: the alarm is set for them before the reply, and they run right after it.
     await this.timers.arm();
     this.ctx.waitUntil(this.settle().catch((err) => console.warn(JSON.stringify({ msg: "batch settle after a report failed", error: String(err) }))));
-    return { accepted: true };
+    return reply;
   }
 
   /** No more items will be added; the batch ends once every item has. */
@@ -367,57 +351,6 @@ export class IngestBatch extends DurableObject<Env> {
   // --- handlers --------------------------------------------------------------------------
 
   /**
-   * Lets queued items start while fewer than BATCH_CONCURRENCY are running (URL items at
-   * most 2 per host), then finishes every start still pending. Idempotent: an item moves
-   * QUEUED → RUNNING once, and a start left half done (an admit not acknowledged, a fetch
-   * cut by an eviction) is simply done again.
-   */
-  private async dispatch(): Promise<void> {
-    const { concurrency } = this.config.batches;
-    for (let round = 0; round < 4; round++) {
-      const batch = this.store.batch();
-      if (!batch || batch.status === "CANCELLED" || batch.deletedAt) return;
-      this.admitQueued(concurrency);
-      const failures = await this.starter.runPendingStarts(() => this.store.batch()?.status === "CANCELLED");
-      if (this.starter.endedDuringStarts()) this.afterItemEnded();
-      if (failures > 0) throw new Error(`${failures} item starts failed`);
-      const counts = this.store.counts();
-      if (counts.queued === 0 || counts.running >= concurrency) return;
-    }
-  }
-
-  /**
-   * While fetches run in the background, the dispatch stays on the schedule for when the
-   * slowest may have timed out: if an eviction lost them, they run again then. A start
-   * told to wait (an arXiv download) runs again when the gate said it may.
-   */
-  private dispatchBackstop(): number | undefined {
-    return this.starter.nextDispatch(this.config.batches.fetchTimeoutMs + 5_000);
-  }
-
-  /** QUEUED → RUNNING for as many items as there are free slots (URL items at most 2 per host). */
-  private admitQueued(concurrency: number): void {
-    let slots = concurrency - this.store.counts().running;
-    if (slots <= 0) return;
-    const now = new Date();
-    const byHost = this.store.fetchesByHost();
-    this.ctx.storage.transactionSync(() => {
-      for (const item of this.store.queued(slots + 64)) {
-        if (slots <= 0) break;
-        const pending = this.starter.startKind(item);
-        if (pending === "fetch" && item.host) {
-          const n = byHost.get(item.host) ?? 0;
-          if (n >= 2) continue;
-          byHost.set(item.host, n + 1);
-        }
-        if (this.store.markStarting(item.id, pending, now.toISOString())) slots--;
-      }
-      const started = this.store.counts().running > 0 ? startBatch(this.store.batch()!, now) : null;
-      if (started) this.commit(started);
-    });
-  }
-
-  /**
    * One page of an arxiv batch's harvest (src/arxiv/harvest-step.ts): the page's state,
    * its items and, after the last page, the batch's close or failure commit together.
    * Returns when to read the next page (at once, or when arXiv lets us).
@@ -488,7 +421,6 @@ export class IngestBatch extends DurableObject<Env> {
     if (results.some((r) => r.status === "rejected")) throw new Error("some queued items' jobs could not be cancelled yet");
   }
 
-  /** Writes the D1 row when a status change is unwritten, or counts changed and the interval passed. */
   /**
    * Writes the D1 row when its status (or deletion) is not in D1 yet, or when counts moved
    * and the interval has passed; returns when to come back for counts still unwritten.
@@ -578,7 +510,7 @@ export class IngestBatch extends DurableObject<Env> {
    */
   private async settle(): Promise<void> {
     const dispatch = this.timers.scheduled("dispatch");
-    if (dispatch && dispatch.attempts === 0) await this.runNow("dispatch", async () => (await this.dispatch(), this.dispatchBackstop()));
+    if (dispatch && dispatch.attempts === 0) await this.runNow("dispatch", () => this.dispatcher.onTimer());
     const tasks: Promise<void>[] = [];
     const index = this.timers.scheduled("index");
     if (index && index.attempts === 0 && index.due <= Date.now()) tasks.push(this.runNow("index", () => this.writeIndex()));
