@@ -46,7 +46,15 @@ const JOBS = args.quick ? 4 : 8;
 const SIZE = (args.quick ? 24 : 32) << 20;
 const STALL_AFTER_MS = 4_000;
 const FINISH_WITHIN_MS = 180_000;
-const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000", STALL_AFTER_MS: String(STALL_AFTER_MS) };
+const VARS = {
+  RATE_LIMIT_PROJECT_PER_MINUTE: "1000000",
+  RATE_LIMIT_USER_PER_HOUR: "1000000",
+  STALL_AFTER_MS: String(STALL_AFTER_MS),
+  // The kill waits for progress in the listing. A job runs in a few seconds, less than the
+  // default 5 s between its index row's progress writes, so by default its row can go from
+  // 0 straight to COMPLETED.
+  INDEX_PROGRESS_INTERVAL_MS: "500",
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${msg}`);
 
@@ -90,6 +98,8 @@ async function stallAndRecover(check) {
   for (;;) {
     atKill = await listed(dev.url);
     if ([...atKill.values()].some((j) => j.status === "RUNNING" && j.progress > 0.05)) break;
+    if (atKill.size === JOBS && [...atKill.values()].every((j) => j.status !== "QUEUED" && j.status !== "RUNNING"))
+      throw new Error("every job ended before the kill: nothing was left to recover");
     await sleep(50);
   }
   const mine = [...atKill.values()];
