@@ -25,7 +25,10 @@
  * Before the service, the platform's floor (bench/platform-floor/worker.ts under its own
  * `wrangler dev`): its /health and its create (1 KB into R2 and a new object writing one
  * row), measured the same way; the service's create/s is printed beside the floor's with
- * the ratio (target: >= 0.8), and the same by workerd CPU per request.
+ * the ratio (target: >= 0.8), and the same by workerd CPU per request. Beside it, the
+ * floor of what the contract adds to every create after its reply (one D1 index row, one
+ * event appended in a per-project object, one queue message): how far the service is from
+ * the platform calls it cannot leave out.
  *
  * Targets: GET one job ≥ 0.8 × /health req/s; deep page p50 ≤ 1.2 × first page p50.
  * When the first is missed (or with --breakdown) two extra probes split the GET cost:
@@ -50,7 +53,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { freePort, HELD_JOBS_ENTRY, startDev, token } from "../scripts/lib/dev-server.mjs";
 import { measurer } from "./lib/cannon.mjs";
-import { floorCreateRequest, startPlatformFloor } from "./lib/platform-floor.mjs";
+import { floorContractCreateRequest, floorCreateRequest, startPlatformFloor } from "./lib/platform-floor.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const BREAKDOWN = process.argv.includes("--breakdown");
@@ -190,7 +193,11 @@ async function measurePlatformFloor() {
     const m = measurer(LOAD, floor.workerdPids);
     const health = await m("platform floor: GET /health", { url: `${floor.url}/health` });
     const create = await m("platform floor: POST /create (1 KB to R2 + a new object writing one row)", floorCreateRequest(floor.url));
-    return { health, create };
+    const contract = await m(
+      "platform floor: POST /create-contract (the same + an index row, an event in a project log, the queue)",
+      floorContractCreateRequest(floor.url),
+    );
+    return { health, create, contract };
   } finally {
     await floor.stop();
   }
@@ -255,6 +262,8 @@ async function main() {
     const createRatio = create.reqPerSec / health.reqPerSec;
     const ofFloor = create.reqPerSec / floor.create.reqPerSec;
     const ofFloorByCpu = floor.create.cpuMsPerReq / create.cpuMsPerReq;
+    const ofContract = create.reqPerSec / floor.contract.reqPerSec;
+    const ofContractByCpu = floor.contract.cpuMsPerReq / create.cpuMsPerReq;
     const targets = [
       { target: "GET one job ≥ 0.8 × /health throughput", value: getRatio, met: getRatio >= 0.8 },
       { target: "create (1 KB) ≥ 0.3 × /health throughput", value: createRatio, met: createRatio >= 0.3 },
@@ -299,7 +308,11 @@ async function main() {
     console.log(
       `| platform floor: R2 put + new object + one row | ${fmt(floor.create.reqPerSec, 0)} | ${fmt(floor.create.reqPerSec / floor.health.reqPerSec, 3)} | ${fmt(floor.create.cpuMsPerReq, 2)} |`,
     );
+    console.log(
+      `| platform floor + what the contract adds (index row, project log, queue) | ${fmt(floor.contract.reqPerSec, 0)} | ${fmt(floor.contract.reqPerSec / floor.health.reqPerSec, 3)} | ${fmt(floor.contract.cpuMsPerReq, 2)} |`,
+    );
     console.log(`\nservice ÷ floor: ${fmt(ofFloor, 2)} by create/s, ${fmt(ofFloorByCpu, 2)} by workerd CPU per create.`);
+    console.log(`service ÷ floor with the contract's writes: ${fmt(ofContract, 2)} by create/s, ${fmt(ofContractByCpu, 2)} by workerd CPU per create.`);
     const failures = rows.concat([healthAfter], breakdown ?? []).filter((r) => r.non2xx > 0 || r.errors > 0);
     const expected404 = (r) => r.name.includes("→ 404");
     for (const r of failures) {
@@ -334,6 +347,8 @@ async function main() {
       platformFloor: floor,
       createOfFloor: ofFloor,
       createOfFloorByCpu: ofFloorByCpu,
+      createOfContractFloor: ofContract,
+      createOfContractFloorByCpu: ofContractByCpu,
     };
     writeFileSync(new URL("./out/api.json", import.meta.url), JSON.stringify(out, null, 2) + "\n");
     console.log("\nFigures written to bench/out/api.json");

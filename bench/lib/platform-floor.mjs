@@ -32,6 +32,11 @@ export function floorCreateRequest(url) {
   return { url: `${url}/create`, method: "POST", body: CREATE_BODY };
 }
 
+/** autocannon options for the floor's create with what the contract adds (index row, event, queue). */
+export function floorContractCreateRequest(url) {
+  return { url: `${url}/create-contract`, method: "POST", body: CREATE_BODY };
+}
+
 /**
  * A job's floor on `bytes`: stores them as a source once, then `runs` times reads them in
  * 1 MiB ranges and writes a text of the same size and its chunk table (multipart parts),

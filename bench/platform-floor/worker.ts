@@ -6,6 +6,11 @@
  *   POST /create  the body into R2 under a fresh key, then one new Durable Object that
  *                 writes one SQLite row (what a create must at least do: the source in R2,
  *                 the job in its own new object);
+ *   POST /create-contract  /create plus what the API contract adds to every create,
+ *                 after the reply as the service does it: one row in a D1 index (one
+ *                 secondary index, for the project's newest-first list), one event
+ *                 appended to a per-project object's log, and the event sent to a queue
+ *                 (whose consumer only acknowledges it);
  *   PUT  /source/{key}  stores a source in R2 (set-up, not measured);
  *   POST /job/{key}     what a job must at least do with that source, in its own new
  *                 object: read it in 1 MiB ranges, write a text of the same size and a
@@ -18,7 +23,10 @@ import { DurableObject } from "cloudflare:workers";
 
 interface Env {
   OBJ: DurableObjectNamespace<Obj>;
+  HUB: DurableObjectNamespace<Hub>;
   BUCKET: R2Bucket;
+  DB: D1Database;
+  EVENTS: Queue<string>;
 }
 
 const RECORD = { id: "x".repeat(36), status: "QUEUED", note: "y".repeat(900) };
@@ -55,6 +63,38 @@ export class Obj extends DurableObject<Env> {
     await table.write(new Uint8Array(tableBytes).fill(7));
     return { ms: Date.now() - t0, parts: text.parts + table.parts };
   }
+}
+
+/** A project's event log: one row appended per event. */
+export class Hub extends DurableObject<Env> {
+  append(frame: string): number {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL)");
+    return this.ctx.storage.sql.exec("INSERT INTO log (frame) VALUES (?) RETURNING seq", frame).one().seq as number;
+  }
+}
+
+/** The index table, created once per isolate (a migration, for the service). */
+let indexReady: Promise<unknown> | null = null;
+function indexTable(db: D1Database): Promise<unknown> {
+  indexReady ??= db.batch([
+    db.prepare(
+      "CREATE TABLE IF NOT EXISTS jobs (project_id TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (project_id, id))",
+    ),
+    db.prepare("CREATE INDEX IF NOT EXISTS jobs_project_created ON jobs (project_id, created_at, id)"),
+  ]);
+  return indexReady;
+}
+
+/** What a create adds after its reply: the index row, the event in the project's log, the queue. */
+async function afterCreate(env: Env, id: string, record: string): Promise<void> {
+  await indexTable(env.DB);
+  const at = new Date().toISOString();
+  const frame = JSON.stringify({ type: "job.created", jobId: id, projectId: "floor", at });
+  await Promise.all([
+    env.DB.prepare("INSERT INTO jobs (project_id, id, status, created_at, data) VALUES ('floor', ?, 'QUEUED', ?, ?)").bind(id, at, record).run(),
+    env.HUB.get(env.HUB.idFromName("floor")).append(frame),
+    env.EVENTS.send(frame, { contentType: "json" }),
+  ]);
 }
 
 /** Writes an object of known size from pieces: one put if it fits a part, else 5 MiB parts. */
@@ -106,7 +146,7 @@ class ObjectWriter {
 }
 
 export default {
-  async fetch(req: Request, env: Env): Promise<Response> {
+  async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const path = new URL(req.url).pathname;
     if (path === "/health") return Response.json({ status: "ok" });
     if (path === "/read") return Response.json(await env.OBJ.get(env.OBJ.idFromName("one")).read());
@@ -114,6 +154,14 @@ export default {
       const id = env.OBJ.newUniqueId();
       await env.BUCKET.put(`sources/${id.toString()}`, await req.arrayBuffer());
       await env.OBJ.get(id).create(JSON.stringify({ ...RECORD, id: id.toString() }));
+      return Response.json({ id: id.toString() }, { status: 201 });
+    }
+    if (path === "/create-contract" && req.method === "POST") {
+      const id = env.OBJ.newUniqueId();
+      const record = JSON.stringify({ ...RECORD, id: id.toString() });
+      await env.BUCKET.put(`sources/${id.toString()}`, await req.arrayBuffer());
+      await env.OBJ.get(id).create(record);
+      ctx.waitUntil(afterCreate(env, id.toString(), record));
       return Response.json({ id: id.toString() }, { status: 201 });
     }
     const source = /^\/source\/([\w.-]+)$/.exec(path)?.[1];
@@ -129,4 +177,7 @@ export default {
     }
     return new Response("not found", { status: 404 });
   },
-} satisfies ExportedHandler<Env>;
+  async queue(batch: MessageBatch<string>): Promise<void> {
+    batch.ackAll();
+  },
+} satisfies ExportedHandler<Env, string>;
