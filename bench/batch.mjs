@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { markdown } from "./lib/corpus.mjs";
 import { freePort, startDev, token } from "../scripts/lib/dev-server.mjs";
+import { workerdUsage } from "./lib/cannon.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -88,17 +89,30 @@ const out = { files: FILES, costFiles: COST_FILES, concurrency: CONCURRENCY, cpu
   try {
     console.log(`batch: ${FILES} Markdown files of 1–4 KB per side, concurrency ${CONCURRENCY}, ${cpus().length} CPUs`);
     const seconds = { loose: 0, batch: 0 };
+    const cpu = { loose: 0, batch: 0 };
     for (const [i, [side, files]] of plan.entries()) {
+      const before = workerdUsage(server.workerdPids()).cpu;
       const s = await cliRun(server.url, t, `bench-${side}-${i}`, files, side === "loose");
+      const used = workerdUsage(server.workerdPids()).cpu - before;
       seconds[side] += s;
-      console.log(`  ${side.padEnd(5)}: ${files.n} items in ${s.toFixed(1)} s (${(files.n / s).toFixed(1)} items/s)`);
+      cpu[side] += used;
+      console.log(
+        `  ${side.padEnd(5)}: ${files.n} items in ${s.toFixed(1)} s (${(files.n / s).toFixed(1)} items/s), workerd CPU ${((1000 * used) / files.n).toFixed(1)} ms/item`,
+      );
     }
+    out.looseCpuMsPerItem = (1000 * cpu.loose) / FILES;
+    out.batchCpuMsPerItem = (1000 * cpu.batch) / FILES;
     out.looseItemsPerSecond = FILES / seconds.loose;
     out.batchItemsPerSecond = FILES / seconds.batch;
     out.ratio = out.batchItemsPerSecond / out.looseItemsPerSecond;
     console.log(`loose jobs      : ${out.looseItemsPerSecond.toFixed(1)} items/s to all COMPLETED`);
     console.log(`one CLI batch   : ${out.batchItemsPerSecond.toFixed(1)} items/s to all COMPLETED`);
     console.log(`batch / loose   : ${out.ratio.toFixed(2)} (target ≥ 0.90) ${out.ratio >= 0.9 ? "✓" : "✗"}`);
+    // The runtime's one thread is what both sides share: its CPU per item is the cost that
+    // does not move with the machine's other load (items/s does).
+    console.log(
+      `workerd CPU/item: loose ${out.looseCpuMsPerItem.toFixed(1)} ms, batch ${out.batchCpuMsPerItem.toFixed(1)} ms (loose ÷ batch ${(out.looseCpuMsPerItem / out.batchCpuMsPerItem).toFixed(2)})`,
+    );
   } finally {
     await server.stop();
     rmSync(persistTo, { recursive: true, force: true });
