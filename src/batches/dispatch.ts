@@ -14,6 +14,8 @@ import { type BatchTransition, startBatch } from "./lifecycle";
 
 /** URL items fetched at once from one host. */
 const FETCHES_PER_HOST = 2;
+/** Queued items read past the free slots when some may be passed over for their host. */
+const HOST_LOOKAHEAD = 64;
 
 /** What the dispatch needs of the batch's object. */
 export interface DispatchHost {
@@ -89,8 +91,11 @@ export class BatchDispatch {
     if (slots <= 0) return;
     const now = new Date();
     const byHost = store.fetchesByHost();
+    // Items whose host is at its limit are passed over, so a batch that fetches looks
+    // further ahead; an upload batch's items (jobs to admit) never are.
+    const lookahead = store.batch()?.kind === "upload" ? 0 : HOST_LOOKAHEAD;
     ctx.storage.transactionSync(() => {
-      for (const item of store.queued(slots + 64)) {
+      for (const item of store.queued(slots + lookahead)) {
         if (slots <= 0) break;
         const pending = starter.startKind(item);
         if (pending === "fetch" && item.host) {
