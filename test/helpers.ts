@@ -139,3 +139,13 @@ export async function sha256Hex(text: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * Rate limits count in fixed windows (epoch minutes): a burst whose counts a test asserts
+ * starts well inside a minute, so it cannot straddle two (a lease ends with its window, and
+ * the next window's budget is fresh).
+ */
+export async function awayFromMinuteEdge(): Promise<void> {
+  const into = Date.now() % 60_000;
+  if (into > 50_000) await new Promise((r) => setTimeout(r, 60_000 - into + 50));
+}

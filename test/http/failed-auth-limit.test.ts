@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, problem, token } from "../helpers";
+import { awayFromMinuteEdge, call, problem, token } from "../helpers";
 
 /** RATE_LIMIT_FAILED_AUTH_PER_MINUTE is 20 in this test project. */
 const LIMIT = 20;
@@ -9,6 +9,7 @@ const from = (ip: string, headers: Record<string, string> = {}) => ({ "CF-Connec
 
 describe("failed authentication budget per client address", () => {
   it(`answers 401 to the first ${LIMIT} bad tokens from one address, then 429 naming the limit, with Retry-After`, async () => {
+    await awayFromMinuteEdge();
     const statuses = [];
     for (let i = 0; i < LIMIT + 5; i++) {
       const res = await call(`/api/projects/${P}/ingest/jobs`, { headers: from("203.0.113.7", { Authorization: `Bearer not-a-token-${i}` }) });
@@ -25,6 +26,7 @@ describe("failed authentication budget per client address", () => {
 
   it("counts requests without a token too, and leaves other addresses and valid tokens alone", async () => {
     const ip = "203.0.113.8";
+    await awayFromMinuteEdge();
     const concurrent = await Promise.all(Array.from({ length: LIMIT + 10 }, () => call(`/api/projects/${P}/ingest/jobs`, { headers: from(ip) })));
     const counts = concurrent.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
     expect(counts).toEqual({ 401: LIMIT, 429: 10 });

@@ -3,13 +3,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { dropLeases } from "../../src/http/rate-limit";
-import { call, jobsPath, problem, token } from "../helpers";
-
-/** Fixed windows: start a burst well inside a minute so it cannot straddle two. */
-async function awayFromMinuteEdge() {
-  const into = Date.now() % 60_000;
-  if (into > 50_000) await new Promise((r) => setTimeout(r, 60_000 - into + 50));
-}
+import { awayFromMinuteEdge, call, jobsPath, problem, token } from "../helpers";
 
 describe("rate limits", () => {
   it("lets exactly 10 of 20 concurrent requests through a project limit of 10", async () => {
