@@ -7,7 +7,7 @@
  * `CHECK_PAGE` batches per alarm.
  */
 import type { Nudge, NudgeOutcome } from "../jobs/stall";
-import { CHECK_PAGE } from "./stall-watch";
+import { CHECK_PAGE, nudgeEach } from "./stall-watch";
 
 /** Reaches a batch's object. */
 export type NudgeBatch = (batchId: string, nudge: Nudge) => Promise<NudgeOutcome>;
@@ -60,14 +60,7 @@ export class BatchStallWatch {
         CHECK_PAGE,
       )
       .toArray();
-    const outcomes = await Promise.all(
-      silent.map((b) =>
-        nudge(b.batch_id, { previous: b.nudges, silentMs: now - b.heard_at }).catch((err: unknown) => {
-          console.warn(JSON.stringify({ msg: "batch stall nudge failed; checked again later", batchId: b.batch_id, error: String(err).slice(0, 300) }));
-          return null;
-        }),
-      ),
-    );
+    const outcomes = await nudgeEach(silent, (b) => b.batch_id, nudge, now, "batch");
     silent.forEach((b, i) => this.record(b, outcomes[i] ?? null, now));
     if (silent.length === CHECK_PAGE) return now;
     const next = this.sql.exec<{ at: number | null }>("SELECT min(max(heard_at, checked_at)) AS at FROM active_batches").one().at;

@@ -14,6 +14,28 @@ export const CHECK_PAGE = 25;
 /** Reaches a job's object. */
 export type NudgeJob = (jobId: string, nudge: Nudge) => Promise<NudgeOutcome>;
 
+/**
+ * Nudges every silent job or batch of a page at once. A nudge that fails is logged and
+ * answers null: the one nudged keeps its count and is checked again later.
+ */
+export function nudgeEach<T extends { heard_at: number; nudges: number }>(
+  silent: T[],
+  idOf: (s: T) => string,
+  nudge: (id: string, n: Nudge) => Promise<NudgeOutcome>,
+  now: number,
+  what: "job" | "batch",
+): Promise<(NudgeOutcome | null)[]> {
+  return Promise.all(
+    silent.map((s) =>
+      nudge(idOf(s), { previous: s.nudges, silentMs: now - s.heard_at }).catch((err: unknown) => {
+        const msg = what === "job" ? "stall nudge failed; checked again later" : "batch stall nudge failed; checked again later";
+        console.warn(JSON.stringify({ msg, [`${what}Id`]: idOf(s), error: String(err).slice(0, 300) }));
+        return null;
+      }),
+    ),
+  );
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stall_checks (
   job_id TEXT PRIMARY KEY,
@@ -70,14 +92,7 @@ export class StallWatch {
         CHECK_PAGE,
       )
       .toArray();
-    const outcomes = await Promise.all(
-      silent.map((job) =>
-        nudge(job.job_id, { previous: job.nudges, silentMs: now - job.heard_at }).catch((err: unknown) => {
-          console.warn(JSON.stringify({ msg: "stall nudge failed; checked again later", jobId: job.job_id, error: String(err).slice(0, 300) }));
-          return null;
-        }),
-      ),
-    );
+    const outcomes = await nudgeEach(silent, (job) => job.job_id, nudge, now, "job");
     silent.forEach((job, i) => this.record(job, outcomes[i] ?? null, now));
     if (silent.length === CHECK_PAGE) return now;
     return this.nextCheck();
