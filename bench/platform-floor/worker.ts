@@ -82,6 +82,10 @@ function indexTable(db: D1Database): Promise<unknown> {
     ),
     db.prepare("CREATE INDEX IF NOT EXISTS jobs_project_created ON jobs (project_id, created_at, id)"),
   ]);
+  // A failed set-up is not kept: every later create would skip its index row without a word.
+  indexReady.catch(() => {
+    indexReady = null;
+  });
   return indexReady;
 }
 
