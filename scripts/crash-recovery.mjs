@@ -65,6 +65,7 @@ const exitCode = await runChecks({
   stop: () => dev?.stop(),
   notes: () => [`resumed by: ${result.resumedBy ?? "n/a"}`],
   summary: () => `crash recovery (${(bytes.length / 2 ** 20).toFixed(1)} MiB, killed at ${result.atKill?.stage} ${result.atKill?.progress})`,
+  minChecks: 2,
 });
 process.exit(exitCode);
 
@@ -187,5 +188,6 @@ async function runScenario(name) {
     // No `stop`: the scenario stops its own servers.
     persistTo,
     summary: () => summary,
+    minChecks: 2,
   });
 }

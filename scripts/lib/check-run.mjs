@@ -1,7 +1,7 @@
 /**
  * The verdict of a script that proves a recovery outside the test runner (crash recovery,
- * stall recovery): the checks it records, PASS when it recorded at least one and every one
- * holds, and the run's figures written to bench/out/<name>.json.
+ * stall recovery): the checks it records, PASS when it recorded at least `minChecks` and
+ * every one holds, and the run's figures written to bench/out/<name>.json.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 
@@ -20,10 +20,11 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
  *   stop?: () => Promise<void> | undefined,
  *   summary: () => string,
  *   notes?: () => string[],
+ *   minChecks?: number,
  * }} run
  * @returns {Promise<0 | 1>}
  */
-export async function runChecks({ name, result, persistTo, body, stop = () => undefined, summary, notes = () => [] }) {
+export async function runChecks({ name, result, persistTo, body, stop = () => undefined, summary, notes = () => [], minChecks = 1 }) {
   const checks = {};
   result.checks = checks;
   const check = (label, ok, detail) => {
@@ -39,7 +40,7 @@ export async function runChecks({ name, result, persistTo, body, stop = () => un
     await stop();
     rmSync(persistTo, { recursive: true, force: true });
   }
-  const pass = Object.keys(checks).length > 0 && Object.values(checks).every((c) => c.ok);
+  const pass = Object.keys(checks).length >= minChecks && Object.values(checks).every((c) => c.ok);
   result.pass = pass;
   console.log("");
   for (const line of notes()) console.log(line);
