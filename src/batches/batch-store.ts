@@ -279,6 +279,11 @@ export class BatchStore {
     return this.sql.exec<ItemSql>("SELECT * FROM items WHERE state = 'QUEUED' ORDER BY ordinal LIMIT ?", limit).toArray().map(toItem);
   }
 
+  /** Whether any item's start is not finished. */
+  hasPendingStarts(): boolean {
+    return this.sql.exec("SELECT 1 FROM items WHERE pending IS NOT NULL AND state = 'RUNNING' LIMIT 1").toArray().length > 0;
+  }
+
   /** Items whose start is not finished: a job to admit, a URL to fetch. */
   pendingStarts(): BatchItemRow[] {
     return this.sql.exec<ItemSql>("SELECT * FROM items WHERE pending IS NOT NULL AND state = 'RUNNING' ORDER BY ordinal").toArray().map(toItem);

@@ -59,6 +59,31 @@ export class BatchDispatch {
     );
   }
 
+  /**
+   * A held job reported it exists and waits (QUEUED): when a slot is free for its item
+   * (queued items before it go first), the item takes it and counts as started, and the
+   * report's reply tells the job to start itself, sparing the dispatch's `admit` request.
+   * An item already holding its slot whose job still waits (the first reply was lost) is
+   * told again: starting is idempotent.
+   */
+  startOnReport(id: string): boolean {
+    const { store } = this.host;
+    const batch = store.batch();
+    if (!batch || batch.status === "CANCELLED" || batch.deletedAt) return false;
+    if (store.item(id)?.state === "QUEUED") this.admitQueued(this.host.config().batches.concurrency);
+    const item = store.item(id);
+    if (item?.state !== "RUNNING" || !item.hasJob || (item.pending !== "admit" && item.pending !== null)) return false;
+    if (item.pending === "admit") store.markStarted(id, true);
+    return true;
+  }
+
+  /** True when the dispatch has something to do: queued items and a free slot, or starts left pending. */
+  due(): boolean {
+    const { store } = this.host;
+    const counts = store.counts();
+    return (counts.queued > 0 && counts.running < this.host.config().batches.concurrency) || store.hasPendingStarts();
+  }
+
   /** Admits queued items into free slots and runs every start still pending, a few rounds while slots free up. */
   private async run(): Promise<void> {
     const { store, starter } = this.host;

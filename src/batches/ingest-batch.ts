@@ -180,6 +180,8 @@ export class IngestBatch extends DurableObject<Env> {
         commit: (t) => this.commit(t),
         itemEnded: () => this.afterItemEnded(),
         schedule: (kind, delayMs) => this.schedule(kind, delayMs),
+        startOnReport: (jobId) => this.dispatcher.startOnReport(jobId),
+        dispatchDue: () => this.dispatcher.due(),
       },
       report,
     );

@@ -20,12 +20,17 @@ export interface ItemReportHost {
   itemEnded: () => void;
   /** Puts `kind` on the schedule `delayMs` from now. */
   schedule: (kind: BatchWorkKind, delayMs: number) => void;
+  /** A held job reported it waits: true when its item takes a free slot now, so the job starts itself (src/batches/dispatch.ts). */
+  startOnReport: (jobId: string) => boolean;
+  /** True when the dispatch has something to do: queued items and a free slot, or starts left pending. */
+  dispatchDue: () => boolean;
 }
 
 /**
  * Records where a job of the batch is (created, or ended). A job the batch does not know
- * joins it while it is open and not full. Synchronous: the caller arms the alarm for the
- * work it makes due.
+ * joins it while it is open and not full; a held job that finds a free slot is told to
+ * start (`start: true`), so no `admit` request follows. Synchronous: the caller arms the
+ * alarm for the work it makes due.
  */
 export function recordItemReport(host: ItemReportHost, report: ItemReport): ItemReportReply {
   const { store } = host;
@@ -40,6 +45,7 @@ export function recordItemReport(host: ItemReportHost, report: ItemReport): Item
     store.addItem({ id: report.jobId, ref: report.sourcePath, state: "QUEUED", hasJob: true }, now);
   }
   const job = { status: report.status, stage: report.stage, progress: report.progress };
+  let start = false;
   const end = itemEndOf(report.status);
   if (end) {
     const error = report.error ? { ...report.error, item: report.jobId } : null;
@@ -54,7 +60,8 @@ export function recordItemReport(host: ItemReportHost, report: ItemReport): Item
     if (reopened.ok && reopened.event) host.commit(reopened);
   } else {
     store.noteJob(report.jobId, job);
+    start = report.status === "QUEUED" && host.startOnReport(report.jobId);
   }
-  if (batch.status !== "CANCELLED") host.schedule("dispatch", 0);
-  return { accepted: true };
+  if (batch.status !== "CANCELLED" && host.dispatchDue()) host.schedule("dispatch", 0);
+  return start ? { accepted: true, start } : { accepted: true };
 }

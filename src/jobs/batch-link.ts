@@ -20,10 +20,16 @@ export interface ItemReport {
   error: { at: string; stage: string; code: string; message: string } | null;
 }
 
-/** The batch's answer: `accepted: false` when the batch takes no more items (closed, cancelled, full). */
+/**
+ * The batch's answer: `accepted: false` when the batch takes no more items (closed,
+ * cancelled, full); `start: true` when the reporting job, held QUEUED, holds one of the
+ * batch's slots and starts itself now (the batch counts it started; were this reply
+ * lost, the job reports again and hears it again).
+ */
 export interface ItemReportReply {
   accepted: boolean;
   reason?: string;
+  start?: boolean;
 }
 
 /** True when a commit from `before` to `after` is something the batch must hear about: its creation, an end, a retry. */
@@ -115,6 +121,8 @@ export class BatchLink {
     const reply = await reportToBatch(this.host.env, job);
     const current = this.host.job();
     if (!reply.accepted && current?.status === "QUEUED") this.cancel(current, reply.reason ?? "The batch takes no more items");
+    // Checked on the job as it is now: a cancel that landed while the report was on its way wins.
+    else if (reply.start && current?.status === "QUEUED" && !this.host.timers.scheduled("slice")) this.host.timers.schedule("slice", Date.now());
     return job.status;
   }
 
