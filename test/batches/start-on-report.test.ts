@@ -25,8 +25,9 @@ function scheduled(jobId: string): Promise<string[]> {
 
 /** Items whose start the batch has not finished (a job still to admit). */
 function pendingStarts(batchId: string): Promise<number> {
-  return runInDurableObject(batchStub(batchId), (_b, state) =>
-    state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM items WHERE pending IS NOT NULL").one().n,
+  return runInDurableObject(
+    batchStub(batchId),
+    (_b, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM items WHERE pending IS NOT NULL").one().n,
   );
 }
 
@@ -45,7 +46,12 @@ describe("an upload batch's held items", () => {
     for (const job of jobs.slice(8)) expect(await scheduled(job.id)).not.toContain("slice");
     expect((await getBatch(t, P, batch.id)).counts).toMatchObject({ total: 10, running: 8, queued: 2 });
     const queued = await allItems(t, P, batch.id, "QUEUED");
-    expect(queued.map((i) => i.jobId).sort()).toEqual(jobs.slice(8).map((j) => j.id).sort());
+    expect(queued.map((i) => i.jobId).sort()).toEqual(
+      jobs
+        .slice(8)
+        .map((j) => j.id)
+        .sort(),
+    );
 
     // One item ends: its slot goes to the next queued item (admitted by the batch).
     await drive(jobs[0]!.id);
