@@ -18,7 +18,13 @@ export const WEBHOOK_SECRET_KEY = Buffer.from("bench webhook key, 32 bytes long"
  */
 export const HELD_JOBS_ENTRY = new URL("../../test/stepped-worker.ts", import.meta.url).pathname;
 const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
-const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", PATH: `${BIN}:${process.env.PATH}` };
+/**
+ * wrangler's local observability (on by default) records a trace of every invocation, each
+ * object call and alarm included, in a SQLite store inside the same runtime: a cost of the
+ * development tool that grows with the number of calls and that production does not have.
+ * The benchmarks measure the service, so it is off here (`npm run dev` keeps it).
+ */
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", X_LOCAL_OBSERVABILITY: "false", PATH: `${BIN}:${process.env.PATH}` };
 
 /**
  * Applies the D1 migrations to every shard (DESIGN §12) under `persistTo` (`shards`: other
