@@ -14,7 +14,7 @@ const common = { absWorkingDir: root, bundle: true, format: "esm", target: "es20
 
 await Promise.all([
   build({ ...common, entryPoints: ["src/client/index.ts"], outfile: "dist/client/index.js", platform: "neutral" }),
-  build({ ...common, entryPoints: ["src/client/node.ts"], outfile: "dist/client/node.js", platform: "node" }),
+  build({ ...common, entryPoints: ["src/client/node.ts"], outfile: "dist/client/node.js", platform: "node", external: ["ws"] }),
   build({
     ...common,
     entryPoints: ["src/cli/main.ts"],
