@@ -34,6 +34,25 @@ describe("edge-ingest/client", () => {
     expect(JSON.parse(r.stdout)).toEqual({ status: "ok" });
   });
 
+  it("opens live streams with the ws package where Node has no global WebSocket (Node 20)", () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `delete globalThis.WebSocket;
+         const { EdgeIngest } = await import("edge-ingest/client");
+         const c = new EdgeIngest({ baseUrl: ${JSON.stringify(server.url)}, token: ${JSON.stringify(adminToken)}, projectId: "sdk-node20" });
+         const stop = new AbortController();
+         for await (const frame of c.projects.events({ signal: stop.signal })) { console.log(frame.type); stop.abort(); break; }`,
+      ],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    expect(r.stderr).toBe("");
+    // The snapshot comes only over a socket: without one the stream would have thrown.
+    expect(r.stdout.trim()).toBe("project.snapshot");
+  });
+
   it("creates from a Blob, a path and a sized stream, and waits over the WebSocket with progress", async () => {
     const api = client("sdk-create");
     const dir = folder({ "from path.md": bigText("path") });
