@@ -3,7 +3,8 @@
  * mid-pipeline finishes after a restart with exactly the output of an uninterrupted run.
  *
  *  1. starts `wrangler dev` (own --persist-to dir) and uploads a 30 MB Markdown file
- *     (--quick: 8 MB);
+ *     (--quick: 8 MB deep-scanned, so it is staged over enough alarms to be killed mid-way;
+ *     the second job of step 4 is uploaded the same way);
  *  2. once the job is RUNNING with progress > 0.1, SIGKILLs the workerd process(es) and
  *     the wrangler parent (the whole process group), and checks they are gone;
  *  3. starts `wrangler dev` again on the SAME persist dir and watches the job's D1 index
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
 });
 const PROJECT = "crash-recovery";
 const SIZE = (args.quick ? 8 : 30) << 20;
+/** A small text job finishes before the kill unless it is deep-scanned (staged over many alarms). */
+const UPLOAD = { filename: "big.md", type: "text/markdown", query: args.quick ? { isDeepScan: "true" } : {} };
 const RESUME_WAIT_MS = 30_000;
 const VARS = { RATE_LIMIT_PROJECT_PER_MINUTE: "1000000", RATE_LIMIT_USER_PER_HOUR: "1000000" };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +77,7 @@ async function recover(check) {
   // 1. Upload and wait for the job to be partly done.
   dev = await startDev({ port, persistTo, vars: VARS });
   log(`wrangler dev #1 up on ${dev.url} (persist ${persistTo}); uploading ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
-  const created = await upload(dev.url, t, PROJECT, bytes, { filename: "big.md", type: "text/markdown" });
+  const created = await upload(dev.url, t, PROJECT, bytes, UPLOAD);
   let job;
   for (;;) {
     job = await getJson(dev.url, t, jobPath(created.id));
@@ -121,7 +124,7 @@ async function recover(check) {
   log(`interrupted job ${recovered.status} ${Date.now() - restartAt} ms after the restart (attempts ${recovered.attempts})`);
 
   // 4. The same bytes, never interrupted.
-  const again = await upload(dev.url, t, PROJECT, bytes, { filename: "big.md", type: "text/markdown" });
+  const again = await upload(dev.url, t, PROJECT, bytes, UPLOAD);
   const reference = await waitForJob(dev.url, t, PROJECT, again.id);
   log(`reference job ${reference.status}`);
 
