@@ -25,12 +25,13 @@
  *
  * Writes bench/out/webhook-crash.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { freePort, startDev, token, upload, waitForJob } from "./lib/dev-server.mjs";
+import { runChecks } from "./lib/check-run.mjs";
 import { startReceiver } from "./lib/receiver.mjs";
 
 const { values: args } = parseArgs({ options: { port: { type: "string" } } });
@@ -44,7 +45,7 @@ const persistTo = mkdtempSync(join(tmpdir(), "webhook-crash-"));
 const port = () => (args.port ? Number(args.port) : freePort());
 const PROJECT_B = "webhook-crash-mid-attempt";
 const t = await token({ sub: "webhook-crash", roles: ["admin"], projects: [PROJECT, PROJECT_B] });
-const result = { checks: {} };
+const result = {};
 /** Answers by path: /hook refuses until told otherwise; /hold holds the first request open. */
 let accepting = false;
 const receiver = await startReceiver({ answer: (req) => (accepting ? 204 : req.path === "/hold" ? "hang" : 500) });
@@ -60,7 +61,7 @@ const api = async (path, init = {}, project = PROJECT) => {
   return body;
 };
 
-try {
+const body = async (check) => {
   // 1. Receiver refusing, server up, subscription made.
   dev = await startDev({ port: await port(), persistTo, vars: VARS });
   log(`wrangler dev #1 up on ${dev.url}; receiver on ${receiver.url} answers 500`);
@@ -113,10 +114,6 @@ try {
   }
 
   // 4. Checks.
-  const check = (name, ok, detail) => {
-    result.checks[name] = { ok, detail };
-    console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${detail}`);
-  };
   check("server was down", down, String(down));
   check("retry arrived after the restart", resumedBy !== null, resumedBy ?? "never");
   const tries = receiver.received;
@@ -172,23 +169,23 @@ try {
   );
   check("mid-attempt: log shows one delivery, succeeded", afterB.length === 1 && afterB[0].status === "succeeded", JSON.stringify(afterB[0]));
   result.midAttempt = { tries: triesB.map((r) => ({ at: r.at, answer: r.answer, id: r.headers["webhook-id"] })), after: afterB };
-} catch (err) {
-  result.checks.error = { ok: false, detail: String(err?.stack ?? err) };
-  console.error(err);
-} finally {
-  if (dev) await dev.stop();
-  await receiver.close();
-  rmSync(persistTo, { recursive: true, force: true });
-}
+};
 
-const pass = Object.keys(result.checks).length > 1 && Object.values(result.checks).every((c) => c.ok);
-result.pass = pass;
-mkdirSync(new URL("../bench/out/", import.meta.url), { recursive: true });
-writeFileSync(new URL("../bench/out/webhook-crash.json", import.meta.url), JSON.stringify(result, null, 2));
-console.log(
-  `\n${pass ? "PASS" : "FAIL"}: deliveries interrupted by a SIGKILL of wrangler dev (one in backoff, one mid-attempt) were ${pass ? "delivered after the restart" : "NOT delivered as expected"}`,
+process.exit(
+  await runChecks({
+    name: "webhook-crash",
+    result,
+    persistTo,
+    body,
+    // Each scenario records several checks: one alone means the run broke off early.
+    minChecks: 2,
+    stop: async () => {
+      if (dev) await dev.stop();
+      await receiver.close();
+    },
+    summary: () => "deliveries interrupted by a SIGKILL of wrangler dev (one in backoff, one mid-attempt), delivered after the restart",
+  }),
 );
-process.exit(pass ? 0 : 1);
 
 /** SIGKILLs workerd and the wrangler process group; true when the server no longer answers. */
 async function killDev() {

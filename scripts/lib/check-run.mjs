@@ -1,6 +1,6 @@
 /**
- * The verdict of a script that proves a recovery outside the test runner (crash recovery,
- * stall recovery): the checks it records, PASS when it recorded at least `minChecks` and
+ * The verdict of a script that proves a recovery outside the test runner (crash, stall and
+ * webhook-crash recovery): the checks it records, PASS when it recorded at least `minChecks` and
  * every one holds, and the run's figures written to bench/out/<name>.json.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
