@@ -48,7 +48,7 @@ export async function nudgeBatch(host: BatchNudgeHost, nudge: Nudge): Promise<Nu
   const restored = await timers.restoreAlarm();
   const scheduled = timers.nextDue() !== null;
   const counts = store.counts();
-  const idle = counts.queued === 0 && store.pendingStarts().length === 0 && !scheduled;
+  const idle = counts.queued === 0 && !store.hasPendingStarts() && !scheduled;
   // Items running in their jobs, or an open batch with nothing to do until its client adds more: no fault of the batch's.
   if (jobsRunning || (batch.open && idle)) return "waiting";
   if (givesUp(nudge, host.maxAttempts)) {
