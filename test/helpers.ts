@@ -68,6 +68,16 @@ export function jobStub(jobId: string) {
   return routeJobStub(env, jobId);
 }
 
+/** The kinds of work the job's object has on its schedule, in order. */
+export function scheduledKinds(jobId: string): Promise<string[]> {
+  return runInDurableObject(jobStub(jobId), (_instance, state) =>
+    state.storage.sql
+      .exec<{ kind: string }>("SELECT kind FROM work ORDER BY kind")
+      .toArray()
+      .map((r) => r.kind),
+  );
+}
+
 /** Work the job's object still has scheduled, other than closing expired watchers. */
 export function pendingWork(jobId: string): Promise<number> {
   return runInDurableObject(

@@ -8,20 +8,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { itemReport } from "../../src/jobs/batch-link";
 import type { Job } from "../../src/jobs/lifecycle";
-import { drive, jobStub, token } from "../helpers";
+import { drive, scheduledKinds, token } from "../helpers";
 import { addItem, allItems, batchStub, batchesPath, createBatch, driveBatch, expectCountsAddUp, getBatch, post } from "./helpers";
 
 const P = "start-on-report";
-
-/** The kinds of work the job's object has on its schedule. */
-function scheduled(jobId: string): Promise<string[]> {
-  return runInDurableObject(jobStub(jobId), (_job, state) =>
-    state.storage.sql
-      .exec<{ kind: string }>("SELECT kind FROM work ORDER BY kind")
-      .toArray()
-      .map((r) => r.kind),
-  );
-}
 
 /** Items whose start the batch has not finished (a job still to admit). */
 function pendingStarts(batchId: string): Promise<number> {
@@ -40,10 +30,10 @@ describe("an upload batch's held items", () => {
 
     // The first 8 took a slot: each job has its first slice scheduled, and the batch has
     // no start left to finish.
-    for (const job of jobs.slice(0, 8)) expect(await scheduled(job.id)).toContain("slice");
+    for (const job of jobs.slice(0, 8)) expect(await scheduledKinds(job.id)).toContain("slice");
     expect(await pendingStarts(batch.id)).toBe(0);
     // The other two wait QUEUED with no slice of their own.
-    for (const job of jobs.slice(8)) expect(await scheduled(job.id)).not.toContain("slice");
+    for (const job of jobs.slice(8)) expect(await scheduledKinds(job.id)).not.toContain("slice");
     expect((await getBatch(t, P, batch.id)).counts).toMatchObject({ total: 10, running: 8, queued: 2 });
     const queued = await allItems(t, P, batch.id, "QUEUED");
     expect(queued.map((i) => i.jobId).sort()).toEqual(
@@ -55,7 +45,7 @@ describe("an upload batch's held items", () => {
 
     // One item ends: its slot goes to the next queued item (admitted by the batch).
     await drive(jobs[0]!.id);
-    await expect.poll(() => scheduled(jobs[8]!.id)).toContain("slice");
+    await expect.poll(() => scheduledKinds(jobs[8]!.id)).toContain("slice");
     expect((await getBatch(t, P, batch.id)).counts).toMatchObject({ total: 10, completed: 1, running: 8, queued: 1 });
 
     await post(t, `${batchesPath(P)}/${batch.id}/close`);
